@@ -1,0 +1,109 @@
+package io.odinws;
+
+import io.odinws.config.ConfigException;
+import io.odinws.config.ConfigLoader;
+import io.odinws.config.OdinConfig;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code java -jar odin-ws.jar [-conf file.json|'{json}']} runs the server.
+ * {@code odin-ws-tools.jar publish ...} runs a tool instead; tools live outside the server's code path.
+ */
+public final class Main {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && !args[0].startsWith("-")) {
+      runTool(args[0], Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
+    JsonObject overrides = new JsonObject();
+    for (int i = 0; i < args.length; i++) {
+      if (("-conf".equals(args[i]) || "--conf".equals(args[i])) && i + 1 < args.length) {
+        overrides = ConfigLoader.readConfArgument(args[++i]);
+      } else if ("-h".equals(args[i]) || "--help".equals(args[i])) {
+        System.out.println("usage: java -jar odin-ws.jar [-conf <file.json | inline JSON>]");
+        return;
+      } else {
+        fail("unknown argument '" + args[i] + "'; usage: java -jar odin-ws.jar [-conf <file.json | inline JSON>]");
+      }
+    }
+    OdinConfig config;
+    try {
+      config = ConfigLoader.resolve(overrides, System.getenv());
+    } catch (ConfigException e) {
+      fail(e.getMessage());
+      return;
+    }
+    Vertx vertx = Vertx.vertx(vertxOptions(config));
+    JsonObject conf = overrides;
+    vertx.deployVerticle(new OdinServer(), new DeploymentOptions().setConfig(conf))
+        .onFailure(e -> {
+          LOG.error("event=startup_failed error=\"{}\"", e.getMessage(), e);
+          vertx.close().onComplete(v -> System.exit(1));
+        });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("event=shutdown_started");
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("event=shutdown_incomplete error=\"{}\"", e.toString());
+      }
+    }, "odin-shutdown"));
+  }
+
+  /** Event loops: at least one per shard plus room for the router and the main verticle. */
+  public static VertxOptions vertxOptions(OdinConfig config) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    return new VertxOptions()
+        .setEventLoopPoolSize(Math.max(2 * cores, config.shardCount() + 2))
+        .setPreferNativeTransport(true)
+        .setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)
+            // EventBus metrics cost 1-2 µs per delivery and say nothing the server's own metrics don't.
+            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+  }
+
+  private static void runTool(String tool, String[] args) throws Exception {
+    String mainClass = switch (tool) {
+      case "publish" -> "io.odinws.tools.publish.DemoPublisher";
+      default -> null;
+    };
+    if (mainClass == null) {
+      fail("unknown command '" + tool + "'; commands: publish (run the server with no command)");
+      return;
+    }
+    Class<?> c;
+    try {
+      c = Class.forName(mainClass);
+    } catch (ClassNotFoundException e) {
+      fail("'" + tool + "' is in odin-ws-tools.jar, not in the server jar: java -jar target/odin-ws-tools.jar " + tool + " ...");
+      return;
+    }
+    Method main = c.getMethod("main", String[].class);
+    main.invoke(null, (Object) args);
+  }
+
+  private static void fail(String message) {
+    System.err.println("odin-ws: " + message);
+    System.exit(2);
+  }
+}

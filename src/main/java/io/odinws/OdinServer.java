@@ -1,0 +1,118 @@
+package io.odinws;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.odinws.bus.BatchBus;
+import io.odinws.config.ConfigLoader;
+import io.odinws.config.OdinConfig;
+import io.odinws.ingest.IngestStats;
+import io.odinws.ingest.KafkaIngestVerticle;
+import io.odinws.ops.HealthReport;
+import io.odinws.ops.PublicEndpoints;
+import io.odinws.ops.ServerMetrics;
+import io.odinws.router.RouterVerticle;
+import io.odinws.router.ShardRegistry;
+import io.odinws.router.ShardSlot;
+import io.odinws.shard.ShardVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.VerticleBase;
+import io.vertx.micrometer.backends.BackendRegistries;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The main verticle: resolves the configuration, then deploys the shards (first, so each gets its
+ * own event loop), the router on the public port, and the Kafka worker. Deployable by
+ * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
+ */
+public final class OdinServer extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OdinServer.class);
+
+  private final ShardRegistry registry = new ShardRegistry();
+  private final IngestStats ingest = new IngestStats();
+  private OdinConfig config;
+  private RouterVerticle router;
+  private PrometheusMeterRegistry prometheus;
+
+  @Override
+  public Future<?> start() {
+    long t0 = System.nanoTime();
+    config = ConfigLoader.resolve(config(), System.getenv());
+    BatchBus.registerCodec(vertx.eventBus());
+    prometheus = prometheusRegistry();
+    HealthReport health = new HealthReport(registry, ingest);
+    PublicEndpoints endpoints = new PublicEndpoints() {
+      @Override
+      public Health health() {
+        return health.render();
+      }
+
+      @Override
+      public String metrics() {
+        return prometheus.scrape();
+      }
+    };
+    int shards = config.shardCount();
+    AtomicInteger ids = new AtomicInteger();
+    router = new RouterVerticle(config.http(), registry);
+    return vertx.deployVerticle(() -> new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints),
+            new DeploymentOptions().setInstances(shards))
+        .compose(id -> checkDistinctLoops(shards))
+        .compose(v -> vertx.deployVerticle(router))
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest),
+            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .onSuccess(id -> {
+          ServerMetrics.bind(prometheus, registry, ingest, router, shards);
+          LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} startup_ms={}",
+              config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
+              (System.nanoTime() - t0) / 1_000_000);
+        });
+  }
+
+  /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */
+  private Future<Void> checkDistinctLoops(int shards) {
+    List<ShardSlot> slots = registry.slots();
+    Set<Object> loops = new HashSet<>();
+    slots.forEach(s -> loops.add(s.loop()));
+    if (slots.size() != shards || loops.size() != shards) {
+      return Future.failedFuture("shards share event loops (" + loops.size() + " loops for " + shards
+          + " shards): raise the event-loop pool size to at least the shard count");
+    }
+    return Future.succeededFuture();
+  }
+
+  /** The Vert.x Micrometer registry when metrics are enabled (the jar's Main does), else a private one. */
+  private static PrometheusMeterRegistry prometheusRegistry() {
+    MeterRegistry vertxRegistry = BackendRegistries.getDefaultNow();
+    if (vertxRegistry instanceof PrometheusMeterRegistry p) {
+      return p;
+    }
+    return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  }
+
+  public OdinConfig configuration() {
+    return config;
+  }
+
+  public ShardRegistry shards() {
+    return registry;
+  }
+
+  public IngestStats ingest() {
+    return ingest;
+  }
+
+  /** The bound public port. */
+  public int port() {
+    return router.port();
+  }
+}

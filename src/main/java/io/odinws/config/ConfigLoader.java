@@ -1,0 +1,92 @@
+package io.odinws.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Builds the effective configuration: the built-in defaults ({@code conf/default.json} on the class
+ * path), deep-merged with the operator's file or inline JSON, then the environment overrides
+ * (which include the names the replaced Go server read).
+ */
+public final class ConfigLoader {
+
+  /** Environment variable to dotted configuration key. */
+  static final Map<String, String> ENV_KEYS = Map.of(
+      "WS_MODE", "mode",
+      "NUM_SHARDS", "shards",
+      "WS_MAX_CONNECTIONS", "maxConnections",
+      "WS_HOST", "http.host",
+      "WS_PORT", "http.port",
+      "KAFKA_BROKERS", "kafka.bootstrap");
+
+  private ConfigLoader() {
+  }
+
+  public static JsonObject defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream("/conf/default.json")) {
+      if (in == null) {
+        throw new IllegalStateException("conf/default.json is missing from the class path");
+      }
+      return new JsonObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Reads {@code -conf}'s argument: a path to a JSON file, or inline JSON. */
+  public static JsonObject readConfArgument(String fileOrJson) {
+    String text = fileOrJson.strip();
+    try {
+      if (!text.startsWith("{")) {
+        Path path = Path.of(text);
+        if (!Files.isRegularFile(path)) {
+          throw new ConfigException("configuration file not found: " + path.toAbsolutePath() + " (pass -conf <file.json> or inline JSON)");
+        }
+        text = Files.readString(path);
+      }
+      return new JsonObject(text);
+    } catch (DecodeException e) {
+      throw new ConfigException("configuration is not valid JSON (" + fileOrJson + "): " + e.getMessage());
+    } catch (IOException e) {
+      throw new ConfigException("cannot read configuration " + fileOrJson + ": " + e.getMessage());
+    }
+  }
+
+  /** Defaults, then {@code overrides}, then the environment; validated. */
+  public static OdinConfig resolve(JsonObject overrides, Map<String, String> env) {
+    JsonObject merged = defaults().mergeIn(overrides == null ? new JsonObject() : overrides, true);
+    applyEnv(merged, env);
+    return OdinConfig.from(merged);
+  }
+
+  static void applyEnv(JsonObject json, Map<String, String> env) {
+    ENV_KEYS.forEach((variable, key) -> {
+      String value = env.get(variable);
+      if (value != null && !value.isBlank()) {
+        set(json, key, value.strip());
+      }
+    });
+  }
+
+  private static void set(JsonObject json, String dottedKey, String value) {
+    String[] parts = dottedKey.split("\\.");
+    JsonObject node = json;
+    for (int i = 0; i < parts.length - 1; i++) {
+      JsonObject child = node.getJsonObject(parts[i]);
+      if (child == null) {
+        child = new JsonObject();
+        node.put(parts[i], child);
+      }
+      node = child;
+    }
+    node.put(parts[parts.length - 1], value);
+  }
+}

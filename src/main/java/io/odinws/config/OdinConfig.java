@@ -1,0 +1,116 @@
+package io.odinws.config;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The whole, validated server configuration. Built only through {@link #from(JsonObject)}, which
+ * rejects any invalid value with a message naming the key and what is accepted.
+ */
+public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka) {
+
+  /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
+  public int shardCount() {
+    if (mode == Mode.SINGLE) {
+      return 1;
+    }
+    return shards > 0 ? shards : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** The connection maximum of one shard: the total split evenly, the remainder to the first shards. */
+  public int maxConnectionsOfShard(int shardIndex) {
+    int n = shardCount();
+    return maxConnections / n + (shardIndex < maxConnections % n ? 1 : 0);
+  }
+
+  public static OdinConfig from(JsonObject json) {
+    Reader r = new Reader(json);
+    Mode mode = Mode.parse("mode", r.string("mode"));
+    int shards = r.intIn("shards", 0, 256);
+    int maxConnections = r.intIn("maxConnections", 1, 10_000_000);
+    HttpConfig http = new HttpConfig(r.string("http.host"), r.intIn("http.port", 0, 65535));
+    WsConfig ws = new WsConfig(
+        r.string("ws.path"),
+        r.intIn("ws.maxMessageBytes", 128, 16 * 1024 * 1024),
+        r.intIn("ws.maxChannelsPerConnection", 1, 1_000_000),
+        r.longIn("ws.pingIntervalMs", 100, 3_600_000),
+        r.longIn("ws.idleTimeoutMs", 100, 86_400_000),
+        r.longIn("ws.handshakeTimeoutMs", 100, 600_000));
+    if (!ws.path().startsWith("/")) {
+      throw new ConfigException("invalid configuration: ws.path = '" + ws.path() + "'; accepted values: a path starting with '/'");
+    }
+    KafkaConfig kafka = new KafkaConfig(
+        r.string("kafka.bootstrap"),
+        r.topics("kafka.topics"),
+        r.longIn("kafka.pollTimeoutMs", 1, 60_000),
+        r.intIn("kafka.fetchMaxWaitMs", 0, 60_000),
+        r.longIn("kafka.healthCheckIntervalMs", 100, 600_000));
+    if (mode == Mode.MULTI && shards > 0 && maxConnections < shards) {
+      throw new ConfigException("invalid configuration: maxConnections = " + maxConnections
+          + " is below shards = " + shards + "; accepted values: maxConnections >= shards");
+    }
+    return new OdinConfig(mode, shards, maxConnections, http, ws, kafka);
+  }
+
+  /** Reads dotted keys from nested JSON, failing with the key's name and the accepted values. */
+  private record Reader(JsonObject root) {
+
+    Object value(String key) {
+      Object node = root;
+      for (String part : key.split("\\.")) {
+        if (!(node instanceof JsonObject obj) || !obj.containsKey(part)) {
+          throw new ConfigException("missing configuration key: " + key);
+        }
+        node = obj.getValue(part);
+      }
+      return node;
+    }
+
+    String string(String key) {
+      Object v = value(key);
+      if (!(v instanceof String s) || s.isBlank()) {
+        throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: a non-empty string");
+      }
+      return s;
+    }
+
+    long longIn(String key, long min, long max) {
+      Object v = value(key);
+      long n;
+      if (v instanceof Number num && num.doubleValue() == num.longValue()) {
+        n = num.longValue();
+      } else if (v instanceof String s && s.matches("-?\\d+")) {
+        n = Long.parseLong(s);
+      } else {
+        throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: an integer from " + min + " to " + max);
+      }
+      if (n < min || n > max) {
+        throw new ConfigException("invalid configuration: " + key + " = " + n + "; accepted values: an integer from " + min + " to " + max);
+      }
+      return n;
+    }
+
+    int intIn(String key, int min, int max) {
+      return (int) longIn(key, min, max);
+    }
+
+    Map<String, String> topics(String key) {
+      Object v = value(key);
+      if (!(v instanceof JsonObject obj) || obj.isEmpty()) {
+        throw new ConfigException("invalid configuration: " + key + "; accepted values: a non-empty object of topic -> category");
+      }
+      Map<String, String> topics = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : obj) {
+        if (!(e.getValue() instanceof String category) || category.isEmpty()
+            || category.contains(".") || category.contains("*") || !category.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+          throw new ConfigException("invalid configuration: " + key + "." + e.getKey() + " = '" + e.getValue()
+              + "'; accepted values: a category name of printable ASCII without '.', '*', quotes or backslashes");
+        }
+        topics.put(e.getKey(), category);
+      }
+      return Map.copyOf(topics);
+    }
+  }
+}

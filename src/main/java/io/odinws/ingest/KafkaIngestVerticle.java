@@ -1,0 +1,184 @@
+package io.odinws.ingest;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.odinws.bus.BatchBus;
+import io.odinws.bus.FrameBatch;
+import io.odinws.bus.OutboundMessage;
+import io.odinws.config.KafkaConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.kafka.client.consumer.KafkaReadStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * The one Kafka reader, on a worker thread. Assigns every partition of the configured topics (no
+ * consumer group: every server instance sees every record), starts at the end, and turns each poll
+ * into one {@link FrameBatch} of ready-to-write frames, published once on the local EventBus.
+ */
+public final class KafkaIngestVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestVerticle.class);
+  private static final long ASSIGN_RETRY_MS = 2_000;
+
+  private final KafkaConfig config;
+  private final IngestStats stats;
+  private final FrameEncoder encoder = new FrameEncoder(PooledByteBufAllocator.DEFAULT);
+  private final ChannelNames names = new ChannelNames();
+  private KafkaReadStream<byte[], byte[]> stream;
+  private Set<TopicPartition> assignment = Set.of();
+  private long healthTimer = -1;
+  private volatile boolean stopped;
+
+  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats) {
+    this.config = config;
+    this.stats = stats;
+  }
+
+  @Override
+  public Future<?> start() {
+    stream = KafkaReadStream.create(vertx, consumerProperties(), byte[].class, byte[].class);
+    stream.pollTimeout(Duration.ofMillis(config.pollTimeoutMs()));
+    stream.exceptionHandler(e -> LOG.warn("event=kafka_error error=\"{}\" action=\"retrying; check kafka.bootstrap={} and the broker\"",
+        e.getMessage(), config.bootstrap()));
+    // Assignment goes on in the background, retried until the broker answers, so the server
+    // accepts clients (and reports Kafka unhealthy) while the broker is not reachable yet.
+    assignAll();
+    return Future.succeededFuture();
+  }
+
+  private Properties consumerProperties() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "odin-ws-ingest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"); // no group: Kafka refuses auto-commit
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(config.fetchMaxWaitMs()));
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+    p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    p.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
+    return p;
+  }
+
+  private void assignAll() {
+    if (stopped) {
+      return;
+    }
+    List<Future<List<PartitionInfo>>> lookups = new ArrayList<>();
+    for (String topic : config.topics().keySet()) {
+      lookups.add(stream.partitionsFor(topic));
+    }
+    Future.all(lookups)
+        .compose(all -> {
+          Set<TopicPartition> partitions = new HashSet<>();
+          for (int i = 0; i < lookups.size(); i++) {
+            List<PartitionInfo> infos = lookups.get(i).result();
+            if (infos == null || infos.isEmpty()) {
+              String topic = List.copyOf(config.topics().keySet()).get(i);
+              return Future.failedFuture("topic " + topic + " does not exist; create it or remove it from kafka.topics");
+            }
+            infos.forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
+          }
+          return stream.assign(partitions).compose(v -> seekToEnd(partitions)).map(partitions);
+        })
+        .onSuccess(partitions -> {
+          assignment = partitions;
+          stats.assigned(partitions.size());
+          stats.connected(true, null);
+          stream.batchHandler(this::onBatch);
+          healthTimer = vertx.setPeriodic(config.healthCheckIntervalMs(), id -> checkBroker());
+          LOG.info("event=kafka_assigned topics={} partitions={} bootstrap={}", config.topics().size(), partitions.size(), config.bootstrap());
+        })
+        .onFailure(e -> {
+          stats.connected(false, e.getMessage());
+          LOG.warn("event=kafka_assign_failed error=\"{}\" action=\"retrying in {} ms; check kafka.bootstrap={}\"",
+              e.getMessage(), ASSIGN_RETRY_MS, config.bootstrap());
+          vertx.setTimer(ASSIGN_RETRY_MS, id -> assignAll());
+        });
+  }
+
+  /** Seeks explicitly to the current end offsets: seekToEnd is lazy and would miss records produced before the first poll. */
+  private Future<Void> seekToEnd(Set<TopicPartition> partitions) {
+    return stream.endOffsets(partitions).compose(ends -> {
+      List<Future<Void>> seeks = new ArrayList<>(ends.size());
+      for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
+        seeks.add(stream.seek(e.getKey(), e.getValue()));
+      }
+      return Future.all(seeks).mapEmpty();
+    });
+  }
+
+  /** A broker round trip; also what tells health that Kafka went away or came back. */
+  private void checkBroker() {
+    stream.endOffsets(assignment).onComplete((ends, err) -> {
+      boolean wasConnected = stats.connected();
+      stats.connected(err == null, err == null ? null : err.getMessage());
+      if (wasConnected && err != null) {
+        LOG.warn("event=kafka_unreachable error=\"{}\" action=\"consumption resumes by itself when the broker returns\"", err.getMessage());
+      } else if (!wasConnected && err == null) {
+        LOG.info("event=kafka_reachable partitions={}", assignment.size());
+      }
+    });
+  }
+
+  /** One poll becomes one batch. Runs on the worker thread; the only place frames are encoded. */
+  private void onBatch(ConsumerRecords<byte[], byte[]> records) {
+    long now = System.currentTimeMillis();
+    OutboundMessage[] out = new OutboundMessage[records.count()];
+    int n = 0;
+    Map<String, String> topics = config.topics();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      String category = topics.get(r.topic());
+      if (category == null) {
+        stats.skip(SkipReason.UNMAPPED_TOPIC);
+        continue;
+      }
+      SkipReason keyProblem = RecordValidator.checkKey(r.key());
+      String token = keyProblem == null ? RecordValidator.token(r.key()) : null;
+      if (token == null) {
+        stats.skip(keyProblem != null ? keyProblem : SkipReason.INVALID_KEY);
+        continue;
+      }
+      if (!RecordValidator.isJson(r.value())) {
+        stats.skip(SkipReason.INVALID_JSON);
+        continue;
+      }
+      ChannelNames.Name name = names.of(category, token);
+      ByteBuf frame = encoder.encodeLive(name.utf8(), r.partition(), r.offset(), now, r.value());
+      out[n++] = new OutboundMessage(name.channel(), r.partition(), r.offset(), frame);
+    }
+    stats.addBatch(records.count(), n);
+    if (n > 0) {
+      BatchBus.publish(vertx.eventBus(), new FrameBatch(n == out.length ? out : Arrays.copyOf(out, n), now));
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopped = true;
+    if (healthTimer >= 0) {
+      vertx.cancelTimer(healthTimer);
+    }
+    return stream == null ? Future.succeededFuture() : stream.close();
+  }
+}

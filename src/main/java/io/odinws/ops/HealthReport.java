@@ -1,0 +1,97 @@
+package io.odinws.ops;
+
+import io.odinws.ingest.IngestStats;
+import io.odinws.router.ShardRegistry;
+import io.odinws.router.ShardSlot;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.lang.management.MemoryUsage;
+import java.util.List;
+
+/**
+ * {@code GET /health} (PROTOCOL.md section 7): unhealthy (503) when Kafka is not consumed or no shard
+ * runs; degraded (200) above 90 % of capacity; otherwise healthy (200).
+ */
+public final class HealthReport {
+
+  private static final double DEGRADED_ABOVE = 90.0;
+  private final ShardRegistry registry;
+  private final IngestStats ingest;
+  private final long startedAtMillis = System.currentTimeMillis();
+
+  public HealthReport(ShardRegistry registry, IngestStats ingest) {
+    this.registry = registry;
+    this.ingest = ingest;
+  }
+
+  public PublicEndpoints.Health render() {
+    List<ShardSlot> slots = registry.slots();
+    int current = 0;
+    int max = 0;
+    JsonArray shards = new JsonArray();
+    for (ShardSlot s : slots) {
+      int n = s.connections().get();
+      current += n;
+      max += s.maxConnections();
+      shards.add(new JsonObject()
+          .put("id", s.id())
+          .put("connections", n)
+          .put("websockets", s.stats().webSockets())
+          .put("max_connections", s.maxConnections())
+          .put("status", shardStatus(n, s.maxConnections())));
+    }
+    double capacityPercent = max == 0 ? 100.0 : 100.0 * current / max;
+    JsonArray warnings = new JsonArray();
+    JsonArray errors = new JsonArray();
+    boolean kafkaOk = ingest.assigned() && ingest.connected();
+    if (!kafkaOk) {
+      errors.add(ingest.assigned()
+          ? "Kafka unreachable: " + ingest.lastError()
+          : "Kafka partitions not assigned yet" + (ingest.lastError().isEmpty() ? "" : ": " + ingest.lastError()));
+    }
+    if (slots.isEmpty()) {
+      errors.add("no shard is running");
+    }
+    if (capacityPercent > DEGRADED_ABOVE) {
+      warnings.add(String.format("capacity at %.1f%%", capacityPercent));
+    }
+    String status = !errors.isEmpty() ? "unhealthy" : !warnings.isEmpty() ? "degraded" : "healthy";
+
+    MemoryUsage heap = SystemProbe.heap();
+    long limit = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
+    JsonObject checks = new JsonObject()
+        .put("capacity", new JsonObject().put("current", current).put("max", max).put("percentage", round(capacityPercent)))
+        .put("cpu", new JsonObject().put("percentage", round(SystemProbe.cpuPercent())))
+        .put("memory", new JsonObject()
+            .put("used_mb", heap.getUsed() >> 20)
+            .put("limit_mb", limit >> 20)
+            .put("percentage", round(SystemProbe.heapPercent())))
+        .put("kafka", new JsonObject()
+            .put("healthy", kafkaOk)
+            .put("status", kafkaOk ? "connected" : ingest.assigned() ? "disconnected" : "assigning")
+            .put("partitions", ingest.partitions())
+            .put("records_received", ingest.received()));
+    JsonObject body = new JsonObject()
+        .put("healthy", !"unhealthy".equals(status))
+        .put("status", status)
+        .put("uptime", (System.currentTimeMillis() - startedAtMillis) / 1000)
+        .put("checks", checks)
+        .put("shards", shards)
+        .put("warnings", warnings)
+        .put("errors", errors);
+    return new PublicEndpoints.Health("unhealthy".equals(status) ? 503 : 200, body.encode());
+  }
+
+  static String shardStatus(int connections, int max) {
+    if (connections >= max) {
+      return "full";
+    }
+    double pct = 100.0 * connections / max;
+    return pct > 90 ? "high" : pct > 75 ? "medium" : "available";
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10.0) / 10.0;
+  }
+}

@@ -1,0 +1,13 @@
+package io.odinws.ops;
+
+/** What the public port serves besides WebSockets. Called on a shard's event loop: keep it quick. */
+public interface PublicEndpoints {
+
+  record Health(int httpStatus, String json) {
+  }
+
+  Health health();
+
+  /** Prometheus text exposition. */
+  String metrics();
+}

@@ -1,0 +1,76 @@
+package io.odinws.ops;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.odinws.ingest.IngestStats;
+import io.odinws.ingest.SkipReason;
+import io.odinws.router.RouterVerticle;
+import io.odinws.router.ShardRegistry;
+import io.odinws.router.ShardSlot;
+
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
+
+/**
+ * Binds the server's own counters to Micrometer. Every meter reads counters the components
+ * already keep (updated per batch or per event), so nothing on the delivery path touches Micrometer.
+ * Names follow the replaced server's dashboards (ODIN-REFERENCE.md).
+ */
+public final class ServerMetrics {
+
+  private ServerMetrics() {
+  }
+
+  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, int shardCount) {
+    Gauge.builder("ws_connections_active", shards, r -> sumShards(r, s -> s.stats().webSockets()))
+        .description("Open WebSocket connections").register(m);
+    Gauge.builder("ws_connections_max", shards, ShardRegistry::totalCapacity)
+        .description("Connection capacity over all shards").register(m);
+    for (int i = 0; i < shardCount; i++) {
+      int id = i;
+      Gauge.builder("ws_shard_connections", shards, r -> bySlot(r, id, s -> s.connections().get()))
+          .tag("shard_id", String.valueOf(id)).description("Sockets held by a shard").register(m);
+      Gauge.builder("ws_shard_subscriptions", shards, r -> bySlot(r, id, s -> s.stats().subscriptions()))
+          .tag("shard_id", String.valueOf(id)).description("Subscriptions held by a shard").register(m);
+    }
+    counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
+    FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedFull())
+        .tag("reason", "full").description("Sockets refused with 503 because every shard was full").register(m);
+    counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumShards(r, s -> s.stats().messagesSent()));
+    counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumShards(r, s -> s.stats().bytesSent()));
+    counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumShards(r, s -> s.stats().messagesReceived()));
+    counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumShards(r, s -> s.stats().droppedBatches()));
+    counter(m, "ws_connection_errors", "Connections closed with 1011 after an unexpected error", shards, r -> sumShards(r, s -> s.stats().connectionErrors()));
+    counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);
+    for (SkipReason reason : SkipReason.values()) {
+      FunctionCounter.builder("ws_kafka_records_skipped", ingest, s -> s.skipped(reason))
+          .tag("reason", reason.label).description("Records that never reach a client, by reason").register(m);
+    }
+    Gauge.builder("ws_kafka_connected", ingest, s -> s.assigned() && s.connected() ? 1 : 0)
+        .description("1 while every partition is assigned and the broker answers").register(m);
+    Gauge.builder("ws_memory_bytes", () -> SystemProbe.heap().getUsed()).description("Heap in use").register(m);
+    Gauge.builder("ws_cpu_usage_percent", SystemProbe::cpuPercent).description("Process CPU, percent of all cores").register(m);
+  }
+
+  private static <T> void counter(MeterRegistry m, String name, String description, T source, ToDoubleFunction<T> f) {
+    FunctionCounter.builder(name, source, f).description(description).register(m);
+  }
+
+  private static double sumShards(ShardRegistry r, ToLongFunction<ShardSlot> f) {
+    long sum = 0;
+    for (ShardSlot s : r.slots()) {
+      sum += f.applyAsLong(s);
+    }
+    return sum;
+  }
+
+  private static double bySlot(ShardRegistry r, int id, ToLongFunction<ShardSlot> f) {
+    for (ShardSlot s : r.slots()) {
+      if (s.id() == id) {
+        return f.applyAsLong(s);
+      }
+    }
+    return 0;
+  }
+}

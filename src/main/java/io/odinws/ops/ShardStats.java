@@ -1,0 +1,68 @@
+package io.odinws.ops;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One shard's counters, written by the shard's event loop (once per batch or per event, never per
+ * delivery) and read by metrics and health from any thread.
+ */
+public final class ShardStats {
+
+  private final AtomicLong messagesSent = new AtomicLong();
+  private final AtomicLong bytesSent = new AtomicLong();
+  private final AtomicLong messagesReceived = new AtomicLong();
+  private final AtomicLong droppedBatches = new AtomicLong();
+  private final AtomicLong connectionErrors = new AtomicLong();
+  private volatile int webSockets;
+  private volatile long subscriptions;
+
+  public void addSent(long messages, long bytes) {
+    messagesSent.addAndGet(messages);
+    bytesSent.addAndGet(bytes);
+  }
+
+  public void received() {
+    messagesReceived.incrementAndGet();
+  }
+
+  public void droppedBatch() {
+    droppedBatches.incrementAndGet();
+  }
+
+  public void connectionError() {
+    connectionErrors.incrementAndGet();
+  }
+
+  public void gauges(int webSockets, long subscriptions) {
+    this.webSockets = webSockets;
+    this.subscriptions = subscriptions;
+  }
+
+  public long messagesSent() {
+    return messagesSent.get();
+  }
+
+  public long bytesSent() {
+    return bytesSent.get();
+  }
+
+  public long messagesReceived() {
+    return messagesReceived.get();
+  }
+
+  public long droppedBatches() {
+    return droppedBatches.get();
+  }
+
+  public long connectionErrors() {
+    return connectionErrors.get();
+  }
+
+  public int webSockets() {
+    return webSockets;
+  }
+
+  public long subscriptions() {
+    return subscriptions;
+  }
+}

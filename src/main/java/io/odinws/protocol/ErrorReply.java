@@ -1,0 +1,22 @@
+package io.odinws.protocol;
+
+/** The {@code error} replies of PROTOCOL.md section 3: the connection stays open. */
+public record ErrorReply(String code, String message) {
+
+  public static final ErrorReply INVALID_JSON = new ErrorReply("INVALID_MESSAGE", "Message is not a valid JSON object");
+  public static final ErrorReply MISSING_TYPE = new ErrorReply("INVALID_MESSAGE", "Message has no string \"type\"");
+  public static final ErrorReply BINARY = new ErrorReply("BINARY_NOT_SUPPORTED", "Binary frames are not supported; send JSON text frames");
+
+  static ErrorReply unknownType(String type) {
+    return new ErrorReply("UNKNOWN_TYPE", "Unknown message type '" + abbreviate(type)
+        + "'; expected subscribe, unsubscribe, heartbeat or reconnect");
+  }
+
+  static ErrorReply malformedData(String type, String expected) {
+    return new ErrorReply("INVALID_MESSAGE", "Malformed data for '" + type + "': " + expected);
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+  }
+}

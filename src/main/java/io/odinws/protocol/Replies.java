@@ -1,0 +1,77 @@
+package io.odinws.protocol;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.List;
+import java.util.Map;
+
+/** The server's reply messages (PROTOCOL.md section 4), as JSON text. Not on the delivery path. */
+public final class Replies {
+
+  private Replies() {
+  }
+
+  /** A rejected channel and why; listed under the ack's {@code rejected}. */
+  public record Rejected(String channel, String reason) {
+  }
+
+  public static String subscriptionAck(List<String> subscribed, List<Rejected> rejected, int count) {
+    JsonObject o = new JsonObject().put("type", "subscription_ack").put("subscribed", new JsonArray(List.copyOf(subscribed))).put("count", count);
+    if (!rejected.isEmpty()) {
+      o.put("rejected", rejectedArray(rejected));
+    }
+    return o.encode();
+  }
+
+  public static String unsubscriptionAck(List<String> unsubscribed, List<Rejected> rejected, int count) {
+    JsonObject o = new JsonObject().put("type", "unsubscription_ack").put("unsubscribed", new JsonArray(List.copyOf(unsubscribed))).put("count", count);
+    if (!rejected.isEmpty()) {
+      o.put("rejected", rejectedArray(rejected));
+    }
+    return o.encode();
+  }
+
+  public static String pong(long nowMillis) {
+    return new JsonObject().put("type", "pong").put("ts", nowMillis).encode();
+  }
+
+  public static String error(ErrorReply e) {
+    return new JsonObject().put("type", "error").put("code", e.code()).put("message", e.message()).encode();
+  }
+
+  public static String reconnectError(String message) {
+    return new JsonObject().put("type", "reconnect_error").put("message", message).encode();
+  }
+
+  /** Per-channel recovery outcome. */
+  public record ChannelRecovery(boolean recovered, int replayed) {
+  }
+
+  public static String reconnectAck(Map<String, ChannelRecovery> channels) {
+    int replayed = 0;
+    boolean all = !channels.isEmpty();
+    JsonObject per = new JsonObject();
+    for (Map.Entry<String, ChannelRecovery> e : channels.entrySet()) {
+      replayed += e.getValue().replayed();
+      all &= e.getValue().recovered();
+      per.put(e.getKey(), new JsonObject().put("recovered", e.getValue().recovered()).put("replayed", e.getValue().replayed()));
+    }
+    return new JsonObject()
+        .put("type", "reconnect_ack")
+        .put("status", "completed")
+        .put("messages_replayed", replayed)
+        .put("message", "Replayed " + replayed + " missed messages")
+        .put("recovered", all)
+        .put("channels", per)
+        .encode();
+  }
+
+  private static JsonArray rejectedArray(List<Rejected> rejected) {
+    JsonArray a = new JsonArray();
+    for (Rejected r : rejected) {
+      a.add(new JsonObject().put("channel", r.channel()).put("reason", r.reason()));
+    }
+    return a;
+  }
+}

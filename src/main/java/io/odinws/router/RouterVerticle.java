@@ -1,0 +1,107 @@
+package io.odinws.router;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.odinws.config.HttpConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Owns the public port. Replaces Vert.x's round-robin accept with least-connections: the server
+ * channel's child group is a {@link LeastConnectionsGroup}, so each accepted socket is registered
+ * straight onto the chosen shard's event loop, where the shard builds its pipeline. When every
+ * shard is full the socket gets HTTP 503 "Server overloaded".
+ */
+public final class RouterVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RouterVerticle.class);
+  private static final int REFUSAL_TIMEOUT_SECONDS = 5;
+
+  private final HttpConfig http;
+  private final ShardRegistry registry;
+  private final AtomicLong acceptedTotal = new AtomicLong();
+  private final AtomicLong rejectedFull = new AtomicLong();
+  private final RefusalHandler overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5);
+  private Channel serverChannel;
+  private volatile int port = -1;
+
+  public RouterVerticle(HttpConfig http, ShardRegistry registry) {
+    this.http = http;
+    this.registry = registry;
+  }
+
+  /** The bound port (useful when configured as 0). */
+  public int port() {
+    return port;
+  }
+
+  /** Sockets given to a shard since start. */
+  public long acceptedTotal() {
+    return acceptedTotal.get();
+  }
+
+  /** Sockets refused because every shard was full. */
+  public long rejectedFull() {
+    return rejectedFull.get();
+  }
+
+  @Override
+  public Future<?> start() {
+    LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), rejectedFull::incrementAndGet);
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(VertxInternals.acceptorGroup(vertx), children)
+        .channelFactory(VertxInternals.serverChannelFactory(vertx))
+        .option(ChannelOption.SO_BACKLOG, 8192)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
+            if (slot == null) {
+              ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), overloaded);
+              ch.eventLoop().schedule(() -> {
+                ch.close();
+              }, REFUSAL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } else {
+              acceptedTotal.incrementAndGet();
+              slot.initializer().accept(ch);
+            }
+          }
+        });
+    Promise<Void> bound = Promise.promise();
+    bootstrap.bind(http.host(), http.port()).addListener(f -> {
+      if (f.isSuccess()) {
+        serverChannel = ((io.netty.channel.ChannelFuture) f).channel();
+        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        LOG.info("event=router_listening host={} port={} shards={} capacity={}", http.host(), port, registry.slots().size(), registry.totalCapacity());
+        bound.complete();
+      } else {
+        bound.fail(new IllegalStateException("cannot listen on " + http.host() + ":" + http.port() + ": " + f.cause().getMessage()
+            + " (is another process using the port? set http.port or WS_PORT)", f.cause()));
+      }
+    });
+    return bound.future();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (serverChannel == null) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> closed = Promise.promise();
+    serverChannel.close().addListener(f -> closed.complete());
+    return closed.future();
+  }
+}

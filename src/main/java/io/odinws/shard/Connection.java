@@ -1,0 +1,72 @@
+package io.odinws.shard;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+import java.util.Set;
+
+/**
+ * One client socket on a shard, from accept to close, and the first handler of its pipeline. Being
+ * first, its context writes straight to the socket: fan-out writes complete frames here, below the
+ * WebSocket encoder, so shared bytes are never re-encoded. Every inbound read counts as activity
+ * (data, ping and pong frames alike). Touched only on the shard's event loop.
+ */
+final class Connection extends ChannelInboundHandlerAdapter {
+
+  final ShardVerticle shard;
+  Channel channel;
+  ChannelHandlerContext ctx;
+  long lastActivityNanos;
+  long lastPingNanos;
+  /** The WebSocket handshake completed. */
+  boolean upgraded;
+  /** A close was started: no more fan-out writes. */
+  boolean closing;
+  /** Written to in the current batch and awaiting its one flush. */
+  boolean dirty;
+  /** Position in the shard's connection list, for O(1) removal. */
+  int slot = -1;
+  /** Subscribed channels; null until the first subscribe. Maintained by {@link SubscriptionIndex}. */
+  Set<String> channels;
+
+  Connection(ShardVerticle shard, long nowNanos) {
+    this.shard = shard;
+    this.lastActivityNanos = nowNanos;
+    this.lastPingNanos = nowNanos;
+  }
+
+  int subscriptionCount() {
+    return channels == null ? 0 : channels.size();
+  }
+
+  /** Queues a complete frame; takes ownership of {@code frame}. Flushed once per batch. */
+  void writeFrame(ByteBuf frame) {
+    ctx.write(frame, ctx.voidPromise());
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    this.channel = ctx.channel();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    lastActivityNanos = System.nanoTime();
+    ctx.fireChannelRead(msg);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    shard.onClosed(this);
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+}
