@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -39,6 +40,7 @@ public final class OdinServer extends VerticleBase {
 
   private final ShardRegistry registry = new ShardRegistry();
   private final IngestStats ingest = new IngestStats();
+  private final List<ShardVerticle> shardVerticles = new CopyOnWriteArrayList<>();
   private OdinConfig config;
   private RouterVerticle router;
   private PrometheusMeterRegistry prometheus;
@@ -63,8 +65,12 @@ public final class OdinServer extends VerticleBase {
     };
     int shards = config.shardCount();
     AtomicInteger ids = new AtomicInteger();
-    router = new RouterVerticle(config.http(), registry);
-    return vertx.deployVerticle(() -> new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints),
+    router = new RouterVerticle(config.http(), registry, endpoints);
+    return vertx.deployVerticle(() -> {
+          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints);
+          shardVerticles.add(shard);
+          return shard;
+        },
             new DeploymentOptions().setInstances(shards))
         .compose(id -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
@@ -109,6 +115,11 @@ public final class OdinServer extends VerticleBase {
 
   public IngestStats ingest() {
     return ingest;
+  }
+
+  /** The deployed shards, for operations and tests. */
+  public List<ShardVerticle> shardVerticles() {
+    return List.copyOf(shardVerticles);
   }
 
   /** The bound public port. */

@@ -1,45 +1,39 @@
 package io.odinws.router;
 
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
+import io.odinws.ops.OpsRoutes;
+import io.odinws.ops.PublicEndpoints;
 
 /**
- * Answers a refused socket's request with a plain-text status, {@code Retry-After} and
- * {@code Connection: close} (PROTOCOL.md section 7), reading the request first so the client sees
- * the answer rather than a reset.
+ * Answers a socket no shard could take. Probes ({@code /health}, {@code /metrics}) are still
+ * served; anything else gets a plain-text status with {@code Retry-After} and is closed
+ * (PROTOCOL.md section 7). The request is read first, so the client sees the answer, not a reset.
  */
 @ChannelHandler.Sharable
-final class RefusalHandler extends SimpleChannelInboundHandler<HttpRequest> {
+final class RefusalHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final HttpResponseStatus status;
   private final String body;
   private final int retryAfterSeconds;
+  private final PublicEndpoints endpoints;
 
-  RefusalHandler(HttpResponseStatus status, String message, int retryAfterSeconds) {
+  RefusalHandler(HttpResponseStatus status, String message, int retryAfterSeconds, PublicEndpoints endpoints) {
     this.status = status;
     this.body = message + "\n";
     this.retryAfterSeconds = retryAfterSeconds;
+    this.endpoints = endpoints;
   }
 
   @Override
-  protected void channelRead0(ChannelHandlerContext ctx, HttpRequest req) {
-    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, ByteBufUtil.writeUtf8(ctx.alloc(), body));
-    res.headers()
-        .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-        .set(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes())
-        .set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds)
-        .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (req.decoderResult().isSuccess() && OpsRoutes.handle(ctx, req, endpoints)) {
+      return;
+    }
+    OpsRoutes.respond(ctx, req, status, "text/plain; charset=utf-8", body, false, retryAfterSeconds);
   }
 
   @Override

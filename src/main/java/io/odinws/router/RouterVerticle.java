@@ -5,8 +5,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.config.HttpConfig;
+import io.odinws.ops.PublicEndpoints;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -32,13 +34,14 @@ public final class RouterVerticle extends VerticleBase {
   private final ShardRegistry registry;
   private final AtomicLong acceptedTotal = new AtomicLong();
   private final AtomicLong rejectedFull = new AtomicLong();
-  private final RefusalHandler overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5);
+  private final RefusalHandler overloaded;
   private Channel serverChannel;
   private volatile int port = -1;
 
-  public RouterVerticle(HttpConfig http, ShardRegistry registry) {
+  public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints) {
     this.http = http;
     this.registry = registry;
+    this.overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5, endpoints);
   }
 
   /** The bound port (useful when configured as 0). */
@@ -70,7 +73,7 @@ public final class RouterVerticle extends VerticleBase {
           protected void initChannel(Channel ch) {
             ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
             if (slot == null) {
-              ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), overloaded);
+              ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), overloaded);
               ch.eventLoop().schedule(() -> {
                 ch.close();
               }, REFUSAL_TIMEOUT_SECONDS, TimeUnit.SECONDS);

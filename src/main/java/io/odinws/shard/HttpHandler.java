@@ -1,21 +1,12 @@
 package io.odinws.shard;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -23,9 +14,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.odinws.config.WsConfig;
+import io.odinws.ops.OpsRoutes;
 import io.odinws.ops.PublicEndpoints;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Plain HTTP on the public port, before any upgrade: {@code GET /ws} becomes a WebSocket,
@@ -56,24 +47,11 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     if (!req.decoderResult().isSuccess()) {
-      respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", "Bad Request\n", false);
-      return;
-    }
-    String uri = req.uri();
-    int q = uri.indexOf('?');
-    String path = q < 0 ? uri : uri.substring(0, q);
-    if (path.equals(ws.path())) {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", "Bad Request\n", false);
+    } else if (OpsRoutes.path(req).equals(ws.path())) {
       upgrade(ctx, req);
-    } else if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
-      respond(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "Method Not Allowed\n", true);
-    } else if (path.equals("/health")) {
-      PublicEndpoints.Health health = endpoints.health();
-      respond(ctx, req, health.httpStatus() == 200 ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-          "application/json", health.json(), true);
-    } else if (path.equals("/metrics")) {
-      respond(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", endpoints.metrics(), true);
-    } else {
-      respond(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain", "Not Found\n", true);
+    } else if (!OpsRoutes.handle(ctx, req, endpoints)) {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain", "Not Found\n", true);
     }
   }
 
@@ -93,7 +71,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
       });
     } catch (WebSocketHandshakeException e) {
-      respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
           "Bad Request: " + e.getMessage() + " (connect with a WebSocket client to " + ws.path() + ")\n", false);
       return;
     }
@@ -102,25 +80,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(true));
     p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
     p.replace(this, "ws-handler", shard.webSocketHandler());
-  }
-
-  static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
-                      String body, boolean keepAliveAllowed) {
-    ByteBuf content = req.method() == HttpMethod.HEAD
-        ? ctx.alloc().buffer(0)
-        : ByteBufUtil.writeUtf8(ctx.alloc(), body);
-    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
-    res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.getBytes(StandardCharsets.UTF_8).length);
-    res.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    boolean keepAlive = keepAliveAllowed && HttpUtil.isKeepAlive(req);
-    if (!keepAlive) {
-      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    }
-    var f = ctx.writeAndFlush(res);
-    if (!keepAlive) {
-      f.addListener(ChannelFutureListener.CLOSE);
-    }
   }
 
   @Override

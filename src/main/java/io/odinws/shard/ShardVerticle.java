@@ -26,6 +26,7 @@ import io.odinws.protocol.Replies;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
@@ -99,6 +100,19 @@ public final class ShardVerticle extends VerticleBase {
 
   public ShardSlot slot() {
     return slot;
+  }
+
+  /** The shard's sockets, read on its own loop (for operations and tests). */
+  public Future<List<Channel>> channels() {
+    Promise<List<Channel>> result = Promise.promise();
+    loop.execute(() -> {
+      List<Channel> out = new ArrayList<>(connectionCount);
+      for (int i = 0; i < connectionCount; i++) {
+        out.add(connections[i].channel);
+      }
+      result.complete(out);
+    });
+    return result.future();
   }
 
   @Override

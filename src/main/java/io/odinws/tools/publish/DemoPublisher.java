@@ -48,7 +48,7 @@ public final class DemoPublisher implements AutoCloseable {
     private final Callback onAck = this::onAck;
     private volatile boolean stopping;
     private volatile Exception lastError;
-    private long startNanos; // set before the thread starts, so visible to it
+    private volatile long startNanos; // schedule start, once topic metadata is warm
     // summary state, touched by the publishing thread only (and by close() after it stopped)
     private long lastSummaryNanos;
     private long lastSummarySent;
@@ -74,7 +74,7 @@ public final class DemoPublisher implements AutoCloseable {
                 options.rate(), options.bootstrap(), options.tokens(), options.topics().keySet(),
                 options.durationSeconds() == 0 ? "until stopped" : options.durationSeconds() + "s",
                 options.maxEvents() == 0 ? "unlimited" : options.maxEvents(), options.seed());
-        p.startNanos = System.nanoTime();
+        p.startNanos = System.nanoTime(); // provisional, until the loop starts its schedule
         p.thread.start();
         return p;
     }
@@ -156,6 +156,8 @@ public final class DemoPublisher implements AutoCloseable {
         int rate = options.rate();
         long limit = limit(options);
         long maxBacklog = rate; // one second's worth of events
+        warmUp();
+        startNanos = System.nanoTime();
         lastSummaryNanos = startNanos;
         RateSchedule schedule = new RateSchedule(startNanos, rate);
         long next = 0; // index of the next event to send
@@ -171,6 +173,23 @@ public final class DemoPublisher implements AutoCloseable {
             if (next >= limit) break;
             long wait = schedule.dueTimeNanos(next) - System.nanoTime();
             if (wait > HORIZON_NANOS) LockSupport.parkNanos(this, wait);
+        }
+    }
+
+    /**
+     * Fetches every topic's metadata before the clock starts: otherwise the first send to each topic blocks
+     * the loop (up to max.block.ms) and the schedule starts behind. Gives up at the first failure (broker
+     * down or topic missing) so startup is delayed by at most max.block.ms; sends then count the failures.
+     */
+    private void warmUp() {
+        for (String topic : options.topics().keySet()) {
+            if (stopping) return;
+            try {
+                producer.partitionsFor(topic);
+            } catch (KafkaException e) {
+                log.warn("no metadata for topic {} ({}); publishing anyway, failures will be counted", topic, e.toString());
+                return;
+            }
         }
     }
 

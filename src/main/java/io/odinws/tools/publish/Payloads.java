@@ -147,7 +147,7 @@ final class Payloads {
     // --- creation
 
     static void tokenCreated(Market m, TokenState t, JsonWriter w, long now) {
-        w.str("creator", m.wallet()).str("name", t.name).str("symbol", t.symbol).num("supply", (long) t.supply);
+        w.str("creator", m.wallet()).str("name", t.baseName).str("symbol", t.symbol).num("supply", (long) t.supply);
     }
 
     static void tokenListed(Market m, TokenState t, JsonWriter w, long now) {
