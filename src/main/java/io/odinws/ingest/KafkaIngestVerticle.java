@@ -55,8 +55,11 @@ public final class KafkaIngestVerticle extends VerticleBase {
   public Future<?> start() {
     stream = KafkaReadStream.create(vertx, consumerProperties(), byte[].class, byte[].class);
     stream.pollTimeout(Duration.ofMillis(config.pollTimeoutMs()));
-    stream.exceptionHandler(e -> LOG.warn("event=kafka_error error=\"{}\" action=\"retrying; check kafka.bootstrap={} and the broker\"",
-        e.getMessage(), config.bootstrap()));
+    stream.exceptionHandler(e -> {
+      if (!stopped) {
+        LOG.warn("event=kafka_error error=\"{}\" action=\"retrying; check kafka.bootstrap={} and the broker\"", e, config.bootstrap());
+      }
+    });
     // Assignment goes on in the background, retried until the broker answers, so the server
     // accepts clients (and reports Kafka unhealthy) while the broker is not reachable yet.
     assignAll();
@@ -110,9 +113,12 @@ public final class KafkaIngestVerticle extends VerticleBase {
           LOG.info("event=kafka_assigned topics={} partitions={} bootstrap={}", config.topics().size(), partitions.size(), config.bootstrap());
         })
         .onFailure(e -> {
+          if (stopped) {
+            return; // undeployed while assigning
+          }
           stats.connected(false, e.getMessage());
           LOG.warn("event=kafka_assign_failed error=\"{}\" action=\"retrying in {} ms; check kafka.bootstrap={}\"",
-              e.getMessage(), ASSIGN_RETRY_MS, config.bootstrap());
+              e.toString(), ASSIGN_RETRY_MS, config.bootstrap());
           vertx.setTimer(ASSIGN_RETRY_MS, id -> assignAll());
         });
   }

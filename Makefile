@@ -1,0 +1,47 @@
+# odin-ws: `make run` starts the whole system locally; `make test` runs the suite.
+# Needs only a JDK 17+ and Maven 3.8+; everything else comes from Maven Central.
+
+MVN  ?= mvn -B
+JAVA ?= java
+PORT ?= 8080
+RATE ?= 100
+CONF ?= src/main/resources/conf/default.json
+DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
+
+.PHONY: run test jar dev bench clean build
+
+## Compile main and test code and write the dev class path (broker, publisher, CLI).
+build:
+	$(MVN) -q test-compile
+
+## The whole system on this machine: Kafka broker (KRaft), 8 topics, server (multi mode), demo publisher.
+run: build
+	$(JAVA) -cp "$(DEV_CP)" io.odinws.dev.DevStack --port $(PORT) --rate $(RATE)
+
+## The whole test suite (unit and integration, against a real in-process Kafka broker).
+test:
+	$(MVN) test
+
+## target/odin-ws.jar (the server) and target/odin-ws-tools.jar (server + tools).
+jar:
+	$(MVN) -q package -DskipTests
+	@ls -l target/odin-ws.jar target/odin-ws-tools.jar
+
+## The dev broker and publisher in the background, the server under the Vert.x CLI with redeploy on source change.
+dev: build
+	@rm -f target/dev-conf.json; \
+	$(JAVA) -cp "$(DEV_CP)" io.odinws.dev.DevStack --no-server --rate $(RATE) & stack=$$!; \
+	trap 'kill -TERM $$stack 2>/dev/null; wait $$stack 2>/dev/null' EXIT INT TERM; \
+	while [ ! -f target/dev-conf.json ]; do \
+	  sleep 0.5; kill -0 $$stack 2>/dev/null || { echo "dev broker failed to start"; exit 1; }; \
+	done; \
+	$(JAVA) -cp "$(DEV_CP)" io.vertx.core.Launcher run io.odinws.OdinServer \
+	  --redeploy="src/main/**/*" --on-redeploy="$(MVN) -q -o compile" --launcher-class=io.vertx.core.Launcher \
+	  -conf target/dev-conf.json
+
+## Benchmarks: delivered by issue 5 (load generator, demo publisher and benchmark).
+bench:
+	@echo "make bench: not yet implemented; the load generator and benchmark issue (#5) delivers it."
+
+clean:
+	$(MVN) -q clean
