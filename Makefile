@@ -5,7 +5,6 @@ MVN  ?= mvn -B
 JAVA ?= java
 PORT ?= 8080
 RATE ?= 100
-CONF ?= src/main/resources/conf/default.json
 DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
 
 .PHONY: run test jar dev bench clean build

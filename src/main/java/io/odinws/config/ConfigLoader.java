@@ -60,9 +60,17 @@ public final class ConfigLoader {
     }
   }
 
-  /** Defaults, then {@code overrides}, then the environment; validated. */
+  /**
+   * Defaults, then {@code overrides}, then the environment; validated. Objects merge key by key,
+   * except {@code kafka.topics}: a deployment's topic map replaces the default one, so topics can
+   * be removed as well as added.
+   */
   public static OdinConfig resolve(JsonObject overrides, Map<String, String> env) {
     JsonObject merged = defaults().mergeIn(overrides == null ? new JsonObject() : overrides, true);
+    JsonObject kafka = overrides == null ? null : overrides.getJsonObject("kafka");
+    if (kafka != null && kafka.getValue("topics") instanceof JsonObject topics) {
+      merged.getJsonObject("kafka").put("topics", topics.copy());
+    }
     applyEnv(merged, env);
     return OdinConfig.from(merged);
   }

@@ -47,11 +47,12 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.longIn("kafka.pollTimeoutMs", 1, 60_000),
         r.intIn("kafka.fetchMaxWaitMs", 0, 60_000),
         r.longIn("kafka.healthCheckIntervalMs", 100, 600_000));
-    if (mode == Mode.MULTI && shards > 0 && maxConnections < shards) {
-      throw new ConfigException("invalid configuration: maxConnections = " + maxConnections
-          + " is below shards = " + shards + "; accepted values: maxConnections >= shards");
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka);
+    if (maxConnections < config.shardCount()) {
+      throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
+          + config.shardCount() + "; accepted values: maxConnections >= the number of shards");
     }
-    return new OdinConfig(mode, shards, maxConnections, http, ws, kafka);
+    return config;
   }
 
   /** Reads dotted keys from nested JSON, failing with the key's name and the accepted values. */

@@ -45,6 +45,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private Set<TopicPartition> assignment = Set.of();
   private long healthTimer = -1;
   private volatile boolean stopped;
+  private boolean checking;
 
   public KafkaIngestVerticle(KafkaConfig config, IngestStats stats) {
     this.config = config;
@@ -87,17 +88,14 @@ public final class KafkaIngestVerticle extends VerticleBase {
     if (stopped) {
       return;
     }
-    List<Future<List<PartitionInfo>>> lookups = new ArrayList<>();
-    for (String topic : config.topics().keySet()) {
-      lookups.add(stream.partitionsFor(topic));
-    }
-    Future.all(lookups)
+    // One metadata request for every topic: while the broker is away each blocking call waits
+    // default.api.timeout.ms on the consumer thread, and queued calls would delay stop() in turn.
+    stream.listTopics()
         .compose(all -> {
           Set<TopicPartition> partitions = new HashSet<>();
-          for (int i = 0; i < lookups.size(); i++) {
-            List<PartitionInfo> infos = lookups.get(i).result();
+          for (String topic : config.topics().keySet()) {
+            List<PartitionInfo> infos = all.get(topic);
             if (infos == null || infos.isEmpty()) {
-              String topic = List.copyOf(config.topics().keySet()).get(i);
               return Future.failedFuture("topic " + topic + " does not exist; create it or remove it from kafka.topics");
             }
             infos.forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
@@ -134,9 +132,14 @@ public final class KafkaIngestVerticle extends VerticleBase {
     });
   }
 
-  /** A broker round trip; also what tells health that Kafka went away or came back. */
+  /** A broker round trip; also what tells health that Kafka went away or came back. One at a time. */
   private void checkBroker() {
+    if (checking) {
+      return;
+    }
+    checking = true;
     stream.endOffsets(assignment).onComplete((ends, err) -> {
+      checking = false;
       boolean wasConnected = stats.connected();
       stats.connected(err == null, err == null ? null : err.getMessage());
       if (wasConnected && err != null) {

@@ -44,8 +44,8 @@ public final class Replies {
     return new JsonObject().put("type", "reconnect_error").put("message", message).encode();
   }
 
-  /** Per-channel recovery outcome. */
-  public record ChannelRecovery(boolean recovered, int replayed) {
+  /** Per-channel recovery outcome; {@code error} says why a channel could not even be subscribed (else null). */
+  public record ChannelRecovery(boolean recovered, int replayed, String error) {
   }
 
   public static String reconnectAck(Map<String, ChannelRecovery> channels) {
@@ -55,7 +55,11 @@ public final class Replies {
     for (Map.Entry<String, ChannelRecovery> e : channels.entrySet()) {
       replayed += e.getValue().replayed();
       all &= e.getValue().recovered();
-      per.put(e.getKey(), new JsonObject().put("recovered", e.getValue().recovered()).put("replayed", e.getValue().replayed()));
+      JsonObject channel = new JsonObject().put("recovered", e.getValue().recovered()).put("replayed", e.getValue().replayed());
+      if (e.getValue().error() != null) {
+        channel.put("error", e.getValue().error());
+      }
+      per.put(e.getKey(), channel);
     }
     return new JsonObject()
         .put("type", "reconnect_ack")

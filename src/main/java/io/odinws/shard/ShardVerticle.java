@@ -319,7 +319,7 @@ public final class ShardVerticle extends VerticleBase {
     stats.received();
     ClientRequest req = ClientRequest.parse(text);
     if (req instanceof ClientRequest.Subscribe s) {
-      send(ctx, subscribe(c, s.channels()));
+      send(ctx, subscribe(c, s.channels()).ack());
       if (s.lastOffset() != null) {
         reconnect(c, ctx, s.lastOffset().getMap());
       }
@@ -336,7 +336,11 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
-  private String subscribe(Connection c, List<String> channels) {
+  /** What a subscribe did: the ack to send and the channels refused, with why. */
+  private record SubscribeResult(String ack, Map<String, String> rejected) {
+  }
+
+  private SubscribeResult subscribe(Connection c, List<String> channels) {
     List<String> accepted = new ArrayList<>(channels.size());
     List<Replies.Rejected> rejected = new ArrayList<>();
     for (String channel : new LinkedHashSet<>(channels)) { // a channel named twice is answered once
@@ -353,12 +357,14 @@ public final class ShardVerticle extends VerticleBase {
       }
     }
     publishGauges();
-    return Replies.subscriptionAck(accepted, rejected, c.subscriptionCount());
+    Map<String, String> refused = new LinkedHashMap<>();
+    rejected.forEach(r -> refused.put(r.channel(), r.reason()));
+    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount()), refused);
   }
 
   private String unsubscribe(Connection c, List<String> channels) {
     List<String> removed = new ArrayList<>(channels.size());
-    for (String channel : channels) {
+    for (String channel : new LinkedHashSet<>(channels)) {
       index.remove(c, channel);
       removed.add(channel); // unsubscribing a channel not subscribed is not an error
     }
@@ -385,12 +391,10 @@ public final class ShardVerticle extends VerticleBase {
         missing.add(channel);
       }
     }
-    if (!missing.isEmpty()) {
-      subscribe(c, missing);
-    }
+    Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
     Map<String, Replies.ChannelRecovery> result = new LinkedHashMap<>();
     for (String channel : lastOffset.keySet()) {
-      result.put(channel, new Replies.ChannelRecovery(false, 0));
+      result.put(channel, new Replies.ChannelRecovery(false, 0, refused.get(channel)));
     }
     send(ctx, Replies.reconnectAck(result));
   }

@@ -69,4 +69,18 @@ class ConfigLoaderTest {
     ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.readConfArgument("/no/such/file.json"));
     assertTrue(missing.getMessage().contains("not found"), missing.getMessage());
   }
+
+  @Test
+  void aDeploymentsTopicMapReplacesTheDefaultOne() {
+    OdinConfig c = ConfigLoader.resolve(new JsonObject().put("kafka", new JsonObject()
+        .put("topics", new JsonObject().put("odin.trades", "trade").put("x.fills", "fill"))), Map.of());
+    assertEquals(Map.of("odin.trades", "trade", "x.fills", "fill"), c.kafka().topics());
+  }
+
+  @Test
+  void maxConnectionsBelowTheShardCountIsRejected() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ConfigLoader.resolve(new JsonObject().put("shards", 4).put("maxConnections", 3), Map.of()));
+    assertTrue(e.getMessage().contains("maxConnections"), e.getMessage());
+  }
 }

@@ -127,6 +127,15 @@ class MalformedInputTest {
     assertTrue(topicKeyed.getString("message").contains("BTC.trade"), "explains the channel-keyed form");
     assertTrue(c.request("{\"type\":\"reconnect\",\"data\":{}}", "reconnect_error").getString("message").startsWith("Invalid reconnect request format"));
 
+    // reconnect subscribes the channels it names; one it cannot subscribe says why. No replay yet: recovered is false.
+    JsonObject reconnectAck = c.request("{\"type\":\"reconnect\",\"data\":{\"client_id\":\"c-1\",\"last_offset\":{\"UNI.trade\":\"2:3\",\"nodot\":5}}}",
+        "reconnect_ack");
+    assertFalse(reconnectAck.getBoolean("recovered"));
+    assertFalse(reconnectAck.getJsonObject("channels").getJsonObject("UNI.trade").getBoolean("recovered"));
+    assertTrue(reconnectAck.getJsonObject("channels").getJsonObject("nodot").containsKey("error"));
+    assertEquals(2, c.request("{\"type\":\"unsubscribe\",\"data\":{\"channels\":[]}}", "unsubscription_ack").getInteger("count"),
+        "AAVE.trade and UNI.trade");
+
     try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
       producer.send(new ProducerRecord<>(OdinTopics.TRADES, "AAVE", "{\"still\":\"alive\"}"));
     }

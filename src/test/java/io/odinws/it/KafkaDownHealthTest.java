@@ -1,0 +1,52 @@
+package io.odinws.it;
+
+import io.odinws.OdinServer;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** With no reachable broker the server still starts, serves clients, and reports itself unhealthy. */
+class KafkaDownHealthTest {
+
+  @Test
+  void healthIs503AndKafkaConnectedIs0WhileTheBrokerIsUnreachable() throws Exception {
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      deadPort = s.getLocalPort(); // closed again: nothing listens there
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      OdinServer server = new OdinServer();
+      JsonObject conf = new JsonObject().put("shards", 2)
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+          .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:" + deadPort));
+      vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(20, TimeUnit.SECONDS);
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, health.statusCode());
+      JsonObject h = new JsonObject(health.body());
+      assertFalse(h.getBoolean("healthy"));
+      assertEquals("unhealthy", h.getString("status"));
+      assertFalse(h.getJsonObject("checks").getJsonObject("kafka").getBoolean("healthy"));
+      assertFalse(h.getJsonArray("errors").isEmpty());
+      String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertTrue(metrics.contains("ws_kafka_connected 0.0"), "ws_kafka_connected is 0");
+    } finally {
+      vertx.close().await(20, TimeUnit.SECONDS);
+    }
+  }
+}

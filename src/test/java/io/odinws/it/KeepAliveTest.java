@@ -1,0 +1,74 @@
+package io.odinws.it;
+
+import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.KafkaBrokerExtension;
+import io.odinws.testkit.OdinTopics;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pings on the configured interval; an idle window without any inbound frame closes with 1001; pongs count as activity. */
+@ExtendWith(KafkaBrokerExtension.class)
+class KeepAliveTest {
+
+  private static final int PING = 0x9;
+  private static final int PONG = 0xA;
+  private static final int CLOSE = 0x8;
+  private static ServerHarness server;
+
+  @BeforeAll
+  static void start(EmbeddedKafka kafka) throws Exception {
+    OdinTopics.createAll(kafka);
+    // Shortened windows (defaults: 25 s ping, 60 s idle); the shard sweeps once a second.
+    server = ServerHarness.start(kafka, new JsonObject().put("shards", 1)
+        .put("ws", new JsonObject().put("pingIntervalMs", 500).put("idleTimeoutMs", 2500)));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  @Test
+  void aSilentClientIsPingedThenClosedWith1001() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      long t0 = System.nanoTime();
+      RawWsClient.Frame ping = c.readUntil(PING);
+      assertNotNull(ping, "the server pings");
+      RawWsClient.Frame close = c.readUntil(CLOSE);
+      long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertNotNull(close, "the server closes an idle connection with a close frame");
+      assertEquals(1001, close.closeCode());
+      assertTrue(waitedMs >= 2000, "not before the idle window: " + waitedMs + " ms");
+    }
+  }
+
+  @Test
+  void pongsAloneKeepAConnectionOpen() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      long until = System.nanoTime() + Duration.ofMillis(6000).toNanos(); // over twice the idle window
+      int pings = 0;
+      while (System.nanoTime() < until) {
+        RawWsClient.Frame f = c.read();
+        assertNotNull(f, "still open");
+        assertTrue(f.opcode() != CLOSE, "closed although it answered every ping");
+        if (f.opcode() == PING) {
+          pings++;
+          c.send(PONG, true, f.payload());
+        }
+      }
+      assertTrue(pings >= 3, "pinged repeatedly: " + pings);
+      c.sendText("{\"type\":\"heartbeat\"}");
+      RawWsClient.Frame reply = c.readUntil(0x1);
+      assertEquals("pong", new JsonObject(reply.text()).getString("type"));
+    }
+  }
+}
