@@ -19,13 +19,21 @@ import java.util.Map;
 public final class ConfigLoader {
 
   /** Environment variable to dotted configuration key. */
-  static final Map<String, String> ENV_KEYS = Map.of(
-      "WS_MODE", "mode",
-      "NUM_SHARDS", "shards",
-      "WS_MAX_CONNECTIONS", "maxConnections",
-      "WS_HOST", "http.host",
-      "WS_PORT", "http.port",
-      "KAFKA_BROKERS", "kafka.bootstrap");
+  static final Map<String, String> ENV_KEYS = Map.ofEntries(
+      Map.entry("WS_MODE", "mode"),
+      Map.entry("NUM_SHARDS", "shards"),
+      Map.entry("WS_MAX_CONNECTIONS", "maxConnections"),
+      Map.entry("WS_HOST", "http.host"),
+      Map.entry("WS_PORT", "http.port"),
+      Map.entry("KAFKA_BROKERS", "kafka.bootstrap"),
+      Map.entry("CONN_RATE_LIMIT_ENABLED", "admission.enabled"),
+      Map.entry("CONN_RATE_LIMIT_IP_BURST", "admission.ipBurst"),
+      Map.entry("CONN_RATE_LIMIT_IP_RATE", "admission.ipPerSecond"),
+      Map.entry("CONN_RATE_LIMIT_GLOBAL_BURST", "admission.globalBurst"),
+      Map.entry("CONN_RATE_LIMIT_GLOBAL_RATE", "admission.globalPerSecond"),
+      Map.entry("WS_CPU_REJECT_THRESHOLD", "admission.cpuRejectPercent"),
+      Map.entry("WS_TRUSTED_PROXIES", "admission.trustedProxies"),
+      Map.entry("WS_ALLOWED_ORIGINS", "admission.allowedOrigins"));
 
   private ConfigLoader() {
   }

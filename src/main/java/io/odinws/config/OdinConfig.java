@@ -9,7 +9,8 @@ import java.util.Map;
  * The whole, validated server configuration. Built only through {@link #from(JsonObject)}, which
  * rejects any invalid value with a message naming the key and what is accepted.
  */
-public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka) {
+public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka,
+                         LimitsConfig limits, AdmissionConfig admission, long drainMs) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -47,7 +48,30 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.longIn("kafka.pollTimeoutMs", 1, 60_000),
         r.intIn("kafka.fetchMaxWaitMs", 0, 60_000),
         r.longIn("kafka.healthCheckIntervalMs", 100, 600_000));
-    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka);
+    LimitsConfig limits = new LimitsConfig(
+        r.intIn("limits.messagesPerSecond", 1, 1_000_000),
+        r.intIn("limits.messageBurst", 1, 1_000_000),
+        r.intIn("limits.floodFactor", 1, 1000),
+        r.intIn("limits.floodSeconds", 1, 3600),
+        r.intIn("limits.outboundHighWaterBytes", 1024, 1 << 30),
+        r.intIn("limits.outboundHardCapBytes", 1024, 1 << 30),
+        r.longIn("limits.slowClientGraceMs", 0, 600_000));
+    if (limits.outboundHardCapBytes() < limits.outboundHighWaterBytes()) {
+      throw new ConfigException("invalid configuration: limits.outboundHardCapBytes = " + limits.outboundHardCapBytes()
+          + " is below limits.outboundHighWaterBytes = " + limits.outboundHighWaterBytes() + "; accepted values: hard cap >= high water mark");
+    }
+    AdmissionConfig admission = new AdmissionConfig(
+        r.bool("admission.enabled"),
+        r.intIn("admission.ipBurst", 1, 10_000_000),
+        r.doubleIn("admission.ipPerSecond", 0.001, 10_000_000),
+        r.intIn("admission.globalBurst", 1, 10_000_000),
+        r.doubleIn("admission.globalPerSecond", 0.001, 10_000_000),
+        r.strings("admission.trustedProxies"),
+        r.strings("admission.allowedOrigins"),
+        r.doubleIn("admission.cpuRejectPercent", 1, 100),
+        r.doubleIn("admission.heapRejectPercent", 1, 100));
+    long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, drainMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");
@@ -91,6 +115,45 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         throw new ConfigException("invalid configuration: " + key + " = " + n + "; accepted values: an integer from " + min + " to " + max);
       }
       return n;
+    }
+
+    double doubleIn(String key, double min, double max) {
+      Object v = value(key);
+      double n;
+      if (v instanceof Number num) {
+        n = num.doubleValue();
+      } else if (v instanceof String s && s.matches("-?\\d+(\\.\\d+)?")) {
+        n = Double.parseDouble(s);
+      } else {
+        throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: a number from " + min + " to " + max);
+      }
+      if (n < min || n > max) {
+        throw new ConfigException("invalid configuration: " + key + " = " + n + "; accepted values: a number from " + min + " to " + max);
+      }
+      return n;
+    }
+
+    boolean bool(String key) {
+      Object v = value(key);
+      if (v instanceof Boolean b) {
+        return b;
+      }
+      if (v instanceof String s && (s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false"))) {
+        return Boolean.parseBoolean(s);
+      }
+      throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: true, false");
+    }
+
+    java.util.List<String> strings(String key) {
+      Object v = value(key);
+      if (v instanceof String s) {
+        // from the environment: comma-separated
+        return s.isBlank() ? java.util.List.of() : java.util.List.of(s.split("\\s*,\\s*"));
+      }
+      if (v instanceof io.vertx.core.json.JsonArray a && a.stream().allMatch(x -> x instanceof String)) {
+        return a.stream().map(String.class::cast).toList();
+      }
+      throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: an array of strings");
     }
 
     int intIn(String key, int min, int max) {
