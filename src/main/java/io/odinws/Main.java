@@ -85,10 +85,11 @@ public final class Main {
   private static void runTool(String tool, String[] args) throws Exception {
     String mainClass = switch (tool) {
       case "publish" -> "io.odinws.tools.publish.DemoPublisher";
+      case "loadtest" -> "io.odinws.tools.loadtest.LoadTest";
       default -> null;
     };
     if (mainClass == null) {
-      fail("unknown command '" + tool + "'; commands: publish (run the server with no command)");
+      fail("unknown command '" + tool + "'; commands: publish, loadtest (run the server with no command)");
       return;
     }
     Class<?> c;
