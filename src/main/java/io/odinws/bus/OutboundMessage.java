@@ -10,11 +10,15 @@ import io.netty.buffer.ByteBuf;
  * when the last shard is done; shards write {@code frame.retainedDuplicate()} and never release
  * {@code frame} itself.
  *
- * @param channel   {@code <token>.<category>}; the same String instance reaches every shard, so its
- *                  hash is computed once
+ * @param keys      the channel and the wildcard keys it matches; one shared instance per channel, so
+ *                  its strings' hashes are computed once
  * @param partition the Kafka partition
  * @param offset    the Kafka offset (the envelope's {@code seq})
  * @param frame     the complete frame
  */
-public record OutboundMessage(String channel, int partition, long offset, ByteBuf frame) {
+public record OutboundMessage(ChannelKeys keys, int partition, long offset, ByteBuf frame) {
+
+  public String channel() {
+    return keys.channel();
+  }
 }

@@ -3,6 +3,7 @@ package io.odinws.ingest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.bus.BatchBus;
+import io.odinws.bus.ChannelKeys;
 import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.KafkaConfig;
@@ -172,9 +173,9 @@ public final class KafkaIngestVerticle extends VerticleBase {
         stats.skip(SkipReason.INVALID_JSON);
         continue;
       }
-      ChannelNames.Name name = names.of(category, token);
-      ByteBuf frame = encoder.encodeLive(name.utf8(), r.partition(), r.offset(), now, r.value());
-      out[n++] = new OutboundMessage(name.channel(), r.partition(), r.offset(), frame);
+      ChannelKeys keys = names.of(category, token);
+      ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
+      out[n++] = new OutboundMessage(keys, r.partition(), r.offset(), frame);
     }
     stats.addBatch(records.count(), n);
     if (n > 0) {

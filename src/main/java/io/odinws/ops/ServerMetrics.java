@@ -42,6 +42,15 @@ public final class ServerMetrics {
     counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumShards(r, s -> s.stats().messagesReceived()));
     counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumShards(r, s -> s.stats().droppedBatches()));
     counter(m, "ws_connection_errors", "Connections closed with 1011 after an unexpected error", shards, r -> sumShards(r, s -> s.stats().connectionErrors()));
+    counter(m, "ws_rate_limited_messages", "Inbound messages dropped by the per-connection rate limit", shards,
+        r -> sumShards(r, s -> s.stats().rateLimitedMessages()));
+    counter(m, "ws_slow_clients_disconnected", "Connections closed with 1008 for reading too slowly", shards,
+        r -> sumShards(r, s -> s.stats().slowClientsClosed()));
+    for (DisconnectReason reason : DisconnectReason.values()) {
+      FunctionCounter.builder("ws_disconnects", shards, r -> sumShards(r, s -> s.stats().disconnects(reason)))
+          .tag("reason", reason.label).tag("initiated_by", reason.initiatedBy)
+          .description("WebSocket connections ended, by reason").register(m);
+    }
     counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);
     for (SkipReason reason : SkipReason.values()) {
       FunctionCounter.builder("ws_kafka_records_skipped", ingest, s -> s.skipped(reason))

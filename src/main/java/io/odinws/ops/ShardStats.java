@@ -1,6 +1,7 @@
 package io.odinws.ops;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * One shard's counters, written by the shard's event loop (once per batch or per event, never per
@@ -13,6 +14,9 @@ public final class ShardStats {
   private final AtomicLong messagesReceived = new AtomicLong();
   private final AtomicLong droppedBatches = new AtomicLong();
   private final AtomicLong connectionErrors = new AtomicLong();
+  private final AtomicLong rateLimited = new AtomicLong();
+  private final AtomicLong slowClientsClosed = new AtomicLong();
+  private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
 
@@ -31,6 +35,30 @@ public final class ShardStats {
 
   public void connectionError() {
     connectionErrors.incrementAndGet();
+  }
+
+  public void slowClientClosed() {
+    slowClientsClosed.incrementAndGet();
+  }
+
+  public long slowClientsClosed() {
+    return slowClientsClosed.get();
+  }
+
+  public void rateLimited() {
+    rateLimited.incrementAndGet();
+  }
+
+  public void disconnected(DisconnectReason reason) {
+    disconnects.incrementAndGet(reason.ordinal());
+  }
+
+  public long rateLimitedMessages() {
+    return rateLimited.get();
+  }
+
+  public long disconnects(DisconnectReason reason) {
+    return disconnects.get(reason.ordinal());
   }
 
   public void gauges(int webSockets, long subscriptions) {

@@ -4,9 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
- * Validates a client-supplied channel {@code <token>.<category>} (PROTOCOL.md section 2). The
- * category is the text after the last dot and must be configured; the token follows the rules of
- * a Kafka record key.
+ * Validates a client-supplied channel {@code <token>.<category>} (PROTOCOL.md section 2), or a
+ * wildcard: {@code <token>.*} (every category of a token) or {@code *.<category>} (every token of a
+ * category). The category is the text after the last dot and must be configured; the token follows
+ * the rules of a Kafka record key.
  */
 public final class ChannelName {
 
@@ -26,10 +27,16 @@ public final class ChannelName {
     }
     String token = channel.substring(0, dot);
     String category = channel.substring(dot + 1);
-    if (token.indexOf('*') >= 0 || category.indexOf('*') >= 0) {
-      return "wildcard subscriptions are not supported yet";
+    if (token.equals("*") && category.equals("*")) {
+      return "'*.*' is not allowed: subscribe to <token>.* or *.<category>";
     }
-    if (!categories.contains(category)) {
+    if (token.equals("*")) {
+      return categories.contains(category) ? null : "unknown category '" + category + "'";
+    }
+    if (token.indexOf('*') >= 0 || (category.indexOf('*') >= 0 && !category.equals("*"))) {
+      return "'*' is only allowed as a whole token (*.trade) or a whole category (BTC.*)";
+    }
+    if (!category.equals("*") && !categories.contains(category)) {
       return "unknown category '" + category + "'";
     }
     if (token.getBytes(StandardCharsets.UTF_8).length > MAX_TOKEN_BYTES) {

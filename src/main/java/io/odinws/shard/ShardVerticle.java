@@ -6,23 +6,24 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.odinws.bus.BatchBus;
+import io.odinws.bus.ChannelKeys;
 import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
+import io.odinws.config.LimitsConfig;
 import io.odinws.config.OdinConfig;
 import io.odinws.config.WsConfig;
+import io.odinws.ops.DisconnectReason;
 import io.odinws.ops.PublicEndpoints;
 import io.odinws.ops.ShardStats;
-import io.odinws.protocol.ChannelName;
-import io.odinws.protocol.ClientRequest;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.protocol.ErrorReply;
-import io.odinws.protocol.Replies;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
 import io.vertx.core.Future;
@@ -36,11 +37,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,16 +52,18 @@ public final class ShardVerticle extends VerticleBase {
   private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
   private static final long SWEEP_INTERVAL_MS = 1_000;
   private static final int MAX_QUEUED_BATCHES = 10_000;
+  private static final long CLOSE_TIMEOUT_SECONDS = 2;
 
   private final int id;
   private final OdinConfig config;
   private final WsConfig ws;
+  private final LimitsConfig limits;
   private final ShardRegistry registry;
   private final PublicEndpoints endpoints;
   private final ShardStats stats = new ShardStats();
   private final SubscriptionIndex index = new SubscriptionIndex();
-  private final Set<String> categories;
-  private final Set<String> topics;
+  private final WriteBufferWaterMark waterMark;
+  private RequestHandler requests;
   private HttpHandler httpHandler;
   private WebSocketHandler webSocketHandler;
 
@@ -79,15 +78,20 @@ public final class ShardVerticle extends VerticleBase {
   /** Connections written to during the current batch, flushed once at its end. */
   private Connection[] dirty = new Connection[64];
   private int dirtyCount;
+  /** Increases per message that has wildcard subscribers; see {@link Connection#deliveredStamp}. */
+  private long stamp;
+  /** Completed when the last socket closes after {@link #drain()}. */
+  private Promise<Void> drained;
 
   public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints) {
     this.id = id;
     this.config = config;
     this.ws = config.ws();
+    this.limits = config.limits();
     this.registry = registry;
     this.endpoints = endpoints;
-    this.categories = Set.copyOf(config.kafka().topics().values());
-    this.topics = config.kafka().topics().keySet();
+    int high = limits.outboundHighWaterBytes();
+    this.waterMark = new WriteBufferWaterMark(high / 2, high);
   }
 
   public int id() {
@@ -118,6 +122,7 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
+    requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics());
     httpHandler = new HttpHandler(this, ws, endpoints);
     webSocketHandler = new WebSocketHandler(this);
     consumer = BatchBus.consume(vertx.eventBus(), MAX_QUEUED_BATCHES, this::onBatch, this::onDroppedBatch);
@@ -129,17 +134,41 @@ public final class ShardVerticle extends VerticleBase {
     });
   }
 
+  /**
+   * Leaves the router (nothing new lands here), sends every WebSocket close {@code code}, and
+   * completes when the last socket is gone. Callers bound the wait.
+   */
+  public Future<Void> drain(int code, String reason, DisconnectReason why) {
+    Promise<Void> done = Promise.promise();
+    loop.execute(() -> {
+      registry.remove(slot);
+      drained = done;
+      for (int i = connectionCount - 1; i >= 0; i--) {
+        Connection c = connections[i];
+        if (c.upgraded) {
+          close(c, code, reason, why);
+        } else {
+          c.closing = true;
+          c.channel.close();
+        }
+      }
+      if (connectionCount == 0) {
+        done.tryComplete();
+      }
+    });
+    return done.future();
+  }
+
   @Override
   public Future<?> stop() {
-    registry.remove(slot); // nothing new lands here from now on
+    registry.remove(slot);
     vertx.cancelTimer(sweepTimer);
     for (int i = connectionCount - 1; i >= 0; i--) {
       Connection c = connections[i];
-      if (c.upgraded) {
-        close(c, CloseCodes.GOING_AWAY, "Server shutting down");
-      } else {
-        c.channel.close();
+      if (c.upgraded && !c.closing) {
+        close(c, CloseCodes.GOING_AWAY, "Server shutting down", DisconnectReason.SHUTDOWN);
       }
+      c.channel.close(); // the event loop outlives this verticle: leave no socket behind
     }
     return consumer.unregister();
   }
@@ -148,7 +177,8 @@ public final class ShardVerticle extends VerticleBase {
 
   /** Builds an accepted socket's pipeline. Called by the router, on this shard's loop. */
   private void initChannel(Channel ch) {
-    Connection c = new Connection(this, System.nanoTime());
+    Connection c = new Connection(this, System.nanoTime(), limits.messageBurst());
+    ch.config().setWriteBufferWaterMark(waterMark);
     ch.pipeline().addLast("conn", c)
         .addLast("http", new HttpServerCodec(4096, 8192, 8192))
         .addLast("http-aggregator", new HttpObjectAggregator(8192))
@@ -183,21 +213,26 @@ public final class ShardVerticle extends VerticleBase {
     c.slot = -1;
     if (c.upgraded) {
       webSocketCount--;
+      stats.disconnected(c.closeReason != null ? c.closeReason : DisconnectReason.CONNECTION_LOST);
     }
     publishGauges();
+    if (drained != null && connectionCount == 0) {
+      drained.tryComplete();
+    }
   }
 
   /** Sends a close frame, then closes the socket once it is written (or after 2 s if it cannot be). */
-  void close(Connection c, int code, String reason) {
+  void close(Connection c, int code, String reason, DisconnectReason why) {
     if (c.closing) {
       return;
     }
     c.closing = true;
+    c.closeReason = why;
     Channel ch = c.channel;
     ch.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
     ch.eventLoop().schedule(() -> {
       ch.close();
-    }, 2, TimeUnit.SECONDS);
+    }, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   /** The client started the closing handshake: echo its code (RFC 6455 5.5.1) and close. */
@@ -206,6 +241,7 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     c.closing = true;
+    c.closeReason = DisconnectReason.CLIENT_CLOSE;
     CloseWebSocketFrame reply = statusCode > 0 ? new CloseWebSocketFrame(statusCode, null) : new CloseWebSocketFrame();
     c.channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
   }
@@ -216,6 +252,11 @@ public final class ShardVerticle extends VerticleBase {
     if (cause instanceof IOException || cause instanceof CorruptedWebSocketFrameException) {
       // peer reset, or a protocol violation the decoder already answered with its close code
       LOG.debug("event=connection_closed_on_error shard={} remote={} error=\"{}\"", id, ctx.channel().remoteAddress(), cause.toString());
+      if (c.closeReason == null) {
+        c.closeReason = cause instanceof CorruptedWebSocketFrameException corrupted
+            ? (corrupted.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG ? DisconnectReason.MESSAGE_TOO_BIG : DisconnectReason.PROTOCOL_ERROR)
+            : DisconnectReason.CONNECTION_LOST;
+      }
       ctx.close();
       return;
     }
@@ -223,9 +264,25 @@ public final class ShardVerticle extends VerticleBase {
     LOG.warn("event=connection_error shard={} remote={} error=\"{}\" action=\"connection closed with 1011; the shard continues\"",
         id, ctx.channel().remoteAddress(), cause.toString(), cause);
     if (c.upgraded) {
-      close(c, CloseCodes.INTERNAL_ERROR, "Internal error");
+      close(c, CloseCodes.INTERNAL_ERROR, "Internal error", DisconnectReason.INTERNAL_ERROR);
     } else {
       ctx.close();
+    }
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  void onText(Connection c, ChannelHandlerContext ctx, String text) {
+    stats.received();
+    if (requests.admit(c, ctx, System.nanoTime())) {
+      requests.onText(c, ctx, text);
+    }
+  }
+
+  void onBinary(Connection c, ChannelHandlerContext ctx) {
+    stats.received();
+    if (requests.admit(c, ctx, System.nanoTime())) {
+      requests.sendError(ctx, ErrorReply.BINARY);
     }
   }
 
@@ -241,36 +298,31 @@ public final class ShardVerticle extends VerticleBase {
     long bytes = 0;
     try {
       for (OutboundMessage m : batch.messages()) {
-        Subscribers subs = index.get(m.channel());
-        if (subs == null) {
-          continue;
+        ChannelKeys keys = m.keys();
+        Subscribers exact = index.get(keys.channel());
+        Subscribers byToken = index.get(keys.tokenWildcard());
+        Subscribers byCategory = index.get(keys.categoryWildcard());
+        int n;
+        if (byToken == null && byCategory == null) {
+          // the common case: a connection is at most once in one list, no de-duplication needed
+          n = exact == null ? 0 : deliver(exact, m.frame(), false);
+        } else {
+          stamp++;
+          n = deliver(exact, m.frame(), true) + deliver(byToken, m.frame(), true) + deliver(byCategory, m.frame(), true);
         }
-        ByteBuf frame = m.frame();
-        Connection[] items = subs.items;
-        int n = subs.size;
-        for (int i = 0; i < n; i++) {
-          Connection c = items[i];
-          if (c.closing) {
-            continue;
-          }
-          c.writeFrame(frame.retainedDuplicate());
-          if (!c.dirty) {
-            c.dirty = true;
-            if (dirtyCount == dirty.length) {
-              dirty = Arrays.copyOf(dirty, dirtyCount * 2);
-            }
-            dirty[dirtyCount++] = c;
-          }
-          delivered++;
-          bytes += frame.readableBytes();
-        }
+        delivered += n;
+        bytes += (long) n * m.frame().readableBytes();
       }
     } finally {
+      long cap = limits.outboundHardCapBytes();
       for (int i = 0; i < dirtyCount; i++) {
         Connection c = dirty[i];
         c.dirty = false;
-        c.ctx.flush();
         dirty[i] = null;
+        c.ctx.flush();
+        if (c.slowSinceNanos != 0 && c.pendingBytes() > cap) {
+          closeSlow(c, "queued over the hard cap");
+        }
       }
       dirtyCount = 0;
       batch.release();
@@ -280,19 +332,61 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
+  /** @param dedupe skip connections this message already reached through another key */
+  private int deliver(Subscribers subs, ByteBuf frame, boolean dedupe) {
+    if (subs == null) {
+      return 0;
+    }
+    int written = 0;
+    Connection[] items = subs.items;
+    for (int i = 0, n = subs.size; i < n; i++) {
+      Connection c = items[i];
+      if (c.closing) {
+        continue;
+      }
+      if (dedupe) {
+        if (c.deliveredStamp == stamp) {
+          continue;
+        }
+        c.deliveredStamp = stamp;
+      }
+      c.writeFrame(frame.retainedDuplicate());
+      written++;
+      if (!c.dirty) {
+        c.dirty = true;
+        if (dirtyCount == dirty.length) {
+          dirty = Arrays.copyOf(dirty, dirtyCount * 2);
+        }
+        dirty[dirtyCount++] = c;
+      }
+    }
+    return written;
+  }
+
+  private void closeSlow(Connection c, String why) {
+    stats.slowClientClosed();
+    LOG.info("event=slow_client_closed shard={} remote={} queued_bytes={} why=\"{}\"", id, c.channel.remoteAddress(), c.pendingBytes(), why);
+    close(c, CloseCodes.POLICY, "Client too slow to process messages", DisconnectReason.SLOW_CLIENT);
+  }
+
   private void onDroppedBatch() {
     stats.droppedBatch();
     LOG.warn("event=batch_dropped shard={} action=\"the shard is over {} batches behind; its clients miss these messages\"", id, MAX_QUEUED_BATCHES);
   }
 
-  // ---- keep-alive --------------------------------------------------------------------------
+  // ---- timers ------------------------------------------------------------------------------
 
-  /** One timer per shard, not per connection: pings due connections, closes idle ones. */
+  /**
+   * One timer per shard, not per connection: pings due connections, closes idle, slow and
+   * flooding ones, and rolls each connection's one-second flood window.
+   */
   private void sweep() {
     long now = System.nanoTime();
     long pingEvery = TimeUnit.MILLISECONDS.toNanos(ws.pingIntervalMs());
     long idleAfter = TimeUnit.MILLISECONDS.toNanos(ws.idleTimeoutMs());
     long handshakeWithin = TimeUnit.MILLISECONDS.toNanos(ws.handshakeTimeoutMs());
+    long slowGrace = TimeUnit.MILLISECONDS.toNanos(limits.slowClientGraceMs());
+    int floodThreshold = limits.floodFactor() * limits.messagesPerSecond();
     for (int i = connectionCount - 1; i >= 0; i--) {
       Connection c = connections[i];
       if (c.closing) {
@@ -304,107 +398,22 @@ public final class ShardVerticle extends VerticleBase {
           c.closing = true;
           c.channel.close(); // an HTTP connection with no request for the handshake window
         }
+        continue;
+      }
+      c.floodSeconds = c.windowMessages > floodThreshold ? c.floodSeconds + 1 : 0;
+      c.windowMessages = 0;
+      if (c.floodSeconds >= limits.floodSeconds()) {
+        LOG.info("event=flooding_client_closed shard={} remote={} seconds={}", id, c.channel.remoteAddress(), c.floodSeconds);
+        close(c, CloseCodes.POLICY, "Flooding: over " + floodThreshold + " messages per second", DisconnectReason.FLOODING);
+      } else if (c.slowSinceNanos != 0 && now - c.slowSinceNanos > slowGrace) {
+        closeSlow(c, "over the high water mark for the grace period");
       } else if (idle > idleAfter) {
-        close(c, CloseCodes.GOING_AWAY, "Idle timeout");
+        close(c, CloseCodes.GOING_AWAY, "Idle timeout", DisconnectReason.IDLE_TIMEOUT);
       } else if (now - c.lastPingNanos >= pingEvery) {
         c.lastPingNanos = now;
         c.ctx.writeAndFlush(PING.duplicate(), c.ctx.voidPromise());
       }
     }
-  }
-
-  // ---- protocol ----------------------------------------------------------------------------
-
-  void onText(Connection c, ChannelHandlerContext ctx, String text) {
-    stats.received();
-    ClientRequest req = ClientRequest.parse(text);
-    if (req instanceof ClientRequest.Subscribe s) {
-      send(ctx, subscribe(c, s.channels()).ack());
-      if (s.lastOffset() != null) {
-        reconnect(c, ctx, s.lastOffset().getMap());
-      }
-    } else if (req instanceof ClientRequest.Unsubscribe u) {
-      send(ctx, unsubscribe(c, u.channels()));
-    } else if (req instanceof ClientRequest.Heartbeat) {
-      send(ctx, Replies.pong(System.currentTimeMillis()));
-    } else if (req instanceof ClientRequest.Reconnect r) {
-      reconnect(c, ctx, r.lastOffset());
-    } else if (req instanceof ClientRequest.InvalidReconnect r) {
-      send(ctx, Replies.reconnectError(r.message()));
-    } else if (req instanceof ClientRequest.Invalid i) {
-      sendError(ctx, i.error());
-    }
-  }
-
-  /** What a subscribe did: the ack to send and the channels refused, with why. */
-  private record SubscribeResult(String ack, Map<String, String> rejected) {
-  }
-
-  private SubscribeResult subscribe(Connection c, List<String> channels) {
-    List<String> accepted = new ArrayList<>(channels.size());
-    List<Replies.Rejected> rejected = new ArrayList<>();
-    for (String channel : new LinkedHashSet<>(channels)) { // a channel named twice is answered once
-      String problem = ChannelName.problem(channel, categories);
-      if (problem == null && c.subscriptionCount() >= ws.maxChannelsPerConnection()
-          && (c.channels == null || !c.channels.contains(channel))) {
-        problem = "channel limit reached: at most " + ws.maxChannelsPerConnection() + " channels per connection";
-      }
-      if (problem != null) {
-        rejected.add(new Replies.Rejected(channel, problem));
-      } else {
-        index.add(c, channel);
-        accepted.add(channel);
-      }
-    }
-    publishGauges();
-    Map<String, String> refused = new LinkedHashMap<>();
-    rejected.forEach(r -> refused.put(r.channel(), r.reason()));
-    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount()), refused);
-  }
-
-  private String unsubscribe(Connection c, List<String> channels) {
-    List<String> removed = new ArrayList<>(channels.size());
-    for (String channel : new LinkedHashSet<>(channels)) {
-      index.remove(c, channel);
-      removed.add(channel); // unsubscribing a channel not subscribed is not an error
-    }
-    publishGauges();
-    return Replies.unsubscriptionAck(removed, List.of(), c.subscriptionCount());
-  }
-
-  /**
-   * Subscribes every channel named in {@code lastOffset} and answers reconnect_ack. Replay from
-   * history is not implemented yet, so no channel is reported as recovered (recovered:false tells
-   * the client to resynchronise from its own source).
-   */
-  private void reconnect(Connection c, ChannelHandlerContext ctx, Map<String, Object> lastOffset) {
-    for (String key : lastOffset.keySet()) {
-      if (topics.contains(key)) {
-        send(ctx, Replies.reconnectError("last_offset is keyed by topic ('" + key + "'); key it by channel instead, with the pos"
-            + " of the last message received on it, e.g. {\"BTC.trade\":\"3:1042\"}"));
-        return;
-      }
-    }
-    List<String> missing = new ArrayList<>();
-    for (String channel : lastOffset.keySet()) {
-      if (c.channels == null || !c.channels.contains(channel)) {
-        missing.add(channel);
-      }
-    }
-    Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
-    Map<String, Replies.ChannelRecovery> result = new LinkedHashMap<>();
-    for (String channel : lastOffset.keySet()) {
-      result.put(channel, new Replies.ChannelRecovery(false, 0, refused.get(channel)));
-    }
-    send(ctx, Replies.reconnectAck(result));
-  }
-
-  void sendError(ChannelHandlerContext ctx, ErrorReply error) {
-    send(ctx, Replies.error(error));
-  }
-
-  private static void send(ChannelHandlerContext ctx, String json) {
-    ctx.writeAndFlush(new TextWebSocketFrame(json));
   }
 
   WebSocketHandler webSocketHandler() {

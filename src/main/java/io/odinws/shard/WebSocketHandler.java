@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.protocol.CloseCodes;
-import io.odinws.protocol.ErrorReply;
+import io.odinws.ops.DisconnectReason;
 
 /**
  * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary
@@ -39,7 +39,7 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
       } else if (msg instanceof CloseWebSocketFrame close) {
         shard.closeEcho(c, close.statusCode());
       } else if (msg instanceof BinaryWebSocketFrame) {
-        shard.sendError(ctx, ErrorReply.BINARY);
+        shard.onBinary(c, ctx);
       }
     } finally {
       ReferenceCountUtil.release(msg);
@@ -50,7 +50,7 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException) {
       // a fragmented message grew past ws.maxMessageBytes
-      shard.close((Connection) ctx.pipeline().first(), CloseCodes.TOO_BIG, "Message too big");
+      shard.close((Connection) ctx.pipeline().first(), CloseCodes.TOO_BIG, "Message too big", DisconnectReason.MESSAGE_TOO_BIG);
       return;
     }
     shard.onConnectionError(ctx, cause);

@@ -166,12 +166,14 @@ public final class DemoPublisher implements AutoCloseable {
             // down), and the backlog must be re-checked after it, not after a whole batch of such sends.
             long now = System.nanoTime();
             if (now - lastSummaryNanos >= SUMMARY_EVERY_NANOS) summary(now);
-            long due = Math.min(schedule.dueCount(now + HORIZON_NANOS), limit);
+            long due = schedule.dueCount(now + HORIZON_NANOS);
             if (due - next > maxBacklog) { // fell over a second behind: drop the oldest, keep the rate honest
-                skipped.addAndGet(due - maxBacklog - next);
-                next = due - maxBacklog;
+                long resume = Math.min(due - maxBacklog, limit); // uncapped due, so a stalled run still ends on time
+                skipped.addAndGet(resume - next);
+                next = resume;
+                continue;
             }
-            if (next < due) {
+            if (next < Math.min(due, limit)) {
                 send();
                 next++;
                 continue;

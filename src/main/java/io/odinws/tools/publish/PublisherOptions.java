@@ -31,7 +31,8 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
 
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
     private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
-    private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*");
+    private static final String ONE_HOST_PORT = "(\\[[0-9A-Fa-f:.]+]|[^\\s,:\\[\\]]+):\\d{1,5}"; // host or [IPv6]
+    private static final Pattern HOST_PORT = Pattern.compile(ONE_HOST_PORT + "(," + ONE_HOST_PORT + ")*");
 
     public static final String USAGE = """
             Usage: odin-ws publish [options]
