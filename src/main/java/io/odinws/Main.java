@@ -52,16 +52,23 @@ public final class Main {
       return;
     }
     Vertx vertx = Vertx.vertx(vertxOptions(config));
-    JsonObject conf = overrides;
-    vertx.deployVerticle(new OdinServer(), new DeploymentOptions().setConfig(conf))
+    OdinServer server = new OdinServer();
+    vertx.deployVerticle(server, new DeploymentOptions().setConfig(overrides))
         .onFailure(e -> {
           LOG.error("event=startup_failed error=\"{}\"", e.getMessage(), e);
           vertx.close().onComplete(v -> System.exit(1));
         });
+    long drainMs = config.drainMs();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // SIGTERM or Ctrl-C: drain (bounded by shutdown.drainMs), then close Vert.x and the Kafka consumer.
+      long t0 = System.nanoTime();
       LOG.info("event=shutdown_started");
       try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (server.configuration() != null) {
+          server.drain().toCompletionStage().toCompletableFuture().get(drainMs + 1_000, TimeUnit.MILLISECONDS);
+        }
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        LOG.info("event=shutdown_finished took_ms={}", (System.nanoTime() - t0) / 1_000_000);
       } catch (Exception e) {
         LOG.warn("event=shutdown_incomplete error=\"{}\"", e.toString());
       }

@@ -8,7 +8,11 @@ import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
 import io.odinws.ingest.IngestStats;
 import io.odinws.ingest.KafkaIngestVerticle;
+import io.odinws.ops.DisconnectReason;
 import io.odinws.ops.HealthReport;
+import io.odinws.ops.Readiness;
+import io.odinws.ops.ServerState;
+import io.odinws.protocol.CloseCodes;
 import io.odinws.ops.PublicEndpoints;
 import io.odinws.ops.ServerMetrics;
 import io.odinws.router.RouterVerticle;
@@ -27,6 +31,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,6 +45,7 @@ public final class OdinServer extends VerticleBase {
 
   private final ShardRegistry registry = new ShardRegistry();
   private final IngestStats ingest = new IngestStats();
+  private final ServerState state = new ServerState();
   private final List<ShardVerticle> shardVerticles = new CopyOnWriteArrayList<>();
   private OdinConfig config;
   private RouterVerticle router;
@@ -51,11 +57,17 @@ public final class OdinServer extends VerticleBase {
     config = ConfigLoader.resolve(config(), System.getenv());
     BatchBus.registerCodec(vertx.eventBus());
     prometheus = prometheusRegistry();
-    HealthReport health = new HealthReport(registry, ingest);
+    HealthReport health = new HealthReport(registry, ingest, state);
+    Readiness readiness = new Readiness(vertx, registry, ingest, state);
     PublicEndpoints endpoints = new PublicEndpoints() {
       @Override
       public Health health() {
         return health.render();
+      }
+
+      @Override
+      public Future<Health> ready() {
+        return readiness.check();
       }
 
       @Override
@@ -65,7 +77,7 @@ public final class OdinServer extends VerticleBase {
     };
     int shards = config.shardCount();
     AtomicInteger ids = new AtomicInteger();
-    router = new RouterVerticle(config.http(), registry, endpoints);
+    router = new RouterVerticle(config.http(), registry, endpoints, state);
     return vertx.deployVerticle(() -> {
           ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints);
           shardVerticles.add(shard);
@@ -82,6 +94,26 @@ public final class OdinServer extends VerticleBase {
               config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
               (System.nanoTime() - t0) / 1_000_000);
         });
+  }
+
+  /**
+   * Graceful shutdown, before the Vert.x instance closes: readiness goes false, the router refuses
+   * new sockets with 503 "Server is shutting down", every WebSocket gets close 1001, and this
+   * completes when all have closed or {@code shutdown.drainMs} has passed.
+   */
+  public Future<Void> drain() {
+    state.startDraining();
+    long t0 = System.nanoTime();
+    int open = registry.totalConnections();
+    LOG.info("event=drain_started connections={} drain_ms={}", open, config.drainMs());
+    List<Future<Void>> shards = shardVerticles.stream()
+        .map(s -> s.drain(CloseCodes.GOING_AWAY, "Server shutting down", DisconnectReason.SHUTDOWN)).toList();
+    return Future.all(shards).<Void>mapEmpty()
+        .timeout(config.drainMs(), TimeUnit.MILLISECONDS)
+        .recover(e -> Future.succeededFuture())
+        .onComplete(v -> LOG.info("event=drain_finished remaining_connections={} took_ms={}",
+            shardVerticles.stream().mapToInt(s -> s.slot().connections().get()).sum(),
+            (System.nanoTime() - t0) / 1_000_000));
   }
 
   /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */

@@ -156,26 +156,36 @@ public final class KafkaIngestVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     OutboundMessage[] out = new OutboundMessage[records.count()];
     int n = 0;
-    Map<String, String> topics = config.topics();
-    for (ConsumerRecord<byte[], byte[]> r : records) {
-      String category = topics.get(r.topic());
-      if (category == null) {
-        stats.skip(SkipReason.UNMAPPED_TOPIC);
-        continue;
+    try {
+      Map<String, String> topics = config.topics();
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        String category = topics.get(r.topic());
+        if (category == null) {
+          stats.skip(SkipReason.UNMAPPED_TOPIC);
+          continue;
+        }
+        SkipReason keyProblem = RecordValidator.checkKey(r.key());
+        String token = keyProblem == null ? RecordValidator.token(r.key()) : null;
+        if (token == null) {
+          stats.skip(keyProblem != null ? keyProblem : SkipReason.INVALID_KEY);
+          continue;
+        }
+        if (!RecordValidator.isJson(r.value())) {
+          stats.skip(SkipReason.INVALID_JSON);
+          continue;
+        }
+        ChannelKeys keys = names.of(category, token);
+        ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
+        out[n++] = new OutboundMessage(keys, r.partition(), r.offset(), frame);
       }
-      SkipReason keyProblem = RecordValidator.checkKey(r.key());
-      String token = keyProblem == null ? RecordValidator.token(r.key()) : null;
-      if (token == null) {
-        stats.skip(keyProblem != null ? keyProblem : SkipReason.INVALID_KEY);
-        continue;
+    } catch (RuntimeException | Error e) {
+      // Never leak the frames already encoded; the consumer goes on with the next poll.
+      for (int i = 0; i < n; i++) {
+        out[i].frame().release();
       }
-      if (!RecordValidator.isJson(r.value())) {
-        stats.skip(SkipReason.INVALID_JSON);
-        continue;
-      }
-      ChannelKeys keys = names.of(category, token);
-      ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
-      out[n++] = new OutboundMessage(keys, r.partition(), r.offset(), frame);
+      LOG.error("event=batch_failed records={} error=\"{}\" action=\"this poll's records are not delivered; consumption continues\"",
+          records.count(), e.toString(), e);
+      return;
     }
     stats.addBatch(records.count(), n);
     if (n > 0) {

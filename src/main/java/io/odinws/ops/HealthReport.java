@@ -18,11 +18,13 @@ public final class HealthReport {
   private static final double DEGRADED_ABOVE = 90.0;
   private final ShardRegistry registry;
   private final IngestStats ingest;
+  private final ServerState state;
   private final long startedAtMillis = System.currentTimeMillis();
 
-  public HealthReport(ShardRegistry registry, IngestStats ingest) {
+  public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state) {
     this.registry = registry;
     this.ingest = ingest;
+    this.state = state;
   }
 
   public PublicEndpoints.Health render() {
@@ -50,7 +52,9 @@ public final class HealthReport {
           ? "Kafka unreachable: " + ingest.lastError()
           : "Kafka partitions not assigned yet" + (ingest.lastError().isEmpty() ? "" : ": " + ingest.lastError()));
     }
-    if (slots.isEmpty()) {
+    if (state.draining()) {
+      errors.add("shutting down");
+    } else if (slots.isEmpty()) {
       errors.add("no shard is running");
     }
     if (capacityPercent > DEGRADED_ABOVE) {

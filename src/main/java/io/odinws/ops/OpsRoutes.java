@@ -15,7 +15,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * {@code GET /health} and {@code GET /metrics} on the public port, served by the shards and also by
+ * {@code GET /health}, {@code /health/live}, {@code /health/ready} and {@code /metrics} on the public port, served by the shards and also by
  * the router while every shard is full (a full server must still answer its probes), plus the one
  * way plain HTTP responses are written.
  */
@@ -37,6 +37,20 @@ public final class OpsRoutes {
       return false;
     }
     String path = path(req);
+    if (path.equals("/health/live")) {
+      respond(ctx, req, HttpResponseStatus.OK, "application/json", "{\"status\":\"UP\"}", true);
+      return true;
+    }
+    if (path.equals("/health/ready")) {
+      // answered when the checks complete; the request is released by the caller, so keep what the reply needs
+      boolean head = req.method() == HttpMethod.HEAD;
+      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      endpoints.ready().onComplete((health, err) -> {
+        PublicEndpoints.Health h = err == null ? health : new PublicEndpoints.Health(503, "{\"status\":\"DOWN\"}");
+        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(h.httpStatus()), "application/json", h.json(), 0);
+      });
+      return true;
+    }
     if (path.equals("/health")) {
       PublicEndpoints.Health health = endpoints.health();
       respond(ctx, req, HttpResponseStatus.valueOf(health.httpStatus()), "application/json", health.json(), true);
@@ -58,9 +72,14 @@ public final class OpsRoutes {
   /** As above, with {@code Retry-After} when {@code retryAfterSeconds > 0}. */
   public static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
                              String body, boolean keepAliveAllowed, int retryAfterSeconds) {
+    write(ctx, req.method() == HttpMethod.HEAD, keepAliveAllowed && HttpUtil.isKeepAlive(req), status, contentType, body, retryAfterSeconds);
+  }
+
+  private static void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, HttpResponseStatus status, String contentType,
+                            String body, int retryAfterSeconds) {
     ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), body);
     int length = content.readableBytes();
-    if (req.method() == HttpMethod.HEAD) {
+    if (head) {
       content.clear();
     }
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
@@ -70,7 +89,6 @@ public final class OpsRoutes {
     if (retryAfterSeconds > 0) {
       res.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
     }
-    boolean keepAlive = keepAliveAllowed && HttpUtil.isKeepAlive(req);
     if (!keepAlive) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

@@ -8,6 +8,9 @@ public interface PublicEndpoints {
 
   Health health();
 
+  /** Readiness for load balancers: 200 only while the server should receive clients. */
+  io.vertx.core.Future<Health> ready();
+
   /** Prometheus text exposition. */
   String metrics();
 }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.AttributeKey;
+import io.odinws.ops.ServerState;
 import io.netty.util.concurrent.AbstractEventExecutorGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -25,18 +26,24 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
 
   /** The shard a socket was given to; absent on a refused socket. */
   static final AttributeKey<ShardSlot> SLOT = AttributeKey.valueOf("odin.shard");
+  /** Why a socket is refused: {@link #FULL} or {@link #SHUTTING_DOWN}. */
+  static final AttributeKey<String> REFUSAL = AttributeKey.valueOf("odin.refusal");
+  static final String FULL = "full";
+  static final String SHUTTING_DOWN = "shutting_down";
 
   private final ShardRegistry registry;
   private final EventLoop refusalLoop;
+  private final ServerState state;
   private final Runnable onFull;
 
   /**
-   * @param refusalLoop where sockets refused for capacity are registered to be answered with 503
-   * @param onFull      counts a refusal
+   * @param refusalLoop where refused sockets are registered to be answered with 503
+   * @param onFull      counts a refusal for capacity
    */
-  LeastConnectionsGroup(ShardRegistry registry, EventLoop refusalLoop, Runnable onFull) {
+  LeastConnectionsGroup(ShardRegistry registry, EventLoop refusalLoop, ServerState state, Runnable onFull) {
     this.registry = registry;
     this.refusalLoop = refusalLoop;
+    this.state = state;
     this.onFull = onFull;
   }
 
@@ -44,9 +51,14 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
   public ChannelFuture register(Channel channel) {
     // Called on the acceptor thread only (Vert.x runs one), so pick-and-count cannot race with
     // another pick; decrements come from the shards' loops through the atomic counter.
+    if (state.draining()) {
+      channel.attr(REFUSAL).set(SHUTTING_DOWN);
+      return refusalLoop.register(channel);
+    }
     ShardSlot slot = registry.acquireLeastLoaded();
     if (slot == null) {
       onFull.run();
+      channel.attr(REFUSAL).set(FULL);
       return refusalLoop.register(channel);
     }
     channel.attr(SLOT).set(slot);

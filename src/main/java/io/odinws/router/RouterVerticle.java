@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.config.HttpConfig;
 import io.odinws.ops.PublicEndpoints;
+import io.odinws.ops.ServerState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -34,14 +35,18 @@ public final class RouterVerticle extends VerticleBase {
   private final ShardRegistry registry;
   private final AtomicLong acceptedTotal = new AtomicLong();
   private final AtomicLong rejectedFull = new AtomicLong();
+  private final ServerState state;
   private final RefusalHandler overloaded;
+  private final RefusalHandler shuttingDown;
   private Channel serverChannel;
   private volatile int port = -1;
 
-  public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints) {
+  public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints, ServerState state) {
     this.http = http;
     this.registry = registry;
+    this.state = state;
     this.overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5, endpoints);
+    this.shuttingDown = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server is shutting down", 5, endpoints);
   }
 
   /** The bound port (useful when configured as 0). */
@@ -61,7 +66,7 @@ public final class RouterVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), rejectedFull::incrementAndGet);
+    LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), state, rejectedFull::incrementAndGet);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(VertxInternals.acceptorGroup(vertx), children)
         .channelFactory(VertxInternals.serverChannelFactory(vertx))
@@ -73,7 +78,8 @@ public final class RouterVerticle extends VerticleBase {
           protected void initChannel(Channel ch) {
             ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
             if (slot == null) {
-              ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), overloaded);
+              boolean full = LeastConnectionsGroup.FULL.equals(ch.attr(LeastConnectionsGroup.REFUSAL).get());
+              ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), full ? overloaded : shuttingDown);
               ch.eventLoop().schedule(() -> {
                 ch.close();
               }, REFUSAL_TIMEOUT_SECONDS, TimeUnit.SECONDS);

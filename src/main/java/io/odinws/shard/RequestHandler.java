@@ -33,6 +33,7 @@ final class RequestHandler {
   private final Set<String> topics;
   private final ErrorReply rateLimited;
   private final ErrorReply channelLimit;
+  private final String limitReason;
 
   RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, LimitsConfig limits, Map<String, String> topicCategories) {
     this.index = index;
@@ -43,6 +44,7 @@ final class RequestHandler {
     this.topics = topicCategories.keySet();
     this.rateLimited = new ErrorReply("RATE_LIMIT_EXCEEDED",
         "Too many messages, please slow down (limit: " + limits.messagesPerSecond() + "/sec)");
+    this.limitReason = "limit of " + ws.maxChannelsPerConnection() + " channels";
     this.channelLimit = new ErrorReply("CHANNEL_LIMIT_EXCEEDED",
         "Subscription limit reached: at most " + ws.maxChannelsPerConnection() + " channels per connection");
   }
@@ -102,7 +104,7 @@ final class RequestHandler {
       String problem = ChannelName.problem(channel, categories);
       if (problem == null && c.subscriptionCount() >= ws.maxChannelsPerConnection()
           && (c.channels == null || !c.channels.contains(channel))) {
-        problem = "channel limit reached: at most " + ws.maxChannelsPerConnection() + " channels per connection";
+        problem = limitReason;
         overLimit = true;
       }
       if (problem != null) {

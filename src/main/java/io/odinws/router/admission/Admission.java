@@ -57,7 +57,7 @@ public final class Admission {
   private static final Decision[] IP_REFUSED = rateRefusals("ip_rate");
 
   /** Key for a request whose peer address is unknown; all such requests share one bucket. */
-  private static final InetAddress UNKNOWN_PEER = InetAddress.getLoopbackAddress();
+  private static final InetAddress UNKNOWN_PEER = unspecifiedAddress();
 
   private final boolean enabled;
   private final int ipBurst;
@@ -246,6 +246,15 @@ public final class Admission {
         .map(String::trim)
         .map(o -> o.endsWith("/") ? o.substring(0, o.length() - 1) : o)
         .toArray(String[]::new);
+  }
+
+  /** 0.0.0.0: never a real TCP peer, so the unknown-peer bucket is nobody else's. */
+  private static InetAddress unspecifiedAddress() {
+    try {
+      return InetAddress.getByAddress(new byte[4]);
+    } catch (java.net.UnknownHostException e) {
+      throw new ExceptionInInitializerError(e);
+    }
   }
 
   /** Retry-After seconds for a wait: rounded up, at least 1. Visible for tests. */

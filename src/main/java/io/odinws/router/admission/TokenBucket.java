@@ -29,6 +29,9 @@ public final class TokenBucket {
     }
   }
 
+  /** Bound on how far TAT may run ahead of now (~36 years), so clock differences can never overflow. */
+  private static final long MAX_AHEAD_NANOS = Long.MAX_VALUE / 8;
+
   private final int capacity;
   /** Refill interval per token, rounded up so that rounding can only make the limit stricter. */
   private final long nanosPerToken;
@@ -49,12 +52,10 @@ public final class TokenBucket {
       throw new IllegalArgumentException("refillPerSecond must be positive and finite: " + refillPerSecond);
     }
     double interval = Math.ceil(1e9 / refillPerSecond);
-    if (interval * capacity >= Long.MAX_VALUE / 2.0) {
-      throw new IllegalArgumentException("refill rate too small for capacity " + capacity + ": " + refillPerSecond);
-    }
     this.capacity = capacity;
-    this.nanosPerToken = Math.max(1L, (long) interval);
-    this.burstNanos = capacity * nanosPerToken;
+    this.nanosPerToken = (long) Math.min(MAX_AHEAD_NANOS, Math.max(1.0, interval));
+    // absurd settings (huge burst, glacial refill: centuries to refill) are clamped, not refused
+    this.burstNanos = interval * capacity >= MAX_AHEAD_NANOS ? MAX_AHEAD_NANOS : capacity * nanosPerToken;
     this.tat = nowNanos;
   }
 

@@ -63,13 +63,8 @@ public final class DemoPublisher implements AutoCloseable {
 
     /** Starts publishing to a new Kafka producer for {@code options.bootstrap()}. */
     public static DemoPublisher start(PublisherOptions options) {
-        return start(options, new KafkaProducer<>(producerConfig(options.bootstrap()),
+        DemoPublisher p = new DemoPublisher(options, new KafkaProducer<>(producerConfig(options.bootstrap()),
                 new StringSerializer(), new ByteArraySerializer()));
-    }
-
-    /** Starts publishing to the given producer (which this publisher closes); tests pass a MockProducer. */
-    static DemoPublisher start(PublisherOptions options, Producer<String, byte[]> producer) {
-        DemoPublisher p = new DemoPublisher(options, producer);
         log.info("publishing {} events/s to {}: tokens={} topics={} duration={} maxEvents={} seed={}",
                 options.rate(), options.bootstrap(), options.tokens(), options.topics().keySet(),
                 options.durationSeconds() == 0 ? "until stopped" : options.durationSeconds() + "s",

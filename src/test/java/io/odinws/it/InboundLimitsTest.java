@@ -1,0 +1,218 @@
+package io.odinws.it;
+
+import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.KafkaBrokerExtension;
+import io.odinws.testkit.OdinTopics;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Per-connection inbound limits and validation (PROTOCOL.md sections 1, 3 and 7), over real sockets. */
+@ExtendWith(KafkaBrokerExtension.class)
+class InboundLimitsTest {
+
+  private static final int TEXT = 0x1;
+  private static final int CONTINUATION = 0x0;
+  private static final int CLOSE = 0x8;
+  private static EmbeddedKafka kafka;
+  private static ServerHarness server;
+  private static Vertx clientVertx;
+  private static WebSocketClient wsClient;
+
+  @BeforeAll
+  static void start(EmbeddedKafka broker) throws Exception {
+    kafka = broker;
+    OdinTopics.createAll(kafka);
+    // Defaults except a 2 s flood window (default 10 s) to keep the test short.
+    server = ServerHarness.start(kafka, new JsonObject().put("shards", 2)
+        .put("limits", new JsonObject().put("floodSeconds", 2)));
+    clientVertx = Vertx.vertx();
+    // The ack of 2,000 channels is ~70 KB: over the Vert.x client's default 64 KiB frame limit.
+    wsClient = clientVertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+        .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    clientVertx.close().await(10, TimeUnit.SECONDS);
+    server.close();
+  }
+
+  @Test
+  void aBurstOverTheBucketIsDroppedWithOneErrorAndSustainedFloodingClosesWith1008() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      for (int i = 0; i < 150; i++) {
+        c.sendText("{\"type\":\"heartbeat\"}");
+      }
+      int pongs = 0;
+      int rateErrors = 0;
+      String errorMessage = null;
+      // Read the replies to the burst: the bucket holds 100 (+ a refill of ~10/s while sending).
+      long until = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+      c.socket.setSoTimeout(300);
+      try {
+        while (System.nanoTime() < until) {
+          RawWsClient.Frame f = c.read();
+          if (f == null) {
+            break;
+          }
+          JsonObject m = new JsonObject(f.text());
+          if ("pong".equals(m.getString("type"))) {
+            pongs++;
+          } else if ("RATE_LIMIT_EXCEEDED".equals(m.getString("code"))) {
+            rateErrors++;
+            errorMessage = m.getString("message");
+          }
+        }
+      } catch (java.net.SocketTimeoutException quiet) {
+        // no more replies
+      }
+      assertTrue(pongs >= 100 && pongs <= 115, "about the burst answered: " + pongs);
+      assertEquals(1, rateErrors, "one error per second, not one per dropped message");
+      assertEquals("Too many messages, please slow down (limit: 10/sec)", errorMessage);
+
+      // Keep flooding at well over ten times the limit: closed with 1008 after the flood window.
+      c.socket.setSoTimeout(15_000);
+      Thread reader = new Thread(() -> { });
+      long floodUntil = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+      boolean closedBySender = false;
+      try {
+        while (System.nanoTime() < floodUntil) {
+          for (int i = 0; i < 50; i++) {
+            c.sendText("{\"type\":\"heartbeat\"}");
+          }
+          Thread.sleep(20); // ~2,500 messages per second: a pacing interval for the flood, not a wait for an event
+        }
+      } catch (java.io.IOException closedWhileSending) {
+        closedBySender = true;
+      }
+      RawWsClient.Frame close = c.readUntil(CLOSE);
+      assertNotNull(close, "closed with a close frame (sender saw close: " + closedBySender + ")");
+      assertEquals(1008, close.closeCode());
+      assertTrue(close.text().contains("Flooding"), close.text());
+      reader.interrupt();
+    }
+  }
+
+  @Test
+  void aMessageOverTheSizeLimitClosesWith1009() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      byte[] huge = new byte[1 << 20];
+      java.util.Arrays.fill(huge, (byte) 'a');
+      try {
+        c.send(TEXT, true, huge);
+      } catch (java.io.IOException serverClosedFirst) {
+        // the server may close before the whole megabyte is sent
+      }
+      RawWsClient.Frame close = c.readUntil(CLOSE);
+      assertNotNull(close);
+      assertEquals(1009, close.closeCode());
+    }
+  }
+
+  @Test
+  void fragmentedMessagesAreReassembledAndCountedAgainstTheLimit() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      c.send(TEXT, false, "{\"type\":\"subscr".getBytes(StandardCharsets.UTF_8));
+      c.send(CONTINUATION, false, "ibe\",\"data\":{\"channels\":".getBytes(StandardCharsets.UTF_8));
+      c.send(CONTINUATION, true, "[\"SNX.trade\"]}}".getBytes(StandardCharsets.UTF_8));
+      JsonObject ack = new JsonObject(c.readUntil(TEXT).text());
+      assertEquals("subscription_ack", ack.getString("type"));
+      assertEquals(List.of("SNX.trade"), ack.getJsonArray("subscribed").getList());
+
+      // 40 KiB + 40 KiB fragments: each under the frame limit, together over the 64 KiB message limit.
+      byte[] part = new byte[40 * 1024];
+      java.util.Arrays.fill(part, (byte) ' ');
+      c.send(TEXT, false, part);
+      try {
+        c.send(CONTINUATION, true, part);
+      } catch (java.io.IOException serverClosedFirst) {
+        // fine
+      }
+      RawWsClient.Frame close = c.readUntil(CLOSE);
+      assertNotNull(close);
+      assertEquals(1009, close.closeCode());
+    }
+  }
+
+  @Test
+  void invalidUtf8ClosesWith1007() throws Exception {
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      c.send(TEXT, true, new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}'});
+      RawWsClient.Frame close = c.readUntil(CLOSE);
+      assertNotNull(close);
+      assertEquals(1007, close.closeCode());
+    }
+  }
+
+  @Test
+  void moreChannelsThanTheLimitAreRejectedWithAnErrorNamingIt() throws Exception {
+    WsTestClient c = WsTestClient.open(wsClient, server.port());
+    List<String> channels = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      channels.add("T" + i + ".trade");
+    }
+    int from = c.received.size();
+    c.send(new JsonObject().put("type", "subscribe").put("data", new JsonObject().put("channels", channels)).encode());
+    JsonObject ack = c.awaitMessage(from, m -> "subscription_ack".equals(m.type()), Duration.ofSeconds(10)).json();
+    assertEquals(1000, ack.getInteger("count"));
+    assertEquals(1000, ack.getJsonArray("subscribed").size());
+    JsonArray rejected = ack.getJsonArray("rejected");
+    assertEquals(1000, rejected.size());
+    assertTrue(rejected.getJsonObject(0).getString("reason").contains("1000"));
+    JsonObject error = c.awaitMessage(from, m -> "error".equals(m.type()), Duration.ofSeconds(10)).json();
+    assertEquals("CHANNEL_LIMIT_EXCEEDED", error.getString("code"));
+    assertTrue(error.getString("message").contains("1000"), error.getString("message"));
+    c.close();
+  }
+
+  @Test
+  void wildcardsReachEveryMatchingChannelOnceAndCountOnceAgainstTheLimit() throws Exception {
+    WsTestClient byToken = WsTestClient.open(wsClient, server.port());
+    WsTestClient byCategory = WsTestClient.open(wsClient, server.port());
+    WsTestClient overlapping = WsTestClient.open(wsClient, server.port());
+    assertEquals(1, byToken.subscribe("CRV.*").getInteger("count"));
+    assertEquals(1, byCategory.subscribe("*.liquidity").getInteger("count"));
+    JsonObject ack = overlapping.subscribe("CRV.liquidity", "CRV.*", "*.liquidity", "*.*", "C*V.trade");
+    assertEquals(List.of("CRV.liquidity", "CRV.*", "*.liquidity"), ack.getJsonArray("subscribed").getList());
+    assertEquals(2, ack.getJsonArray("rejected").size());
+
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      producer.send(new ProducerRecord<>(OdinTopics.TRADES, "CRV", "{\"n\":1}"));      // CRV.trade
+      producer.send(new ProducerRecord<>(OdinTopics.LIQUIDITY, "CRV", "{\"n\":2}"));   // CRV.liquidity
+      producer.send(new ProducerRecord<>(OdinTopics.LIQUIDITY, "BAL", "{\"n\":3}"));   // BAL.liquidity
+      producer.send(new ProducerRecord<>(OdinTopics.SOCIAL, "BAL", "{\"n\":4}"));      // BAL.social: nobody
+    }
+    Await.until("wildcard deliveries", Duration.ofSeconds(20),
+        () -> byToken.data().size() == 2 && byCategory.data().size() == 2 && overlapping.data().size() == 3,
+        () -> byToken.data().size() + "/" + byCategory.data().size() + "/" + overlapping.data().size());
+    assertEquals(List.of("CRV.liquidity", "CRV.trade"), sortedChannels(byToken));
+    assertEquals(List.of("BAL.liquidity", "CRV.liquidity"), sortedChannels(byCategory));
+    // CRV.liquidity matches all three of its subscriptions but arrives once.
+    assertEquals(List.of("BAL.liquidity", "CRV.liquidity", "CRV.trade"), sortedChannels(overlapping));
+    byToken.close();
+    byCategory.close();
+    overlapping.close();
+  }
+
+  private static List<String> sortedChannels(WsTestClient c) {
+    return c.data().stream().map(r -> r.json().getString("channel")).sorted().toList();
+  }
+}
