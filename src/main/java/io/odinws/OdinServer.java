@@ -18,6 +18,8 @@ import io.odinws.ops.ServerMetrics;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
+import io.odinws.router.admission.Admission;
+import io.odinws.router.admission.ResourceGuard;
 import io.odinws.shard.ShardVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -50,6 +52,7 @@ public final class OdinServer extends VerticleBase {
   private OdinConfig config;
   private RouterVerticle router;
   private PrometheusMeterRegistry prometheus;
+  private Admission admission;
 
   @Override
   public Future<?> start() {
@@ -75,11 +78,16 @@ public final class OdinServer extends VerticleBase {
         return prometheus.scrape();
       }
     };
+    ResourceGuard guard = new ResourceGuard(config.admission());
+    admission = new Admission(config.admission(), guard);
+    // The guard samples CPU and heap once a second; idle per-IP buckets are dropped every 10 s.
+    vertx.setPeriodic(1_000, t -> guard.sample());
+    vertx.setPeriodic(10_000, t -> admission.evictIdle());
     int shards = config.shardCount();
     AtomicInteger ids = new AtomicInteger();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     return vertx.deployVerticle(() -> {
-          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints);
+          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints, admission);
           shardVerticles.add(shard);
           return shard;
         },
@@ -89,7 +97,7 @@ public final class OdinServer extends VerticleBase {
         .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
-          ServerMetrics.bind(prometheus, registry, ingest, router, shards);
+          ServerMetrics.bind(prometheus, registry, ingest, router, admission, shards);
           LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
               (System.nanoTime() - t0) / 1_000_000);

@@ -68,8 +68,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.doubleIn("admission.globalPerSecond", 0.001, 10_000_000),
         r.strings("admission.trustedProxies"),
         r.strings("admission.allowedOrigins"),
-        r.doubleIn("admission.cpuRejectPercent", 1, 100),
-        r.doubleIn("admission.heapRejectPercent", 1, 100));
+        r.doubleIn("admission.cpuRejectPercent", 0.01, 100),
+        r.doubleIn("admission.heapRejectPercent", 0.01, 100));
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, drainMs);
     if (maxConnections < config.shardCount()) {

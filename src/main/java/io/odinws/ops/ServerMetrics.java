@@ -8,6 +8,7 @@ import io.odinws.ingest.SkipReason;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
+import io.odinws.router.admission.Admission;
 
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
@@ -22,7 +23,8 @@ public final class ServerMetrics {
   private ServerMetrics() {
   }
 
-  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, int shardCount) {
+  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission,
+                          int shardCount) {
     Gauge.builder("ws_connections_active", shards, r -> sumShards(r, s -> s.stats().webSockets()))
         .description("Open WebSocket connections").register(m);
     Gauge.builder("ws_connections_max", shards, ShardRegistry::totalCapacity)
@@ -36,7 +38,18 @@ public final class ServerMetrics {
     }
     counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedFull())
-        .tag("reason", "full").description("Sockets refused with 503 because every shard was full").register(m);
+        .tag("reason", "full").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+    FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedDraining())
+        .tag("reason", "shutting_down").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+    for (String reason : new String[] {"cpu", "heap"}) {
+      FunctionCounter.builder("ws_capacity_rejections", admission, a -> a.refused(reason))
+          .tag("reason", reason).description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+    }
+    FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("ip_rate"))
+        .tag("type", "ip").description("Upgrades refused with 429 by the connection-rate limits").register(m);
+    FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("global_rate"))
+        .tag("type", "global").description("Upgrades refused with 429 by the connection-rate limits").register(m);
+    counter(m, "ws_origin_rejections", "Upgrades refused with 403: Origin not in the allow-list", admission, a -> a.refused("origin"));
     counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumShards(r, s -> s.stats().messagesSent()));
     counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumShards(r, s -> s.stats().bytesSent()));
     counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumShards(r, s -> s.stats().messagesReceived()));

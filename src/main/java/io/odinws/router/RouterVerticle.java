@@ -35,6 +35,7 @@ public final class RouterVerticle extends VerticleBase {
   private final ShardRegistry registry;
   private final AtomicLong acceptedTotal = new AtomicLong();
   private final AtomicLong rejectedFull = new AtomicLong();
+  private final AtomicLong rejectedDraining = new AtomicLong();
   private final ServerState state;
   private final RefusalHandler overloaded;
   private final RefusalHandler shuttingDown;
@@ -59,6 +60,11 @@ public final class RouterVerticle extends VerticleBase {
     return acceptedTotal.get();
   }
 
+  /** Sockets refused because the server was shutting down. */
+  public long rejectedDraining() {
+    return rejectedDraining.get();
+  }
+
   /** Sockets refused because every shard was full. */
   public long rejectedFull() {
     return rejectedFull.get();
@@ -79,6 +85,9 @@ public final class RouterVerticle extends VerticleBase {
             ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
             if (slot == null) {
               boolean full = LeastConnectionsGroup.FULL.equals(ch.attr(LeastConnectionsGroup.REFUSAL).get());
+              if (!full) {
+                rejectedDraining.incrementAndGet();
+              }
               ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), full ? overloaded : shuttingDown);
               ch.eventLoop().schedule(() -> {
                 ch.close();

@@ -15,6 +15,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.odinws.config.WsConfig;
 import io.odinws.ops.OpsRoutes;
+import io.odinws.router.admission.Admission;
+import io.odinws.router.admission.Decision;
+import io.netty.handler.codec.http.HttpHeaderNames;
+
+import java.net.InetSocketAddress;
+import java.util.List;
 import io.odinws.ops.PublicEndpoints;
 
 
@@ -25,15 +31,18 @@ import io.odinws.ops.PublicEndpoints;
 @ChannelHandler.Sharable
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
+  private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private final ShardVerticle shard;
   private final WsConfig ws;
   private final PublicEndpoints endpoints;
   private final WebSocketServerHandshakerFactory handshakers;
+  private final Admission admission;
 
-  HttpHandler(ShardVerticle shard, WsConfig ws, PublicEndpoints endpoints) {
+  HttpHandler(ShardVerticle shard, WsConfig ws, PublicEndpoints endpoints, Admission admission) {
     this.shard = shard;
     this.ws = ws;
     this.endpoints = endpoints;
+    this.admission = admission;
     WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
         .maxFramePayloadLength(ws.maxMessageBytes())
         .expectMaskedFrames(true)
@@ -56,6 +65,14 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
+    // Admission before any WebSocket work: origin, resource guard, per-IP and global connection rates.
+    Decision decision = admission.check(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress(),
+        forwardedFor(req), req.headers().get(HttpHeaderNames.ORIGIN));
+    if (!decision.admitted()) {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
+          decision.body() + "\n", false, decision.retryAfterSeconds());
+      return;
+    }
     WebSocketServerHandshaker handshaker = handshakers.newHandshaker(req);
     if (handshaker == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
@@ -80,6 +97,12 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(true));
     p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
     p.replace(this, "ws-handler", shard.webSocketHandler());
+  }
+
+  /** Every X-Forwarded-For line, joined: proxies may append their own header line. */
+  private static String forwardedFor(FullHttpRequest req) {
+    List<String> all = req.headers().getAll(X_FORWARDED_FOR);
+    return all.isEmpty() ? null : all.size() == 1 ? all.get(0) : String.join(",", all);
   }
 
   @Override

@@ -26,6 +26,7 @@ import io.odinws.protocol.CloseCodes;
 import io.odinws.protocol.ErrorReply;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
+import io.odinws.router.admission.Admission;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -83,8 +84,11 @@ public final class ShardVerticle extends VerticleBase {
   /** Completed when the last socket closes after {@link #drain()}. */
   private Promise<Void> drained;
 
-  public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints) {
+  private final Admission admission;
+
+  public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints, Admission admission) {
     this.id = id;
+    this.admission = admission;
     this.config = config;
     this.ws = config.ws();
     this.limits = config.limits();
@@ -123,7 +127,7 @@ public final class ShardVerticle extends VerticleBase {
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
     requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics());
-    httpHandler = new HttpHandler(this, ws, endpoints);
+    httpHandler = new HttpHandler(this, ws, endpoints, admission);
     webSocketHandler = new WebSocketHandler(this);
     consumer = BatchBus.consume(vertx.eventBus(), MAX_QUEUED_BATCHES, this::onBatch, this::onDroppedBatch);
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());

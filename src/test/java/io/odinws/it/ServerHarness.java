@@ -28,6 +28,9 @@ final class ServerHarness implements AutoCloseable {
     JsonObject conf = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()))
+        // Tests open bursts of connections from 127.0.0.1 on a busy 2-core machine: admission limits
+        // and the resource guard are off unless a test turns them on.
+        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100))
         .mergeIn(overrides, true);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(8));
     OdinServer server = new OdinServer();
