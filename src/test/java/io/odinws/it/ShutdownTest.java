@@ -1,0 +1,125 @@
+package io.odinws.it;
+
+import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.KafkaBrokerExtension;
+import io.odinws.testkit.OdinTopics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Graceful shutdown: readiness off, 503 "Server is shutting down", close 1001 for everyone, a prompt exit. */
+@ExtendWith(KafkaBrokerExtension.class)
+class ShutdownTest {
+
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void topics(EmbeddedKafka broker) {
+    kafka = broker;
+    OdinTopics.createAll(kafka);
+  }
+
+  @Test
+  void sigtermClosesAThousandClientsWith1001AndExitsWithinTenSeconds() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    String conf = new JsonObject().put("shards", 2)
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
+        .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()))
+        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100))
+        .encode();
+    // The production entry point in its own JVM, so it receives a real SIGTERM.
+    String classpath = "target/classes:" + Files.readString(Path.of("target/dev-classpath.txt")).strip();
+    Process server = new ProcessBuilder("java", "-Xmx512m", "-cp", classpath, "io.odinws.Main", "-conf", conf)
+        .redirectErrorStream(true).redirectOutput(Path.of("target/shutdown-test-server.log").toFile()).start();
+    Vertx clientVertx = Vertx.vertx();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      Await.until("the server is ready", Duration.ofSeconds(60), () -> {
+        try {
+          return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
+              HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        } catch (Exception notYet) {
+          return false;
+        }
+      });
+      WebSocketClient ws = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(2000));
+      List<WsTestClient> clients = new ArrayList<>();
+      for (int batch = 0; batch < 10; batch++) {
+        List<Future<WsTestClient>> opening = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          opening.add(WsTestClient.connect(ws, port));
+        }
+        for (Future<WsTestClient> f : opening) {
+          clients.add(f.await(20, TimeUnit.SECONDS));
+        }
+      }
+      assertEquals(1000, clients.size());
+
+      long t0 = System.nanoTime();
+      server.destroy(); // SIGTERM
+      assertTrue(server.waitFor(10, TimeUnit.SECONDS), "exited within 10 s");
+      long exitMs = (System.nanoTime() - t0) / 1_000_000;
+      Await.until("every client saw its close", Duration.ofSeconds(5), () -> clients.stream().allMatch(c -> c.closeCode != null));
+      long with1001 = clients.stream().filter(c -> c.closeCode == 1001).count();
+      assertEquals(1000, with1001, "every client received close 1001 (exit after " + exitMs + " ms)");
+    } finally {
+      server.destroyForcibly();
+      clientVertx.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void whileDrainingReadinessIsOffAndNewUpgradesGet503ShuttingDown() throws Exception {
+    try (ServerHarness h = ServerHarness.start(kafka, new JsonObject().put("shards", 2))) {
+      Vertx clientVertx = Vertx.vertx();
+      try {
+        WebSocketClient ws = clientVertx.createWebSocketClient();
+        WsTestClient before = WsTestClient.open(ws, h.port());
+        HttpClient http = HttpClient.newHttpClient();
+        URI ready = URI.create("http://127.0.0.1:" + h.port() + "/health/ready");
+        assertEquals(200, http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+
+        h.server.drain().await(10, TimeUnit.SECONDS);
+        Await.until("the connected client got 1001", Duration.ofSeconds(5), () -> before.closeCode != null);
+        assertEquals((short) 1001, before.closeCode);
+        HttpResponse<String> notReady = http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(503, notReady.statusCode());
+        assertTrue(notReady.body().contains("shutting down"), notReady.body());
+        try {
+          WsTestClient.open(ws, h.port());
+          throw new AssertionError("an upgrade was accepted while draining");
+        } catch (java.util.concurrent.ExecutionException | UpgradeRejectedException e) {
+          UpgradeRejectedException r = (UpgradeRejectedException) (e instanceof UpgradeRejectedException ? e : e.getCause());
+          assertEquals(503, r.getStatus());
+          assertEquals("Server is shutting down\n", r.getBody().toString());
+        }
+      } finally {
+        clientVertx.close().await(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+}
