@@ -39,7 +39,16 @@ final class RawWsClient implements AutoCloseable {
   }
 
   static RawWsClient connect(int port) throws IOException {
-    Socket s = new Socket("127.0.0.1", port);
+    return connect(port, 0);
+  }
+
+  /** @param receiveBufferBytes the socket's receive buffer, set before connecting (0: the system default) */
+  static RawWsClient connect(int port, int receiveBufferBytes) throws IOException {
+    Socket s = new Socket();
+    if (receiveBufferBytes > 0) {
+      s.setReceiveBufferSize(receiveBufferBytes); // must precede connect to shape the TCP window
+    }
+    s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
     s.setSoTimeout(15_000);
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);

@@ -8,6 +8,7 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +18,7 @@ import java.util.function.Predicate;
 final class WsTestClient implements AutoCloseable {
 
   /** A received text message: its exact payload bytes and the parsed JSON. */
-  record Received(Buffer raw, JsonObject json) {
+  record Received(Buffer raw, JsonObject json, long arrivedMillis) {
     String type() {
       return json.getString("type");
     }
@@ -25,6 +26,8 @@ final class WsTestClient implements AutoCloseable {
 
   final WebSocket ws;
   final List<Received> received = new CopyOnWriteArrayList<>();
+  /** Data envelopes only; appended on the client's event loop, read as snapshots. */
+  private final List<Received> data = new ArrayList<>();
   volatile Short closeCode;
 
   private WsTestClient(WebSocket ws) {
@@ -44,7 +47,14 @@ final class WsTestClient implements AutoCloseable {
   private void onFrame(WebSocketFrame frame) {
     if (frame.isText() && frame.isFinal()) {
       Buffer raw = frame.binaryData().copy();
-      received.add(new Received(raw, new JsonObject(raw)));
+      Received r = new Received(raw, new JsonObject(raw), System.currentTimeMillis());
+      if (r.json().containsKey("seq")) {
+        synchronized (data) {
+          data.add(r);
+        }
+      } else {
+        received.add(r); // replies: few, scanned by awaitMessage
+      }
     }
   }
 
@@ -83,9 +93,17 @@ final class WsTestClient implements AutoCloseable {
     return found[0];
   }
 
-  /** Data envelopes (live or replayed), in arrival order. */
+  /** Data envelopes (live or replayed), in arrival order: a snapshot. */
   List<Received> data() {
-    return received.stream().filter(r -> r.json().containsKey("seq")).toList();
+    synchronized (data) {
+      return List.copyOf(data);
+    }
+  }
+
+  int dataCount() {
+    synchronized (data) {
+      return data.size();
+    }
   }
 
   @Override
