@@ -44,3 +44,11 @@ bench:
 
 clean:
 	$(MVN) -q clean
+
+## Container image odin-ws:$(VERSION) (VERSION defaults to the pom version, else latest; `make image VERSION=1.2.0`). Needs a Docker engine.
+.PHONY: image
+image: VERSION ?= $(or $(shell sed -n 's:^  <version>\([^<]*\)</version>.*:\1:p' pom.xml 2>/dev/null | head -n 1),latest)
+image:
+	@command -v docker >/dev/null 2>&1 || { echo "make image: 'docker' is not installed; install Docker, or build elsewhere with: docker build -t odin-ws:$(VERSION) ."; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make image: no Docker engine is reachable ('docker info' fails); start one, or build elsewhere with: docker build -t odin-ws:$(VERSION) ."; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t odin-ws:$(VERSION) -t odin-ws:latest .

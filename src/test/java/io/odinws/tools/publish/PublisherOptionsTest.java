@@ -55,6 +55,7 @@ class PublisherOptionsTest {
         assertEquals(500, o.maxEvents());
         assertEquals(Map.of("t1", "trade", "t2", "analytics"), o.topics());
         assertEquals(1, parse("--rate=1").rate());
+        assertEquals("[::1]:9092,h:1", parse("--bootstrap", "[::1]:9092,h:1").bootstrap());
     }
 
     @Test

@@ -1,0 +1,621 @@
+package io.odinws.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.odinws.config.ConfigException;
+import io.odinws.config.ConfigLoader;
+import io.odinws.config.Mode;
+import io.odinws.config.OdinConfig;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * k8s/ against the server: every kustomization (the base and each overlay) is rendered the way
+ * kustomize would (see {@link Kustomize}), and the result must fit the server it runs: ports,
+ * probe paths, configuration keys and values, shutdown timing, autoscaler and disruption budget.
+ */
+class KubernetesManifestsTest {
+
+  static final String CONFIG_MAP = "odin-ws-config";
+  static final String CONFIG_KEY = "odin-ws.json";
+  static final String CONTAINER = "odin-ws";
+  static final String LIVE = "/health/live";
+  static final String READY = "/health/ready";
+  /** After the drain: WebSocket close handshakes, Vert.x close, JVM exit, before SIGKILL. */
+  static final int SHUTDOWN_MARGIN_SECONDS = 5;
+
+  /** A rendered kustomization: k8s/base or k8s/overlays/NAME. */
+  record Variant(String name, Path dir, List<ObjectNode> resources) {
+
+    @Override
+    public String toString() {
+      return name;
+    }
+
+    List<ObjectNode> all(String kind) {
+      return resources.stream().filter(r -> kind.equals(r.path("kind").asText())).toList();
+    }
+
+    Optional<ObjectNode> optional(String kind) {
+      List<ObjectNode> list = all(kind);
+      assertTrue(list.size() <= 1, name + ": more than one " + kind);
+      return list.stream().findFirst();
+    }
+
+    ObjectNode one(String kind) {
+      return optional(kind).orElseGet(() -> fail(name + ": no " + kind));
+    }
+
+    ObjectNode deployment() {
+      return one("Deployment");
+    }
+
+    JsonNode podSpec() {
+      return deployment().path("spec").path("template").path("spec");
+    }
+
+    JsonNode podLabels() {
+      return deployment().path("spec").path("template").path("metadata").path("labels");
+    }
+
+    JsonNode container() {
+      for (JsonNode c : podSpec().path("containers")) {
+        if (CONTAINER.equals(c.path("name").asText())) {
+          return c;
+        }
+      }
+      return fail(name + ": the Deployment has no container named " + CONTAINER);
+    }
+
+    ObjectNode configMap() {
+      return Kustomize.find(resources, "ConfigMap", CONFIG_MAP)
+          .orElseGet(() -> fail(name + ": no ConfigMap " + CONFIG_MAP));
+    }
+
+    String configJson() {
+      JsonNode text = configMap().path("data").path(CONFIG_KEY);
+      assertTrue(text.isTextual(), name + ": ConfigMap " + CONFIG_MAP + " has no key " + CONFIG_KEY);
+      return text.asText();
+    }
+
+    /** The container's environment as the server sees it (literal values and ConfigMap keys). */
+    Map<String, String> env() {
+      Map<String, String> env = new LinkedHashMap<>();
+      for (JsonNode e : container().path("env")) {
+        String var = e.path("name").asText();
+        if (e.has("value")) {
+          env.put(var, e.get("value").asText());
+        } else if (e.path("valueFrom").has("configMapKeyRef")) {
+          JsonNode ref = e.path("valueFrom").path("configMapKeyRef");
+          ObjectNode cm = Kustomize.find(resources, "ConfigMap", ref.path("name").asText())
+              .orElseGet(() -> fail(name + ": env " + var + " refers to ConfigMap " + ref.path("name").asText() + ", which does not exist"));
+          JsonNode value = cm.path("data").path(ref.path("key").asText());
+          assertTrue(value.isTextual() || ref.path("optional").asBoolean(),
+              name + ": env " + var + " refers to key " + ref.path("key").asText() + " that ConfigMap " + cm.path("metadata").path("name").asText() + " lacks");
+          if (value.isTextual()) {
+            env.put(var, value.asText());
+          }
+        }
+      }
+      for (JsonNode from : container().path("envFrom")) {
+        fail(name + ": envFrom (" + from + ") is not checked by this test; use env entries");
+      }
+      return env;
+    }
+
+    /** The configuration the server resolves in this pod: defaults, the mounted file, the environment. */
+    OdinConfig config() {
+      try {
+        return ConfigLoader.resolve(new JsonObject(configJson()), env());
+      } catch (ConfigException e) {
+        return fail(name + ": the server would refuse to start (exit 2): " + e.getMessage());
+      }
+    }
+
+    int serverPort() {
+      return config().http().port();
+    }
+
+    /** The container port the server listens on; fails when the container does not declare it. */
+    JsonNode serverContainerPort() {
+      int port = serverPort();
+      for (JsonNode p : container().path("ports")) {
+        if (p.path("containerPort").asInt() == port) {
+          return p;
+        }
+      }
+      return fail(name + ": the container declares no port " + port + " (http.port of the configuration); ports: " + container().path("ports"));
+    }
+
+    Optional<ObjectNode> hpa() {
+      return optional("HorizontalPodAutoscaler");
+    }
+
+    /** Fewest pods the Deployment runs: the autoscaler's minimum, or spec.replicas. */
+    int minimumReplicas() {
+      return hpa().map(h -> h.path("spec").path("minReplicas").asInt(1))
+          .orElseGet(() -> deployment().path("spec").path("replicas").asInt(1));
+    }
+  }
+
+  static Path k8s() {
+    return DeployFiles.path("k8s");
+  }
+
+  /** k8s/base and every directory of k8s/overlays with a kustomization. */
+  static List<Path> kustomizations() {
+    List<Path> dirs = new ArrayList<>();
+    dirs.add(k8s().resolve("base"));
+    Path overlays = k8s().resolve("overlays");
+    if (Files.isDirectory(overlays)) {
+      try (Stream<Path> s = Files.list(overlays)) {
+        s.filter(d -> Kustomize.kustomizationFile(d).isPresent()).sorted().forEach(dirs::add);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return dirs;
+  }
+
+  static Variant render(Path dir) {
+    return new Variant(k8s().relativize(dir).toString(), dir, new Kustomize().build(dir));
+  }
+
+  static Stream<Variant> variants() {
+    return kustomizations().stream().map(KubernetesManifestsTest::render);
+  }
+
+  // ---- files ------------------------------------------------------------------------------------
+
+  @Test
+  void everyYamlDocumentUnderK8sParses() throws IOException {
+    List<Path> files = filesUnderK8s();
+    assertFalse(files.isEmpty(), "no files under k8s/");
+    for (Path f : files) {
+      String rel = DeployFiles.root().relativize(f).toString();
+      if (f.toString().endsWith(".json")) {
+        DeployFiles.json(DeployFiles.read(f), rel);
+        continue;
+      }
+      List<JsonNode> docs = DeployFiles.yamlDocuments(f);
+      assertFalse(docs.isEmpty(), rel + " holds no YAML document");
+      for (JsonNode doc : docs) {
+        if (doc.isArray()) {
+          continue; // a JSON 6902 patch
+        }
+        assertTrue(doc.isObject() && doc.hasNonNull("apiVersion") && doc.hasNonNull("kind"),
+            rel + ": every document needs apiVersion and kind: " + doc);
+      }
+    }
+  }
+
+  @Test
+  void overlaysBuildOnTheBaseAndEveryFileUnderK8sIsUsed() throws IOException {
+    Kustomize k = new Kustomize();
+    for (Path dir : kustomizations()) {
+      k.build(dir); // fails on a missing resource, a patch of a resource that does not exist, ...
+      if (!dir.equals(k8s().resolve("base"))) {
+        JsonNode kustomization = DeployFiles.yamlDocuments(Kustomize.kustomizationFile(dir).orElseThrow()).get(0);
+        boolean onBase = false;
+        for (JsonNode r : kustomization.path("resources")) {
+          onBase |= dir.resolve(r.asText()).normalize().equals(k8s().resolve("base"));
+        }
+        assertTrue(onBase, k8s().relativize(dir) + " does not build on ../../base");
+      }
+    }
+    Set<Path> unused = new TreeSet<>(filesUnderK8s());
+    k.filesRead.forEach(p -> unused.remove(p.toAbsolutePath().normalize()));
+    assertTrue(unused.isEmpty(), "files under k8s/ that no kustomization uses (a patch or config not wired in?): " + unused);
+  }
+
+  // ---- per kustomization ------------------------------------------------------------------------
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void oneOfEachResourceWithUniqueNames(Variant v) {
+    Set<String> seen = new TreeSet<>();
+    for (ObjectNode r : v.resources()) {
+      String id = r.path("kind").asText() + "/" + r.path("metadata").path("name").asText();
+      assertTrue(seen.add(id), v + ": " + id + " appears twice");
+    }
+    v.deployment();
+    v.one("Service");
+    v.one("PodDisruptionBudget");
+    v.configMap();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void containerPortIsTheServersPort(Variant v) {
+    JsonNode port = v.serverContainerPort();
+    assertTrue(port.hasNonNull("name"), v + ": name the server's container port, so probes and the Service can refer to it");
+    if (v.name().equals("base")) {
+      assertEquals(DeployFiles.defaultPort(), port.path("containerPort").asInt(), "base: container port is http.port of default.json");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void probesUseTheServersHealthPathsOnItsPort(Variant v) {
+    JsonNode c = v.container();
+    assertProbe(v, c.path("livenessProbe"), "livenessProbe", LIVE);
+    assertProbe(v, c.path("readinessProbe"), "readinessProbe", READY);
+    if (c.has("startupProbe")) {
+      assertProbe(v, c.path("startupProbe"), "startupProbe", LIVE);
+    }
+  }
+
+  private static void assertProbe(Variant v, JsonNode probe, String which, String path) {
+    assertFalse(probe.isMissingNode(), v + ": the container has no " + which);
+    JsonNode get = probe.path("httpGet");
+    assertFalse(get.isMissingNode(), v + ": " + which + " must be an httpGet on " + path);
+    assertEquals(path, get.path("path").asText(), v + ": " + which + " path");
+    assertPortRefersToServer(v, get.path("port"), which);
+  }
+
+  /** A port reference (name or number) must land on the container port the server listens on. */
+  private static void assertPortRefersToServer(Variant v, JsonNode ref, String what) {
+    JsonNode serverPort = v.serverContainerPort();
+    if (ref.isInt() || ref.asText().matches("\\d+")) {
+      assertEquals(serverPort.path("containerPort").asInt(), ref.asInt(), v + ": " + what + " port");
+    } else {
+      assertEquals(serverPort.path("name").asText(), ref.asText(),
+          v + ": " + what + " port '" + ref.asText() + "' is not the name of the server's container port");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void serviceSendsToTheServersPortOfThePods(Variant v) {
+    ObjectNode svc = v.one("Service");
+    assertSelects(v, "Service " + svc.path("metadata").path("name").asText(), svc.path("spec").path("selector"));
+    JsonNode ports = svc.path("spec").path("ports");
+    assertFalse(ports.isEmpty(), v + ": the Service has no ports");
+    for (JsonNode p : ports) {
+      assertPortRefersToServer(v, p.has("targetPort") ? p.get("targetPort") : p.path("port"), "Service port " + p.path("name").asText());
+    }
+    assertTrue(ports.findValuesAsText("name").contains("ws"), v + ": the Service port is named ws");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void configFileHasOnlyKnownKeysAndPassesTheServersValidation(Variant v) {
+    JsonNode file = DeployFiles.json(v.configJson(), v + ": ConfigMap " + CONFIG_MAP + " key " + CONFIG_KEY);
+    assertTrue(file.isObject(), v + ": " + CONFIG_KEY + " must be a JSON object");
+    Set<String> known = DeployFiles.keyPaths(DeployFiles.defaults());
+    Set<String> unknown = new TreeSet<>(DeployFiles.keyPaths(file));
+    unknown.removeAll(known);
+    assertTrue(unknown.isEmpty(), v + ": " + CONFIG_KEY + " has keys the server does not know (typo? see default.json): " + unknown);
+
+    OdinConfig config = v.config(); // ConfigLoader.resolve: fails on any invalid value
+    assertNotEquals("localhost:9092", config.kafka().bootstrap(),
+        v + ": Kafka bootstrap is the built-in localhost:9092; set KAFKA_BROKERS or kafka.bootstrap");
+
+    // A key set both in the file and by the environment: the file's value is silently dead.
+    Map<String, String> env = v.env();
+    Set<String> fileKeys = DeployFiles.keyPaths(file);
+    envKeys().forEach((variable, key) -> assertFalse(env.containsKey(variable) && fileKeys.contains(key),
+        v + ": " + key + " is set in " + CONFIG_KEY + " and by the environment variable " + variable + ", which wins; set it in one place"));
+  }
+
+  /** {@code ConfigLoader.ENV_KEYS}: environment variable to configuration key (package-private there). */
+  @SuppressWarnings("unchecked")
+  static Map<String, String> envKeys() {
+    try {
+      var field = ConfigLoader.class.getDeclaredField("ENV_KEYS");
+      field.setAccessible(true);
+      return (Map<String, String>) field.get(null);
+    } catch (ReflectiveOperationException e) {
+      return fail("ConfigLoader.ENV_KEYS (environment variable -> key) is gone; update KubernetesManifestsTest: " + e);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void configMapIsMountedWhereTheImageReadsItsConfiguration(Variant v) {
+    String conf = DockerfileTest.confPath(DockerfileModel.parse(DeployFiles.path("Dockerfile")));
+    assertConfigMounted(v, conf);
+  }
+
+  /** The -conf file of the image's command is the ConfigMap's {@value #CONFIG_KEY}, mounted from {@value #CONFIG_MAP}. */
+  static void assertConfigMounted(Variant v, String confPath) {
+    Path conf = Path.of(confPath);
+    String dir = conf.getParent().toString();
+    String file = conf.getFileName().toString();
+    assertEquals(CONFIG_KEY, file, "the image's -conf file name is the ConfigMap key");
+    JsonNode mount = null;
+    for (JsonNode m : v.container().path("volumeMounts")) {
+      if (m.path("mountPath").asText().equals(dir) || m.path("mountPath").asText().equals(confPath)) {
+        mount = m;
+      }
+    }
+    assertNotNull(mount, v + ": nothing is mounted at " + dir + " (the image runs -conf " + confPath + ")");
+    String volumeName = mount.path("name").asText();
+    JsonNode volume = null;
+    for (JsonNode vol : v.podSpec().path("volumes")) {
+      if (vol.path("name").asText().equals(volumeName)) {
+        volume = vol;
+      }
+    }
+    assertNotNull(volume, v + ": volumeMount " + volumeName + " has no volume");
+    assertEquals(CONFIG_MAP, volume.path("configMap").path("name").asText(), v + ": " + dir + " must come from ConfigMap " + CONFIG_MAP);
+    String fileInMount;
+    if (mount.path("mountPath").asText().equals(confPath)) {
+      assertEquals(CONFIG_KEY, mount.path("subPath").asText(), v + ": a file mount at " + confPath + " needs subPath " + CONFIG_KEY);
+      fileInMount = CONFIG_KEY;
+    } else {
+      fileInMount = null;
+      JsonNode items = volume.path("configMap").path("items");
+      if (items.isMissingNode() || items.isEmpty()) {
+        fileInMount = file; // every key becomes a file
+      } else {
+        for (JsonNode item : items) {
+          if (item.path("key").asText().equals(CONFIG_KEY)) {
+            fileInMount = item.path("path").asText();
+          }
+        }
+      }
+      assertEquals(file, fileInMount, v + ": key " + CONFIG_KEY + " must appear as " + confPath);
+    }
+    v.configJson(); // the key exists
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void gracePeriodCoversPreStopAndTheDrain(Variant v) {
+    int preStop = preStopSeconds(v);
+    long drainMs = v.config().drainMs();
+    int grace = v.podSpec().path("terminationGracePeriodSeconds").asInt(30);
+    long needed = preStop + (drainMs + 999) / 1000 + SHUTDOWN_MARGIN_SECONDS;
+    assertTrue(grace >= needed, v + ": terminationGracePeriodSeconds " + grace + " < preStop " + preStop + " s + shutdown.drainMs "
+        + drainMs + " ms + " + SHUTDOWN_MARGIN_SECONDS + " s margin: the pod would be killed while still draining");
+  }
+
+  /** Seconds the preStop hook waits: {@code sleep N} in an exec command, or the {@code sleep} action. */
+  static int preStopSeconds(Variant v) {
+    JsonNode preStop = v.container().path("lifecycle").path("preStop");
+    assertFalse(preStop.isMissingNode(), v + ": no preStop hook: the load balancer may still send connections to a draining pod");
+    if (preStop.has("sleep")) {
+      return preStop.path("sleep").path("seconds").asInt();
+    }
+    String command = String.join(" ", texts(preStop.path("exec").path("command")));
+    Matcher m = Pattern.compile("(?:^|[\\s;&])sleep\\s+(\\d+)").matcher(command);
+    assertTrue(m.find(), v + ": preStop should wait with `sleep N`: " + preStop);
+    int seconds = Integer.parseInt(m.group(1));
+    assertTrue(seconds > 0, v + ": preStop sleeps 0 s");
+    return seconds;
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void autoscalerTargetsTheDeploymentAndStaysBelowAdmissionsCpuLimit(Variant v) {
+    Optional<ObjectNode> hpa = v.hpa();
+    JsonNode replicas = v.deployment().path("spec").path("replicas");
+    if (hpa.isEmpty()) {
+      assertTrue(replicas.asInt() >= 1, v + ": without an autoscaler the Deployment sets replicas");
+      return;
+    }
+    JsonNode spec = hpa.get().path("spec");
+    assertEquals("autoscaling/v2", hpa.get().path("apiVersion").asText(), v + ": HPA apiVersion");
+    JsonNode ref = spec.path("scaleTargetRef");
+    assertEquals("Deployment", ref.path("kind").asText(), v + ": HPA scaleTargetRef.kind");
+    assertEquals("apps/v1", ref.path("apiVersion").asText(), v + ": HPA scaleTargetRef.apiVersion");
+    assertEquals(v.deployment().path("metadata").path("name").asText(), ref.path("name").asText(), v + ": HPA scaleTargetRef.name");
+    int min = spec.path("minReplicas").asInt(1);
+    int max = spec.path("maxReplicas").asInt();
+    assertTrue(min >= 1 && max >= min, v + ": HPA minReplicas " + min + ", maxReplicas " + max);
+    assertTrue(replicas.isMissingNode(), v + ": the autoscaler owns the replica count; spec.replicas in the Deployment resets it on every apply");
+
+    Integer cpuTarget = null;
+    for (JsonNode m : spec.path("metrics")) {
+      if ("Resource".equals(m.path("type").asText()) && "cpu".equals(m.path("resource").path("name").asText())
+          && "Utilization".equals(m.path("resource").path("target").path("type").asText())) {
+        cpuTarget = m.path("resource").path("target").path("averageUtilization").asInt();
+      }
+    }
+    assertNotNull(cpuTarget, v + ": the HPA scales on CPU utilisation");
+    double reject = v.config().admission().cpuRejectPercent();
+    assertTrue(cpuTarget < reject, v + ": HPA CPU target " + cpuTarget + " % must be below admission.cpuRejectPercent " + reject
+        + " %, or pods refuse upgrades before the autoscaler adds any");
+    assertTrue(v.container().path("resources").path("requests").has("cpu"), v + ": CPU utilisation needs a CPU request");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void disruptionBudgetSelectsThePodsAndAllowsDrains(Variant v) {
+    ObjectNode pdb = v.one("PodDisruptionBudget");
+    assertEquals("policy/v1", pdb.path("apiVersion").asText(), v + ": PDB apiVersion");
+    JsonNode spec = pdb.path("spec");
+    assertSelects(v, "PodDisruptionBudget", spec.path("selector").path("matchLabels"));
+    assertTrue(spec.has("minAvailable") ^ spec.has("maxUnavailable"), v + ": the PDB sets one of minAvailable, maxUnavailable");
+    if (spec.path("minAvailable").isInt()) {
+      assertTrue(spec.path("minAvailable").asInt() < v.minimumReplicas(), v + ": PDB minAvailable " + spec.path("minAvailable").asInt()
+          + " >= the fewest replicas (" + v.minimumReplicas() + "): no pod could ever be evicted, node drains hang");
+    }
+    if (spec.path("maxUnavailable").isInt()) {
+      assertTrue(spec.path("maxUnavailable").asInt() >= 1, v + ": PDB maxUnavailable 0 blocks every eviction");
+    }
+    assertSelects(v, "Deployment selector", v.deployment().path("spec").path("selector").path("matchLabels"));
+  }
+
+  private static void assertSelects(Variant v, String what, JsonNode selector) {
+    assertTrue(selector.isObject() && !selector.isEmpty(), v + ": " + what + " has no selector");
+    selector.fields().forEachRemaining(e -> assertEquals(e.getValue().asText(), v.podLabels().path(e.getKey()).asText(null),
+        v + ": " + what + " selects " + e.getKey() + "=" + e.getValue().asText() + ", which the pods do not carry"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void prometheusScrapesTheMetricsEndpoint(Variant v) {
+    JsonNode annotations = v.deployment().path("spec").path("template").path("metadata").path("annotations");
+    assertEquals("true", annotations.path("prometheus.io/scrape").asText(), v + ": pod annotation prometheus.io/scrape");
+    assertEquals(String.valueOf(v.serverPort()), annotations.path("prometheus.io/port").asText(), v + ": pod annotation prometheus.io/port");
+    assertEquals("/metrics", annotations.path("prometheus.io/path").asText(), v + ": pod annotation prometheus.io/path");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void runsAsTheImagesNonRootUser(Variant v) {
+    JsonNode pod = v.podSpec().path("securityContext");
+    JsonNode container = v.container().path("securityContext");
+    boolean nonRoot = container.has("runAsNonRoot") ? container.get("runAsNonRoot").asBoolean() : pod.path("runAsNonRoot").asBoolean();
+    assertTrue(nonRoot, v + ": runAsNonRoot: true");
+    JsonNode uid = container.has("runAsUser") ? container.get("runAsUser") : pod.path("runAsUser");
+    if (!uid.isMissingNode()) {
+      int imageUid = DockerfileTest.userId(DockerfileModel.parse(DeployFiles.path("Dockerfile")));
+      assertEquals(imageUid, uid.asInt(), v + ": runAsUser is the image's USER (the files in /app belong to it)");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void resourcesAreBoundedAndShardsFollowTheCpuLimit(Variant v) {
+    JsonNode res = v.container().path("resources");
+    for (String r : List.of("cpu", "memory")) {
+      assertTrue(res.path("requests").has(r), v + ": resources.requests." + r);
+      assertTrue(res.path("limits").has(r), v + ": resources.limits." + r);
+      double request = quantity(res.path("requests").path(r).asText());
+      double limit = quantity(res.path("limits").path(r).asText());
+      assertTrue(request <= limit, v + ": " + r + " request " + request + " above the limit " + limit);
+    }
+    OdinConfig config = v.config();
+    if (config.mode() == Mode.MULTI && config.shards() == 0) {
+      // one shard per core the JVM sees: the CPU limit, or every core of the node without one
+      assertTrue(res.path("limits").has("cpu"), v + ": multi mode with shards 0 needs a CPU limit");
+    }
+  }
+
+  /** A Kubernetes quantity in base units: {@code 250m}, {@code 2}, {@code 512Mi}, {@code 1G}. */
+  static double quantity(String q) {
+    Matcher m = Pattern.compile("^([0-9.]+)([a-zA-Z]*)$").matcher(q.strip());
+    if (!m.matches()) {
+      return fail("not a quantity: " + q);
+    }
+    double n = Double.parseDouble(m.group(1));
+    Map<String, Double> units = Map.ofEntries(Map.entry("", 1d), Map.entry("m", 1e-3), Map.entry("k", 1e3), Map.entry("M", 1e6),
+        Map.entry("G", 1e9), Map.entry("T", 1e12), Map.entry("Ki", 1024d), Map.entry("Mi", 1024d * 1024),
+        Map.entry("Gi", 1024d * 1024 * 1024), Map.entry("Ti", 1024d * 1024 * 1024 * 1024));
+    Double unit = units.get(m.group(2));
+    return unit == null ? fail("unknown unit in " + q) : n * unit;
+  }
+
+  // ---- the real kustomize, when installed ---------------------------------------------------------
+
+  /**
+   * When kubectl (or kustomize) is installed, its rendering must equal this test's, up to the
+   * generated ConfigMap's hash suffix: the real tool accepts the manifests, and the checks above
+   * saw what the cluster gets.
+   */
+  @Test
+  void kubectlKustomizeRendersWhatThisTestChecks() throws Exception {
+    Optional<List<String>> tool = executable("kustomize").map(k -> List.of(k, "build"))
+        .or(() -> executable("kubectl").map(k -> List.of(k, "kustomize")));
+    Assumptions.assumeTrue(tool.isPresent(), "neither kustomize nor kubectl is installed");
+    for (Path dir : kustomizations()) {
+      Variant ours = render(dir);
+      List<String> cmd = new ArrayList<>(tool.get());
+      cmd.add(dir.toString());
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd) + " did not finish");
+      assertEquals(0, p.exitValue(), String.join(" ", cmd) + " failed: " + err);
+      String text = new String(out, StandardCharsets.UTF_8);
+      for (ObjectNode cm : ours.all("ConfigMap")) {
+        String name = cm.path("metadata").path("name").asText();
+        text = text.replaceAll("\\b" + Pattern.quote(name) + "-[a-z0-9]{10}\\b", Matcher.quoteReplacement(name));
+      }
+      Map<String, JsonNode> theirs = byId(DeployFiles.yamlDocuments(text, String.join(" ", cmd)));
+      Map<String, JsonNode> mine = byId(new ArrayList<>(ours.resources()));
+      assertEquals(theirs.keySet(), mine.keySet(), ours + ": resources rendered by " + tool.get().get(0) + " and by this test");
+      for (String id : mine.keySet()) {
+        assertEquals(DeployFiles.YAML.writeValueAsString(theirs.get(id)), DeployFiles.YAML.writeValueAsString(mine.get(id)),
+            ours + ": " + id + " as rendered by " + tool.get().get(0) + " (expected) and by this test's Kustomize.java (actual)");
+      }
+    }
+  }
+
+  private static Map<String, JsonNode> byId(List<? extends JsonNode> docs) {
+    Map<String, JsonNode> out = new TreeMap<>();
+    for (JsonNode d : docs) {
+      out.put(d.path("kind").asText() + "/" + d.path("metadata").path("name").asText(), sorted(d));
+    }
+    return out;
+  }
+
+  /** Object keys sorted (recursively), so two renderings compare as text. */
+  private static JsonNode sorted(JsonNode n) {
+    if (n.isObject()) {
+      ObjectNode o = DeployFiles.JSON.createObjectNode();
+      new TreeMap<String, JsonNode>(toMap(n)).forEach((k, v) -> o.set(k, sorted(v)));
+      return o;
+    }
+    if (n.isArray()) {
+      var a = DeployFiles.JSON.createArrayNode();
+      n.forEach(x -> a.add(sorted(x)));
+      return a;
+    }
+    return n;
+  }
+
+  private static Map<String, JsonNode> toMap(JsonNode n) {
+    Map<String, JsonNode> m = new HashMap<>();
+    n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue()));
+    return m;
+  }
+
+  private static Optional<String> executable(String name) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      Path p = Path.of(dir, name);
+      if (Files.isExecutable(p) && Files.isRegularFile(p)) {
+        return Optional.of(p.toString());
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static List<Path> filesUnderK8s() throws IOException {
+    try (Stream<Path> s = Files.walk(k8s())) {
+      return s.filter(Files::isRegularFile)
+          .filter(f -> f.toString().matches(".*\\.(ya?ml|json)$") || f.getFileName().toString().equals("Kustomization"))
+          .map(p -> p.toAbsolutePath().normalize())
+          .sorted()
+          .toList();
+    }
+  }
+}
