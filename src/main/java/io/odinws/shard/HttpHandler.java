@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.config.WsConfig;
 import io.odinws.ops.OpsRoutes;
 import io.odinws.router.admission.Admission;
@@ -49,7 +50,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .allowExtensions(false)
         .closeOnProtocolViolation(true)
         .build();
-    // The URL only matters for the obsolete hixie-76 handshake, which is not offered.
+    // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
     this.handshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null, decoder);
   }
 
@@ -73,7 +74,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           decision.body() + "\n", false, decision.retryAfterSeconds());
       return;
     }
-    WebSocketServerHandshaker handshaker = handshakers.newHandshaker(req);
+    // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
+    // handshake for requests without a version, whose key parsing crashes on malformed input.
+    WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
+        ? handshakers.newHandshaker(req) : null;
     if (handshaker == null) {
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
       return;

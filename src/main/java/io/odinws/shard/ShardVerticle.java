@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -253,13 +254,13 @@ public final class ShardVerticle extends VerticleBase {
   /** An exception on one connection closes that connection only. */
   void onConnectionError(ChannelHandlerContext ctx, Throwable cause) {
     Connection c = (Connection) ctx.pipeline().first();
-    if (cause instanceof IOException || cause instanceof CorruptedWebSocketFrameException) {
-      // peer reset, or a protocol violation the decoder already answered with its close code
+    if (cause instanceof IOException || cause instanceof CorruptedWebSocketFrameException || cause instanceof PrematureChannelClosureException) {
+      // peer reset or gone mid-message, or a protocol violation the decoder already answered with its close code
       LOG.debug("event=connection_closed_on_error shard={} remote={} error=\"{}\"", id, ctx.channel().remoteAddress(), cause.toString());
       if (c.closeReason == null) {
         c.closeReason = cause instanceof CorruptedWebSocketFrameException corrupted
             ? (corrupted.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG ? DisconnectReason.MESSAGE_TOO_BIG : DisconnectReason.PROTOCOL_ERROR)
-            : DisconnectReason.CONNECTION_LOST;
+            : DisconnectReason.CONNECTION_LOST; // IOException, PrematureChannelClosureException
       }
       ctx.close();
       return;

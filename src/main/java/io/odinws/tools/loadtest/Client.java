@@ -1,0 +1,73 @@
+package io.odinws.tools.loadtest;
+
+import io.netty.channel.Channel;
+import java.util.Arrays;
+
+/**
+ * One logical client: its subscription and what it has seen, kept across reconnects (with --recover a
+ * client reconnects on a new socket and keeps its positions, order state and received offsets).
+ * Mutable state is touched by the event loop of the client's current socket only; the control thread
+ * reads the volatile fields, and everything else after the event loops have stopped.
+ */
+final class Client {
+    /** Positions are packed as partition << 47 | offset; this partition value means "unknown, bare offset". */
+    static final long NO_PARTITION = 0xFFFF;
+    private static final long OFFSET_MASK = (1L << 47) - 1;
+
+    final int index;       // in this process
+    final int globalIndex; // among all processes
+    final int[] channels;  // sorted channel-table indexes
+    final boolean slow;
+    final SeqTracker order;
+    final long[] lastPos;        // null unless --recover; -1 = no position yet
+    final OffsetLog[] received;  // null unless a ground truth is available; entries created lazily
+
+    /** Wall-clock millis of the first subscription_ack, -1 before. */
+    long ackMillis = -1;
+    int backoffAttempt;
+    boolean everOpened;
+
+    volatile Channel channel;
+    volatile boolean wsOpen;
+    volatile long attemptStartNanos;
+
+    Client(int index, int globalIndex, int[] channels, boolean slow, boolean recover, boolean trackOffsets) {
+        this.index = index;
+        this.globalIndex = globalIndex;
+        this.channels = channels;
+        this.slow = slow;
+        this.order = new SeqTracker(channels.length);
+        if (recover) {
+            lastPos = new long[channels.length];
+            Arrays.fill(lastPos, -1);
+        } else {
+            lastPos = null;
+        }
+        this.received = trackOffsets ? new OffsetLog[channels.length] : null;
+    }
+
+    /** Slot of channel-table index {@code channel} in this client's subscription, or a negative number. */
+    int slot(int channel) {
+        return Arrays.binarySearch(channels, channel);
+    }
+
+    void remember(int slot, long partition, long offset) {
+        if (offset < 0 || offset > OFFSET_MASK) return;
+        long p = partition < 0 || partition >= NO_PARTITION ? NO_PARTITION : partition;
+        lastPos[slot] = p << 47 | offset;
+    }
+
+    static long partitionOf(long packed) {
+        return packed >>> 47;
+    }
+
+    static long offsetOf(long packed) {
+        return packed & OFFSET_MASK;
+    }
+
+    void receivedOffset(int slot, long offset) {
+        OffsetLog log = received[slot];
+        if (log == null) received[slot] = log = new OffsetLog();
+        log.add(offset);
+    }
+}

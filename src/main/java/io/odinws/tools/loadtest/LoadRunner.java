@@ -1,0 +1,321 @@
+package io.odinws.tools.loadtest;
+
+import io.vertx.core.json.JsonObject;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One client process's run: opens the clients at the ramp rate on one shared event-loop group, and drives
+ * everything periodic from a single control loop on the calling thread (ramp every 10 ms; once a second:
+ * progress, heartbeats, handshake timeouts), so there is no timer per connection. At the end it closes the
+ * clients, computes loss against the ground truth (if any) and builds this process's report.
+ */
+final class LoadRunner {
+    static final int MAX_FRAME = 2 * 1024 * 1024;
+    private static final long HANDSHAKE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long BACKOFF_BASE_MILLIS = 100;
+    private static final long BACKOFF_MAX_MILLIS = 10_000;
+    private static final byte[] HEARTBEAT = "{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.US_ASCII);
+
+    final LoadTestOptions options;
+    final ChannelPlan plan;
+    final Stats stats = new Stats();
+    private final GroundTruth truth;
+    private final String truthSource;
+    private final Consumer<Progress.Sample> progress;
+    private final Client[] clients;
+    private final CountDownLatch stopRequest = new CountDownLatch(1);
+    private final byte[] sharedSubscribe;
+    private EventLoopGroup group;
+    private Bootstrap bootstrap;
+    private InetSocketAddress remote;
+    private volatile boolean stopping;
+    private volatile long startNanos;
+    private volatile long lastFirstOpenNanos;
+
+    /**
+     * @param truth       ground truth for the loss check, or null (loss reported as null)
+     * @param truthSource name of the truth in the report ("kafka", "injected")
+     * @param progress    receives a sample every second
+     */
+    LoadRunner(LoadTestOptions options, GroundTruth truth, String truthSource, Consumer<Progress.Sample> progress) {
+        this.options = options;
+        this.plan = new ChannelPlan(options);
+        this.truth = truth;
+        this.truthSource = truthSource;
+        this.progress = progress;
+        this.clients = new Client[options.connections()];
+        for (int i = 0; i < clients.length; i++) {
+            int g = options.clientOffset() + i;
+            clients[i] = new Client(i, g, plan.channelsOf(g), plan.isSlow(g), options.recover(), truth != null);
+        }
+        this.sharedSubscribe = options.subscribe().kind() == LoadTestOptions.Subscribe.Kind.ALL ? subscribeMessage(clients[0]) : null;
+    }
+
+    /** Ends the run early (e.g. on SIGINT); the report is still produced. */
+    void requestStop() {
+        stopRequest.countDown();
+    }
+
+    /** Runs for the configured duration and returns this process's report (without expectations). */
+    JsonObject run() throws Exception {
+        long startedAt = System.currentTimeMillis();
+        if (truth != null) truth.start(subscribedChannels());
+        remote = new InetSocketAddress(InetAddress.getByName(options.url().getHost()), options.port());
+        group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory());
+        bootstrap = new Bootstrap().group(group).channel(channelClass())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                // Small first reads: most frames are a few hundred bytes; the allocator grows when needed.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
+        MicroClock.reanchor();
+        startNanos = System.nanoTime();
+        int heldAtEnd;
+        long endMillis;
+        try {
+            controlLoop();
+            stopping = true;
+            endMillis = System.currentTimeMillis();
+            heldAtEnd = stats.held.get();
+            closeAll();
+        } finally {
+            stopping = true;
+            group.shutdownGracefully(0, 500, TimeUnit.MILLISECONDS).await(10, TimeUnit.SECONDS);
+        }
+        double elapsed = (System.nanoTime() - startNanos) / 1e9;
+        stats.interval(); // the last partial second into the totals
+        LossCalculator.Loss loss = null;
+        if (truth != null) {
+            Map<String, GroundTruth.ChannelRecords> records = truth.collect(endMillis);
+            loss = LossCalculator.compute(clients, plan.table, records, endMillis, options.lossGraceMillis());
+        }
+        long lastOpen = lastFirstOpenNanos;
+        double ramp = lastOpen == 0 ? 0 : (lastOpen - startNanos) / 1e9;
+        return Report.build(new Report.Local(options, stats, startedAt, elapsed, heldAtEnd, ramp, loss, truthSource));
+    }
+
+    private void controlLoop() throws InterruptedException {
+        long start = startNanos;
+        long end = start + TimeUnit.SECONDS.toNanos(options.durationSeconds());
+        long nextTick = start + 1_000_000_000L;
+        long tick = 0;
+        int next = 0;
+        while (true) {
+            long now = System.nanoTime();
+            if (now - end >= 0) return;
+            // connections due: one at t=0, then rampPerSecond per second
+            long due = Math.min(clients.length, 1 + (long) ((now - start) / 1e9 * options.rampPerSecond()));
+            while (next < due) connect(clients[next++]);
+            if (now - nextTick >= 0) {
+                tick(++tick, now);
+                nextTick += 1_000_000_000L;
+            }
+            long wait = Math.min(10_000_000L, Math.min(nextTick, end) - System.nanoTime());
+            if (wait > 0 && stopRequest.await(wait, TimeUnit.NANOSECONDS)) return;
+        }
+    }
+
+    /** Once a second: progress, heartbeats for 1/heartbeat of the clients, handshake timeouts. */
+    private void tick(long tick, long now) {
+        MicroClock.reanchor();
+        var iv = stats.interval();
+        progress.accept(new Progress.Sample((now - startNanos) / 1e9, stats.open.get(), clients.length,
+                stats.subscribed.sum(), stats.received.sum(), stats.errorsTotal.sum(), Stats.snapshot(stats.closes),
+                iv[0], iv[1]));
+        int hb = options.heartbeatSeconds();
+        for (Client c : clients) {
+            Channel ch = c.channel;
+            if (ch == null) continue;
+            if (c.wsOpen) {
+                if (hb > 0 && c.index % hb == tick % hb) {
+                    ch.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(HEARTBEAT)), ch.voidPromise());
+                    stats.heartbeatsSent.increment();
+                }
+            } else if (now - c.attemptStartNanos > HANDSHAKE_TIMEOUT_NANOS && ch.isOpen()) {
+                stats.error("handshake_timeout");
+                ch.close();
+            }
+        }
+    }
+
+    private void connect(Client c) {
+        if (stopping) return;
+        boolean again = c.everOpened || c.attemptStartNanos != 0;
+        if (again) stats.reconnectAttempts.increment();
+        else stats.attempted.increment();
+        var handshaker = WebSocketClientHandshakerFactory.newHandshaker(options.url(), WebSocketVersion.V13, null, false,
+                EmptyHttpHeaders.INSTANCE, MAX_FRAME);
+        WsClientHandler handler = new WsClientHandler(this, c, handshaker, c.everOpened);
+        Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new HttpClientCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024), handler);
+            }
+        });
+        c.attemptStartNanos = System.nanoTime();
+        List<InetAddress> sources = options.sourceAddresses();
+        ChannelFuture f = sources.isEmpty() ? b.connect(remote)
+                : b.connect(remote, new InetSocketAddress(sources.get(c.index % sources.size()), 0));
+        c.channel = f.channel();
+        f.addListener((ChannelFutureListener) fut -> {
+            if (fut.isSuccess()) return;
+            if (!stopping) stats.error(WsClientHandler.errorKind(fut.cause()));
+            if (c.channel == fut.channel()) c.channel = null;
+            scheduleReconnect(c);
+        });
+    }
+
+    /** Event loop: a session's handshake completed. Subscribes, and with recovery asks for what was missed. */
+    void onOpen(Client c, Channel ch, boolean reconnect) {
+        stats.open.incrementAndGet();
+        c.wsOpen = true;
+        if (!c.everOpened) {
+            c.everOpened = true;
+            stats.opened.increment();
+            lastFirstOpenNanos = System.nanoTime();
+        } else {
+            stats.reconnected.increment();
+        }
+        byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
+        ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
+        if (reconnect && c.lastPos != null) {
+            ByteBuf msg = reconnectMessage(c);
+            if (msg != null) ch.write(new TextWebSocketFrame(msg), ch.voidPromise());
+        }
+        ch.flush();
+    }
+
+    /** Event loop: a session ended (or its handshake failed). */
+    void onClosed(Client c, Channel ch, boolean wasOpen, boolean wasSubscribed, int code) {
+        if (wasOpen) {
+            stats.open.decrementAndGet();
+            c.wsOpen = false;
+        }
+        if (wasSubscribed) stats.held.decrementAndGet();
+        if (c.channel == ch) c.channel = null;
+        if (stopping) return;
+        if (wasOpen) stats.close(code);
+        scheduleReconnect(c);
+    }
+
+    private void scheduleReconnect(Client c) {
+        if (stopping || !options.recover()) return;
+        int attempt = Math.min(c.backoffAttempt++, 16);
+        long cap = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_BASE_MILLIS << Math.min(attempt, 10));
+        long delay = cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1); // "equal jitter"
+        group.schedule(() -> connect(c), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** Ends every session: a 1000 close frame where the WebSocket is open, a plain close otherwise. */
+    private void closeAll() throws InterruptedException {
+        for (Client c : clients) {
+            Channel ch = c.channel;
+            if (ch == null) continue;
+            if (c.wsOpen) {
+                ch.writeAndFlush(new CloseWebSocketFrame(1000, "load test finished")).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                ch.close();
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (stats.open.get() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+    }
+
+    private Collection<String> subscribedChannels() {
+        TreeSet<Integer> idx = new TreeSet<>();
+        for (Client c : clients) for (int ch : c.channels) idx.add(ch);
+        List<String> out = new ArrayList<>();
+        for (int i : idx) out.add(plan.table.name(i));
+        return out;
+    }
+
+    private byte[] subscribeMessage(Client c) {
+        StringBuilder sb = new StringBuilder(32 + c.channels.length * 16).append("{\"type\":\"subscribe\",\"data\":{\"channels\":[");
+        for (int i = 0; i < c.channels.length; i++) {
+            if (i > 0) sb.append(',');
+            sb.append('"').append(plan.table.name(c.channels[i])).append('"'); // names hold no quotes or backslashes
+        }
+        return sb.append("]}}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@code {"type":"reconnect","data":{"client_id":..,"last_offset":{channel:"p:o" or offset}}}}, or null if no position yet. */
+    private ByteBuf reconnectMessage(Client c) {
+        StringBuilder sb = new StringBuilder(64).append("{\"type\":\"reconnect\",\"data\":{\"client_id\":\"loadtest-")
+                .append(c.globalIndex).append("\",\"last_offset\":{");
+        boolean any = false;
+        for (int slot = 0; slot < c.channels.length; slot++) {
+            long p = c.lastPos[slot];
+            if (p < 0) continue;
+            if (any) sb.append(',');
+            any = true;
+            sb.append('"').append(plan.table.name(c.channels[slot])).append("\":");
+            if (Client.partitionOf(p) == Client.NO_PARTITION) sb.append(Client.offsetOf(p));
+            else sb.append('"').append(Client.partitionOf(p)).append(':').append(Client.offsetOf(p)).append('"');
+        }
+        if (!any) return null;
+        return Unpooled.wrappedBuffer(sb.append("}}}").toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Epoll when its native library is on the class path and loads, else NIO (portable). */
+    private static IoHandlerFactory ioHandlerFactory() {
+        if (epollAvailable()) {
+            try {
+                return (IoHandlerFactory) Class.forName("io.netty.channel.epoll.EpollIoHandler").getMethod("newFactory").invoke(null);
+            } catch (ReflectiveOperationException e) {
+                // fall through to NIO
+            }
+        }
+        return NioIoHandler.newFactory();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Class<? extends Channel> channelClass() {
+        if (epollAvailable()) {
+            try {
+                return (Class<? extends Channel>) Class.forName("io.netty.channel.epoll.EpollSocketChannel");
+            } catch (ClassNotFoundException e) {
+                // fall through to NIO
+            }
+        }
+        return NioSocketChannel.class;
+    }
+
+    private static boolean epollAvailable() {
+        try {
+            return (Boolean) Class.forName("io.netty.channel.epoll.Epoll").getMethod("isAvailable").invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.odinws.tools.loadtest;
+
+import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code odin-ws loadtest [options]}: the load generator's entry point. See {@link LoadTestOptions#USAGE}.
+ * Exit status: 0 all expectations met, 1 an expectation failed, 2 bad command line, 3 the run could not be done.
+ */
+public final class LoadTest {
+    public static final int OK = 0;
+    public static final int EXPECTATION_FAILED = 1;
+    public static final int USAGE_ERROR = 2;
+    public static final int RUN_ERROR = 3;
+
+    /** The report of a finished run and the exit status it implies. */
+    public record Result(JsonObject report, int exitStatus) {}
+
+    /** Something that can end a run early (SIGINT/SIGTERM). */
+    private interface Stoppable {
+        void requestStop();
+    }
+
+    private static volatile Stoppable current;
+
+    private LoadTest() {
+    }
+
+    public static void main(String[] args) {
+        CountDownLatch done = new CountDownLatch(1);
+        // On Ctrl-C / SIGTERM: end the run early but still print the report (the hook waits for it).
+        Thread hook = new Thread(() -> {
+            Stoppable s = current;
+            if (s != null) s.requestStop();
+            try {
+                done.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "loadtest-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        int status = run(args, System.out, System.err);
+        done.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            return; // a signal ended the run; the JVM is already exiting
+        }
+        System.exit(status);
+    }
+
+    /** Parses the command line, runs, prints the report; returns the exit status instead of exiting. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        LoadTestOptions options;
+        int processes;
+        try {
+            options = LoadTestOptions.parse(args);
+            if (options == null) return OK; // --help
+            processes = options.child() ? 1 : ProcessSpreader.processesFor(options, ProcessSpreader.maxOpenFiles());
+        } catch (IllegalArgumentException e) {
+            err.println("odin-ws loadtest: " + e.getMessage());
+            err.println("(odin-ws loadtest --help lists the options)");
+            return USAGE_ERROR;
+        }
+        try {
+            if (options.child()) return runChild(options, out);
+            GroundTruth truth = options.kafka() == null ? null : new KafkaGroundTruth(options.kafka(), options.topics());
+            return execute(options, processes, truth, "kafka", out, err).exitStatus();
+        } catch (Exception e) {
+            err.println("odin-ws loadtest: run failed: " + e);
+            return RUN_ERROR;
+        }
+    }
+
+    /**
+     * Runs with the given ground truth (null: loss not measured) in this process, prints the report to
+     * {@code out} (and to --report), prints failed expectations to {@code err}, and returns both.
+     */
+    public static Result execute(LoadTestOptions options, GroundTruth truth, String truthSource, PrintStream out,
+                                 PrintStream err) throws Exception {
+        return execute(options, 1, truth, truthSource, out, err);
+    }
+
+    static Result execute(LoadTestOptions options, int processes, GroundTruth truth, String truthSource, PrintStream out,
+                          PrintStream err) throws Exception {
+        JsonObject report;
+        List<String> failures = new ArrayList<>();
+        if (processes > 1) {
+            if (truth != null) truth.close(); // each child runs its own consumer
+            ProcessSpreader spreader = new ProcessSpreader(options, processes, err);
+            current = spreader::requestStop;
+            report = spreader.run(failures);
+        } else {
+            err.println("loadtest: " + options.connections() + " connections to " + options.url() + ", subscribe "
+                    + options.subscribe() + " over " + options.channels().size() + " channels, " + options.durationSeconds() + " s");
+            Progress progress = new Progress(err);
+            LoadRunner runner = new LoadRunner(options, truth, truthSource, progress::print);
+            current = runner::requestStop;
+            try {
+                report = runner.run();
+            } finally {
+                if (truth != null) truth.close();
+            }
+        }
+        current = null;
+        List<Report.Check> checks = new ArrayList<>(Report.check(options, report));
+        for (String f : failures) checks.add(new Report.Check("--processes", false, f));
+        int status = Report.conclude(report, checks);
+        out.println(report.encodePrettily());
+        out.flush();
+        if (options.reportFile() != null) Report.writeFile(options.reportFile(), report);
+        for (Report.Check c : checks) if (!c.ok()) err.println("loadtest: FAILED " + c.message());
+        if (status == OK && !checks.isEmpty()) err.println("loadtest: all " + checks.size() + " expectations met");
+        return new Result(report, status);
+    }
+
+    /** A child: progress and report as marked JSON lines on stdout, read by the parent. */
+    private static int runChild(LoadTestOptions options, PrintStream out) throws Exception {
+        GroundTruth truth = options.kafka() == null ? null : new KafkaGroundTruth(options.kafka(), options.topics());
+        LoadRunner runner = new LoadRunner(options, truth, "kafka", s -> {
+            synchronized (out) {
+                out.println(ProcessSpreader.MARK + Progress.toJson(s).encode());
+                out.flush();
+            }
+        });
+        current = runner::requestStop;
+        JsonObject report;
+        try {
+            report = runner.run();
+        } finally {
+            if (truth != null) truth.close();
+        }
+        synchronized (out) {
+            out.println(ProcessSpreader.MARK + report.encode());
+            out.flush();
+        }
+        return OK;
+    }
+}

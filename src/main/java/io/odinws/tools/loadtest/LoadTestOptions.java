@@ -1,0 +1,508 @@
+package io.odinws.tools.loadtest;
+
+import io.odinws.tools.publish.PublisherOptions;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of the load generator; {@link #parse(String[])} reads the command line, the constructor
+ * validates (every message names the option at fault).
+ *
+ * @param url                where to connect; a ws:// URL whose host is a loopback address
+ * @param connections        logical clients to open (all processes together)
+ * @param rampPerSecond      connection opening rate (all processes together)
+ * @param subscribe          which channels each client subscribes to
+ * @param channels           the channel list subscriptions are drawn from, distinct
+ * @param heartbeatSeconds   {"type":"heartbeat"} period per client; 0 = off
+ * @param durationSeconds    run length, ramp included
+ * @param recover            reconnect after a close, with last_offset recovery
+ * @param slowFraction       this fraction of clients stops reading after its subscription_ack
+ * @param sourceAddresses    local IPv4 loopback addresses to bind, round-robin; empty = the OS picks
+ * @param processes          0 = auto (spread when one process would exceed its file limit), else N
+ * @param reportFile         also write the JSON report here; null = stdout only
+ * @param expectConnections  fail unless at least this many clients are subscribed and held at the end; -1 = no check
+ * @param maxP99Millis       fail if p99 latency exceeds this; NaN = no check
+ * @param maxLoss            fail if the loss fraction exceeds this; NaN = no check
+ * @param kafka              bootstrap servers of the ground-truth consumer; null = loss not measured
+ * @param topics             topic to category, for the ground-truth consumer
+ * @param threads            event-loop threads of the client
+ * @param seed               random seed (channel draws, slow-client choice, jitter)
+ * @param lossGraceMillis    loss window margin after the ack and before the end
+ * @param child              internal: this process is a child of {@link ProcessSpreader}
+ * @param clientOffset       internal: index of this process's first client among all processes
+ */
+public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
+                              int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
+                              List<InetAddress> sourceAddresses, int processes, String reportFile,
+                              int expectConnections, double maxP99Millis, double maxLoss, String kafka,
+                              Map<String, String> topics, int threads, long seed, long lossGraceMillis,
+                              boolean child, int clientOffset) {
+
+    /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
+    public record Subscribe(Kind kind, int count) {
+        public enum Kind { ALL, SINGLE, RANDOM, ZIPF }
+
+        @Override
+        public String toString() {
+            return switch (kind) {
+                case ALL -> "all";
+                case SINGLE -> "single";
+                case RANDOM -> "random:" + count;
+                case ZIPF -> "zipf:" + count;
+            };
+        }
+    }
+
+    public static final String DEFAULT_URL = "ws://127.0.0.1:8080/ws";
+    public static final int MAX_CONNECTIONS = 500_000;
+    public static final int MAX_DURATION_SECONDS = 86_400;
+    public static final int MAX_PROCESSES = 64;
+    public static final List<String> DEFAULT_TOKENS = PublisherOptions.DEFAULT_TOKENS;
+    public static final List<String> DEFAULT_CATEGORIES = List.of("trade", "liquidity", "metadata", "social",
+            "community", "creation", "analytics", "balances");
+
+    private static final Pattern CHANNEL_PART = Pattern.compile("[^\\s.\"\\\\]{1,128}");
+    private static final Pattern CATEGORY = Pattern.compile("[A-Za-z0-9_*-]{1,64}");
+    private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
+    private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*");
+
+    public static final String USAGE = """
+            Usage: odin-ws loadtest [options]
+            Opens many WebSocket clients against odin-ws (loopback only), subscribes them, and measures
+            delivery, latency, duplicates, reordering and (with --kafka) loss. Progress goes to stderr every
+            second; the JSON report goes to stdout (and --report). Exit status 1 when an expectation fails.
+              --url URL                 ws://HOST:PORT/PATH, HOST a loopback address (default ws://127.0.0.1:8080/ws)
+              --connections N           clients to open, all processes together, 1..500000 (default 100)
+              --ramp N/s                connection opening rate, all processes together (default 1000/s)
+              --subscribe MODE          all | single | random:N | zipf:N (default single)
+                                          all: every channel; single: one channel per client (round-robin);
+                                          random:N: N distinct uniform channels; zipf:N: N distinct channels
+                                          drawn by Zipf (s=1.1) over the channel list (first = most popular)
+              --channels A.x,B.y,..     the channel list (default: --tokens x --categories)
+              --tokens A,B,..           tokens for the default channel list (default: the 20 Odin tokens)
+              --categories c,d,..       categories for the default channel list (default: the 8 Odin categories)
+              --heartbeat SECONDS       send {"type":"heartbeat"} this often per client; 0 = off (default 30)
+              --duration SECONDS        run length including the ramp, 1..86400 (default 60)
+              --recover                 keep the last pos per channel; after a close, reconnect with jittered
+                                        exponential backoff (100 ms .. 10 s) and send reconnect with last_offset
+              --slow-fraction F         this fraction of clients stops reading after its ack, 0..1 (default 0)
+              --source-addresses LIST   bind clients round-robin to these 127.x.y.z addresses, e.g.
+                                        127.0.0.2-127.0.0.9 or 127.0.0.2,127.0.0.3 (default: the OS picks;
+                                        with several processes: 127.0.0.2, 127.0.0.3, .. one per process)
+              --processes auto|N        client processes; auto = one per ~19000 connections (default auto)
+              --threads N               event-loop threads per process, 1..16 (default 1)
+              --report FILE.json        also write the JSON report to this file
+              --expect-connections N    fail unless >= N clients are subscribed and still open at the end
+              --max-p99-ms X            fail if p99 latency (producer->client, else server->client) > X ms
+              --max-loss F              fail if the loss fraction > F, 0..1 (needs --kafka)
+              --kafka HOST:PORT[,..]    ground truth: read the Odin topics from their end offsets at start and
+                                        count, per client and channel, offsets produced in the window
+                                        [ack + grace, end - grace] that never arrived (default: loss = null)
+              --topics T=CAT,..         topic per category for --kafka (default: the Odin topics)
+              --loss-grace-ms MS        margin of the loss window, 0..60000 (default 2000)
+              --seed N                  random seed for channel draws, slow clients and jitter (default random)
+              --help                    print this help
+            """;
+
+    public LoadTestOptions {
+        if (url == null) throw new IllegalArgumentException("--url is required");
+        if (connections < 1 || connections > MAX_CONNECTIONS) {
+            throw new IllegalArgumentException("--connections must be 1.." + MAX_CONNECTIONS + ", got " + connections);
+        }
+        if (rampPerSecond < 1) throw new IllegalArgumentException("--ramp must be >= 1 connections/s, got " + rampPerSecond);
+        if (subscribe == null) throw new IllegalArgumentException("--subscribe is required");
+        if (channels == null || channels.isEmpty()) throw new IllegalArgumentException("--channels must name at least one channel");
+        if (new HashSet<>(channels).size() != channels.size()) {
+            throw new IllegalArgumentException("--channels must be distinct, got " + channels);
+        }
+        for (String c : channels) checkChannel(c);
+        if ((subscribe.kind() == Subscribe.Kind.RANDOM || subscribe.kind() == Subscribe.Kind.ZIPF)
+                && (subscribe.count() < 1 || subscribe.count() > channels.size())) {
+            throw new IllegalArgumentException("--subscribe " + subscribe + ": N must be 1.." + channels.size()
+                    + " (the number of channels)");
+        }
+        if (heartbeatSeconds < 0 || heartbeatSeconds > 3600) {
+            throw new IllegalArgumentException("--heartbeat must be 0..3600 seconds (0 = off), got " + heartbeatSeconds);
+        }
+        if (durationSeconds < 1 || durationSeconds > MAX_DURATION_SECONDS) {
+            throw new IllegalArgumentException("--duration must be 1.." + MAX_DURATION_SECONDS + " seconds, got " + durationSeconds);
+        }
+        if (!(slowFraction >= 0 && slowFraction <= 1)) {
+            throw new IllegalArgumentException("--slow-fraction must be 0..1, got " + slowFraction);
+        }
+        sourceAddresses = List.copyOf(sourceAddresses == null ? List.of() : sourceAddresses);
+        for (InetAddress a : sourceAddresses) {
+            if (a.getAddress().length != 4 || !a.isLoopbackAddress()) {
+                throw new IllegalArgumentException("--source-addresses must be IPv4 loopback addresses (127.x.y.z), got " + a.getHostAddress());
+            }
+        }
+        if (processes < 0 || processes > MAX_PROCESSES) {
+            throw new IllegalArgumentException("--processes must be auto or 1.." + MAX_PROCESSES + ", got " + processes);
+        }
+        if (expectConnections < -1 || expectConnections > connections) {
+            throw new IllegalArgumentException("--expect-connections must be 0..--connections (" + connections + "), got " + expectConnections);
+        }
+        if (!Double.isNaN(maxP99Millis) && !(maxP99Millis > 0 && maxP99Millis < 3_600_000)) {
+            throw new IllegalArgumentException("--max-p99-ms must be a positive number of milliseconds, got " + maxP99Millis);
+        }
+        if (!Double.isNaN(maxLoss) && !(maxLoss >= 0 && maxLoss <= 1)) {
+            throw new IllegalArgumentException("--max-loss must be a fraction 0..1, got " + maxLoss);
+        }
+        if (kafka != null) {
+            if (!HOST_PORT.matcher(kafka).matches()) {
+                throw new IllegalArgumentException("--kafka must be HOST:PORT[,HOST:PORT...], got '" + kafka + "'");
+            }
+            for (String hp : kafka.split(",")) requireLoopback("--kafka", hp.substring(0, hp.lastIndexOf(':')));
+        }
+        if (topics == null || topics.isEmpty()) throw new IllegalArgumentException("--topics must map at least one topic");
+        for (var e : topics.entrySet()) {
+            if (!TOPIC.matcher(e.getKey()).matches()) {
+                throw new IllegalArgumentException("--topics: invalid topic name '" + e.getKey() + "'");
+            }
+            if (!CATEGORY.matcher(e.getValue()).matches()) {
+                throw new IllegalArgumentException("--topics: invalid category '" + e.getValue() + "'");
+            }
+        }
+        if (threads < 1 || threads > 16) throw new IllegalArgumentException("--threads must be 1..16, got " + threads);
+        if (lossGraceMillis < 0 || lossGraceMillis > 60_000) {
+            throw new IllegalArgumentException("--loss-grace-ms must be 0..60000, got " + lossGraceMillis);
+        }
+        if (clientOffset < 0) throw new IllegalArgumentException("--client-offset must be >= 0, got " + clientOffset);
+        checkUrl(url);
+        channels = List.copyOf(channels);
+        topics = Collections.unmodifiableMap(new LinkedHashMap<>(topics));
+    }
+
+    /** Host and port of {@link #url()} (port defaulted to 80). */
+    public int port() {
+        return url.getPort() == -1 ? 80 : url.getPort();
+    }
+
+    /**
+     * Parses {@code --opt value} or {@code --opt=value}. Prints {@link #USAGE} to stdout and returns null for --help.
+     *
+     * @throws IllegalArgumentException naming the option and the accepted values
+     */
+    public static LoadTestOptions parse(String[] args) {
+        String url = DEFAULT_URL;
+        int connections = 100;
+        int ramp = 1000;
+        String subscribe = "single";
+        List<String> channels = null;
+        List<String> tokens = null;
+        List<String> categories = null;
+        int heartbeat = 30;
+        int duration = 60;
+        boolean recover = false;
+        double slow = 0;
+        List<InetAddress> sources = List.of();
+        int processes = 0;
+        String report = null;
+        int expect = -1;
+        double maxP99 = Double.NaN;
+        double maxLoss = Double.NaN;
+        String kafka = null;
+        Map<String, String> topics = PublisherOptions.DEFAULT_TOPICS;
+        int threads = 1;
+        long seed = ThreadLocalRandom.current().nextLong();
+        long grace = 2000;
+        boolean child = false;
+        int clientOffset = 0;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--help") || arg.equals("-h")) {
+                System.out.print(USAGE);
+                return null;
+            }
+            if (arg.equals("--recover")) {
+                recover = true;
+                continue;
+            }
+            if (arg.equals("--child")) {
+                child = true;
+                continue;
+            }
+            String name = arg;
+            String value;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            } else if (i + 1 < args.length && takesValue(arg)) {
+                value = args[++i];
+            } else {
+                value = null;
+            }
+            if (!takesValue(name)) {
+                throw new IllegalArgumentException("unknown option '" + arg + "'; see --help");
+            }
+            if (value == null) throw new IllegalArgumentException(name + " needs a value");
+            switch (name) {
+                case "--url" -> url = value.trim();
+                case "--connections" -> connections = (int) number(name, value, 1, MAX_CONNECTIONS, "1.." + MAX_CONNECTIONS);
+                case "--ramp" -> ramp = (int) number(name, stripSuffix(value, "/s"), 1, 1_000_000, "N/s with N 1..1000000");
+                case "--subscribe" -> subscribe = value.trim();
+                case "--channels" -> channels = list(name, value);
+                case "--tokens" -> tokens = list(name, value);
+                case "--categories" -> categories = list(name, value);
+                case "--heartbeat" -> heartbeat = (int) number(name, value, 0, 3600, "0..3600 seconds (0 = off)");
+                case "--duration" -> duration = (int) number(name, value, 1, MAX_DURATION_SECONDS, "1.." + MAX_DURATION_SECONDS + " seconds");
+                case "--slow-fraction" -> slow = fraction(name, value);
+                case "--source-addresses" -> sources = addresses(value);
+                case "--processes" -> processes = value.trim().equalsIgnoreCase("auto") ? 0
+                        : (int) number(name, value, 1, MAX_PROCESSES, "auto or 1.." + MAX_PROCESSES);
+                case "--report" -> report = value.trim();
+                case "--expect-connections" -> expect = (int) number(name, value, 0, MAX_CONNECTIONS, "an integer >= 0");
+                case "--max-p99-ms" -> maxP99 = decimal(name, value, "a positive number of milliseconds");
+                case "--max-loss" -> maxLoss = fraction(name, value);
+                case "--kafka" -> kafka = value.trim();
+                case "--topics" -> topics = topicMap(value);
+                case "--threads" -> threads = (int) number(name, value, 1, 16, "1..16");
+                case "--seed" -> seed = number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
+                case "--loss-grace-ms" -> grace = number(name, value, 0, 60_000, "0..60000");
+                case "--client-offset" -> clientOffset = (int) number(name, value, 0, MAX_CONNECTIONS, "0.." + MAX_CONNECTIONS);
+                default -> throw new AssertionError(name);
+            }
+        }
+        if (channels != null && (tokens != null || categories != null)) {
+            throw new IllegalArgumentException("--channels cannot be combined with --tokens/--categories");
+        }
+        if (channels == null) {
+            channels = new ArrayList<>();
+            for (String t : tokens == null ? DEFAULT_TOKENS : tokens) {
+                checkPart("--tokens", t);
+                for (String c : categories == null ? DEFAULT_CATEGORIES : categories) {
+                    checkPart("--categories", c);
+                    channels.add(t + "." + c);
+                }
+            }
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("--url is not a valid URL: '" + url + "'");
+        }
+        return new LoadTestOptions(uri, connections, ramp, subscribeMode(subscribe), channels, heartbeat, duration,
+                recover, slow, sources, processes, report, expect, maxP99, maxLoss, kafka, topics, threads, seed,
+                grace, child, clientOffset);
+    }
+
+    /** This process's settings for a child: a share of the clients, its own addresses, no checks or report file. */
+    LoadTestOptions forChild(int connections, int rampPerSecond, List<InetAddress> addresses, int clientOffset) {
+        return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
+                durationSeconds, recover, slowFraction, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
+                topics, threads, seed, lossGraceMillis, true, clientOffset);
+    }
+
+    /** The command line that {@link #parse} turns back into these options. */
+    List<String> toArgs() {
+        List<String> a = new ArrayList<>(List.of("--url", url.toString(), "--connections", "" + connections,
+                "--ramp", rampPerSecond + "/s", "--subscribe", subscribe.toString(), "--channels", String.join(",", channels),
+                "--heartbeat", "" + heartbeatSeconds, "--duration", "" + durationSeconds,
+                "--slow-fraction", "" + slowFraction, "--processes", processes == 0 ? "auto" : "" + processes,
+                "--threads", "" + threads, "--seed", "" + seed, "--loss-grace-ms", "" + lossGraceMillis,
+                "--client-offset", "" + clientOffset));
+        if (recover) a.add("--recover");
+        if (child) a.add("--child");
+        if (!sourceAddresses.isEmpty()) {
+            List<String> s = new ArrayList<>();
+            for (InetAddress x : sourceAddresses) s.add(x.getHostAddress());
+            a.addAll(List.of("--source-addresses", String.join(",", s)));
+        }
+        if (reportFile != null) a.addAll(List.of("--report", reportFile));
+        if (expectConnections >= 0) a.addAll(List.of("--expect-connections", "" + expectConnections));
+        if (!Double.isNaN(maxP99Millis)) a.addAll(List.of("--max-p99-ms", "" + maxP99Millis));
+        if (!Double.isNaN(maxLoss)) a.addAll(List.of("--max-loss", "" + maxLoss));
+        if (kafka != null) a.addAll(List.of("--kafka", kafka));
+        List<String> t = new ArrayList<>();
+        topics.forEach((k, v) -> t.add(k + "=" + v));
+        a.addAll(List.of("--topics", String.join(",", t)));
+        return a;
+    }
+
+    private static boolean takesValue(String s) {
+        return switch (s) {
+            case "--url", "--connections", "--ramp", "--subscribe", "--channels", "--tokens", "--categories",
+                 "--heartbeat", "--duration", "--slow-fraction", "--source-addresses", "--processes", "--report",
+                 "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka", "--topics", "--threads", "--seed",
+                 "--loss-grace-ms", "--client-offset" -> true;
+            default -> false;
+        };
+    }
+
+    static Subscribe subscribeMode(String v) {
+        String s = v.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("all")) return new Subscribe(Subscribe.Kind.ALL, 0);
+        if (s.equals("single")) return new Subscribe(Subscribe.Kind.SINGLE, 1);
+        int colon = s.indexOf(':');
+        if (colon > 0) {
+            String kind = s.substring(0, colon);
+            if (kind.equals("random") || kind.equals("zipf")) {
+                int n = (int) number("--subscribe " + kind, s.substring(colon + 1), 1, 1_000, "N with N 1..1000");
+                return new Subscribe(kind.equals("random") ? Subscribe.Kind.RANDOM : Subscribe.Kind.ZIPF, n);
+            }
+        }
+        throw new IllegalArgumentException("--subscribe must be all, single, random:N or zipf:N, got '" + v + "'");
+    }
+
+    private static void checkChannel(String c) {
+        if (c != null && c.indexOf('*') >= 0) {
+            throw new IllegalArgumentException("--channels: wildcards are not supported (per-channel accounting needs"
+                    + " concrete channels), got '" + c + "'");
+        }
+        int dot = c == null ? -1 : c.lastIndexOf('.');
+        if (dot <= 0 || dot == c.length() - 1 || c.length() > 200 || !CHANNEL_PART.matcher(c.substring(dot + 1)).matches()
+                || c.chars().anyMatch(ch -> ch <= ' ' || ch == '"' || ch == '\\' || ch > 126)) {
+            throw new IllegalArgumentException("--channels entries must be TOKEN.CATEGORY (printable ASCII, no spaces, quotes or"
+                    + " backslashes), got '" + c + "'");
+        }
+    }
+
+    private static void checkPart(String option, String s) {
+        if (!CHANNEL_PART.matcher(s).matches() || s.chars().anyMatch(ch -> ch < ' ' || ch > 126)) {
+            throw new IllegalArgumentException(option + " entries must be 1-128 printable ASCII characters without"
+                    + " spaces, dots, quotes or backslashes, got '" + s + "'");
+        }
+    }
+
+    private static void checkUrl(URI url) {
+        if (!"ws".equalsIgnoreCase(url.getScheme())) {
+            throw new IllegalArgumentException("--url must be a ws:// URL (wss is not supported), got '" + url + "'");
+        }
+        if (url.getHost() == null) throw new IllegalArgumentException("--url has no host: '" + url + "'");
+        requireLoopback("--url", url.getHost());
+    }
+
+    private static void requireLoopback(String option, String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        boolean literal = h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":");
+        if (!literal && !h.equalsIgnoreCase("localhost")) {
+            throw new IllegalArgumentException(option + " must point to a loopback address (127.x.y.z, ::1 or localhost), got '" + host + "'");
+        }
+        try {
+            InetAddress a = InetAddress.getByName(h); // a literal or localhost: no DNS query
+            if (!a.isLoopbackAddress()) {
+                throw new IllegalArgumentException(option + " must point to a loopback address (127.x.y.z, ::1 or localhost), got '" + host + "'");
+            }
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(option + ": cannot resolve '" + host + "'");
+        }
+    }
+
+    private static String stripSuffix(String v, String suffix) {
+        String t = v.trim();
+        return t.endsWith(suffix) ? t.substring(0, t.length() - suffix.length()) : t;
+    }
+
+    private static long number(String option, String value, long min, long max, String accepted) {
+        try {
+            long n = Long.parseLong(value.trim());
+            if (n >= min && n <= max) return n;
+        } catch (NumberFormatException ignored) {
+            // reported below, with the accepted values
+        }
+        throw new IllegalArgumentException(option + " must be " + accepted + ", got '" + value + "'");
+    }
+
+    private static double decimal(String option, String value, String accepted) {
+        try {
+            double d = Double.parseDouble(value.trim());
+            if (Double.isFinite(d) && d > 0) return d;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be " + accepted + ", got '" + value + "'");
+    }
+
+    private static double fraction(String option, String value) {
+        try {
+            double d = Double.parseDouble(value.trim());
+            if (d >= 0 && d <= 1) return d;
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException(option + " must be a fraction 0..1, got '" + value + "'");
+    }
+
+    private static List<String> list(String option, String value) {
+        List<String> out = new ArrayList<>();
+        for (String s : value.split(",", -1)) {
+            String t = s.trim();
+            if (t.isEmpty()) throw new IllegalArgumentException(option + " has an empty entry: '" + value + "'");
+            out.add(t);
+        }
+        return out;
+    }
+
+    /** {@code 127.0.0.2-127.0.0.9}, {@code 127.0.0.2,127.0.0.5} or a mix; at most 1024 addresses. */
+    static List<InetAddress> addresses(String value) {
+        List<InetAddress> out = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String p = part.trim();
+            int dash = p.indexOf('-');
+            long from = ipv4("--source-addresses", dash < 0 ? p : p.substring(0, dash));
+            long to = dash < 0 ? from : ipv4("--source-addresses", p.substring(dash + 1));
+            if (to < from) throw new IllegalArgumentException("--source-addresses: range '" + p + "' is backwards");
+            if (out.size() + (to - from + 1) > 1024) {
+                throw new IllegalArgumentException("--source-addresses: at most 1024 addresses, got more in '" + value + "'");
+            }
+            for (long a = from; a <= to; a++) {
+                try {
+                    out.add(InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a}));
+                } catch (UnknownHostException e) {
+                    throw new AssertionError(e); // four bytes are always a valid address
+                }
+            }
+        }
+        if (new HashSet<>(out).size() != out.size()) {
+            throw new IllegalArgumentException("--source-addresses lists an address twice: '" + value + "'");
+        }
+        return out;
+    }
+
+    private static long ipv4(String option, String s) {
+        String[] parts = s.trim().split("\\.", -1);
+        long v = 0;
+        boolean ok = parts.length == 4;
+        for (int i = 0; ok && i < 4; i++) {
+            try {
+                int b = Integer.parseInt(parts[i]);
+                ok = b >= 0 && b <= 255 && !parts[i].startsWith("+");
+                v = (v << 8) | b;
+            } catch (NumberFormatException e) {
+                ok = false;
+            }
+        }
+        if (!ok) throw new IllegalArgumentException(option + ": '" + s.trim() + "' is not an IPv4 address");
+        if ((v >>> 24) != 127) {
+            throw new IllegalArgumentException(option + " must be loopback addresses 127.x.y.z, got '" + s.trim() + "'");
+        }
+        return v;
+    }
+
+    private static Map<String, String> topicMap(String value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String pair : list("--topics", value)) {
+            int eq = pair.indexOf('=');
+            if (eq <= 0 || eq == pair.length() - 1) {
+                throw new IllegalArgumentException("--topics entries must be TOPIC=CATEGORY, got '" + pair + "'");
+            }
+            if (out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()) != null) {
+                throw new IllegalArgumentException("--topics: topic '" + pair.substring(0, eq) + "' given twice");
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,277 @@
+package io.odinws.tools.loadtest;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.DataFormatException;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The JSON report (Vert.x JsonObject: only jackson-core is on the runtime class path): built from one
+ * process's run, merged from several processes' reports, checked against the expectations, written out.
+ * Histograms travel as compressed base64 so that merged percentiles are exact, not averages of percentiles.
+ */
+final class Report {
+    /** Sections whose numbers add up across processes. */
+    private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "errors");
+
+    /** One expectation's verdict. */
+    record Check(String option, boolean ok, String message) {}
+
+    private Report() {
+    }
+
+    /** Everything one process measured. */
+    record Local(LoadTestOptions options, Stats stats, long startedAtMillis, double elapsedSeconds, int heldAtEnd,
+                 double rampSeconds, LossCalculator.Loss loss, String lossSource) {}
+
+    static JsonObject build(Local l) {
+        LoadTestOptions o = l.options();
+        Stats s = l.stats();
+        JsonObject r = new JsonObject();
+        r.put("tool", "odin-ws loadtest");
+        r.put("url", o.url().toString());
+        r.put("started_at", Instant.ofEpochMilli(l.startedAtMillis()).toString());
+        r.put("elapsed_s", round(l.elapsedSeconds(), 3));
+        r.put("processes", 1);
+        r.put("config", new JsonObject()
+                .put("subscribe", o.subscribe().toString())
+                .put("channels", o.channels().size())
+                .put("ramp_per_s", o.rampPerSecond())
+                .put("heartbeat_s", o.heartbeatSeconds())
+                .put("duration_s", o.durationSeconds())
+                .put("recover", o.recover())
+                .put("slow_fraction", o.slowFraction())
+                .put("seed", o.seed()));
+        r.put("connections", new JsonObject()
+                .put("target", (long) o.connections())
+                .put("attempted", s.attempted.sum())
+                .put("opened", s.opened.sum())
+                .put("failed", s.attempted.sum() - s.opened.sum())
+                .put("subscribed", s.subscribed.sum())
+                .put("held_at_end", (long) l.heldAtEnd())
+                .put("slow", s.slow.sum())
+                .put("reconnect_attempts", s.reconnectAttempts.sum())
+                .put("reconnected", s.reconnected.sum()));
+        r.put("ramp_s", round(l.rampSeconds(), 3));
+        r.put("acks", counts(Stats.snapshot(s.acks)));
+        r.put("messages", new JsonObject()
+                .put("received", s.received.sum())
+                .put("live", s.live.sum())
+                .put("replayed", s.replayed.sum())
+                .put("bytes", s.bytes.sum())
+                .put("duplicates", s.duplicates.sum())
+                .put("out_of_order", s.outOfOrder.sum())
+                .put("beyond_seq_window", s.beyondSeqWindow.sum())
+                .put("unexpected_channel", s.unexpectedChannel.sum())
+                .put("unparsable", s.unparsable.sum())
+                .put("without_event_timestamp", s.noEventTimestamp.sum())
+                .put("clock_skew_samples", s.clockSkew.sum())
+                .put("heartbeats_sent", s.heartbeatsSent.sum()));
+        r.put("closes_by_code", counts(Stats.snapshot(s.closes)));
+        r.put("errors", new JsonObject().put("total", s.errorsTotal.sum()).put("by_kind", counts(Stats.snapshot(s.errors))));
+        if (l.loss() == null) {
+            r.putNull("loss");
+        } else {
+            LossCalculator.Loss x = l.loss();
+            r.put("loss", new JsonObject()
+                    .put("expected", x.expected())
+                    .put("missing", x.missing())
+                    .put("clients_checked", x.clientsChecked())
+                    .put("channels_checked", x.channelsChecked())
+                    .put("clients_with_loss", x.clientsWithLoss())
+                    .put("grace_ms", o.lossGraceMillis())
+                    .put("source", l.lossSource()));
+        }
+        r.put("histograms_us", new JsonObject()
+                .put("producer_to_client", encode(s.producerTotal))
+                .put("server_to_client", encode(s.serverTotal)));
+        derive(r);
+        return r;
+    }
+
+    /** Adds up several processes' reports. */
+    static JsonObject merge(List<JsonObject> parts) {
+        JsonObject r = parts.get(0).copy();
+        double elapsed = 0;
+        double ramp = 0;
+        for (JsonObject p : parts) {
+            elapsed = Math.max(elapsed, p.getDouble("elapsed_s", 0.0));
+            ramp = Math.max(ramp, p.getDouble("ramp_s", 0.0));
+        }
+        r.put("elapsed_s", elapsed);
+        r.put("ramp_s", ramp);
+        r.put("processes", parts.size());
+        for (String section : SUMMED) r.put(section, new JsonObject());
+        Histogram producer = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        boolean lossKnown = true;
+        JsonObject loss = new JsonObject();
+        JsonArray per = new JsonArray();
+        for (JsonObject p : parts) {
+            for (String section : SUMMED) addNumbers(r.getJsonObject(section), p.getJsonObject(section, new JsonObject()));
+            JsonObject h = p.getJsonObject("histograms_us", new JsonObject());
+            producer.add(decode(h.getString("producer_to_client")));
+            server.add(decode(h.getString("server_to_client")));
+            JsonObject l = p.getValue("loss") instanceof JsonObject lo ? lo : null;
+            if (l == null) {
+                lossKnown = false;
+            } else {
+                addNumbers(loss, l);
+                loss.put("grace_ms", l.getLong("grace_ms"));
+                loss.put("source", l.getString("source"));
+            }
+            JsonObject c = p.getJsonObject("connections", new JsonObject());
+            per.add(new JsonObject()
+                    .put("target", c.getLong("target", 0L))
+                    .put("held_at_end", c.getLong("held_at_end", 0L))
+                    .put("received", p.getJsonObject("messages", new JsonObject()).getLong("received", 0L)));
+        }
+        if (lossKnown) r.put("loss", loss);
+        else r.putNull("loss");
+        r.put("per_process", per);
+        r.put("histograms_us", new JsonObject().put("producer_to_client", encode(producer)).put("server_to_client", encode(server)));
+        derive(r);
+        return r;
+    }
+
+    /** Recomputes the fields that are not sums (rates, percentiles, the loss fraction) and orders the sections. */
+    private static void derive(JsonObject r) {
+        double elapsed = Math.max(1e-3, r.getDouble("elapsed_s"));
+        JsonObject m = r.getJsonObject("messages");
+        m.put("rate_per_s", round(m.getLong("received") / elapsed, 1));
+        JsonObject hist = (JsonObject) r.remove("histograms_us");
+        r.remove("latency_ms");
+        Object loss = r.remove("loss");
+        r.put("latency_ms", new JsonObject()
+                .put("producer_to_client", percentiles(decode(hist.getString("producer_to_client"))))
+                .put("server_to_client", percentiles(decode(hist.getString("server_to_client")))));
+        if (loss instanceof JsonObject l) {
+            long expected = l.getLong("expected");
+            l.put("fraction", expected == 0 ? 0.0 : (double) l.getLong("missing") / expected);
+            r.put("loss", l);
+        } else {
+            r.putNull("loss");
+        }
+        r.put("histograms_us", hist); // the blobs last, after the readable part
+    }
+
+    private static JsonObject percentiles(Histogram h) {
+        JsonObject n = new JsonObject().put("count", h.getTotalCount());
+        boolean empty = h.getTotalCount() == 0;
+        n.put("p50", empty ? null : ms(h.getValueAtPercentile(50)));
+        n.put("p90", empty ? null : ms(h.getValueAtPercentile(90)));
+        n.put("p99", empty ? null : ms(h.getValueAtPercentile(99)));
+        n.put("p99_9", empty ? null : ms(h.getValueAtPercentile(99.9)));
+        n.put("max", empty ? null : ms(h.getMaxValue()));
+        n.put("mean", empty ? null : round(h.getMean() / 1000.0, 3));
+        return n;
+    }
+
+    /** Verdicts of the expectations that were asked for. */
+    static List<Check> check(LoadTestOptions o, JsonObject r) {
+        List<Check> out = new ArrayList<>();
+        if (o.expectConnections() >= 0) {
+            long held = r.getJsonObject("connections").getLong("held_at_end");
+            out.add(new Check("--expect-connections", held >= o.expectConnections(), String.format(
+                    "--expect-connections %d: %d clients subscribed and held at the end", o.expectConnections(), held)));
+        }
+        if (!Double.isNaN(o.maxP99Millis())) {
+            JsonObject lat = r.getJsonObject("latency_ms");
+            String which = lat.getJsonObject("producer_to_client").getLong("count") > 0 ? "producer_to_client" : "server_to_client";
+            Double p99 = lat.getJsonObject(which).getDouble("p99");
+            if (p99 != null) {
+                out.add(new Check("--max-p99-ms", p99 <= o.maxP99Millis(), String.format(
+                        "--max-p99-ms %s: %s p99 = %s ms", num(o.maxP99Millis()), which, num(p99))));
+            } else {
+                out.add(new Check("--max-p99-ms", false, "--max-p99-ms " + num(o.maxP99Millis()) + ": no latency samples"));
+            }
+        }
+        if (!Double.isNaN(o.maxLoss())) {
+            if (!(r.getValue("loss") instanceof JsonObject loss)) {
+                out.add(new Check("--max-loss", false, "--max-loss " + num(o.maxLoss()) + ": loss unknown (needs --kafka)"));
+            } else {
+                double f = loss.getDouble("fraction");
+                out.add(new Check("--max-loss", f <= o.maxLoss(), String.format("--max-loss %s: %d of %d expected deliveries missing (%s)",
+                        num(o.maxLoss()), loss.getLong("missing"), loss.getLong("expected"), num(f))));
+            }
+        }
+        return out;
+    }
+
+    /** Adds the verdicts and the exit status (0, or 1 if one failed) to the report; returns the status. */
+    static int conclude(JsonObject r, List<Check> checks) {
+        JsonArray a = new JsonArray();
+        int status = 0;
+        for (Check c : checks) {
+            a.add(new JsonObject().put("option", c.option()).put("ok", c.ok()).put("message", c.message()));
+            if (!c.ok()) status = 1;
+        }
+        Object hist = r.remove("histograms_us");
+        r.put("expectations", a);
+        r.put("exit_status", status);
+        r.put("histograms_us", hist);
+        return status;
+    }
+
+    static void writeFile(String file, JsonObject r) throws IOException {
+        Files.writeString(Path.of(file), r.encodePrettily() + "\n");
+    }
+
+    static String encode(Histogram h) {
+        ByteBuffer buf = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+        int n = h.encodeIntoCompressedByteBuffer(buf);
+        return Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n));
+    }
+
+    static Histogram decode(String base64) {
+        if (base64 == null || base64.isEmpty()) return new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), Stats.MAX_MICROS);
+        } catch (DataFormatException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad histogram in report: " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds the integers of {@code from} into {@code into}, recursively; other values are left alone. */
+    private static void addNumbers(JsonObject into, JsonObject from) {
+        for (Map.Entry<String, Object> e : from) {
+            Object v = e.getValue();
+            if (v instanceof JsonObject sub) {
+                JsonObject target = into.getValue(e.getKey()) instanceof JsonObject t ? t : new JsonObject();
+                into.put(e.getKey(), target);
+                addNumbers(target, sub);
+            } else if (v instanceof Integer || v instanceof Long) {
+                Object old = into.getValue(e.getKey());
+                into.put(e.getKey(), (old instanceof Number n ? n.longValue() : 0L) + ((Number) v).longValue());
+            }
+        }
+    }
+
+    private static JsonObject counts(Map<String, Long> counts) {
+        JsonObject n = new JsonObject();
+        counts.forEach(n::put);
+        return n;
+    }
+
+    private static double ms(long micros) {
+        return round(micros / 1000.0, 3);
+    }
+
+    static double round(double v, int decimals) {
+        double f = Math.pow(10, decimals);
+        return Math.round(v * f) / f;
+    }
+
+    private static String num(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(round(d, 6));
+    }
+}

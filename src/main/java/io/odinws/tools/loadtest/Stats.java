@@ -1,0 +1,90 @@
+package io.odinws.tools.loadtest;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Counters and latency histograms of one client process. Event-loop threads record (LongAdders, and
+ * HdrHistogram {@link Recorder}s, which are wait-free for writers); the control thread takes an interval
+ * histogram every second for the progress line and folds it into the run totals.
+ */
+final class Stats {
+    /** Latencies in microseconds, 1 µs .. 1 h, 3 significant digits. */
+    static final long MAX_MICROS = 3_600_000_000L;
+    static final int DIGITS = 3;
+
+    final LongAdder attempted = new LongAdder();       // initial connection attempts (one per client)
+    final LongAdder opened = new LongAdder();          // clients whose first handshake succeeded
+    final LongAdder failed = new LongAdder();          // clients that never got a WebSocket open
+    final LongAdder reconnectAttempts = new LongAdder();
+    final LongAdder reconnected = new LongAdder();     // reconnect attempts that got a WebSocket open
+    final LongAdder subscribed = new LongAdder();      // clients that got a first subscription_ack
+    final LongAdder slow = new LongAdder();            // clients that stopped reading
+    final LongAdder received = new LongAdder();        // data frames (with seq)
+    final LongAdder live = new LongAdder();
+    final LongAdder replayed = new LongAdder();
+    final LongAdder bytes = new LongAdder();           // payload bytes of all text frames
+    final LongAdder duplicates = new LongAdder();
+    final LongAdder outOfOrder = new LongAdder();
+    final LongAdder beyondSeqWindow = new LongAdder();
+    final LongAdder unexpectedChannel = new LongAdder();
+    final LongAdder unparsable = new LongAdder();
+    final LongAdder noEventTimestamp = new LongAdder();
+    final LongAdder clockSkew = new LongAdder();       // negative latencies, recorded as 0
+    final LongAdder heartbeatsSent = new LongAdder();
+    final LongAdder errorsTotal = new LongAdder();
+    final AtomicInteger open = new AtomicInteger();    // WebSocket sessions open now
+    final AtomicInteger held = new AtomicInteger();    // clients open now and subscribed
+    final Map<String, LongAdder> acks = new ConcurrentHashMap<>();
+    final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    final Map<Integer, LongAdder> closes = new ConcurrentHashMap<>();
+
+    final Recorder producerToClient = new Recorder(MAX_MICROS, DIGITS);
+    final Recorder serverToClient = new Recorder(MAX_MICROS, DIGITS);
+    /** Totals; touched by the control thread only. */
+    final Histogram producerTotal = new Histogram(MAX_MICROS, DIGITS);
+    final Histogram serverTotal = new Histogram(MAX_MICROS, DIGITS);
+    private Histogram producerInterval;
+    private Histogram serverInterval;
+
+    void error(String kind) {
+        errorsTotal.increment();
+        errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    void ack(String type) {
+        acks.computeIfAbsent(type, k -> new LongAdder()).increment();
+    }
+
+    void close(int code) {
+        closes.computeIfAbsent(code, k -> new LongAdder()).increment();
+    }
+
+    static void record(Recorder r, long micros, LongAdder skew) {
+        if (micros < 0) {
+            skew.increment();
+            micros = 0;
+        }
+        r.recordValue(Math.min(micros, MAX_MICROS));
+    }
+
+    /** Control thread: the histograms of the last interval, also added to the totals. */
+    Histogram[] interval() {
+        producerInterval = producerToClient.getIntervalHistogram(producerInterval);
+        serverInterval = serverToClient.getIntervalHistogram(serverInterval);
+        producerTotal.add(producerInterval);
+        serverTotal.add(serverInterval);
+        return new Histogram[] {producerInterval, serverInterval};
+    }
+
+    static Map<String, Long> snapshot(Map<?, LongAdder> m) {
+        Map<String, Long> out = new TreeMap<>();
+        m.forEach((k, v) -> out.put(String.valueOf(k), v.sum()));
+        return out;
+    }
+}
