@@ -10,7 +10,7 @@ import java.util.Map;
  * rejects any invalid value with a message naming the key and what is accepted.
  */
 public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka,
-                         LimitsConfig limits, AdmissionConfig admission, long drainMs) {
+                         LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery, long drainMs) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -70,8 +70,16 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.strings("admission.allowedOrigins"),
         r.doubleIn("admission.cpuRejectPercent", 0.01, 100),
         r.doubleIn("admission.heapRejectPercent", 0.01, 100));
+    RecoveryConfig recovery = new RecoveryConfig(
+        r.longIn("recovery.historyBytes", 0, 1L << 40),
+        r.longIn("recovery.historyMaxAgeMs", 0, 86_400_000),
+        r.intIn("recovery.maxMessagesPerRequest", 0, 100_000_000),
+        r.intIn("recovery.maxMessagesPerSecond", 1, 100_000_000),
+        r.longIn("recovery.kafkaReadTimeoutMs", 100, 600_000),
+        r.intIn("recovery.maxRecordsPerKafkaRead", 1, 100_000_000),
+        r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000));
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
-    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, drainMs);
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, recovery, drainMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");

@@ -11,13 +11,15 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>{"seq":O,"ts":T,"type":"price:update","priority":1,"channel":"C","pos":"P:O","data":VALUE}</pre>
  *
- * <p>Not thread-safe: it reuses one scratch array for the envelope prefix; the ingest worker owns one.
+ * <p>Not thread-safe: it reuses one scratch array for the envelope prefix; each thread that encodes
+ * owns its own encoder.
  */
 public final class FrameEncoder {
 
   private static final byte[] SEQ = ascii("{\"seq\":");
   private static final byte[] TS = ascii(",\"ts\":");
   private static final byte[] LIVE = ascii(",\"type\":\"price:update\",\"priority\":1,\"channel\":\"");
+  private static final byte[] REPLAY = ascii(",\"type\":\"replay:message\",\"priority\":2,\"channel\":\"");
   private static final byte[] POS = ascii("\",\"pos\":\"");
   private static final byte[] DATA = ascii("\",\"data\":");
   private static final byte FIN_TEXT = (byte) 0x81;
@@ -36,19 +38,61 @@ public final class FrameEncoder {
    * @return a new buffer (refCnt 1) owned by the caller
    */
   public ByteBuf encodeLive(byte[] channel, int partition, long offset, long tsMillis, byte[] value) {
+    return encode(LIVE, channel, partition, offset, tsMillis, value, 0, value.length);
+  }
+
+  /** The same envelope as a recovered message: {@code "type":"replay:message","priority":2}. */
+  public ByteBuf encodeReplay(byte[] channel, int partition, long offset, long tsMillis, byte[] value) {
+    return encode(REPLAY, channel, partition, offset, tsMillis, value, 0, value.length);
+  }
+
+  /**
+   * The replay frame of a live frame this encoder's format produced: the same seq, ts, channel, pos
+   * and data, only the type and priority differ. The live frame is not modified or released.
+   */
+  public ByteBuf replayOf(ByteBuf liveFrame) {
+    int i = liveFrame.readerIndex();
+    int b1 = liveFrame.getUnsignedByte(i + 1);
+    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int payloadStart = i + header;
+    int payloadEnd = liveFrame.writerIndex();
+    byte[] payload = new byte[payloadEnd - payloadStart];
+    liveFrame.getBytes(payloadStart, payload);
+    int typeAt = indexOf(payload, LIVE);
+    if (typeAt < 0) {
+      throw new IllegalArgumentException("not a live frame of this encoder");
+    }
+    // payload = {"seq":O,"ts":T  LIVE  channel","pos":"P:O","data":VALUE}
+    int afterType = typeAt + LIVE.length;
+    ByteBuf frame = frame(typeAt + REPLAY.length + (payload.length - afterType));
+    frame.writeBytes(payload, 0, typeAt);
+    frame.writeBytes(REPLAY);
+    frame.writeBytes(payload, afterType, payload.length - afterType);
+    return frame;
+  }
+
+  private ByteBuf encode(byte[] type, byte[] channel, int partition, long offset, long tsMillis, byte[] value, int valueFrom, int valueLen) {
     prefixLen = 0;
     put(SEQ);
     putLong(offset);
     put(TS);
     putLong(tsMillis);
-    put(LIVE);
+    put(type);
     put(channel);
     put(POS);
     putLong(partition);
     putByte((byte) ':');
     putLong(offset);
     put(DATA);
-    int payloadLen = prefixLen + value.length + 1;
+    ByteBuf frame = frame(prefixLen + valueLen + 1);
+    frame.writeBytes(prefix, 0, prefixLen);
+    frame.writeBytes(value, valueFrom, valueLen);
+    frame.writeByte('}');
+    return frame;
+  }
+
+  /** An exactly-sized buffer holding a FIN text frame header for {@code payloadLen}; the payload follows. */
+  private ByteBuf frame(int payloadLen) {
     int headerLen = payloadLen < 126 ? 2 : payloadLen <= 0xFFFF ? 4 : 10;
     ByteBuf frame = alloc.directBuffer(headerLen + payloadLen, headerLen + payloadLen);
     frame.writeByte(FIN_TEXT);
@@ -61,10 +105,20 @@ public final class FrameEncoder {
       frame.writeByte(127);
       frame.writeLong(payloadLen);
     }
-    frame.writeBytes(prefix, 0, prefixLen);
-    frame.writeBytes(value);
-    frame.writeByte('}');
     return frame;
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   private void ensure(int extra) {

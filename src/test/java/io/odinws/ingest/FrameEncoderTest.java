@@ -85,4 +85,40 @@ class FrameEncoderTest {
     assertFalse(RecordValidator.isJson(new byte[0]));
     assertFalse(RecordValidator.isJson(null));
   }
+
+  @Test
+  void aReplayFrameDiffersFromTheLiveOneOnlyInTypeAndPriority() {
+    for (int valueLen : new int[] {10, 120, 70_000}) {
+      byte[] value = new byte[valueLen];
+      java.util.Arrays.fill(value, (byte) 'a'); // a JSON string of valueLen - 2 letters
+      value[0] = '"';
+      value[valueLen - 1] = '"';
+      ByteBuf live = encoder.encodeLive("ETH.trade".getBytes(StandardCharsets.UTF_8), 5, 77, 1000, value);
+      ByteBuf replay = encoder.replayOf(live);
+      ByteBuf direct = encoder.encodeReplay("ETH.trade".getBytes(StandardCharsets.UTF_8), 5, 77, 1000, value);
+      try {
+        assertEquals(direct, replay, "replayOf(live) equals encodeReplay for value length " + valueLen);
+        JsonObject a = new JsonObject(payload(live));
+        JsonObject b = new JsonObject(payload(replay));
+        assertEquals("replay:message", b.getString("type"));
+        assertEquals(2, b.getInteger("priority"));
+        a.remove("type");
+        a.remove("priority");
+        b.remove("type");
+        b.remove("priority");
+        assertEquals(a, b);
+        assertEquals(1, live.refCnt(), "the live frame is untouched");
+      } finally {
+        live.release();
+        replay.release();
+        direct.release();
+      }
+    }
+  }
+
+  private static String payload(ByteBuf frame) {
+    int b1 = frame.getUnsignedByte(1);
+    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    return frame.toString(header, frame.readableBytes() - header, StandardCharsets.UTF_8);
+  }
 }

@@ -13,6 +13,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -144,7 +145,7 @@ final class KafkaGroundTruth implements GroundTruth {
                 consumer.wakeup();
                 thread.join(5_000);
             }
-            if (consumer != null && (thread == null || !thread.isAlive())) consumer.close(Duration.ofSeconds(2));
+            if (consumer != null && (thread == null || !thread.isAlive())) consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {

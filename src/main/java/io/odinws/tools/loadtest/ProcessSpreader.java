@@ -165,7 +165,6 @@ final class ProcessSpreader {
     private void read(int child, Process p, AtomicReference<Progress.Sample> last, AtomicReference<JsonObject> report) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
-                if (Boolean.getBoolean("lt.debug")) err.println(System.currentTimeMillis() + " child " + child + " line " + line.length());
                 if (!line.startsWith(MARK)) { // not ours (a library printing to stdout): pass it on
                     err.println("[child " + child + "] " + line);
                     continue;
