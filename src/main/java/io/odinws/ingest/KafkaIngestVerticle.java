@@ -159,22 +159,12 @@ public final class KafkaIngestVerticle extends VerticleBase {
     try {
       Map<String, String> topics = config.topics();
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        String category = topics.get(r.topic());
-        if (category == null) {
-          stats.skip(SkipReason.UNMAPPED_TOPIC);
+        RecordFrames.Checked checked = RecordFrames.check(r, topics, names);
+        if (checked.keys() == null) {
+          stats.skip(checked.skip());
           continue;
         }
-        SkipReason keyProblem = RecordValidator.checkKey(r.key());
-        String token = keyProblem == null ? RecordValidator.token(r.key()) : null;
-        if (token == null) {
-          stats.skip(keyProblem != null ? keyProblem : SkipReason.INVALID_KEY);
-          continue;
-        }
-        if (!RecordValidator.isJson(r.value())) {
-          stats.skip(SkipReason.INVALID_JSON);
-          continue;
-        }
-        ChannelKeys keys = names.of(category, token);
+        ChannelKeys keys = checked.keys();
         ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
         out[n++] = new OutboundMessage(keys, r.partition(), r.offset(), frame);
       }
