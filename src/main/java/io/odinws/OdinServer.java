@@ -6,7 +6,11 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.odinws.ingest.FrameEncoder;
 import io.odinws.ingest.IngestStats;
+import io.odinws.recovery.History;
+import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.ops.DisconnectReason;
 import io.odinws.ops.HealthReport;
@@ -53,6 +57,8 @@ public final class OdinServer extends VerticleBase {
   private RouterVerticle router;
   private PrometheusMeterRegistry prometheus;
   private Admission admission;
+  private History history;
+  private KafkaReplayReader replayReader;
 
   @Override
   public Future<?> start() {
@@ -83,18 +89,20 @@ public final class OdinServer extends VerticleBase {
     // The guard samples CPU and heap once a second; idle per-IP buckets are dropped every 10 s.
     vertx.setPeriodic(1_000, t -> guard.sample());
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
+    history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
+    replayReader = new KafkaReplayReader(config.kafka(), config.recovery());
     int shards = config.shardCount();
     AtomicInteger ids = new AtomicInteger();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     return vertx.deployVerticle(() -> {
-          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints, admission);
+          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints, admission, history, replayReader);
           shardVerticles.add(shard);
           return shard;
         },
             new DeploymentOptions().setInstances(shards))
         .compose(id -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest),
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission, shards);
@@ -124,6 +132,18 @@ public final class OdinServer extends VerticleBase {
             (System.nanoTime() - t0) / 1_000_000));
   }
 
+  @Override
+  public Future<?> stop() {
+    // Undeployment stops the child verticles first; what they shared goes last.
+    if (replayReader != null) {
+      replayReader.close();
+    }
+    if (history != null) {
+      history.clear();
+    }
+    return Future.succeededFuture();
+  }
+
   /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */
   private Future<Void> checkDistinctLoops(int shards) {
     List<ShardSlot> slots = registry.slots();
@@ -151,6 +171,14 @@ public final class OdinServer extends VerticleBase {
 
   public ShardRegistry shards() {
     return registry;
+  }
+
+  public History history() {
+    return history;
+  }
+
+  public KafkaReplayReader replayReader() {
+    return replayReader;
   }
 
   public IngestStats ingest() {

@@ -7,6 +7,7 @@ import io.odinws.bus.ChannelKeys;
 import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.KafkaConfig;
+import io.odinws.recovery.History;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.consumer.KafkaReadStream;
@@ -40,17 +41,20 @@ public final class KafkaIngestVerticle extends VerticleBase {
 
   private final KafkaConfig config;
   private final IngestStats stats;
+  private final History history;
   private final FrameEncoder encoder = new FrameEncoder(PooledByteBufAllocator.DEFAULT);
   private final ChannelNames names = new ChannelNames();
   private KafkaReadStream<byte[], byte[]> stream;
   private Set<TopicPartition> assignment = Set.of();
   private long healthTimer = -1;
+  private long historyTimer = -1;
   private volatile boolean stopped;
   private boolean checking;
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats) {
+  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history) {
     this.config = config;
     this.stats = stats;
+    this.history = history;
   }
 
   @Override
@@ -105,6 +109,10 @@ public final class KafkaIngestVerticle extends VerticleBase {
         })
         .onSuccess(partitions -> {
           assignment = partitions;
+          Map<String, Integer> counts = new java.util.HashMap<>();
+          partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
+          history.partitions(counts);
+          historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
           stats.assigned(partitions.size());
           stats.connected(true, null);
           stream.batchHandler(this::onBatch);
@@ -162,11 +170,15 @@ public final class KafkaIngestVerticle extends VerticleBase {
         RecordFrames.Checked checked = RecordFrames.check(r, topics, names);
         if (checked.keys() == null) {
           stats.skip(checked.skip());
+          history.record(r.topic(), r.partition(), r.offset(), null, now); // covered, nothing to replay
           continue;
         }
         ChannelKeys keys = checked.keys();
         ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
-        out[n++] = new OutboundMessage(keys, r.partition(), r.offset(), frame);
+        OutboundMessage m = new OutboundMessage(keys, r.partition(), r.offset(), frame);
+        out[n++] = m;
+        // Recorded before the batch is published: what a shard delivers is always in the history already.
+        history.record(r.topic(), r.partition(), r.offset(), m, now);
       }
     } catch (RuntimeException | Error e) {
       // Never leak the frames already encoded; the consumer goes on with the next poll.
@@ -188,6 +200,9 @@ public final class KafkaIngestVerticle extends VerticleBase {
     stopped = true;
     if (healthTimer >= 0) {
       vertx.cancelTimer(healthTimer);
+    }
+    if (historyTimer >= 0) {
+      vertx.cancelTimer(historyTimer);
     }
     return stream == null ? Future.succeededFuture() : stream.close();
   }

@@ -64,6 +64,11 @@ public final class ServerMetrics {
           .tag("reason", reason.label).tag("initiated_by", reason.initiatedBy)
           .description("WebSocket connections ended, by reason").register(m);
     }
+    counter(m, "ws_replay_requests", "Reconnects (and subscribes with last_offset) that asked for recovery", shards,
+        r -> sumShards(r, s -> s.stats().replayRequests()));
+    counter(m, "ws_replayed_messages", "Messages sent as replay:message", shards, r -> sumShards(r, s -> s.stats().replayedMessages()));
+    counter(m, "ws_replay_channels_not_recovered", "Channels answered recovered:false", shards,
+        r -> sumShards(r, s -> s.stats().channelsNotRecovered()));
     counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);
     for (SkipReason reason : SkipReason.values()) {
       FunctionCounter.builder("ws_kafka_records_skipped", ingest, s -> s.skipped(reason))

@@ -16,6 +16,9 @@ public final class ShardStats {
   private final AtomicLong connectionErrors = new AtomicLong();
   private final AtomicLong rateLimited = new AtomicLong();
   private final AtomicLong slowClientsClosed = new AtomicLong();
+  private final AtomicLong replayRequests = new AtomicLong();
+  private final AtomicLong replayedMessages = new AtomicLong();
+  private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
@@ -35,6 +38,30 @@ public final class ShardStats {
 
   public void connectionError() {
     connectionErrors.incrementAndGet();
+  }
+
+  public void replayRequest() {
+    replayRequests.incrementAndGet();
+  }
+
+  public void replayed(long messages) {
+    replayedMessages.addAndGet(messages);
+  }
+
+  public void channelNotRecovered() {
+    channelsNotRecovered.incrementAndGet();
+  }
+
+  public long replayRequests() {
+    return replayRequests.get();
+  }
+
+  public long replayedMessages() {
+    return replayedMessages.get();
+  }
+
+  public long channelsNotRecovered() {
+    return channelsNotRecovered.get();
   }
 
   public void slowClientClosed() {

@@ -42,6 +42,8 @@ final class Connection extends ChannelInboundHandlerAdapter {
   long lastRateErrorNanos;
   int windowMessages;
   int floodSeconds;
+  /** Channels being recovered: their live messages are held back until the replay is written. Null when none. */
+  java.util.Map<String, HeldBack> recovering;
   /** When the outbound queue went over the high water mark; 0 while under it. */
   long slowSinceNanos;
 

@@ -35,7 +35,11 @@ final class RequestHandler {
   private final ErrorReply channelLimit;
   private final String limitReason;
 
-  RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, LimitsConfig limits, Map<String, String> topicCategories) {
+  private final Recovery recovery;
+
+  RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, LimitsConfig limits, Map<String, String> topicCategories,
+                 Recovery recovery) {
+    this.recovery = recovery;
     this.index = index;
     this.stats = stats;
     this.ws = ws;
@@ -129,9 +133,8 @@ final class RequestHandler {
   }
 
   /**
-   * Subscribes every channel named in {@code lastOffset} and answers reconnect_ack. Replay from
-   * history is not implemented yet, so no channel is reported as recovered (recovered:false tells
-   * the client to resynchronise from its own source).
+   * Subscribes every channel named in {@code lastOffset} that is not subscribed yet (old clients
+   * subscribe first, then reconnect; both orders work), then recovers each from its position.
    */
   private void reconnect(Connection c, ChannelHandlerContext ctx, Map<String, Object> lastOffset) {
     for (String key : lastOffset.keySet()) {
@@ -148,11 +151,7 @@ final class RequestHandler {
       }
     }
     Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
-    Map<String, Replies.ChannelRecovery> result = new LinkedHashMap<>();
-    for (String channel : lastOffset.keySet()) {
-      result.put(channel, new Replies.ChannelRecovery(false, 0, refused.get(channel)));
-    }
-    send(ctx, Replies.reconnectAck(result));
+    recovery.start(c, ctx, lastOffset, refused);
   }
 
   void sendError(ChannelHandlerContext ctx, ErrorReply error) {

@@ -28,6 +28,8 @@ import io.odinws.protocol.ErrorReply;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
 import io.odinws.router.admission.Admission;
+import io.odinws.recovery.History;
+import io.odinws.recovery.KafkaReplay;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -86,10 +88,15 @@ public final class ShardVerticle extends VerticleBase {
   private Promise<Void> drained;
 
   private final Admission admission;
+  private final History history;
+  private final KafkaReplay kafkaReplay;
 
-  public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints, Admission admission) {
+  public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints, Admission admission,
+                       History history, KafkaReplay kafkaReplay) {
     this.id = id;
     this.admission = admission;
+    this.history = history;
+    this.kafkaReplay = kafkaReplay;
     this.config = config;
     this.ws = config.ws();
     this.limits = config.limits();
@@ -127,7 +134,8 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
-    requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics());
+    Recovery recovery = new Recovery(this, history, kafkaReplay, config.recovery(), config.kafka().topics(), stats, loop);
+    requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics(), recovery);
     httpHandler = new HttpHandler(this, ws, endpoints, admission);
     webSocketHandler = new WebSocketHandler(this);
     consumer = BatchBus.consume(vertx.eventBus(), MAX_QUEUED_BATCHES, this::onBatch, this::onDroppedBatch);
@@ -210,6 +218,10 @@ public final class ShardVerticle extends VerticleBase {
       return;
     }
     index.removeAll(c);
+    if (c.recovering != null) {
+      c.recovering.values().forEach(HeldBack::discard);
+      c.recovering = null;
+    }
     int last = --connectionCount;
     Connection moved = connections[last];
     connections[c.slot] = moved;
@@ -310,24 +322,20 @@ public final class ShardVerticle extends VerticleBase {
         int n;
         if (byToken == null && byCategory == null) {
           // the common case: a connection is at most once in one list, no de-duplication needed
-          n = exact == null ? 0 : deliver(exact, m.frame(), false);
+          n = exact == null ? 0 : deliver(exact, m, false);
         } else {
           stamp++;
-          n = deliver(exact, m.frame(), true) + deliver(byToken, m.frame(), true) + deliver(byCategory, m.frame(), true);
+          n = deliver(exact, m, true) + deliver(byToken, m, true) + deliver(byCategory, m, true);
         }
         delivered += n;
         bytes += (long) n * m.frame().readableBytes();
       }
     } finally {
-      long cap = limits.outboundHardCapBytes();
       for (int i = 0; i < dirtyCount; i++) {
         Connection c = dirty[i];
         c.dirty = false;
         dirty[i] = null;
-        c.ctx.flush();
-        if (c.slowSinceNanos != 0 && c.pendingBytes() > cap) {
-          closeSlow(c, "queued over the hard cap");
-        }
+        flushChecked(c);
       }
       dirtyCount = 0;
       batch.release();
@@ -337,11 +345,20 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
+  /** Flushes a connection and closes it at once if its queue passed the hard cap. */
+  void flushChecked(Connection c) {
+    c.ctx.flush();
+    if (c.slowSinceNanos != 0 && c.pendingBytes() > limits.outboundHardCapBytes()) {
+      closeSlow(c, "queued over the hard cap");
+    }
+  }
+
   /** @param dedupe skip connections this message already reached through another key */
-  private int deliver(Subscribers subs, ByteBuf frame, boolean dedupe) {
+  private int deliver(Subscribers subs, OutboundMessage m, boolean dedupe) {
     if (subs == null) {
       return 0;
     }
+    ByteBuf frame = m.frame();
     int written = 0;
     Connection[] items = subs.items;
     for (int i = 0, n = subs.size; i < n; i++) {
@@ -354,6 +371,22 @@ public final class ShardVerticle extends VerticleBase {
           continue;
         }
         c.deliveredStamp = stamp;
+      }
+      if (c.recovering != null) {
+        HeldBack held = c.recovering.get(m.channel());
+        if (held != null) {
+          if (!held.replayed) {
+            held.hold(m, frame.retainedDuplicate()); // written after this channel's replay
+            continue;
+          }
+          if (m.offset() <= held.lastSent) {
+            continue; // the replay already sent it
+          }
+          c.recovering.remove(m.channel()); // past the floor: plain live delivery from here
+          if (c.recovering.isEmpty()) {
+            c.recovering = null;
+          }
+        }
       }
       c.writeFrame(frame.retainedDuplicate());
       written++;

@@ -52,7 +52,7 @@ final class LoadRunner {
 
     final LoadTestOptions options;
     final ChannelPlan plan;
-    final Stats stats = new Stats();
+    final Stats stats;
     private final GroundTruth truth;
     private final String truthSource;
     private final Consumer<Progress.Sample> progress;
@@ -74,6 +74,7 @@ final class LoadRunner {
     LoadRunner(LoadTestOptions options, GroundTruth truth, String truthSource, Consumer<Progress.Sample> progress) {
         this.options = options;
         this.plan = new ChannelPlan(options);
+        this.stats = new Stats(plan.table.size());
         this.truth = truth;
         this.truthSource = truthSource;
         this.progress = progress;
@@ -103,7 +104,6 @@ final class LoadRunner {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 // Small first reads: most frames are a few hundred bytes; the allocator grows when needed.
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
-        MicroClock.reanchor();
         startNanos = System.nanoTime();
         int heldAtEnd;
         long endMillis;
@@ -152,7 +152,6 @@ final class LoadRunner {
 
     /** Once a second: progress, heartbeats for 1/heartbeat of the clients, handshake timeouts. */
     private void tick(long tick, long now) {
-        MicroClock.reanchor();
         var iv = stats.interval();
         progress.accept(new Progress.Sample((now - startNanos) / 1e9, stats.open.get(), clients.length,
                 stats.subscribed.sum(), stats.received.sum(), stats.errorsTotal.sum(), Stats.snapshot(stats.closes),

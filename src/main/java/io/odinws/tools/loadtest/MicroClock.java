@@ -1,35 +1,23 @@
 package io.odinws.tools.loadtest;
 
+import java.time.Clock;
+import java.time.Instant;
+
 /**
- * Wall-clock microseconds without allocating: an anchor of (currentTimeMillis, nanoTime) plus elapsed
- * nanoTime. {@link #reanchor()} (called every second by the control loop) bounds the drift against
- * the wall clock, which the server's {@code ts} and the producer's {@code timestamp} come from.
+ * Wall-clock microseconds, the clock the server's {@code ts} and the producer's {@code timestamp} (both
+ * Unix milliseconds) are compared with. {@code Clock.systemUTC()} reads the OS real-time clock at
+ * microsecond resolution on Linux; the Instant it returns is short-lived (usually scalar-replaced).
+ * Derived from the real-time clock on every call rather than from nanoTime plus an anchor, so a
+ * late-scheduled anchoring thread cannot shift all latencies (which would show as negative samples).
  */
 final class MicroClock {
-    private record Anchor(long wallMicros, long nanos) {}
-
-    private static volatile Anchor anchor = fresh();
+    private static final Clock UTC = Clock.systemUTC();
 
     private MicroClock() {
     }
 
     static long nowMicros() {
-        Anchor a = anchor;
-        return a.wallMicros + (System.nanoTime() - a.nanos) / 1000;
-    }
-
-    static void reanchor() {
-        anchor = fresh();
-    }
-
-    private static Anchor fresh() {
-        // Wait for the millisecond to tick so the anchor is accurate to microseconds, not to a whole ms.
-        long m0 = System.currentTimeMillis();
-        long deadline = System.nanoTime() + 2_000_000;
-        long m;
-        do {
-            m = System.currentTimeMillis();
-        } while (m == m0 && System.nanoTime() < deadline);
-        return new Anchor(m * 1000, System.nanoTime());
+        Instant i = UTC.instant();
+        return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
 
 /**
  * Spreads a run over child processes when one process cannot hold the connections (the file limit caps
@@ -95,13 +96,13 @@ final class ProcessSpreader {
                     + " processes; processes sharing an address share its ephemeral ports");
         }
         List<LoadTestOptions> shares = split(options, processes);
-        List<AtomicReference<Progress.Sample>> latest = new ArrayList<>();
+        List<ChildProgress> latest = new ArrayList<>();
         List<AtomicReference<JsonObject>> reports = new ArrayList<>();
         List<Thread> readers = new ArrayList<>();
         for (int i = 0; i < processes; i++) {
             Process p = new ProcessBuilder(command(shares.get(i))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             children.add(p);
-            AtomicReference<Progress.Sample> last = new AtomicReference<>();
+            ChildProgress last = new ChildProgress();
             AtomicReference<JsonObject> report = new AtomicReference<>();
             latest.add(last);
             reports.add(report);
@@ -126,14 +127,11 @@ final class ProcessSpreader {
             if (System.nanoTime() >= nextPrint) {
                 nextPrint += 1_000_000_000L;
                 List<Progress.Sample> now = new ArrayList<>();
-                for (AtomicReference<Progress.Sample> l : latest) {
-                    Progress.Sample s;
-                    synchronized (l) {
-                        s = l.getAndSet(null); // each interval histogram is counted once
-                    }
-                    if (s != null) now.add(s);
+                for (ChildProgress l : latest) {
+                    Progress.Sample x = l.take();
+                    if (x != null) now.add(x);
                 }
-                if (!now.isEmpty()) progress.print(Progress.sum(now, (System.nanoTime() - start) / 1e9, options.connections()));
+                progress.print(Progress.sum(now, (System.nanoTime() - start) / 1e9, options.connections()));
             }
         }
         for (Thread t : readers) t.join(5_000);
@@ -162,7 +160,7 @@ final class ProcessSpreader {
         return stopRequested;
     }
 
-    private void read(int child, Process p, AtomicReference<Progress.Sample> last, AtomicReference<JsonObject> report) {
+    private void read(int child, Process p, ChildProgress last, AtomicReference<JsonObject> report) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 if (!line.startsWith(MARK)) { // not ours (a library printing to stdout): pass it on
@@ -177,21 +175,39 @@ final class ProcessSpreader {
                     continue;
                 }
                 if ("progress".equals(n.getString("kind"))) {
-                    Progress.Sample s = Progress.fromJson(n);
-                    synchronized (last) {
-                        Progress.Sample prev = last.get();
-                        if (prev != null) { // the parent has not printed the previous one: keep its interval
-                            s.producer().add(prev.producer());
-                            s.server().add(prev.server());
-                        }
-                        last.set(s);
-                    }
+                    last.offer(Progress.fromJson(n));
                 } else if (n.containsKey("connections")) {
                     report.set(n);
                 }
             }
         } catch (IOException e) {
             err.println("loadtest: reading child " + child + ": " + e);
+        }
+    }
+
+    /**
+     * A child's progress as the parent sees it: its latest cumulative counters (kept, so a child whose line
+     * is late still counts) and the latency samples of the intervals not printed yet (each printed once).
+     */
+    private static final class ChildProgress {
+        private Progress.Sample last;
+        private final Histogram producer = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        private final Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+
+        synchronized void offer(Progress.Sample s) {
+            last = s;
+            producer.add(s.producer());
+            server.add(s.server());
+        }
+
+        /** The latest counters with the pending intervals' histograms; null before the first sample. */
+        synchronized Progress.Sample take() {
+            if (last == null) return null;
+            Progress.Sample out = new Progress.Sample(last.elapsedSeconds(), last.open(), last.target(), last.subscribed(),
+                    last.received(), last.errors(), last.closes(), producer.copy(), server.copy());
+            producer.reset();
+            server.reset();
+            return out;
         }
     }
 

@@ -75,7 +75,8 @@ final class Report {
                 .put("unparsable", s.unparsable.sum())
                 .put("without_event_timestamp", s.noEventTimestamp.sum())
                 .put("clock_skew_samples", s.clockSkew.sum())
-                .put("heartbeats_sent", s.heartbeatsSent.sum()));
+                .put("heartbeats_sent", s.heartbeatsSent.sum())
+                .put("order_by_channel", orderByChannel(o, s)));
         r.put("closes_by_code", counts(Stats.snapshot(s.closes)));
         r.put("errors", new JsonObject().put("total", s.errorsTotal.sum()).put("by_kind", counts(Stats.snapshot(s.errors))));
         if (l.loss() == null) {
@@ -254,6 +255,17 @@ final class Report {
                 into.put(e.getKey(), (old instanceof Number n ? n.longValue() : 0L) + ((Number) v).longValue());
             }
         }
+    }
+
+    /** Channels with duplicates or out-of-order arrivals (others omitted): {"BTC.trade":{"duplicates":1,"out_of_order":0}}. */
+    private static JsonObject orderByChannel(LoadTestOptions o, Stats s) {
+        JsonObject n = new JsonObject();
+        for (int i = 0; i < o.channels().size(); i++) {
+            long d = s.duplicatesByChannel.get(i);
+            long x = s.outOfOrderByChannel.get(i);
+            if (d > 0 || x > 0) n.put(o.channels().get(i), new JsonObject().put("duplicates", d).put("out_of_order", x));
+        }
+        return n;
     }
 
     private static JsonObject counts(Map<String, Long> counts) {

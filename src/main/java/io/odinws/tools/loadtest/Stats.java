@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
@@ -44,6 +45,10 @@ final class Stats {
     final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     final Map<Integer, LongAdder> closes = new ConcurrentHashMap<>();
 
+    /** Per channel-table index: duplicates and out-of-order arrivals. */
+    final AtomicLongArray duplicatesByChannel;
+    final AtomicLongArray outOfOrderByChannel;
+
     final Recorder producerToClient = new Recorder(MAX_MICROS, DIGITS);
     final Recorder serverToClient = new Recorder(MAX_MICROS, DIGITS);
     /** Totals; touched by the control thread only. */
@@ -51,6 +56,22 @@ final class Stats {
     final Histogram serverTotal = new Histogram(MAX_MICROS, DIGITS);
     private Histogram producerInterval;
     private Histogram serverInterval;
+
+    Stats(int channels) {
+        duplicatesByChannel = new AtomicLongArray(channels);
+        outOfOrderByChannel = new AtomicLongArray(channels);
+    }
+
+    void duplicate(int channel) {
+        duplicates.increment();
+        duplicatesByChannel.incrementAndGet(channel);
+    }
+
+    void outOfOrder(int channel, boolean beyondWindow) {
+        outOfOrder.increment();
+        outOfOrderByChannel.incrementAndGet(channel);
+        if (beyondWindow) beyondSeqWindow.increment();
+    }
 
     void error(String kind) {
         errorsTotal.increment();

@@ -128,14 +128,11 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         }
         switch (client.order.accept(slot, s.seq)) {
             case SeqTracker.DUPLICATE -> {
-                stats.duplicates.increment();
+                stats.duplicate(channel);
                 return; // not a delivery: no latency, no offset
             }
-            case SeqTracker.OUT_OF_ORDER -> stats.outOfOrder.increment();
-            case SeqTracker.BEYOND_WINDOW -> {
-                stats.outOfOrder.increment();
-                stats.beyondSeqWindow.increment();
-            }
+            case SeqTracker.OUT_OF_ORDER -> stats.outOfOrder(channel, false);
+            case SeqTracker.BEYOND_WINDOW -> stats.outOfOrder(channel, true);
             default -> {
                 if (client.lastPos != null) client.remember(slot, s.posPartition, s.seq);
             }

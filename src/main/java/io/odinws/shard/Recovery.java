@@ -1,0 +1,240 @@
+package io.odinws.shard;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.odinws.bus.OutboundMessage;
+import io.odinws.config.RecoveryConfig;
+import io.odinws.ops.ShardStats;
+import io.odinws.protocol.Position;
+import io.odinws.protocol.Replies;
+import io.odinws.recovery.History;
+import io.odinws.recovery.KafkaReplay;
+import io.odinws.recovery.ReplayRead;
+import org.apache.kafka.common.utils.Utils;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A shard's recoveries (PROTOCOL.md section 6). Per channel: hold back its live messages, replay
+ * everything after the client's position (from Kafka when older than the history, then from the
+ * history), then write the held-back live messages the replay did not already cover, and answer
+ * {@code reconnect_ack} once every channel is done. Runs on the shard's loop; Kafka reads complete
+ * elsewhere and hop back to it.
+ */
+final class Recovery {
+
+  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
+  private final History history;
+  private final KafkaReplay kafka;
+  private final RecoveryConfig config;
+  private final Map<String, String> topicByCategory = new HashMap<>();
+  private final ShardStats stats;
+  private final EventLoop loop;
+  private final ShardVerticle shard;
+  /** Replayed messages per second, per shard: a token bucket. */
+  private double tokens;
+  private long tokensAtNanos = System.nanoTime();
+
+  Recovery(ShardVerticle shard, History history, KafkaReplay kafka, RecoveryConfig config, Map<String, String> topicToCategory,
+           ShardStats stats, EventLoop loop) {
+    this.shard = shard;
+    this.history = history;
+    this.kafka = kafka;
+    this.config = config;
+    this.stats = stats;
+    this.loop = loop;
+    this.tokens = config.maxMessagesPerSecond();
+    // Positions name a partition of the category's topic; with several topics per category the first wins.
+    topicToCategory.forEach((topic, category) -> topicByCategory.putIfAbsent(category, topic));
+  }
+
+  /** One reconnect (or subscribe with last_offset): every channel named, then one reconnect_ack. */
+  private final class Request {
+    final Connection c;
+    final ChannelHandlerContext ctx;
+    final Map<String, Replies.ChannelRecovery> results = new LinkedHashMap<>();
+    int pending;
+    int budget = config.maxMessagesPerRequest();
+
+    Request(Connection c, ChannelHandlerContext ctx) {
+      this.c = c;
+      this.ctx = ctx;
+    }
+
+    void done(String channel, boolean recovered, int replayed, String error) {
+      results.put(channel, new Replies.ChannelRecovery(recovered, replayed, error));
+      if (!recovered) {
+        stats.channelNotRecovered();
+      }
+      if (--pending == 0 && !c.closing) {
+        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reconnectAck(results)));
+      }
+    }
+  }
+
+  /**
+   * @param positions channel to its last position, as the client sent them
+   * @param refused   channels the subscribe step refused, with why
+   */
+  void start(Connection c, ChannelHandlerContext ctx, Map<String, Object> positions, Map<String, String> refused) {
+    stats.replayRequest();
+    Request req = new Request(c, ctx);
+    for (String channel : positions.keySet()) {
+      req.results.put(channel, null); // keeps the client's order in the ack
+    }
+    req.pending = positions.size();
+    if (req.pending == 0) {
+      ctx.writeAndFlush(new TextWebSocketFrame(Replies.reconnectAck(req.results)));
+      return;
+    }
+    for (Map.Entry<String, Object> e : positions.entrySet()) {
+      String channel = e.getKey();
+      String problem = refused.get(channel);
+      Position pos = Position.parse(e.getValue());
+      int dot = channel.lastIndexOf('.');
+      String topic = dot > 0 ? topicByCategory.get(channel.substring(dot + 1)) : null;
+      if (problem == null && pos == null) {
+        problem = "invalid position '" + e.getValue() + "': expected \"<partition>:<offset>\" or an offset number";
+      } else if (problem == null && (channel.indexOf('*') >= 0 || topic == null)) {
+        problem = "only exact channels can be recovered";
+      }
+      if (problem != null) {
+        req.done(channel, false, 0, problem);
+        continue;
+      }
+      int partitions = history.partitionCount(topic);
+      int partition = pos.partition() >= 0 ? pos.partition() : partitionOf(channel.substring(0, dot), partitions);
+      if (partition < 0 || partition >= partitions) {
+        req.done(channel, false, 0, "unknown partition " + pos.partition() + " of " + topic);
+        continue;
+      }
+      recoverChannel(req, channel, topic, partition, pos.offset());
+    }
+  }
+
+  /** Kafka's default partitioner, for positions given as a bare offset. */
+  private static int partitionOf(String token, int partitions) {
+    return partitions <= 0 ? -1 : Utils.toPositive(Utils.murmur2(token.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  private void recoverChannel(Request req, String channel, String topic, int partition, long after) {
+    Connection c = req.c;
+    HeldBack held = new HeldBack(after, config.maxHeldBackPerChannel());
+    if (c.recovering == null) {
+      c.recovering = new HashMap<>();
+    }
+    HeldBack previous = c.recovering.put(channel, held);
+    if (previous != null) {
+      previous.discard(); // a second reconnect for the same channel supersedes the first
+    }
+    // Taken after hold-back began: whatever this shard delivered before is in the history.
+    History.Snapshot snapshot = history.after(topic, partition, after, channel, Math.max(0, req.budget));
+    boolean fromMemory = snapshot.start() >= 0 && after + 1 >= snapshot.start() && after + 1 <= snapshot.next();
+    if (fromMemory) {
+      int written = writeReplay(req, held, snapshot);
+      finish(req, channel, held, !snapshot.truncated(), written, null);
+      return;
+    }
+    // Older than the history (or the history is empty, or the client is ahead of it): Kafka first.
+    long until = snapshot.start() >= 0 && after + 1 < snapshot.start() ? snapshot.start() : Long.MAX_VALUE;
+    kafka.read(topic, partition, after + 1, until).onComplete((read, err) -> loop.execute(() -> {
+      if (c.closing) {
+        snapshot.release();
+        if (read != null) {
+          read.batch().release();
+        }
+        return;
+      }
+      if (err != null) {
+        snapshot.release();
+        finish(req, channel, held, false, 0, "history unavailable: " + err.getMessage());
+        return;
+      }
+      if (after >= read.logEndOffset() && until == Long.MAX_VALUE) {
+        read.batch().release();
+        snapshot.release();
+        finish(req, channel, held, false, 0, "position " + partition + ":" + after + " is beyond the partition end " + read.logEndOffset());
+        return;
+      }
+      int written = writeRead(req, held, channel, read);
+      boolean complete = read.complete() && read.logStartOffset() <= after + 1 && req.budget >= 0;
+      String error = read.logStartOffset() > after + 1 ? "position older than the topic's retention" : null;
+      if (until != Long.MAX_VALUE) {
+        written += writeReplay(req, held, snapshot);
+        complete &= !snapshot.truncated();
+      } else {
+        snapshot.release();
+      }
+      finish(req, channel, held, complete, written, error);
+    }));
+  }
+
+  /** Writes a history snapshot's frames (owned) after {@code held.lastSent}, within the budgets. */
+  private int writeReplay(Request req, HeldBack held, History.Snapshot snapshot) {
+    int written = 0;
+    for (OutboundMessage m : snapshot.messages()) {
+      if (m.offset() > held.lastSent && take(req)) {
+        req.c.writeFrame(m.frame());
+        held.lastSent = m.offset();
+        written++;
+      } else {
+        m.frame().release();
+      }
+    }
+    return written;
+  }
+
+  /** Writes a Kafka read's frames of {@code channel} after {@code held.lastSent}; releases the caller's reference. */
+  private int writeRead(Request req, HeldBack held, String channel, ReplayRead read) {
+    int written = 0;
+    try {
+      for (OutboundMessage m : read.batch().messages()) {
+        if (m.offset() > held.lastSent && m.offset() < read.untilOffset() && m.channel().equals(channel) && take(req)) {
+          req.c.writeFrame(m.frame().retainedDuplicate());
+          held.lastSent = m.offset();
+          written++;
+        }
+      }
+    } finally {
+      read.batch().release();
+    }
+    return written;
+  }
+
+  /** One message of budget from the request and from the shard's per-second bucket. */
+  private boolean take(Request req) {
+    if (req.budget <= 0) {
+      req.budget = -1; // marks the request as cut short
+      return false;
+    }
+    long now = System.nanoTime();
+    tokens = Math.min(config.maxMessagesPerSecond(), tokens + (now - tokensAtNanos) * (double) config.maxMessagesPerSecond() / NANOS_PER_SECOND);
+    tokensAtNanos = now;
+    if (tokens < 1) {
+      req.budget = -1;
+      return false;
+    }
+    tokens -= 1;
+    req.budget--;
+    return true;
+  }
+
+  /** The replay is written: now the held-back live messages, then live delivery resumes. */
+  private void finish(Request req, String channel, HeldBack held, boolean complete, int replayed, String error) {
+    Connection c = req.c;
+    held.release(c);
+    held.replayed = true; // stays as a floor against batches queued before the replay (see HeldBack)
+    stats.replayed(replayed);
+    shard.flushChecked(c);
+    boolean recovered = complete && !held.overflow && req.budget >= 0;
+    if (!recovered && error == null) {
+      error = held.overflow ? "too many live messages arrived during the replay" : "replay limit reached (recovery.maxMessagesPerRequest or maxMessagesPerSecond)";
+    }
+    req.done(channel, recovered, replayed, recovered ? null : error);
+  }
+}

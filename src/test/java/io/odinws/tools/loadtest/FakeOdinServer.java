@@ -1,0 +1,169 @@
+package io.odinws.tools.loadtest;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A tiny stand-in for odin-ws on 127.0.0.1 (Vert.x): answers subscribe with subscription_ack, heartbeat
+ * with pong, and lets the test "produce" records that are fanned out as odin-ws envelopes to the sessions
+ * subscribed to the channel, with scripted faults. It keeps what it produced (even what it then dropped),
+ * so it doubles as the ground truth in place of Kafka.
+ *
+ * <p>{@code main} runs it standalone (for measuring the client's memory): {@code FakeOdinServer PORT}.
+ */
+final class FakeOdinServer implements AutoCloseable {
+    /** A session and its channels. */
+    static final class Session {
+        final ServerWebSocket ws;
+        final Set<String> channels = ConcurrentHashMap.newKeySet();
+
+        Session(ServerWebSocket ws) {
+            this.ws = ws;
+        }
+    }
+
+    private final Vertx vertx = Vertx.vertx();
+    private HttpServer server;
+    final List<Session> sessions = new CopyOnWriteArrayList<>();
+    /** Every session ever opened, closed ones included. */
+    final List<Session> sessionsSeen = new CopyOnWriteArrayList<>();
+    final AtomicInteger subscribes = new AtomicInteger();
+    final AtomicInteger heartbeats = new AtomicInteger();
+    final AtomicInteger upgrades = new AtomicInteger();
+    /** Upgrades beyond this many are refused with 503, like an odin-ws at capacity. */
+    volatile int capacity = Integer.MAX_VALUE;
+    private final Map<String, List<long[]>> produced = new ConcurrentHashMap<>();
+
+    int start(int port) throws Exception {
+        server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port))
+                .requestHandler(req -> {
+                    if (!"/ws".equals(req.path())) {
+                        req.response().setStatusCode(404).end();
+                    } else if (upgrades.incrementAndGet() > capacity) {
+                        req.response().setStatusCode(503).putHeader("Retry-After", "1").end("Server overloaded");
+                    } else {
+                        req.toWebSocket().onSuccess(this::onWebSocket);
+                    }
+                });
+        return server.listen().await(10, TimeUnit.SECONDS).actualPort();
+    }
+
+    private void onWebSocket(ServerWebSocket ws) {
+        Session s = new Session(ws);
+        sessions.add(s);
+        sessionsSeen.add(s);
+        ws.closeHandler(v -> sessions.remove(s));
+        ws.textMessageHandler(text -> {
+            JsonObject m = new JsonObject(text);
+            switch (m.getString("type", "")) {
+                case "subscribe" -> {
+                    JsonArray chs = m.getJsonObject("data").getJsonArray("channels");
+                    for (Object c : chs) s.channels.add((String) c);
+                    ws.writeTextMessage(new JsonObject().put("type", "subscription_ack").put("subscribed", chs)
+                            .put("count", s.channels.size()).encode());
+                    subscribes.incrementAndGet();
+                }
+                case "heartbeat" -> {
+                    heartbeats.incrementAndGet();
+                    ws.writeTextMessage("{\"type\":\"pong\",\"ts\":" + System.currentTimeMillis() + "}");
+                }
+                case "reconnect" -> ws.writeTextMessage("{\"type\":\"reconnect_ack\",\"status\":\"completed\",\"messages_replayed\":0}");
+                default -> ws.writeTextMessage("{\"type\":\"error\",\"code\":\"UNKNOWN_TYPE\",\"message\":\"?\"}");
+            }
+        });
+    }
+
+    /** Records that (channel, offset) was produced now, and returns the envelope odin-ws would send for it. */
+    String produce(String channel, int partition, long offset) {
+        long now = System.currentTimeMillis();
+        produced.computeIfAbsent(channel, k -> new CopyOnWriteArrayList<>()).add(new long[] {offset, now});
+        // a realistic value: nested payload with its own "timestamp" and a string mentioning "seq"
+        String value = "{\"type\":\"COMMENT_POSTED\",\"data\":{\"commentId\":\"c1\",\"author\":\"a\\\"b\","
+                + "\"content\":\"seq\\\":1, \\\"ts\\\":2 {]\",\"timestamp\":1},\"timestamp\":" + now + "}";
+        return "{\"seq\":" + offset + ",\"ts\":" + now + ",\"type\":\"price:update\",\"priority\":1,\"channel\":\""
+                + channel + "\",\"pos\":\"" + partition + ":" + offset + "\",\"data\":" + value + "}";
+    }
+
+    /** Sends a frame to every session subscribed to {@code channel}. */
+    void send(String channel, String frame) {
+        for (Session s : sessions) if (s.channels.contains(channel)) s.ws.writeTextMessage(frame);
+    }
+
+    /** Produces and sends in one step. */
+    void publish(String channel, int partition, long offset) {
+        send(channel, produce(channel, partition, offset));
+    }
+
+    int subscribedSessions() {
+        int n = 0;
+        for (Session s : sessions) if (!s.channels.isEmpty()) n++;
+        return n;
+    }
+
+    /** The records produced so far, as the loss check's ground truth. */
+    GroundTruth truth() {
+        return new GroundTruth() {
+            @Override
+            public void start(Collection<String> channels) {
+            }
+
+            @Override
+            public Map<String, ChannelRecords> collect(long runEndMillis) {
+                Map<String, ChannelRecords> out = new HashMap<>();
+                produced.forEach((ch, list) -> {
+                    List<long[]> copy = new ArrayList<>(list);
+                    long[] offsets = new long[copy.size()];
+                    long[] ts = new long[copy.size()];
+                    for (int i = 0; i < copy.size(); i++) {
+                        offsets[i] = copy.get(i)[0];
+                        ts[i] = copy.get(i)[1];
+                    }
+                    out.put(ch, new ChannelRecords(offsets, ts));
+                });
+                return out;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    /** Standalone: {@code FakeOdinServer PORT [RATE_PER_S CHANNEL..]} runs until killed. */
+    public static void main(String[] args) throws Exception {
+        FakeOdinServer s = new FakeOdinServer();
+        int port = s.start(Integer.parseInt(args[0]));
+        System.out.println("fake odin-ws on 127.0.0.1:" + port);
+        if (args.length > 2) {
+            int rate = Integer.parseInt(args[1]);
+            List<String> channels = Arrays.asList(args).subList(2, args.length);
+            long offset = 0;
+            while (true) {
+                for (String c : channels) s.publish(c, 0, offset);
+                offset++;
+                Thread.sleep(Math.max(1, 1000 / rate));
+            }
+        }
+        Thread.currentThread().join();
+    }
+}

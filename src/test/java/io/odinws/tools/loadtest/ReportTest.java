@@ -1,0 +1,95 @@
+package io.odinws.tools.loadtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+    private static JsonObject report(LoadTestOptions o, long[] micros, int held, LossCalculator.Loss loss) {
+        Stats s = new Stats(o.channels().size());
+        for (long m : micros) {
+            Stats.record(s.producerToClient, m, s.clockSkew);
+            Stats.record(s.serverToClient, m / 2, s.clockSkew);
+        }
+        s.received.add(micros.length);
+        s.attempted.add(held + 1);
+        s.opened.add(held);
+        s.close(1006);
+        s.error("connect_refused");
+        s.ack("subscription_ack");
+        s.duplicate(0);
+        s.interval();
+        return Report.build(new Report.Local(o, s, 0, 10, held, 1.5, loss, "injected"));
+    }
+
+    @Test
+    void buildPercentilesAndChecks() {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--expect-connections", "10",
+                "--max-p99-ms", "50", "--max-loss", "0.01"});
+        long[] lat = new long[1000];
+        for (int i = 0; i < lat.length; i++) lat[i] = (i + 1) * 100L; // 0.1 .. 100 ms
+        JsonObject r = report(o, lat, 9, new LossCalculator.Loss(1000, 5, 9, 9, 1));
+        JsonObject p = r.getJsonObject("latency_ms").getJsonObject("producer_to_client");
+        assertEquals(1000L, p.getLong("count"));
+        assertEquals(50.0, p.getDouble("p50"), 0.1);
+        assertEquals(99.0, p.getDouble("p99"), 0.1);
+        assertEquals(100.0, p.getDouble("max"), 0.1);
+        assertEquals(0.005, r.getJsonObject("loss").getDouble("fraction"), 1e-12);
+        assertEquals(100.0, r.getJsonObject("messages").getDouble("rate_per_s"));
+        List<Report.Check> checks = Report.check(o, r);
+        assertEquals(3, checks.size());
+        assertFalse(checks.get(0).ok(), "9 held < 10 expected: " + checks.get(0).message());
+        assertTrue(checks.get(0).message().contains("--expect-connections 10: 9"), checks.get(0).message());
+        assertFalse(checks.get(1).ok(), "p99 99 ms > 50: " + checks.get(1).message());
+        assertTrue(checks.get(1).message().contains("producer_to_client"), checks.get(1).message());
+        assertTrue(checks.get(2).ok(), checks.get(2).message());
+        assertEquals(1, Report.conclude(r, checks));
+        assertEquals(1, r.getInteger("exit_status"));
+    }
+
+    @Test
+    void maxLossWithoutTruthFails() {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--max-loss", "0.5"});
+        JsonObject r = report(o, new long[] {1000}, 1, null);
+        List<Report.Check> checks = Report.check(o, r);
+        assertFalse(checks.get(0).ok());
+        assertTrue(checks.get(0).message().contains("needs --kafka"), checks.get(0).message());
+    }
+
+    @Test
+    void mergeAddsCountsAndHistogramsExactly() {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10"});
+        long[] fast = new long[900];
+        java.util.Arrays.fill(fast, 1_000); // 1 ms
+        long[] slow = new long[100];
+        java.util.Arrays.fill(slow, 200_000); // 200 ms
+        JsonObject a = report(o, fast, 5, new LossCalculator.Loss(100, 1, 5, 5, 1));
+        // through JSON text, as it comes from a child process
+        JsonObject b = new JsonObject(report(o, slow, 4, new LossCalculator.Loss(300, 2, 4, 4, 2)).encode());
+        JsonObject m = Report.merge(List.of(a, b));
+        assertEquals(2, m.getInteger("processes"));
+        assertEquals(9L, m.getJsonObject("connections").getLong("held_at_end"));
+        assertEquals(20L, m.getJsonObject("connections").getLong("target"));
+        assertEquals(2L, m.getJsonObject("connections").getLong("failed"));
+        assertEquals(1000L, m.getJsonObject("messages").getLong("received"));
+        assertEquals(2L, m.getJsonObject("closes_by_code").getLong("1006"));
+        assertEquals(2L, m.getJsonObject("messages").getJsonObject("order_by_channel").getJsonObject("BTC.trade").getLong("duplicates"));
+        assertEquals(2L, m.getJsonObject("errors").getJsonObject("by_kind").getLong("connect_refused"));
+        JsonObject p = m.getJsonObject("latency_ms").getJsonObject("producer_to_client");
+        assertEquals(1000L, p.getLong("count"));
+        assertEquals(1.0, p.getDouble("p50"), 0.01);
+        assertEquals(200.0, p.getDouble("p99"), 0.5, "p99 of the merged histogram, not an average of p99s");
+        JsonObject loss = m.getJsonObject("loss");
+        assertEquals(400L, loss.getLong("expected"));
+        assertEquals(3L, loss.getLong("missing"));
+        assertEquals(2000L, loss.getLong("grace_ms"), "grace is not summed");
+        assertEquals(0.0075, loss.getDouble("fraction"), 1e-12);
+        assertEquals(2, m.getJsonArray("per_process").size());
+        JsonObject unknown = Report.merge(List.of(a, report(o, slow, 4, null)));
+        assertEquals(null, unknown.getValue("loss"), "one process without truth: loss unknown");
+    }
+}
