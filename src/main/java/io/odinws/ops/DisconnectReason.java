@@ -11,6 +11,7 @@ public enum DisconnectReason {
   PROTOCOL_ERROR("protocol_error", "server"),
   INTERNAL_ERROR("internal_error", "server"),
   SHUTDOWN("shutdown", "server"),
+  OVERLOAD("overload", "server"),
   RESHARD("reshard", "server");
 
   public final String label;

@@ -84,6 +84,8 @@ public final class ShardVerticle extends VerticleBase {
   private int dirtyCount;
   /** Increases per message that has wildcard subscribers; see {@link Connection#deliveredStamp}. */
   private long stamp;
+  /** Set while an overload close of every client is scheduled (see {@link #onDroppedBatch}). */
+  private final java.util.concurrent.atomic.AtomicBoolean shedding = new java.util.concurrent.atomic.AtomicBoolean();
   /** Completed when the last socket closes after {@link #drain()}. */
   private Promise<Void> drained;
 
@@ -407,9 +409,26 @@ public final class ShardVerticle extends VerticleBase {
     close(c, CloseCodes.POLICY, "Client too slow to process messages", DisconnectReason.SLOW_CLIENT);
   }
 
+  /**
+   * The bus dropped a batch: this shard is over {@link #MAX_QUEUED_BATCHES} behind. Its clients
+   * would miss messages, so each is closed with 1012 to reconnect (to a less loaded shard or
+   * instance) and recover what it missed. Runs on the ingest thread; the closing hops to the loop.
+   */
   private void onDroppedBatch() {
     stats.droppedBatch();
-    LOG.warn("event=batch_dropped shard={} action=\"the shard is over {} batches behind; its clients miss these messages\"", id, MAX_QUEUED_BATCHES);
+    if (shedding.compareAndSet(false, true)) {
+      LOG.warn("event=shard_overloaded shard={} action=\"over {} batches behind: clients closed with 1012 to reconnect and recover\"",
+          id, MAX_QUEUED_BATCHES);
+      loop.execute(() -> {
+        for (int i = connectionCount - 1; i >= 0; i--) {
+          Connection c = connections[i];
+          if (c.upgraded) {
+            close(c, CloseCodes.SERVICE_RESTART, "Server overloaded: reconnect and recover", DisconnectReason.OVERLOAD);
+          }
+        }
+        shedding.set(false);
+      });
+    }
   }
 
   // ---- timers ------------------------------------------------------------------------------
