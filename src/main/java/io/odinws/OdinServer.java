@@ -18,7 +18,9 @@ import io.odinws.ops.Readiness;
 import io.odinws.ops.ServerState;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.ops.PublicEndpoints;
+import io.odinws.ops.ServerMeters;
 import io.odinws.ops.ServerMetrics;
+import io.odinws.shard.ShardServices;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
@@ -58,6 +60,7 @@ public final class OdinServer extends VerticleBase {
   private PrometheusMeterRegistry prometheus;
   private Admission admission;
   private History history;
+  private ServerMeters meters;
   private KafkaReplayReader replayReader;
 
   @Override
@@ -91,18 +94,20 @@ public final class OdinServer extends VerticleBase {
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
     replayReader = new KafkaReplayReader(config.kafka(), config.recovery());
+    meters = ServerMeters.create(prometheus);
+    ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters);
     int shards = config.shardCount();
     AtomicInteger ids = new AtomicInteger();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     return vertx.deployVerticle(() -> {
-          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, registry, endpoints, admission, history, replayReader);
+          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, services);
           shardVerticles.add(shard);
           return shard;
         },
             new DeploymentOptions().setInstances(shards))
         .compose(id -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history),
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission, shards);

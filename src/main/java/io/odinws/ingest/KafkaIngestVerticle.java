@@ -8,6 +8,8 @@ import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.KafkaConfig;
 import io.odinws.recovery.History;
+import io.odinws.ops.ServerMeters;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.consumer.KafkaReadStream;
@@ -50,11 +52,15 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private long historyTimer = -1;
   private volatile boolean stopped;
   private boolean checking;
+  private final Map<TopicPartition, Long> endOffsets = new java.util.concurrent.ConcurrentHashMap<>();
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history) {
+  private final ServerMeters meters;
+
+  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters) {
     this.config = config;
     this.stats = stats;
     this.history = history;
+    this.meters = meters;
   }
 
   @Override
@@ -112,6 +118,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
           Map<String, Integer> counts = new java.util.HashMap<>();
           partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
           history.partitions(counts);
+          registerLag(partitions);
           historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
           stats.assigned(partitions.size());
           stats.connected(true, null);
@@ -141,6 +148,19 @@ public final class KafkaIngestVerticle extends VerticleBase {
     });
   }
 
+  /** ws_kafka_lag{topic,partition}: the partition's end (as of the last broker check) minus the next offset to process. */
+  private void registerLag(Set<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      Gauge.builder("ws_kafka_lag", () -> {
+            Long end = endOffsets.get(tp);
+            long next = history.nextOffset(tp.topic(), tp.partition());
+            return end == null || next < 0 ? 0 : Math.max(0, end - next);
+          })
+          .tags("topic", tp.topic(), "partition", String.valueOf(tp.partition()))
+          .description("Records in Kafka not yet processed, per partition").register(meters.registry());
+    }
+  }
+
   /** A broker round trip; also what tells health that Kafka went away or came back. One at a time. */
   private void checkBroker() {
     if (checking) {
@@ -149,6 +169,9 @@ public final class KafkaIngestVerticle extends VerticleBase {
     checking = true;
     stream.endOffsets(assignment).onComplete((ends, err) -> {
       checking = false;
+      if (ends != null) {
+        endOffsets.putAll(ends);
+      }
       boolean wasConnected = stats.connected();
       stats.connected(err == null, err == null ? null : err.getMessage());
       if (wasConnected && err != null) {
@@ -190,6 +213,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
       return;
     }
     stats.addBatch(records.count(), n);
+    meters.batchSize().record(n);
     if (n > 0) {
       BatchBus.publish(vertx.eventBus(), new FrameBatch(n == out.length ? out : Arrays.copyOf(out, n), now));
     }

@@ -37,6 +37,7 @@ public final class ServerMetrics {
           .tag("shard_id", String.valueOf(id)).description("Subscriptions held by a shard").register(m);
     }
     counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
+    counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards, r -> sumShards(r, s -> s.stats().handshakesFailed()));
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedFull())
         .tag("reason", "full").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedDraining())

@@ -17,6 +17,7 @@ public final class ShardStats {
   private final AtomicLong rateLimited = new AtomicLong();
   private final AtomicLong slowClientsClosed = new AtomicLong();
   private final AtomicLong replayRequests = new AtomicLong();
+  private final AtomicLong handshakesFailed = new AtomicLong();
   private final AtomicLong replayedMessages = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
@@ -38,6 +39,15 @@ public final class ShardStats {
 
   public void connectionError() {
     connectionErrors.incrementAndGet();
+  }
+
+  /** An upgrade refused or malformed (admission, bad handshake, unsupported version). */
+  public void handshakeFailed() {
+    handshakesFailed.incrementAndGet();
+  }
+
+  public long handshakesFailed() {
+    return handshakesFailed.get();
   }
 
   public void replayRequest() {

@@ -68,6 +68,12 @@ public final class History {
     }
   }
 
+  /** The next offset the ingest worker will process in a partition (-1: none yet). */
+  public long nextOffset(String topic, int partition) {
+    PartitionHistory p = partition(topic, partition);
+    return p == null ? -1 : p.next();
+  }
+
   /** Drops what has outlived the age limit, for partitions that receive nothing new. */
   public void evictExpired(long nowMillis) {
     for (PartitionHistory[] ps : byTopic.values()) {
@@ -206,6 +212,10 @@ public final class History {
         out.add(new OutboundMessage(e.live.keys(), e.live.partition(), e.live.offset(), e.replay.retainedDuplicate()));
       }
       return new Snapshot(out, start, next, truncated);
+    }
+
+    synchronized long next() {
+      return next;
     }
 
     synchronized long bytes() {

@@ -21,6 +21,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
   ChannelHandlerContext ctx;
   long lastActivityNanos;
   long lastPingNanos;
+  long upgradedAtNanos;
   /** The WebSocket handshake completed. */
   boolean upgraded;
   /** A close was started: no more fan-out writes. */

@@ -70,6 +70,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     Decision decision = admission.check(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress(),
         forwardedFor(req), req.headers().get(HttpHeaderNames.ORIGIN));
     if (!decision.admitted()) {
+      shard.stats().handshakeFailed();
       OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
           decision.body() + "\n", false, decision.retryAfterSeconds());
       return;
@@ -79,6 +80,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
         ? handshakers.newHandshaker(req) : null;
     if (handshaker == null) {
+      shard.stats().handshakeFailed();
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
       return;
     }
@@ -92,6 +94,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
       });
     } catch (WebSocketHandshakeException e) {
+      shard.stats().handshakeFailed();
       OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
           "Bad Request: " + e.getMessage() + " (connect with a WebSocket client to " + ws.path() + ")\n", false);
       return;

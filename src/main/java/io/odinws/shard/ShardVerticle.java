@@ -21,15 +21,11 @@ import io.odinws.config.LimitsConfig;
 import io.odinws.config.OdinConfig;
 import io.odinws.config.WsConfig;
 import io.odinws.ops.DisconnectReason;
-import io.odinws.ops.PublicEndpoints;
 import io.odinws.ops.ShardStats;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.protocol.ErrorReply;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
-import io.odinws.router.admission.Admission;
-import io.odinws.recovery.History;
-import io.odinws.recovery.KafkaReplay;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -63,7 +59,6 @@ public final class ShardVerticle extends VerticleBase {
   private final WsConfig ws;
   private final LimitsConfig limits;
   private final ShardRegistry registry;
-  private final PublicEndpoints endpoints;
   private final ShardStats stats = new ShardStats();
   private final SubscriptionIndex index = new SubscriptionIndex();
   private final WriteBufferWaterMark waterMark;
@@ -89,21 +84,15 @@ public final class ShardVerticle extends VerticleBase {
   /** Completed when the last socket closes after {@link #drain()}. */
   private Promise<Void> drained;
 
-  private final Admission admission;
-  private final History history;
-  private final KafkaReplay kafkaReplay;
+  private final ShardServices services;
 
-  public ShardVerticle(int id, OdinConfig config, ShardRegistry registry, PublicEndpoints endpoints, Admission admission,
-                       History history, KafkaReplay kafkaReplay) {
+  public ShardVerticle(int id, OdinConfig config, ShardServices services) {
     this.id = id;
-    this.admission = admission;
-    this.history = history;
-    this.kafkaReplay = kafkaReplay;
+    this.services = services;
     this.config = config;
     this.ws = config.ws();
     this.limits = config.limits();
-    this.registry = registry;
-    this.endpoints = endpoints;
+    this.registry = services.registry();
     int high = limits.outboundHighWaterBytes();
     this.waterMark = new WriteBufferWaterMark(high / 2, high);
   }
@@ -118,6 +107,10 @@ public final class ShardVerticle extends VerticleBase {
 
   public ShardSlot slot() {
     return slot;
+  }
+
+  ShardStats stats() {
+    return stats;
   }
 
   /** The shard's sockets, read on its own loop (for operations and tests). */
@@ -136,9 +129,9 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
-    Recovery recovery = new Recovery(this, history, kafkaReplay, config.recovery(), config.kafka().topics(), stats, loop);
+    Recovery recovery = new Recovery(this, services.history(), services.kafkaReplay(), config.recovery(), config.kafka().topics(), stats, loop);
     requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics(), recovery);
-    httpHandler = new HttpHandler(this, ws, endpoints, admission);
+    httpHandler = new HttpHandler(this, ws, services.endpoints(), services.admission());
     webSocketHandler = new WebSocketHandler(this);
     consumer = BatchBus.consume(vertx.eventBus(), MAX_QUEUED_BATCHES, this::onBatch, this::onDroppedBatch);
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, t -> sweep());
@@ -211,6 +204,7 @@ public final class ShardVerticle extends VerticleBase {
     }
     c.upgraded = true;
     c.lastPingNanos = System.nanoTime();
+    c.upgradedAtNanos = c.lastPingNanos;
     webSocketCount++;
     publishGauges();
   }
@@ -233,6 +227,7 @@ public final class ShardVerticle extends VerticleBase {
     if (c.upgraded) {
       webSocketCount--;
       stats.disconnected(c.closeReason != null ? c.closeReason : DisconnectReason.CONNECTION_LOST);
+      services.meters().connectionLength().record(System.nanoTime() - c.upgradedAtNanos, TimeUnit.NANOSECONDS);
     }
     publishGauges();
     if (drained != null && connectionCount == 0) {
@@ -343,6 +338,7 @@ public final class ShardVerticle extends VerticleBase {
       batch.release();
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
+        services.meters().deliveryLatency().record(System.currentTimeMillis() - batch.receivedAtMillis(), TimeUnit.MILLISECONDS);
       }
     }
   }

@@ -1,0 +1,13 @@
+package io.odinws.shard;
+
+import io.odinws.ops.PublicEndpoints;
+import io.odinws.ops.ServerMeters;
+import io.odinws.recovery.History;
+import io.odinws.recovery.KafkaReplay;
+import io.odinws.router.ShardRegistry;
+import io.odinws.router.admission.Admission;
+
+/** What every shard of a server shares: all thread-safe. */
+public record ShardServices(ShardRegistry registry, PublicEndpoints endpoints, Admission admission, History history,
+                            KafkaReplay kafkaReplay, ServerMeters meters) {
+}
