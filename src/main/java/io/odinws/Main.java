@@ -36,7 +36,12 @@ public final class Main {
     JsonObject overrides = new JsonObject();
     for (int i = 0; i < args.length; i++) {
       if (("-conf".equals(args[i]) || "--conf".equals(args[i])) && i + 1 < args.length) {
-        overrides = ConfigLoader.readConfArgument(args[++i]);
+        String conf = args[++i];
+        overrides = ConfigLoader.readConfArgument(conf);
+        if (!conf.strip().startsWith("{")) {
+          // a file: the server watches it and applies mode and shard changes live
+          overrides.put(OdinServer.CONFIG_FILE_KEY, java.nio.file.Path.of(conf).toAbsolutePath().toString());
+        }
       } else if ("-h".equals(args[i]) || "--help".equals(args[i])) {
         System.out.println("usage: java -jar odin-ws.jar [-conf <file.json | inline JSON>]");
         return;

@@ -30,7 +30,11 @@ import io.odinws.shard.ShardVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
+import io.vertx.config.ConfigRetriever;
+import io.vertx.config.ConfigRetrieverOptions;
+import io.vertx.config.ConfigStoreOptions;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.backends.BackendRegistries;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +42,8 @@ import org.slf4j.LoggerFactory;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,12 +55,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class OdinServer extends VerticleBase {
 
+  /** Set by {@link Main} when {@code -conf} names a file: the file to watch for live changes. */
+  public static final String CONFIG_FILE_KEY = "configFile";
+
   private static final Logger LOG = LoggerFactory.getLogger(OdinServer.class);
 
   private final ShardRegistry registry = new ShardRegistry();
   private final IngestStats ingest = new IngestStats();
   private final ServerState state = new ServerState();
   private final List<ShardVerticle> shardVerticles = new CopyOnWriteArrayList<>();
+  private final Map<ShardVerticle, String> shardDeployments = new ConcurrentHashMap<>();
+  private final AtomicInteger nextShardId = new AtomicInteger();
+  /** Configuration changes apply one at a time, in order. */
+  private Future<Void> reconfiguring = Future.succeededFuture();
+  private ShardServices services;
+  private ConfigRetriever retriever;
   private OdinConfig config;
   private RouterVerticle router;
   private PrometheusMeterRegistry prometheus;
@@ -97,24 +112,108 @@ public final class OdinServer extends VerticleBase {
     meters = ServerMeters.create(prometheus);
     ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters);
     int shards = config.shardCount();
-    AtomicInteger ids = new AtomicInteger();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
-    return vertx.deployVerticle(() -> {
-          ShardVerticle shard = new ShardVerticle(ids.getAndIncrement(), config, services);
-          shardVerticles.add(shard);
-          return shard;
-        },
-            new DeploymentOptions().setInstances(shards))
-        .compose(id -> checkDistinctLoops(shards))
+    this.services = services;
+    return deployShards(shards, config)
+        .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
         .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
-          ServerMetrics.bind(prometheus, registry, ingest, router, admission, shards);
+          ServerMetrics.bind(prometheus, registry, ingest, router, admission);
+          watchConfiguration();
           LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
               (System.nanoTime() - t0) / 1_000_000);
         });
+  }
+
+  /** Deploys {@code count} shards one by one, each on the next event loop, with ids after the existing ones. */
+  private Future<Void> deployShards(int count, OdinConfig cfg) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < count; i++) {
+      chain = chain.compose(v -> {
+        ShardVerticle shard = new ShardVerticle(nextShardId.getAndIncrement(), cfg, services);
+        return vertx.deployVerticle(shard).map(id -> {
+          shardVerticles.add(shard);
+          shardDeployments.put(shard, id);
+          return null;
+        });
+      });
+    }
+    return chain;
+  }
+
+  /**
+   * Live configuration (issue: a Kubernetes ConfigMap edited in place): the file given with
+   * {@code -conf} is scanned every {@code reload.scanPeriodMs}; mode, shard count and the
+   * connection maximum apply without a restart. Other keys are read at start only.
+   */
+  private void watchConfiguration() {
+    String file = config().getString(CONFIG_FILE_KEY);
+    if (file == null) {
+      return;
+    }
+    retriever = ConfigRetriever.create(vertx, new ConfigRetrieverOptions()
+        .setScanPeriod(config.reloadScanPeriodMs())
+        .addStore(new ConfigStoreOptions().setType("file").setFormat("json").setConfig(new JsonObject().put("path", file))));
+    retriever.listen(change -> reconfigure(change.getNewConfiguration()));
+    retriever.getConfig().onFailure(e -> LOG.warn("event=config_watch_failed file={} error=\"{}\"", file, e.getMessage()));
+    LOG.info("event=config_watched file={} scan_ms={}", file, config.reloadScanPeriodMs());
+  }
+
+  /** Validates a changed file and applies it; an invalid one is refused and the running configuration stays. */
+  void reconfigure(JsonObject raw) {
+    OdinConfig next;
+    try {
+      next = ConfigLoader.resolve(raw, System.getenv());
+    } catch (RuntimeException e) {
+      state.configRejected();
+      LOG.warn("event=config_rejected error=\"{}\" action=\"the running configuration stays; fix the file\"", e.getMessage());
+      return;
+    }
+    reconfiguring = reconfiguring.transform(ignored -> applySharding(next));
+  }
+
+  /** Re-shards to {@code next}: new shards take new connections at once; removed shards send 1012 and their clients recover. */
+  private Future<Void> applySharding(OdinConfig next) {
+    OdinConfig current = config;
+    if (!current.shardingDiffers(next) || state.draining()) {
+      return Future.succeededFuture();
+    }
+    int have = shardVerticles.size();
+    int want = next.shardCount();
+    long t0 = System.nanoTime();
+    Future<Void> change;
+    if (want > have) {
+      change = deployShards(want - have, next);
+    } else if (want < have) {
+      List<ShardVerticle> removed = shardVerticles.stream()
+          .sorted(java.util.Comparator.comparingInt(ShardVerticle::id).reversed()).limit(have - want).toList();
+      change = Future.all(removed.stream().map(this::retire).toList()).mapEmpty();
+    } else {
+      change = Future.succeededFuture();
+    }
+    return change.onComplete((v, err) -> {
+      config = next;
+      List<ShardSlot> slots = registry.slots();
+      for (int i = 0; i < slots.size(); i++) {
+        slots.get(i).maxConnections(next.maxConnections() / slots.size() + (i < next.maxConnections() % slots.size() ? 1 : 0));
+      }
+      state.reconfigured();
+      LOG.info("event=resharded mode={} shards_before={} shards={} max_connections={} took_ms={}{}",
+          next.mode().name().toLowerCase(), have, slots.size(), next.maxConnections(), (System.nanoTime() - t0) / 1_000_000,
+          err == null ? "" : " error=\"" + err.getMessage() + "\"");
+    }).recover(e -> Future.succeededFuture());
+  }
+
+  /** Takes a shard out: no new sockets, its clients closed with 1012 (reconnect and recover), then undeployed. */
+  private Future<Void> retire(ShardVerticle shard) {
+    shardVerticles.remove(shard);
+    return shard.drain(CloseCodes.SERVICE_RESTART, "Service restart: reconnect now", DisconnectReason.RESHARD)
+        .timeout(config.drainMs() + 1_000, TimeUnit.MILLISECONDS)
+        .recover(e -> Future.succeededFuture())
+        .compose(v -> vertx.undeploy(shardDeployments.remove(shard)));
   }
 
   /**
@@ -139,6 +238,9 @@ public final class OdinServer extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (retriever != null) {
+      retriever.close();
+    }
     // Undeployment stops the child verticles first; what they shared goes last.
     if (replayReader != null) {
       replayReader.close();
@@ -176,6 +278,10 @@ public final class OdinServer extends VerticleBase {
 
   public ShardRegistry shards() {
     return registry;
+  }
+
+  public ServerState state() {
+    return state;
   }
 
   public History history() {

@@ -10,7 +10,8 @@ import java.util.Map;
  * rejects any invalid value with a message naming the key and what is accepted.
  */
 public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka,
-                         LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery, long drainMs) {
+                         LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery, long drainMs,
+                         long reloadScanPeriodMs) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -18,6 +19,11 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
       return 1;
     }
     return shards > 0 ? shards : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Whether the keys that can change while running (mode, shards, maxConnections) differ. */
+  public boolean shardingDiffers(OdinConfig other) {
+    return shardCount() != other.shardCount() || maxConnections != other.maxConnections || mode != other.mode;
   }
 
   /** The connection maximum of one shard: the total split evenly, the remainder to the first shards. */
@@ -79,7 +85,9 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.intIn("recovery.maxRecordsPerKafkaRead", 1, 100_000_000),
         r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000));
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
-    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, recovery, drainMs);
+    long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, recovery, drainMs,
+        reloadScanPeriodMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");

@@ -52,6 +52,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private long historyTimer = -1;
   private volatile boolean stopped;
   private boolean checking;
+  private final Map<TopicPartition, Long> startOffsets = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<TopicPartition, Long> endOffsets = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ServerMeters meters;
@@ -118,6 +119,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
           Map<String, Integer> counts = new java.util.HashMap<>();
           partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
           history.partitions(counts);
+          startOffsets.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
           registerLag(partitions);
           historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
           stats.assigned(partitions.size());
@@ -137,14 +139,20 @@ public final class KafkaIngestVerticle extends VerticleBase {
         });
   }
 
-  /** Seeks explicitly to the current end offsets: seekToEnd is lazy and would miss records produced before the first poll. */
+  /**
+   * Seeks explicitly to the current end offsets (seekToEnd is lazy and would miss records produced
+   * before the first poll), and tells the history where coverage starts.
+   */
   private Future<Void> seekToEnd(Set<TopicPartition> partitions) {
     return stream.endOffsets(partitions).compose(ends -> {
       List<Future<Void>> seeks = new ArrayList<>(ends.size());
       for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
         seeks.add(stream.seek(e.getKey(), e.getValue()));
       }
-      return Future.all(seeks).mapEmpty();
+      return Future.all(seeks).map(v -> {
+        ends.forEach((tp, end) -> startOffsets.put(tp, end));
+        return null;
+      });
     });
   }
 

@@ -8,6 +8,7 @@ import io.odinws.ingest.SkipReason;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
+import io.odinws.ops.ShardStats;
 import io.odinws.router.admission.Admission;
 
 import java.util.function.ToDoubleFunction;
@@ -23,21 +24,21 @@ public final class ServerMetrics {
   private ServerMetrics() {
   }
 
-  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission,
-                          int shardCount) {
+  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission) {
     Gauge.builder("ws_connections_active", shards, r -> sumShards(r, s -> s.stats().webSockets()))
         .description("Open WebSocket connections").register(m);
     Gauge.builder("ws_connections_max", shards, ShardRegistry::totalCapacity)
         .description("Connection capacity over all shards").register(m);
-    for (int i = 0; i < shardCount; i++) {
-      int id = i;
+    // Per shard, for every shard that joins (re-sharding adds some; removed ones read 0).
+    shards.onAdd(slot -> {
+      int id = slot.id();
       Gauge.builder("ws_shard_connections", shards, r -> bySlot(r, id, s -> s.connections().get()))
           .tag("shard_id", String.valueOf(id)).description("Sockets held by a shard").register(m);
       Gauge.builder("ws_shard_subscriptions", shards, r -> bySlot(r, id, s -> s.stats().subscriptions()))
           .tag("shard_id", String.valueOf(id)).description("Subscriptions held by a shard").register(m);
-    }
+    });
     counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
-    counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards, r -> sumShards(r, s -> s.stats().handshakesFailed()));
+    counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards, r -> sumAll(r, s -> s.handshakesFailed()));
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedFull())
         .tag("reason", "full").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedDraining())
@@ -51,25 +52,25 @@ public final class ServerMetrics {
     FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("global_rate"))
         .tag("type", "global").description("Upgrades refused with 429 by the connection-rate limits").register(m);
     counter(m, "ws_origin_rejections", "Upgrades refused with 403: Origin not in the allow-list", admission, a -> a.refused("origin"));
-    counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumShards(r, s -> s.stats().messagesSent()));
-    counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumShards(r, s -> s.stats().bytesSent()));
-    counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumShards(r, s -> s.stats().messagesReceived()));
-    counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumShards(r, s -> s.stats().droppedBatches()));
-    counter(m, "ws_connection_errors", "Connections closed with 1011 after an unexpected error", shards, r -> sumShards(r, s -> s.stats().connectionErrors()));
+    counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumAll(r, s -> s.messagesSent()));
+    counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumAll(r, s -> s.bytesSent()));
+    counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumAll(r, s -> s.messagesReceived()));
+    counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumAll(r, s -> s.droppedBatches()));
+    counter(m, "ws_connection_errors", "Connections closed with 1011 after an unexpected error", shards, r -> sumAll(r, s -> s.connectionErrors()));
     counter(m, "ws_rate_limited_messages", "Inbound messages dropped by the per-connection rate limit", shards,
-        r -> sumShards(r, s -> s.stats().rateLimitedMessages()));
+        r -> sumAll(r, s -> s.rateLimitedMessages()));
     counter(m, "ws_slow_clients_disconnected", "Connections closed with 1008 for reading too slowly", shards,
-        r -> sumShards(r, s -> s.stats().slowClientsClosed()));
+        r -> sumAll(r, s -> s.slowClientsClosed()));
     for (DisconnectReason reason : DisconnectReason.values()) {
-      FunctionCounter.builder("ws_disconnects", shards, r -> sumShards(r, s -> s.stats().disconnects(reason)))
+      FunctionCounter.builder("ws_disconnects", shards, r -> sumAll(r, s -> s.disconnects(reason)))
           .tag("reason", reason.label).tag("initiated_by", reason.initiatedBy)
           .description("WebSocket connections ended, by reason").register(m);
     }
     counter(m, "ws_replay_requests", "Reconnects (and subscribes with last_offset) that asked for recovery", shards,
-        r -> sumShards(r, s -> s.stats().replayRequests()));
-    counter(m, "ws_replayed_messages", "Messages sent as replay:message", shards, r -> sumShards(r, s -> s.stats().replayedMessages()));
+        r -> sumAll(r, s -> s.replayRequests()));
+    counter(m, "ws_replayed_messages", "Messages sent as replay:message", shards, r -> sumAll(r, s -> s.replayedMessages()));
     counter(m, "ws_replay_channels_not_recovered", "Channels answered recovered:false", shards,
-        r -> sumShards(r, s -> s.stats().channelsNotRecovered()));
+        r -> sumAll(r, s -> s.channelsNotRecovered()));
     counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);
     for (SkipReason reason : SkipReason.values()) {
       FunctionCounter.builder("ws_kafka_records_skipped", ingest, s -> s.skipped(reason))
@@ -88,6 +89,15 @@ public final class ServerMetrics {
   private static double sumShards(ShardRegistry r, ToLongFunction<ShardSlot> f) {
     long sum = 0;
     for (ShardSlot s : r.slots()) {
+      sum += f.applyAsLong(s);
+    }
+    return sum;
+  }
+
+  /** Counters over every shard that ever ran, so re-sharding never makes them go back. */
+  private static double sumAll(ShardRegistry r, ToLongFunction<ShardStats> f) {
+    long sum = 0;
+    for (ShardStats s : r.allStats()) {
       sum += f.applyAsLong(s);
     }
     return sum;

@@ -21,7 +21,8 @@ public record Position(int partition, long offset) {
         }
         int partition = Integer.parseInt(s.substring(0, colon));
         long offset = Long.parseLong(s.substring(colon + 1));
-        return partition >= 0 && offset >= 0 ? new Position(partition, offset) : null;
+        // -1: before the first record (a subscription_ack's position on an empty partition)
+        return partition >= 0 && offset >= -1 ? new Position(partition, offset) : null;
       } catch (NumberFormatException e) {
         return null;
       }

@@ -16,10 +16,17 @@ public final class Replies {
   public record Rejected(String channel, String reason) {
   }
 
-  public static String subscriptionAck(List<String> subscribed, List<Rejected> rejected, int count) {
+  /**
+   * @param positions ext: for each subscribed exact channel, the position to recover it from if the
+   *                  connection drops before its first message ({@code "P:O"})
+   */
+  public static String subscriptionAck(List<String> subscribed, List<Rejected> rejected, int count, Map<String, String> positions) {
     JsonObject o = new JsonObject().put("type", "subscription_ack").put("subscribed", new JsonArray(List.copyOf(subscribed))).put("count", count);
     if (!rejected.isEmpty()) {
       o.put("rejected", rejectedArray(rejected));
+    }
+    if (!positions.isEmpty()) {
+      o.put("positions", new JsonObject(new java.util.LinkedHashMap<>(positions)));
     }
     return o.encode();
   }

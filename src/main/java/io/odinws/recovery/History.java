@@ -51,6 +51,14 @@ public final class History {
     budgetPerPartition = config.historyBytes() / Math.max(1, total);
   }
 
+  /** Where consumption of a partition starts (after the ingest worker's seek): coverage begins there. */
+  public void begin(String topic, int partition, long offset) {
+    PartitionHistory p = partition(topic, partition);
+    if (p != null) {
+      p.begin(offset);
+    }
+  }
+
   /** The number of partitions of {@code topic}, or 0 when unknown. */
   public int partitionCount(String topic) {
     PartitionHistory[] ps = byTopic.get(topic);
@@ -212,6 +220,12 @@ public final class History {
         out.add(new OutboundMessage(e.live.keys(), e.live.partition(), e.live.offset(), e.replay.retainedDuplicate()));
       }
       return new Snapshot(out, start, next, truncated);
+    }
+
+    synchronized void begin(long offset) {
+      clear();
+      start = offset;
+      next = offset;
     }
 
     synchronized long next() {

@@ -3,6 +3,10 @@ package io.odinws.router;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+import io.odinws.ops.ShardStats;
 
 /**
  * The live shards, shared by the router (which picks one per accepted socket on the acceptor thread)
@@ -11,16 +15,40 @@ import java.util.List;
 public final class ShardRegistry {
 
   private volatile ShardSlot[] slots = new ShardSlot[0];
+  /** Stats of shards that left: counters summed over shards must not go back when one is removed. */
+  private final List<ShardStats> retired = new CopyOnWriteArrayList<>();
+  private final List<Consumer<ShardSlot>> onAdd = new CopyOnWriteArrayList<>();
 
   public synchronized void add(ShardSlot slot) {
     ShardSlot[] next = Arrays.copyOf(slots, slots.length + 1);
     next[slots.length] = slot;
     Arrays.sort(next, Comparator.comparingInt(ShardSlot::id));
     slots = next;
+    retired.remove(slot.stats());
+    onAdd.forEach(l -> l.accept(slot));
   }
 
   public synchronized void remove(ShardSlot slot) {
+    int before = slots.length;
     slots = Arrays.stream(slots).filter(s -> s != slot).toArray(ShardSlot[]::new);
+    if (slots.length < before) {
+      retired.add(slot.stats());
+    }
+  }
+
+  /** Called for every shard that joins, now and later (metrics per shard). */
+  public void onAdd(Consumer<ShardSlot> listener) {
+    onAdd.add(listener);
+    slots().forEach(listener);
+  }
+
+  /** Stats of every shard that ever ran: live ones and those that left. */
+  public List<ShardStats> allStats() {
+    List<ShardStats> all = new java.util.ArrayList<>(retired);
+    for (ShardSlot s : slots) {
+      all.add(s.stats());
+    }
+    return all;
   }
 
   public List<ShardSlot> slots() {

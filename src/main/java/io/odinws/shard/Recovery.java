@@ -117,6 +117,22 @@ final class Recovery {
     }
   }
 
+  /**
+   * The position a client can recover an exact channel from, as of now: its partition and the last
+   * offset this server processed there ({@code "P:O"}); null for wildcards or before the partition is
+   * known. Sent in subscription_ack, so a channel that has not had a message yet is recoverable too.
+   */
+  String currentPosition(String channel) {
+    int dot = channel.lastIndexOf('.');
+    String topic = dot > 0 && channel.indexOf('*') < 0 ? topicByCategory.get(channel.substring(dot + 1)) : null;
+    if (topic == null) {
+      return null;
+    }
+    int partition = partitionOf(channel.substring(0, dot), history.partitionCount(topic));
+    long next = partition < 0 ? -1 : history.nextOffset(topic, partition);
+    return next < 0 ? null : partition + ":" + (next - 1);
+  }
+
   /** Kafka's default partitioner, for positions given as a bare offset. */
   private static int partitionOf(String token, int partitions) {
     return partitions <= 0 ? -1 : Utils.toPositive(Utils.murmur2(token.getBytes(StandardCharsets.UTF_8))) % partitions;

@@ -120,7 +120,14 @@ final class RequestHandler {
     }
     Map<String, String> refused = new LinkedHashMap<>();
     rejected.forEach(r -> refused.put(r.channel(), r.reason()));
-    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount()), refused, overLimit);
+    Map<String, String> positions = new LinkedHashMap<>();
+    for (String channel : accepted) {
+      String pos = recovery.currentPosition(channel);
+      if (pos != null) {
+        positions.put(channel, pos);
+      }
+    }
+    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions), refused, overLimit);
   }
 
   private String unsubscribe(Connection c, List<String> channels) {
