@@ -89,8 +89,12 @@ public final class WarningRateLimiter extends TurboFilter {
     }
   }
 
-  private static final Comparator<Entry> LEAST_RECENT_FIRST =
-      Comparator.<Entry>comparingLong(e -> e.lastSeen).thenComparingLong(e -> e.seq);
+  /** An entry with its lastSeen read once: sorting live entries, which other threads touch, breaks the sort's contract. */
+  private record Seen(Entry entry, long lastSeen) {
+  }
+
+  private static final Comparator<Seen> LEAST_RECENT_FIRST =
+      Comparator.<Seen>comparingLong(Seen::lastSeen).thenComparingLong(s -> s.entry().seq);
 
   private final LongSupplier nanoClock;
   private final boolean scheduleSweep;
@@ -180,6 +184,14 @@ public final class WarningRateLimiter extends TurboFilter {
 
   @Override
   public FilterReply decide(Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
+    try {
+      return limit(logger, level, format);
+    } catch (RuntimeException e) {
+      return FilterReply.NEUTRAL; // a logging filter must never break logging: fail open
+    }
+  }
+
+  private FilterReply limit(Logger logger, Level level, String format) {
     if (format == null || level == null || logger == null || level.levelInt < Level.WARN_INT || burst <= 0) {
       return FilterReply.NEUTRAL;
     }
@@ -271,10 +283,13 @@ public final class WarningRateLimiter extends TurboFilter {
       int size;
       while ((size = entries.size()) > maxKeys) {
         int target = Math.max(1, maxKeys - maxKeys / 10);
-        List<Entry> all = new ArrayList<>(entries.values());
+        List<Seen> all = new ArrayList<>(entries.size());
+        for (Entry e : entries.values()) {
+          all.add(new Seen(e, e.lastSeen));
+        }
         all.sort(LEAST_RECENT_FIRST);
         for (int i = 0, n = Math.min(all.size(), size - target); i < n; i++) {
-          retire(all.get(i), summaries);
+          retire(all.get(i).entry(), summaries);
         }
       }
     } finally {
