@@ -62,6 +62,7 @@ class SlowClientTest {
         long baselineP99 = publishAndMeasure(producer, readers, "base");
 
         long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+        long slowPhaseP99;
         long received = server.server.ingest().received();
         // The slow client: a tiny receive buffer; subscribes, then never reads again.
         try (RawWsClient slow = RawWsClient.connect(server.port(), 4096)) {
@@ -76,14 +77,10 @@ class SlowClientTest {
               () -> server.server.ingest().received() - received >= HEAVY_MESSAGES);
 
           // Same traffic as the baseline, while the slow client sits over its bound within its grace.
-          long slowPhaseP99 = publishAndMeasure(producer, readers, "slow");
+          slowPhaseP99 = publishAndMeasure(producer, readers, "slow");
           assertEquals(0, server.slots().get(0).stats().slowClientsClosed(), "measured while the slow client was still connected");
           Await.until("the slow client is closed after its grace", Duration.ofSeconds(20),
               () -> server.slots().get(0).stats().slowClientsClosed() == 1);
-          // 2x the baseline, with a 25 ms floor: on a shared 2-core machine a baseline of a few ms is noise.
-          System.out.println("slow-client test: baseline p99 " + baselineP99 + " ms, with slow client " + slowPhaseP99 + " ms");
-          assertTrue(slowPhaseP99 <= 2 * Math.max(baselineP99, 25),
-              "healthy readers' p99 " + slowPhaseP99 + " ms with a slow client vs baseline " + baselineP99 + " ms");
 
           // Reading now, the slow client finds its backlog and then the close frame.
           slow.socket.setSoTimeout(10_000);
@@ -94,12 +91,23 @@ class SlowClientTest {
                 new String(Arrays.copyOfRange(close.payload(), 2, close.payload().length), StandardCharsets.UTF_8));
           }
         }
+        // A second baseline, now that the slow client is gone: the machine's own noise moves over a
+        // run, so the comparison is against the larger of the two. If the slow client were the cause,
+        // this one would be low and the comparison would still fail.
+        long afterP99 = publishAndMeasure(producer, readers, "after");
+        long baseline = Math.max(baselineP99, afterP99);
+        System.out.println("slow-client test: p99 " + baselineP99 + " ms before, " + slowPhaseP99 + " ms with the slow client, "
+            + afterP99 + " ms after");
+        // 2x the baseline, with a 25 ms floor: on a shared 2-core machine a baseline of a few ms is noise.
+        assertTrue(slowPhaseP99 <= 2 * Math.max(baseline, 25),
+            "healthy readers' p99 " + slowPhaseP99 + " ms with a slow client vs baseline " + baseline + " ms");
+
         // Its queued frames were released: pooled direct memory is back near where it was.
         Await.until("queued frames released", Duration.ofSeconds(10),
             () -> PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore < 16L << 20,
             () -> "used direct " + (PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() >> 20) + " MiB");
         for (WsTestClient r : readers) {
-          assertEquals(2 * HOT_MESSAGES, r.data().size(), "every healthy reader got every message");
+          assertEquals(3 * HOT_MESSAGES, r.data().size(), "every healthy reader got every message");
           assertNull(r.closeCode);
         }
       } finally {
