@@ -122,9 +122,9 @@ public final class OdinServer extends VerticleBase {
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);
           watchConfiguration();
-          LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} startup_ms={}",
+          LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} transport={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
-              (System.nanoTime() - t0) / 1_000_000);
+              vertx.isNativeTransportEnabled() ? "native" : "nio", (System.nanoTime() - t0) / 1_000_000);
         });
   }
 
