@@ -65,17 +65,25 @@ public final class Main {
         });
     long drainMs = config.drainMs();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      // SIGTERM or Ctrl-C: drain (bounded by shutdown.drainMs), then close Vert.x and the Kafka consumer.
+      // SIGTERM or Ctrl-C: one deadline for the whole exit, shutdown.drainMs + 2 s (10 s by default):
+      // drain first, then close Vert.x and the Kafka consumer in what is left. When the hook returns
+      // the JVM exits, whatever is still open.
       long t0 = System.nanoTime();
+      long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(drainMs + 2_000);
       LOG.info("event=shutdown_started");
       try {
         if (server.configuration() != null) {
-          server.drain().toCompletionStage().toCompletableFuture().get(drainMs + 1_000, TimeUnit.MILLISECONDS);
+          try {
+            server.drain().toCompletionStage().toCompletableFuture().get(drainMs, TimeUnit.MILLISECONDS);
+          } catch (java.util.concurrent.TimeoutException late) {
+            LOG.warn("event=drain_incomplete action=\"closing the remaining connections\"");
+          }
         }
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        long left = Math.max(TimeUnit.MILLISECONDS.toNanos(200), deadline - System.nanoTime());
+        vertx.close().toCompletionStage().toCompletableFuture().get(left, TimeUnit.NANOSECONDS);
         LOG.info("event=shutdown_finished took_ms={}", (System.nanoTime() - t0) / 1_000_000);
       } catch (Exception e) {
-        LOG.warn("event=shutdown_incomplete error=\"{}\"", e.toString());
+        LOG.warn("event=shutdown_incomplete took_ms={} error=\"{}\"", (System.nanoTime() - t0) / 1_000_000, e.toString());
       }
     }, "odin-shutdown"));
   }
