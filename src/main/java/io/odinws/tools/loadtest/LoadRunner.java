@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -53,6 +54,9 @@ final class LoadRunner {
     final LoadTestOptions options;
     final ChannelPlan plan;
     final Stats stats;
+    /** --protocol nchan: clients connect to /sub/<channel>, send nothing, and count as subscribed on the handshake. */
+    final boolean nchan;
+    private final URI[] nchanUris; // per channel-table index; null in odin mode
     private final GroundTruth truth;
     private final String truthSource;
     private final Consumer<Progress.Sample> progress;
@@ -84,6 +88,13 @@ final class LoadRunner {
             clients[i] = new Client(i, g, plan.channelsOf(g), plan.isSlow(g), options.recover(), truth != null);
         }
         this.sharedSubscribe = options.subscribe().kind() == LoadTestOptions.Subscribe.Kind.ALL ? subscribeMessage(clients[0]) : null;
+        this.nchan = options.nchan() != null;
+        if (nchan) {
+            nchanUris = new URI[plan.table.size()];
+            for (int i = 0; i < nchanUris.length; i++) nchanUris[i] = NchanOptions.subscriberUri(options.url(), plan.table.name(i));
+        } else {
+            nchanUris = null;
+        }
     }
 
     /** Ends the run early (e.g. on SIGINT); the report is still produced. */
@@ -161,7 +172,7 @@ final class LoadRunner {
             Channel ch = c.channel;
             if (ch == null) continue;
             if (c.wsOpen) {
-                if (hb > 0 && c.index % hb == tick % hb) {
+                if (hb > 0 && !nchan && c.index % hb == tick % hb) {
                     ch.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(HEARTBEAT)), ch.voidPromise());
                     stats.heartbeatsSent.increment();
                 }
@@ -177,7 +188,8 @@ final class LoadRunner {
         boolean again = c.everOpened || c.attemptStartNanos != 0;
         if (again) stats.reconnectAttempts.increment();
         else stats.attempted.increment();
-        var handshaker = WebSocketClientHandshakerFactory.newHandshaker(options.url(), WebSocketVersion.V13, null, false,
+        URI uri = nchan ? nchanUris[c.channels[0]] : options.url();
+        var handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
                 EmptyHttpHeaders.INSTANCE, MAX_FRAME);
         WsClientHandler handler = new WsClientHandler(this, c, handshaker, c.everOpened);
         Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
@@ -200,7 +212,10 @@ final class LoadRunner {
         });
     }
 
-    /** Event loop: a session's handshake completed. Subscribes, and with recovery asks for what was missed. */
+    /**
+     * Event loop: a session's handshake completed. Subscribes, and with recovery asks for what was missed
+     * (nchan: nothing to send, the URL is the subscription).
+     */
     void onOpen(Client c, Channel ch, boolean reconnect) {
         stats.open.incrementAndGet();
         c.wsOpen = true;
@@ -211,6 +226,7 @@ final class LoadRunner {
         } else {
             stats.reconnected.increment();
         }
+        if (nchan) return;
         byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
         ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
         if (reconnect && c.lastPos != null) {

@@ -87,26 +87,19 @@ public final class LoadTest {
 
     static Result execute(LoadTestOptions options, int processes, GroundTruth truth, String truthSource, PrintStream out,
                           PrintStream err) throws Exception {
-        JsonObject report;
         List<String> failures = new ArrayList<>();
-        if (processes > 1) {
-            if (truth != null) truth.close(); // each child runs its own consumer
-            ProcessSpreader spreader = new ProcessSpreader(options, processes, err);
-            current = spreader::requestStop;
-            report = spreader.run(failures);
-        } else {
-            err.println("loadtest: " + options.connections() + " connections to " + options.url() + ", subscribe "
-                    + options.subscribe() + " over " + options.channels().size() + " channels, " + options.durationSeconds() + " s");
-            Progress progress = new Progress(err);
-            LoadRunner runner = new LoadRunner(options, truth, truthSource, progress::print);
-            current = runner::requestStop;
-            try {
-                report = runner.run();
-            } finally {
-                if (truth != null) truth.close();
-            }
+        NchanPublisher.InRun publisher = NchanPublisher.startForRun(options, err); // null unless --nchan-publish
+        JsonObject report;
+        try {
+            report = runClients(options, processes, truth, truthSource, failures, err);
+        } finally {
+            if (publisher != null) publisher.publisher().stop();
         }
         current = null;
+        if (options.nchan() != null) {
+            report.put("protocol", options.protocol());
+            if (publisher != null) report.put("nchan_publisher", publisher.finish());
+        }
         List<Report.Check> checks = new ArrayList<>(Report.check(options, report));
         for (String f : failures) checks.add(new Report.Check("--processes", false, f));
         int status = Report.conclude(report, checks);
@@ -116,6 +109,28 @@ public final class LoadTest {
         for (Report.Check c : checks) if (!c.ok()) err.println("loadtest: FAILED " + c.message());
         if (status == OK && !checks.isEmpty()) err.println("loadtest: all " + checks.size() + " expectations met");
         return new Result(report, status);
+    }
+
+    /** The clients' part of a run, in this process or spread over child processes; returns the (merged) report. */
+    private static JsonObject runClients(LoadTestOptions options, int processes, GroundTruth truth, String truthSource,
+                                         List<String> failures, PrintStream err) throws Exception {
+        if (processes > 1) {
+            if (truth != null) truth.close(); // each child runs its own consumer
+            ProcessSpreader spreader = new ProcessSpreader(options, processes, err);
+            current = spreader::requestStop;
+            return spreader.run(failures);
+        }
+        err.println("loadtest: " + options.connections() + " connections to " + options.url() + ", subscribe "
+                + options.subscribe() + " over " + options.channels().size() + " channels, " + options.durationSeconds() + " s"
+                + (options.nchan() != null ? ", protocol nchan" : ""));
+        Progress progress = new Progress(err);
+        LoadRunner runner = new LoadRunner(options, truth, truthSource, progress::print);
+        current = runner::requestStop;
+        try {
+            return runner.run();
+        } finally {
+            if (truth != null) truth.close();
+        }
     }
 
     /** A child: progress and report as marked JSON lines on stdout, read by the parent. */

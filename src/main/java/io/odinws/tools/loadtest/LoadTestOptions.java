@@ -41,13 +41,14 @@ import java.util.regex.Pattern;
  * @param lossGraceMillis    loss window margin after the ack and before the end
  * @param child              internal: this process is a child of {@link ProcessSpreader}
  * @param clientOffset       internal: index of this process's first client among all processes
+ * @param nchan              null: the odin-ws protocol; else {@code --protocol nchan} and its settings
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
                               List<InetAddress> sourceAddresses, int processes, String reportFile,
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
-                              boolean child, int clientOffset) {
+                              boolean child, int clientOffset, NchanOptions nchan) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -65,6 +66,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     }
 
     public static final String DEFAULT_URL = "ws://127.0.0.1:8080/ws";
+    public static final String DEFAULT_NCHAN_URL = "ws://127.0.0.1:8080";
     public static final int MAX_CONNECTIONS = 500_000;
     public static final int MAX_DURATION_SECONDS = 86_400;
     public static final int MAX_PROCESSES = 64;
@@ -112,6 +114,23 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
               --topics T=CAT,..         topic per category for --kafka (default: the Odin topics)
               --loss-grace-ms MS        margin of the loss window, 0..60000 (default 2000)
               --seed N                  random seed for channel draws, slow clients and jitter (default random)
+              --protocol odin|nchan     odin (default): the odin-ws protocol above. nchan: each client is an nchan
+                                        WebSocket subscriber of ONE channel (--subscribe single, or random:1 /
+                                        zipf:1), connecting to --url's path + /<channel> (path empty or / means
+                                        /sub: --url ws://127.0.0.1:PORT gives ws://127.0.0.1:PORT/sub/BTC.trade);
+                                        it sends nothing (no subscribe, no heartbeat) and counts every text frame
+                                        as a delivery; it is "subscribed" once the handshake is done. Not with
+                                        --recover or --kafka. Channel ids: [A-Za-z0-9_.-] (default --url
+                                        ws://127.0.0.1:8080)
+              --nchan-publish URL       nchan only: also publish from this process: POST URL's path + /<channel>
+                                        (path empty or / means /pub: http://127.0.0.1:PORT gives
+                                        http://127.0.0.1:PORT/pub/BTC.trade); body = the odin-ws envelope with
+                                        seq per channel, ts and data.timestamp = publish time (ms)
+              --nchan-rate N            messages/s over all channels, round-robin, open loop (default 10)
+              --nchan-count N           stop publishing after N messages; 0 = at the end of the run (default 0)
+              --nchan-delay-ms MS|auto  start publishing this long after the run starts; auto = once nchan counts
+                                        --connections subscribers on the channels (GET on the publisher URLs), at
+                                        most ramp + 31 s (default auto); publishing stops 1 s before the end
               --help                    print this help
             """;
 
@@ -180,8 +199,14 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
         if (clientOffset < 0) throw new IllegalArgumentException("--client-offset must be >= 0, got " + clientOffset);
         checkUrl(url);
+        if (nchan != null) checkNchan(subscribe, channels, recover, kafka, nchan);
         channels = List.copyOf(channels);
         topics = Collections.unmodifiableMap(new LinkedHashMap<>(topics));
+    }
+
+    /** "odin" or "nchan". */
+    public String protocol() {
+        return nchan == null ? "odin" : "nchan";
     }
 
     /** Host and port of {@link #url()} (port defaulted to 80). */
@@ -195,7 +220,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
      * @throws IllegalArgumentException naming the option and the accepted values
      */
     public static LoadTestOptions parse(String[] args) {
-        String url = DEFAULT_URL;
+        String url = null;
         int connections = 100;
         int ramp = 1000;
         String subscribe = "single";
@@ -219,6 +244,11 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         long grace = 2000;
         boolean child = false;
         int clientOffset = 0;
+        String protocol = "odin";
+        String nchanPublish = null;
+        Integer nchanRate = null;
+        Long nchanCount = null;
+        Long nchanDelay = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--help") || arg.equals("-h")) {
@@ -272,6 +302,13 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 case "--seed" -> seed = number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
                 case "--loss-grace-ms" -> grace = number(name, value, 0, 60_000, "0..60000");
                 case "--client-offset" -> clientOffset = (int) number(name, value, 0, MAX_CONNECTIONS, "0.." + MAX_CONNECTIONS);
+                case "--protocol" -> protocol = value.trim().toLowerCase(Locale.ROOT);
+                case "--nchan-publish" -> nchanPublish = value.trim();
+                case "--nchan-rate" -> nchanRate = (int) number(name, stripSuffix(value, "/s"), 1, NchanOptions.MAX_RATE,
+                        "N/s with N 1.." + NchanOptions.MAX_RATE);
+                case "--nchan-count" -> nchanCount = number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = until the end)");
+                case "--nchan-delay-ms" -> nchanDelay = value.trim().equalsIgnoreCase("auto") ? -1L
+                        : number(name, value, 0, 3_600_000, "auto or 0..3600000");
                 default -> throw new AssertionError(name);
             }
         }
@@ -288,6 +325,25 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 }
             }
         }
+        NchanOptions nchan = null;
+        if (protocol.equals("nchan")) {
+            URI pub = null;
+            if (nchanPublish != null) {
+                try {
+                    pub = new URI(nchanPublish);
+                } catch (URISyntaxException e) {
+                    throw new IllegalArgumentException("--nchan-publish is not a valid URL: '" + nchanPublish + "'");
+                }
+            }
+            nchan = new NchanOptions(pub, nchanRate == null ? 10 : nchanRate, nchanCount == null ? 0 : nchanCount,
+                    nchanDelay == null ? -1 : nchanDelay);
+            if (url == null) url = DEFAULT_NCHAN_URL;
+        } else if (!protocol.equals("odin")) {
+            throw new IllegalArgumentException("--protocol must be odin or nchan, got '" + protocol + "'");
+        } else if (nchanPublish != null || nchanRate != null || nchanCount != null || nchanDelay != null) {
+            throw new IllegalArgumentException("--nchan-publish, --nchan-rate, --nchan-count and --nchan-delay-ms need --protocol nchan");
+        }
+        if (url == null) url = DEFAULT_URL;
         URI uri;
         try {
             uri = new URI(url);
@@ -296,14 +352,14 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
         return new LoadTestOptions(uri, connections, ramp, subscribeMode(subscribe), channels, heartbeat, duration,
                 recover, slow, sources, processes, report, expect, maxP99, maxLoss, kafka, topics, threads, seed,
-                grace, child, clientOffset);
+                grace, child, clientOffset, nchan);
     }
 
     /** This process's settings for a child: a share of the clients, its own addresses, no checks or report file. */
     LoadTestOptions forChild(int connections, int rampPerSecond, List<InetAddress> addresses, int clientOffset) {
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
-                topics, threads, seed, lossGraceMillis, true, clientOffset);
+                topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher());
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -329,6 +385,11 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         List<String> t = new ArrayList<>();
         topics.forEach((k, v) -> t.add(k + "=" + v));
         a.addAll(List.of("--topics", String.join(",", t)));
+        if (nchan != null) {
+            a.addAll(List.of("--protocol", "nchan", "--nchan-rate", "" + nchan.rate(), "--nchan-count", "" + nchan.count(),
+                    "--nchan-delay-ms", nchan.delayMillis() < 0 ? "auto" : "" + nchan.delayMillis()));
+            if (nchan.publishUrl() != null) a.addAll(List.of("--nchan-publish", nchan.publishUrl().toString()));
+        }
         return a;
     }
 
@@ -337,7 +398,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
             case "--url", "--connections", "--ramp", "--subscribe", "--channels", "--tokens", "--categories",
                  "--heartbeat", "--duration", "--slow-fraction", "--source-addresses", "--processes", "--report",
                  "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka", "--topics", "--threads", "--seed",
-                 "--loss-grace-ms", "--client-offset" -> true;
+                 "--loss-grace-ms", "--client-offset", "--protocol", "--nchan-publish", "--nchan-rate", "--nchan-count",
+                 "--nchan-delay-ms" -> true;
             default -> false;
         };
     }
@@ -385,7 +447,28 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         requireLoopback("--url", url.getHost());
     }
 
-    private static void requireLoopback(String option, String host) {
+    /** nchan mode: one channel per client (one socket each), ids usable in the URL, no odin-only features. */
+    private static void checkNchan(Subscribe subscribe, List<String> channels, boolean recover, String kafka, NchanOptions nchan) {
+        boolean one = switch (subscribe.kind()) {
+            case SINGLE -> true;
+            case RANDOM, ZIPF -> subscribe.count() == 1;
+            case ALL -> channels.size() == 1;
+        };
+        if (!one) {
+            throw new IllegalArgumentException("--subscribe " + subscribe + " with --protocol nchan: a client subscribes to one"
+                    + " channel (single, random:1, zipf:1, or all with one channel)");
+        }
+        if (recover) throw new IllegalArgumentException("--recover is not supported with --protocol nchan");
+        if (kafka != null) throw new IllegalArgumentException("--kafka is not supported with --protocol nchan (loss is not measured)");
+        for (String c : channels) {
+            if (!NchanOptions.CHANNEL_ID.matcher(c).matches()) {
+                throw new IllegalArgumentException("--channels with --protocol nchan: ids must be [A-Za-z0-9_.-], got '" + c + "'");
+            }
+        }
+        if (nchan.publishUrl() != null) requireLoopback("--nchan-publish", nchan.publishUrl().getHost());
+    }
+
+    static void requireLoopback(String option, String host) {
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         boolean literal = h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":");
         if (!literal && !h.equalsIgnoreCase("localhost")) {

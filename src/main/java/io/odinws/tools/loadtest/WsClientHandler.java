@@ -28,6 +28,7 @@ import java.net.ConnectException;
  */
 final class WsClientHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] SUBSCRIPTION_ACK = FrameScanner.ascii("subscription_ack");
+    private static final byte[] POSITIONS = FrameScanner.ascii("\"positions\"");
     private static final byte[] REPLAY = FrameScanner.ascii("replay:message");
     private static final byte[] PONG = FrameScanner.ascii("pong");
     private static final byte[] ERROR = FrameScanner.ascii("error");
@@ -100,6 +101,7 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         handshaker = null;
         open = true;
         run.onOpen(client, ctx.channel(), reconnect);
+        if (run.nchan) subscribed(ctx); // nchan: the subscription is the URL, there is no ack
     }
 
     private void onText(ChannelHandlerContext ctx, ByteBuf content) {
@@ -158,19 +160,8 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         if (s.typeIs(SUBSCRIPTION_ACK)) {
             stats.ack("subscription_ack");
             if (indexOf(b, len, REJECTED) >= 0) stats.error("subscription_rejected");
-            if (!subscribedHere) {
-                subscribedHere = true;
-                stats.held.incrementAndGet();
-            }
-            if (client.ackMillis < 0) {
-                client.ackMillis = System.currentTimeMillis();
-                stats.subscribed.increment();
-                if (client.slow) {
-                    stats.slow.increment();
-                    ctx.channel().config().setAutoRead(false); // stop reading: the server's queue for us fills up
-                }
-            }
-            client.backoffAttempt = 0;
+            seedPositions(b, len);
+            subscribed(ctx);
         } else if (s.typeIs(PONG)) {
             stats.ack("pong");
         } else if (s.typeIs(ERROR)) {
@@ -185,6 +176,43 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
                 stats.ack(stats.acks.size() < 64 || stats.acks.containsKey(type) ? type : "other");
             }
         }
+    }
+
+    /**
+     * With --recover: the ack's {@code positions} (ext) give a starting position for channels that have
+     * not had a message yet, so they can be recovered too. A position already known is newer: kept.
+     */
+    private void seedPositions(byte[] b, int len) {
+        if (client.lastPos == null || indexOf(b, len, POSITIONS) < 0) return;
+        JsonObject positions = new JsonObject(io.vertx.core.buffer.Buffer.buffer(java.util.Arrays.copyOf(b, len))).getJsonObject("positions");
+        if (positions == null) return;
+        for (String channel : positions.fieldNames()) {
+            byte[] name = channel.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int index = run.plan.table.indexOf(name, 0, name.length);
+            int slot = index < 0 ? -1 : client.slot(index);
+            String[] pos = positions.getString(channel, "").split(":");
+            if (slot >= 0 && client.lastPos[slot] < 0 && pos.length == 2) {
+                client.remember(slot, Long.parseLong(pos[0]), Long.parseLong(pos[1]));
+            }
+        }
+    }
+
+    /** The subscription holds on this session: a subscription_ack (odin) or the completed handshake (nchan). */
+    private void subscribed(ChannelHandlerContext ctx) {
+        Stats stats = run.stats;
+        if (!subscribedHere) {
+            subscribedHere = true;
+            stats.held.incrementAndGet();
+        }
+        if (client.ackMillis < 0) {
+            client.ackMillis = System.currentTimeMillis();
+            stats.subscribed.increment();
+            if (client.slow) {
+                stats.slow.increment();
+                ctx.channel().config().setAutoRead(false); // stop reading: the server's queue for us fills up
+            }
+        }
+        client.backoffAttempt = 0;
     }
 
     private static String errorCode(byte[] b, int len) {
