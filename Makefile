@@ -7,7 +7,7 @@ PORT ?= 8080
 RATE ?= 100
 DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
 
-.PHONY: run test jar dev bench clean build
+.PHONY: run test jar dev bench jmh clean build
 
 ## Compile main and test code and write the dev class path (broker, publisher, CLI).
 build:
@@ -40,7 +40,18 @@ dev: build
 
 ## Benchmarks: delivered by issue 5 (load generator, demo publisher and benchmark).
 bench:
-	@echo "make bench: not yet implemented; the load generator and benchmark issue (#5) delivers it."
+	@$(MAKE) --no-print-directory jar build
+	@py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3; \
+	if ! $$py -c 'import matplotlib' 2>/dev/null; then \
+	  echo "make bench: installing python3-matplotlib for the charts"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-matplotlib >/dev/null; } \
+	    || echo "make bench: matplotlib could not be installed; the report will have no charts"; \
+	fi; \
+	$$py bench/run.py $(if $(QUICK),--quick) $(if $(PEER),--peer $(PEER)) --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(PEER), PEER=$(PEER))"
+
+## JMH microbenchmarks of the hot paths (encoding, lookup, fan-out); about 4 minutes.
+jmh:
+	bash bench/jmh.sh
 
 clean:
 	$(MVN) -q clean
