@@ -10,7 +10,7 @@ public record Position(int partition, long offset) {
   public static Position parse(Object value) {
     if (value instanceof Number n) {
       double d = n.doubleValue();
-      return d >= 0 && d == Math.floor(d) && d <= Long.MAX_VALUE ? new Position(-1, n.longValue()) : null;
+      return d >= -1 && d == Math.floor(d) && d <= Long.MAX_VALUE ? new Position(-1, n.longValue()) : null;
     }
     if (value instanceof String s) {
       int colon = s.indexOf(':');

@@ -5,13 +5,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Reads the kernel's TCP table: how many established sockets have {@code port} as their local port. */
+/**
+ * Reads the kernel's TCP table (machine-wide: other processes' sockets are in it too): how many
+ * established sockets have {@code port} as their local port and one of {@code remotePorts} as the
+ * remote one, i.e. the server side of this test's own connections.
+ */
 final class TcpTable {
 
   private TcpTable() {
   }
 
-  static long establishedWithLocalPort(int port) throws IOException {
+  static long establishedWithLocalPort(int port, java.util.Set<Integer> remotePorts) throws IOException {
     String hexPort = String.format(":%04X", port);
     long n = 0;
     for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
@@ -21,7 +25,8 @@ final class TcpTable {
       }
       for (String line : Files.readAllLines(p)) {
         String[] f = line.trim().split("\\s+");
-        if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("01")) {
+        if (f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("01")
+            && remotePorts.contains(Integer.parseInt(f[2].substring(f[2].lastIndexOf(':') + 1), 16))) {
           n++;
         }
       }

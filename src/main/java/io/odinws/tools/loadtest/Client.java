@@ -52,9 +52,11 @@ final class Client {
     }
 
     void remember(int slot, long partition, long offset) {
-        if (offset < 0 || offset > OFFSET_MASK) return;
+        // -1 is a valid position: "before the first record" (a subscription_ack's position on an
+        // empty partition); stored as offset + 1 so that a set position is never negative.
+        if (offset < -1 || offset + 1 > OFFSET_MASK) return;
         long p = partition < 0 || partition >= NO_PARTITION ? NO_PARTITION : partition;
-        lastPos[slot] = p << 47 | offset;
+        lastPos[slot] = p << 47 | (offset + 1);
     }
 
     static long partitionOf(long packed) {
@@ -62,7 +64,7 @@ final class Client {
     }
 
     static long offsetOf(long packed) {
-        return packed & OFFSET_MASK;
+        return (packed & OFFSET_MASK) - 1;
     }
 
     void receivedOffset(int slot, long offset) {
