@@ -1,0 +1,1721 @@
+#!/usr/bin/env python3
+"""odin-ws benchmark runner (`make bench`, `make bench QUICK=1`).
+
+Runs five bounded scenarios against the production jar on this machine and writes a dated report:
+bench/results/<UTC date-time>/report.md, report.json, *.png, and a copy of the report as
+bench/results/latest.md.
+
+  S1 idle        many idle connections, one channel each: connect rate, memory per connection
+  S2 hot channel one channel, many subscribers, publish rate stepped: deliveries/s, CPU per delivery
+  S3 market      market-shaped load (tokens x categories, Zipf subscriptions), event rate stepped
+  S4 slow        S3 at one rate with 5 % of the clients not reading: healthy p99, RSS, slow closes
+  S5 storm       server restart under N clients with --recover: time to all back, recovered/missed
+
+Placement: server pinned to core 0, load generator to core 1 (taskset -c); the Kafka broker and the
+publisher are not pinned and share both cores. Everything listens on and targets 127.0.0.1 only.
+Every process this script starts runs in its own process group and is stopped at the end (SIGTERM,
+then SIGKILL), also on failure or Ctrl-C.
+
+Standard library only; charts need matplotlib (Debian's python3-matplotlib; `make bench` installs it
+when missing) and are skipped, with a note in the report, when it cannot be imported.
+"""
+
+import argparse
+import atexit
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+RESULTS = os.path.join(BENCH, "results")
+NCHAN = os.path.join(BENCH, "nchan")
+LOOPBACK = "127.0.0.1"
+SOURCE_ADDRESSES = "127.0.0.2-127.0.0.40"
+SERVER_CORE = "0"
+GENERATOR_CORE = "1"
+P99_LIMIT_MS = 100.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# JVM flags of the Dockerfile (JAVA_OPTS), with -XX:MaxRAM=2g standing in for the 2 GiB memory limit of
+# k8s/base (so 60 % = a 1.2 GiB heap, as in the pod, instead of 60 % of this machine's 24 GiB), and
+# NMT summary so that Netty's direct memory (allocated through Unsafe, invisible to the JVM buffer-pool
+# gauges) can be read ("Other"). NMT summary costs a few bytes per malloc and next to no CPU.
+SERVER_JVM_FLAGS = ["-XX:MaxRAM=2g", "-XX:MaxRAMPercentage=60", "-XX:InitialRAMPercentage=60",
+                    "-XX:+ExitOnOutOfMemoryError", "-XX:NativeMemoryTracking=summary"]
+
+# Scenario sizes. Rates are far below the issue's examples (200..5,000 events/s for S3, 10..400 msg/s on
+# one channel for S2): on this machine one server core delivers on the order of 100,000 messages/s over
+# loopback, so the steps are chosen to cross that limit rather than start beyond it.
+FULL = {
+    "ramp": 2000,
+    "s1_connections": 19000, "s1_hold_s": 15,
+    "s2_subscribers": 10000, "s2_rates": [2, 5, 10, 20, 40, 80], "s2_publish_s": 20,
+    "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
+    "s4_clients": 19000, "s4_publish_s": 75,
+    "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
+    "deadline_s": 19 * 60,
+}
+QUICK = {
+    "ramp": 2000,
+    "s1_connections": 2000, "s1_hold_s": 5,
+    "s2_subscribers": 2000, "s2_rates": [5, 20, 50], "s2_publish_s": 8,
+    "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
+    "s4_clients": 2000, "s4_publish_s": 25,
+    "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
+    "deadline_s": 8 * 60,
+}
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# ------------------------------------------------------------------------------------------------
+# processes
+# ------------------------------------------------------------------------------------------------
+
+class Procs:
+    """Every process the run starts, each in its own session/process group, stopped at exit."""
+
+    def __init__(self):
+        self.items = []  # (name, Popen)
+        self.lock = threading.Lock()
+
+    def start(self, name, cmd, log_path, cwd=None, env=None):
+        out = open(log_path, "ab")
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd,
+                             env=env, start_new_session=True)
+        out.close()
+        with self.lock:
+            self.items.append((name, p))
+        return p
+
+    def start_piped(self, name, cmd, cwd=None):
+        """stderr piped (the load generator's progress), stdout to /dev/null (the report goes to --report)."""
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             cwd=cwd, start_new_session=True)
+        with self.lock:
+            self.items.append((name, p))
+        return p
+
+    @staticmethod
+    def stop(p, grace=15.0, sig=signal.SIGTERM):
+        """SIGTERM to the process (its own handlers run: drain, report), then SIGKILL to its whole group."""
+        if p.poll() is None:
+            try:
+                p.send_signal(sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # leftovers in its group (loadtest children); our own group only
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def stop_all(self):
+        with self.lock:
+            items = list(reversed(self.items))
+        for _, p in items:
+            if p.poll() is None:
+                try:
+                    p.send_signal(signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 12
+        for _, p in items:
+            try:
+                p.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for _, p in items:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+PROCS = Procs()
+
+
+# ------------------------------------------------------------------------------------------------
+# /proc readers
+# ------------------------------------------------------------------------------------------------
+
+def proc_cpu_s(pid):
+    """utime + stime of one process, seconds; None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def descendants(pid):
+    """pid and all its descendants (loadtest children, nginx workers)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def tree_cpu_s(pid):
+    return sum(c for c in (proc_cpu_s(p) for p in descendants(pid)) if c is not None)
+
+
+def rss_bytes(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def tree_rss_bytes(pid):
+    return sum(r for r in (rss_bytes(p) for p in descendants(pid)) if r is not None)
+
+
+def cpu_jiffies():
+    """{'cpu': (busy, total), 'cpu0': ..., 'cpu1': ...} from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if not line.startswith("cpu"):
+                break
+            parts = line.split()
+            vals = [int(x) for x in parts[1:]]
+            idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+            total = sum(vals[:8])
+            out[parts[0]] = (total - idle, total)
+    return out
+
+
+def sockstat():
+    """TCP line of /proc/net/sockstat: inuse, orphan, tw, alloc, mem (pages)."""
+    try:
+        with open("/proc/net/sockstat") as f:
+            for line in f:
+                if line.startswith("TCP:"):
+                    parts = line.split()[1:]
+                    return {parts[i]: int(parts[i + 1]) for i in range(0, len(parts) - 1, 2)}
+    except OSError:
+        pass
+    return {}
+
+
+SOCKET_SLABS = ("TCP", "sock_inode_cache", "filp", "dentry", "eventpoll_epi")
+
+
+def slab_object_sizes():
+    """Object sizes of the slab caches one TCP socket held by an epoll-driven process takes one object of each
+    (the socket, its inode, its file, its dentry, the epoll item); needs a readable /proc/slabinfo (root)."""
+    out = {}
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                parts = line.split()
+                if parts and parts[0] in SOCKET_SLABS:
+                    out[parts[0]] = int(parts[3])
+    except (OSError, IndexError, ValueError):
+        pass
+    return out
+
+
+SKMEM = re.compile(r"skmem:\(r(\d+),rb\d+,t(\d+),tb\d+,f(\d+),w(\d+),o(\d+)")
+
+
+def server_socket_buffers(port):
+    """Established sockets on the server's port and the buffer memory they hold (rmem + wmem + forward alloc +
+    queued + options, from `ss -tm`), for the server end only."""
+    try:
+        r = subprocess.run(["ss", "-tmnH", "state", "established", f"( sport = :{port} )"], capture_output=True,
+                           text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None, None
+    n, total = 0, 0
+    for m in SKMEM.finditer(r.stdout):
+        n += 1
+        total += sum(int(x) for x in m.groups())
+    return n, total
+
+
+class CpuWindow:
+    """CPU used between two samples: per process (tree), per core, and by the rest of the machine."""
+
+    def __init__(self, pids):
+        self.pids = {k: v for k, v in pids.items() if v}
+        self.t0 = time.monotonic()
+        self.c0 = {k: tree_cpu_s(p) for k, p in self.pids.items()}
+        self.j0 = cpu_jiffies()
+
+    def finish(self):
+        t1 = time.monotonic()
+        c1 = {k: tree_cpu_s(p) for k, p in self.pids.items()}
+        j1 = cpu_jiffies()
+        wall = max(1e-6, t1 - self.t0)
+        res = {"wall_s": round(wall, 3), "cpu_s": {}, "cores_used": {}, "core_busy_pct": {}}
+        ours = 0.0
+        for k in self.pids:
+            d = max(0.0, c1[k] - self.c0[k])
+            ours += d
+            res["cpu_s"][k] = round(d, 3)
+            res["cores_used"][k] = round(d / wall, 3)
+        for core in ("cpu0", "cpu1", "cpu"):
+            if core in j1 and core in self.j0:
+                busy = j1[core][0] - self.j0[core][0]
+                total = max(1, j1[core][1] - self.j0[core][1])
+                res["core_busy_pct"][core] = round(100.0 * busy / total, 1)
+        if "cpu" in j1:
+            busy_s = (j1["cpu"][0] - self.j0["cpu"][0]) / CLK_TCK
+            res["cores_used"]["other_processes"] = round(max(0.0, busy_s - ours) / wall, 3)
+        return res
+
+
+# ------------------------------------------------------------------------------------------------
+# HTTP, metrics, jcmd
+# ------------------------------------------------------------------------------------------------
+
+def http_get(url, timeout=2.0):
+    assert url.startswith(f"http://{LOOPBACK}:"), url  # loopback only
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode("utf-8", "replace")
+
+
+METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
+
+
+def scrape(port, timeout=5.0):
+    """Prometheus text into {'name{labels}': value}; plus plain names summed over labels."""
+    try:
+        _, text = http_get(f"http://{LOOPBACK}:{port}/metrics", timeout=timeout)
+    except Exception:
+        return {}
+    out, sums = {}, {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = METRIC_LINE.match(line)
+        if not m:
+            continue
+        try:
+            v = float(m.group(3))
+        except ValueError:
+            continue
+        out[m.group(1) + (m.group(2) or "")] = v
+        sums[m.group(1)] = sums.get(m.group(1), 0.0) + v
+    for k, v in sums.items():
+        out.setdefault(k, v)
+        out["sum:" + k] = v
+    return out
+
+
+def scrape_sure(port, total_timeout=30.0):
+    """A scrape that waits for an overloaded server (its /metrics is answered on the shard's event loop, behind
+    the delivery backlog); {} if it never answers."""
+    end = time.monotonic() + total_timeout
+    while time.monotonic() < end:
+        m = scrape(port, timeout=max(1.0, end - time.monotonic()))
+        if m:
+            return m
+        time.sleep(0.2)
+    return {}
+
+
+def delta(m1, m0, name):
+    """Counter difference, None when either scrape failed."""
+    if not m1 or not m0:
+        return None
+    return metric_sum(m1, name) - metric_sum(m0, name)
+
+
+def metric_sum(m, name):
+    return m.get("sum:" + name, m.get(name, 0.0))
+
+
+def heap_used(m):
+    return sum(v for k, v in m.items() if k.startswith('jvm_memory_used_bytes{area="heap"'))
+
+
+def jcmd(pid, *args, timeout=60):
+    try:
+        r = subprocess.run(["jcmd", str(pid), *args], capture_output=True, text=True, timeout=timeout)
+        return r.stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"jcmd failed: {e}"
+
+
+NMT_TOTAL = re.compile(r"Total: reserved=(\d+)KB, committed=(\d+)KB")
+NMT_CAT = re.compile(r"^-\s+(.+?) \(reserved=(\d+)KB, committed=(\d+)KB\)", re.M)
+
+
+def nmt(pid):
+    text = jcmd(pid, "VM.native_memory", "summary")
+    out = {}
+    m = NMT_TOTAL.search(text)
+    if m:
+        out["Total"] = int(m.group(2)) * 1024
+    for m in NMT_CAT.finditer(text):
+        out[m.group(1).strip()] = int(m.group(3)) * 1024
+    return out
+
+
+def memory_snapshot(pid, port, gc=True):
+    """RSS, heap after a full GC, direct memory (NMT 'Other' and the buffer-pool gauge), kernel TCP memory."""
+    if gc:
+        jcmd(pid, "GC.run")
+        time.sleep(0.5)
+    m = scrape(port)
+    n = nmt(pid)
+    ss = sockstat()
+    sockets, buffers = server_socket_buffers(port)
+    return {
+        "server_sockets": sockets,
+        "server_socket_buffers_bytes": buffers,
+        "rss_bytes": rss_bytes(pid),
+        "heap_used_after_gc_bytes": heap_used(m),
+        "nmt_committed_bytes": n.get("Total"),
+        "nmt_other_bytes": n.get("Other"),  # Netty's direct memory (Unsafe) and NIO direct buffers
+        "nmt_java_heap_committed_bytes": n.get("Java Heap"),
+        "nmt_thread_bytes": n.get("Thread"),
+        "direct_buffer_pool_bytes": m.get('jvm_buffer_memory_used_bytes{id="direct"}'),
+        "kernel_tcp_mem_bytes": ss.get("mem", 0) * PAGE if ss else None,
+        "kernel_tcp_sockets_alloc": ss.get("alloc") if ss else None,
+        "connections_active": m.get("ws_connections_active"),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# the bench
+# ------------------------------------------------------------------------------------------------
+
+PROGRESS = re.compile(r"\[\s*([\d.]+)s\] open (\d+)/(\d+) acks (\d+) recv/s (\d+) e2e p50/p99 (\S+)/(\S+) ms "
+                      r"srv p50/p99 (\S+)/(\S+) ms errors (\d+)")
+
+
+class Generator:
+    """One `loadtest` run (pinned to the generator core): progress parsed live, report read at the end."""
+
+    def __init__(self, bench, name, args, report_path):
+        self.bench = bench
+        self.name = name
+        self.report_path = report_path
+        self.lines = []  # (monotonic, dict)
+        self.last = None
+        cmd = ["taskset", "-c", GENERATOR_CORE, "java", "-jar", bench.tools_jar, "loadtest", *args,
+               "--report", report_path]
+        self.cmd = cmd
+        self.log_path = os.path.join(bench.logs, f"{name}.generator.log")
+        self.log = open(self.log_path, "a")
+        self.log.write("$ " + " ".join(cmd) + "\n")
+        self.p = PROCS.start_piped(name, cmd, cwd=bench.work)
+        self.t_start = time.monotonic()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for raw in self.p.stderr:
+            line = raw.decode("utf-8", "replace")
+            self.log.write(line)
+            m = PROGRESS.search(line)
+            if m:
+                d = {"t": float(m.group(1)), "open": int(m.group(2)), "target": int(m.group(3)),
+                     "acks": int(m.group(4)), "recv_per_s": int(m.group(5)), "errors": int(m.group(10))}
+                self.last = d
+                self.lines.append((time.monotonic(), d))
+        self.log.flush()
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def wait_subscribed(self, n, timeout):
+        """Until n clients have their first ack (or timeout); returns the count reached."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.alive():
+            if self.last and self.last["acks"] >= n:
+                return self.last["acks"]
+            time.sleep(0.2)
+        return self.last["acks"] if self.last else 0
+
+    def recv_rate(self, t0, t1):
+        vals = [d["recv_per_s"] for (t, d) in self.lines if t0 + 0.5 <= t <= t1 + 0.5]
+        return round(sum(vals) / len(vals), 1) if vals else None
+
+    def finish(self, timeout=90):
+        """SIGTERM (the tool ends early but still writes its report), then the report."""
+        Procs.stop(self.p, grace=timeout)
+        self.thread.join(5)
+        self.log.close()
+        try:
+            with open(self.report_path) as f:
+                r = json.load(f)
+        except (OSError, ValueError) as e:
+            raise BenchError(f"{self.name}: no generator report ({e}); see {self.log_path}")
+        r.pop("histograms_us", None)
+        return r
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.cfg = QUICK if args.quick else FULL
+        self.t0 = time.monotonic()
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+        self.out = os.path.abspath(args.out) if args.out else os.path.join(RESULTS, stamp)
+        self.logs = os.path.join(self.out, "logs")
+        self.work = os.path.join(self.out, "work")
+        os.makedirs(self.logs, exist_ok=True)
+        os.makedirs(self.work, exist_ok=True)
+        self.report = {
+            "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "mode": "quick" if args.quick else "full",
+            "command": args.command or ("make bench QUICK=1" if args.quick else "make bench"),
+            "argv": [os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:],
+            "machine": machine_info(),
+            "setup": {},
+            "startups": [],
+            "scenarios": {},
+            "peer": {"run": False, "reason": "not asked (--peer nchan)"},
+            "charts": {},
+            "errors": [],
+        }
+        self.server = None
+        self.server_port = None
+        self.broker = None
+        self.bootstrap = None
+        self.publishers = []
+
+    # -- time budget --
+    def left(self):
+        return self.cfg["deadline_s"] - (time.monotonic() - self.t0)
+
+    def has_time(self, need_s):
+        return self.left() >= need_s
+
+    # -- setup --
+    def prepare(self):
+        """Private copies of the jars and classes: other people may rebuild target/ during the run."""
+        t = os.path.join(ROOT, "target")
+        for f in ("odin-ws.jar", "odin-ws-tools.jar", "dev-classpath.txt"):
+            if not os.path.exists(os.path.join(t, f)):
+                raise BenchError(f"target/{f} missing: run `make jar build` first (make bench does)")
+        shutil.copy(os.path.join(t, "odin-ws.jar"), self.work)
+        shutil.copy(os.path.join(t, "odin-ws-tools.jar"), self.work)
+        shutil.copytree(os.path.join(t, "classes"), os.path.join(self.work, "classes"))
+        shutil.copytree(os.path.join(t, "test-classes"), os.path.join(self.work, "test-classes"))
+        self.server_jar = os.path.join(self.work, "odin-ws.jar")
+        self.tools_jar = os.path.join(self.work, "odin-ws-tools.jar")
+        with open(os.path.join(t, "dev-classpath.txt")) as f:
+            self.dev_cp = ":".join([os.path.join(self.work, "classes"), os.path.join(self.work, "test-classes"),
+                                    f.read().strip()])
+        help_text = subprocess.run(["java", "-jar", self.tools_jar, "loadtest", "--help"], capture_output=True,
+                                   text=True, timeout=60).stdout
+        self.generator_help = help_text
+        self.report["setup"] = {
+            "server_core": int(SERVER_CORE), "generator_core": int(GENERATOR_CORE),
+            "pinning": f"server: taskset -c {SERVER_CORE}; load generator: taskset -c {GENERATOR_CORE}; Kafka "
+                       "broker and publisher unpinned (they share both cores with the server and the generator)",
+            "server_jvm_flags": SERVER_JVM_FLAGS,
+            "server_mode": "multi, shards 0 (one per available core): the JVM pinned to one core sees 1 CPU, so "
+                           "this is one shard, the production default configuration on a 1-CPU pod; single mode "
+                           "would also be one shard",
+            "gc_note": "with 1 CPU and MaxRAM 2g the JVM's ergonomics pick the Serial collector, as it would in a "
+                       "1-CPU, 2 GiB container",
+            "p99_limit_ms": P99_LIMIT_MS,
+            "source_addresses": SOURCE_ADDRESSES,
+        }
+
+    def start_broker(self):
+        log("starting the Kafka broker (DevStack --no-server --rate 1)")
+        conf = os.path.join(self.work, "target", "dev-conf.json")
+        cmd = ["java", "-cp", self.dev_cp, "io.odinws.dev.DevStack", "--no-server", "--rate", "1"]
+        # cwd = work: DevStack writes target/dev-kafka and target/dev-conf.json relative to it, so the
+        # project's own target/dev-* (someone's `make dev`) is left alone.
+        self.broker = PROCS.start("broker", cmd, os.path.join(self.logs, "broker.log"), cwd=self.work)
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            if self.broker.poll() is not None:
+                raise BenchError("the Kafka broker exited; see logs/broker.log")
+            if os.path.exists(conf):
+                try:
+                    with open(conf) as f:
+                        self.bootstrap = json.load(f)["kafka"]["bootstrap"]
+                    break
+                except (ValueError, KeyError):
+                    pass
+            time.sleep(0.5)
+        if not self.bootstrap:
+            raise BenchError("the Kafka broker did not start within 120 s")
+        host = self.bootstrap.split(":")[0]
+        if host not in ("127.0.0.1", "localhost"):
+            raise BenchError(f"broker bootstrap {self.bootstrap} is not loopback")
+        self.report["setup"]["kafka"] = ("in-process KRaft broker (DevStack --no-server), 8 topics x 12 partitions, "
+                                         "its demo publisher at 1 event/s in the background")
+        log(f"broker at {self.bootstrap}")
+
+    # -- server --
+    def server_conf(self, port):
+        return {
+            "mode": "multi", "shards": 0, "maxConnections": 20000,
+            "http": {"host": LOOPBACK, "port": port},
+            "kafka": {"bootstrap": self.bootstrap},
+            "admission": {"enabled": False, "cpuRejectPercent": 100, "heapRejectPercent": 100},
+        }
+
+    def start_server(self, label, port=None, required=True, ready_timeout=60):
+        port = port or free_port()
+        conf_path = os.path.join(self.work, "server-conf.json")
+        with open(conf_path, "w") as f:
+            json.dump(self.server_conf(port), f, indent=1)
+        self.report["setup"]["server_conf"] = self.server_conf("<port>")
+        cmd = ["taskset", "-c", SERVER_CORE, "java", *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
+        self.report["setup"]["server_command"] = " ".join(cmd).replace(self.work + "/", "")
+        t0 = time.monotonic()
+        p = PROCS.start("server", cmd, os.path.join(self.logs, "server.log"), cwd=self.work)
+        ready = live = None
+        while time.monotonic() - t0 < ready_timeout:
+            if p.poll() is not None:
+                raise BenchError(f"server exited with {p.returncode} during startup; see logs/server.log")
+            try:
+                if live is None:
+                    st, _ = http_get(f"http://{LOOPBACK}:{port}/health/live", timeout=1)
+                    if st == 200:
+                        live = time.monotonic() - t0
+                st, _ = http_get(f"http://{LOOPBACK}:{port}/health/ready", timeout=1)
+                if st == 200:
+                    ready = time.monotonic() - t0
+                    break
+            except Exception:
+                pass
+            time.sleep(0.01)
+        self.server, self.server_port = p, port
+        entry = {"label": label, "live_s": round(live, 3) if live else None,
+                 "ready_s": round(ready, 3) if ready else None}
+        self.report["startups"].append(entry)
+        if ready is None:
+            if required:
+                raise BenchError(f"server not ready within {ready_timeout} s; see logs/server.log")
+            log(f"server for {label}: /health/ready not 200 within {ready_timeout} s")
+            return p
+        log(f"server up for {label}: pid {p.pid}, port {port}, /health/ready 200 after {ready:.2f} s")
+        return p
+
+    def stop_server(self):
+        if self.server is None:
+            return None
+        t0 = time.monotonic()
+        Procs.stop(self.server, grace=20)
+        took = time.monotonic() - t0
+        self.server = None
+        return round(took, 3)
+
+    # -- publisher --
+    def start_publisher(self, name, rate, duration, tokens=None, topics=None):
+        cmd = ["java", "-jar", self.tools_jar, "publish", "--bootstrap", self.bootstrap, "--rate", str(rate),
+               "--duration", str(duration)]
+        if tokens:
+            cmd += ["--tokens", tokens]
+        if topics:
+            cmd += ["--topics", topics]
+        p = PROCS.start(name, cmd, os.path.join(self.logs, f"{name}.publisher.log"), cwd=self.work)
+        self.publishers.append(p)
+        return p
+
+    def wait_publishing(self, rate, gen, timeout=40):
+        """Until the publisher's records arrive (its JVM start and metadata warm-up take a second or more): the
+        first of the generator receiving data and the server counting records read. /metrics is answered on the
+        shard's event loop, so an overloaded server answers it late; the generator's progress is the other clock."""
+        base = metric_sum(scrape(self.server_port, timeout=1), "ws_kafka_messages_received_total")
+        need = max(3, rate // 2)
+        # the broker's own demo publisher (1 event/s) already delivers a little: look for clearly more than that
+        t_start = self._pub_started
+        before = [d["recv_per_s"] for (t, d) in list(gen.lines) if t_start - 3.5 <= t <= t_start]
+        floor = 2 * max(before, default=0) + 10
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            time.sleep(0.1)
+            if gen.last and gen.last["recv_per_s"] > floor and gen.lines[-1][0] > t_start:
+                return time.monotonic()
+            m = scrape(self.server_port, timeout=0.5)
+            if m and base and metric_sum(m, "ws_kafka_messages_received_total") - base >= need:
+                return time.monotonic()
+        raise BenchError(f"no published record reached the server or the clients within {timeout} s")
+
+    def generator(self, name, connections, duration, extra):
+        url = f"ws://{LOOPBACK}:{self.server_port}/ws"
+        args = ["--url", url, "--connections", str(connections), "--ramp", str(self.cfg["ramp"]),
+                "--duration", str(duration), "--source-addresses", SOURCE_ADDRESSES, *extra]
+        return Generator(self, name, args, os.path.join(self.logs, f"{name}.report.json"))
+
+    def pids(self, gen=None, pub=None):
+        return {"server": self.server.pid if self.server else None, "generator": gen.p.pid if gen else None,
+                "broker": self.broker.pid if self.broker else None, "publisher": pub.pid if pub else None}
+
+    # ---------------------------------------------------------------------------------------------
+    # S1 idle
+    # ---------------------------------------------------------------------------------------------
+    def s1(self):
+        n = self.cfg["s1_connections"]
+        log(f"S1 idle: {n} connections, ramp {self.cfg['ramp']}/s, one channel each, no publishing")
+        self.start_server("S1")
+        time.sleep(2)
+        before = memory_snapshot(self.server.pid, self.server_port)
+        ramp_s = n / self.cfg["ramp"]
+        gen = self.generator("s1", n, int(ramp_s + 60 + self.cfg["s1_hold_s"] + 30), ["--subscribe", "single"])
+        w = CpuWindow(self.pids(gen))
+        reached = gen.wait_subscribed(n, ramp_s + 40)
+        ramp_cpu = w.finish()
+        time.sleep(self.cfg["s1_hold_s"])
+        after = memory_snapshot(self.server.pid, self.server_port)
+        m = scrape(self.server_port)
+        rep = gen.finish()
+        held = int(after["connections_active"] or 0)
+        per = {}
+        for k in ("rss_bytes", "heap_used_after_gc_bytes", "nmt_committed_bytes", "nmt_other_bytes",
+                  "direct_buffer_pool_bytes", "kernel_tcp_mem_bytes"):
+            if before.get(k) is not None and after.get(k) is not None and held > 0:
+                per[k] = round((after[k] - before[k]) / held, 1)
+        slabs = slab_object_sizes()
+        if slabs and after.get("server_sockets"):
+            # kernel memory of the server's end of one connection: one object of each socket slab + its buffers
+            per["kernel_slab_objects_bytes"] = sum(slabs.values())
+            per["kernel_socket_buffers_bytes"] = round(after["server_socket_buffers_bytes"] / after["server_sockets"], 1)
+            per["kernel_server_end_bytes"] = round(per["kernel_slab_objects_bytes"] + per["kernel_socket_buffers_bytes"], 1)
+        c = rep["connections"]
+        res = {
+            "connections_target": n, "subscribed_reached": reached, "held_at_measurement": held,
+            "opened": c["opened"], "failed": c["failed"], "errors": rep["errors"]["total"],
+            "errors_by_kind": rep["errors"]["by_kind"], "closes_by_code": rep["closes_by_code"],
+            "ramp_s": rep["ramp_s"],
+            "connect_rate_per_s": round(c["opened"] / rep["ramp_s"], 1) if rep["ramp_s"] else None,
+            "cpu_during_ramp": ramp_cpu,
+            "server_cpu_s_per_1000_connects": round(1000 * ramp_cpu["cpu_s"].get("server", 0) / max(1, c["opened"]), 3),
+            "memory_before": before, "memory_after": after, "per_connection_bytes": per,
+            "slab_object_sizes": slabs,
+            "server_subscriptions": metric_sum(m, "ws_shard_subscriptions"),
+            "notes": "kernel, server end: one object of each of the slabs a socket takes (TCP, sock_inode_cache, "
+                     "filp, dentry, eventpoll_epi; sizes from /proc/slabinfo) plus the buffers `ss -tm` shows on "
+                     "the server's sockets; the sockstat TCP memory is machine-wide (both ends of every loopback "
+                     "connection and anything else running) and only informative",
+        }
+        res["limit"] = ("none: all connections opened at the requested ramp" if c["failed"] == 0 and reached >= n
+                        else f"{c['failed']} failed, {reached} of {n} subscribed")
+        self.report["scenarios"]["S1"] = res
+        self.stop_server()
+        log(f"S1: {held} held, RSS/conn {per.get('rss_bytes')} B, heap/conn {per.get('heap_used_after_gc_bytes')} B")
+
+    # ---------------------------------------------------------------------------------------------
+    # one measured step: generator up, publisher at a rate, window, generator report
+    # ---------------------------------------------------------------------------------------------
+    def step(self, name, clients, gen_extra, rate, publish_s, pub_tokens=None, pub_topics=None, expected_fanout=None,
+             rss_every_s=None):
+        ramp_s = clients / self.cfg["ramp"]
+        gen = self.generator(name, clients, int(ramp_s + publish_s + 120), gen_extra)
+        try:
+            return self._step(name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout,
+                              rss_every_s)
+        finally:
+            if gen.alive():
+                Procs.stop(gen.p, grace=30)
+
+    def _step(self, name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout, rss_every_s):
+        reached = gen.wait_subscribed(clients, ramp_s + 40)
+        if reached < clients:
+            log(f"{name}: only {reached} of {clients} subscribed; measuring anyway")
+        time.sleep(1.0)
+        m0 = scrape_sure(self.server_port)
+        self._pub_started = time.monotonic()
+        pub = self.start_publisher(name, rate, publish_s, pub_tokens, pub_topics)
+        t_pub = self.wait_publishing(rate, gen)
+        time.sleep(2.0)  # warm-up inside the publishing period
+        w0 = time.monotonic()
+        ma = scrape_sure(self.server_port)
+        w = CpuWindow(self.pids(gen, pub))
+        rss = []
+        end = t_pub + publish_s - 1.0
+        while time.monotonic() < end:
+            if rss_every_s:
+                ms = scrape(self.server_port, timeout=1.5)
+                rss.append((round(time.monotonic() - t_pub, 1), rss_bytes(self.server.pid),
+                            metric_sum(ms, "ws_slow_clients_disconnected_total") if ms else None))
+                time.sleep(max(0.0, min(rss_every_s, end - time.monotonic())))
+            else:
+                time.sleep(max(0.0, min(0.5, end - time.monotonic())))
+        cpu = w.finish()
+        w1 = time.monotonic()
+        mb = scrape_sure(self.server_port)
+        try:
+            pub.wait(15)
+        except subprocess.TimeoutExpired:
+            Procs.stop(pub)
+        time.sleep(2.0)  # drain what is queued
+        m1 = scrape_sure(self.server_port)
+        rep = gen.finish()
+        wall = w1 - w0
+        gen_rate = gen.recv_rate(w0, w1)
+        sent = delta(mb, ma, "ws_messages_sent_total")
+        counter_note = None
+        if sent is None or sent < 0:
+            # /metrics not answered in time: fall back on the generator's count
+            counter_note = "server /metrics not answered during the window: deliveries from the generator"
+            sent = (gen_rate or 0) * wall
+        sent_bytes = delta(mb, ma, "ws_bytes_sent_total") or 0
+        records = delta(mb, ma, "ws_kafka_messages_received_total") or 0
+        srv_cpu = cpu["cpu_s"].get("server", 0.0)
+        lat = rep["latency_ms"]
+        res = {
+            "publish_rate": rate, "clients": clients, "subscribed": reached,
+            "window_s": round(wall, 2),
+            "records_per_s": round(records / wall, 1),
+            "server_deliveries_per_s": round(sent / wall, 1),
+            "generator_deliveries_per_s": gen_rate,
+            "counter_note": counter_note,
+            # offered load, where it is known: the publish rate times the subscribers of its one channel (S2)
+            "expected_deliveries_per_s": round(expected_fanout * rate, 1) if expected_fanout else None,
+            "hot_channel_subscribers": expected_fanout,
+            "fanout_per_record": round(sent / records, 1) if records else None,
+            "bytes_per_client_per_s": round(sent_bytes / wall / max(1, clients), 1),
+            "server_cpu_us_per_delivery": round(1e6 * srv_cpu / sent, 3) if sent else None,
+            "server_cores": cpu["cores_used"].get("server"),
+            "generator_cores": cpu["cores_used"].get("generator"),
+            "core0_busy_pct": cpu["core_busy_pct"].get("cpu0"),
+            "core1_busy_pct": cpu["core_busy_pct"].get("cpu1"),
+            "other_processes_cores": cpu["cores_used"].get("other_processes"),
+            "broker_cores": cpu["cores_used"].get("broker"),
+            "publisher_cores": cpu["cores_used"].get("publisher"),
+            "latency_ms": lat,
+            "messages": {k: rep["messages"][k] for k in ("received", "duplicates", "out_of_order", "replayed")},
+            "connections": rep["connections"], "closes_by_code": rep["closes_by_code"],
+            "errors": rep["errors"]["total"],
+            "server_dropped_broadcasts": delta(m1, m0, "ws_dropped_broadcasts_total"),
+            "server_slow_clients_disconnected": delta(m1, m0, "ws_slow_clients_disconnected_total"),
+        }
+        if rss:
+            res["rss_series"] = [{"t_s": t, "rss_bytes": r, "slow_closed": s} for t, r, s in rss]
+        res["limit"] = verdict(res)
+        p99 = lat["producer_to_client"]["p99"]
+        log(f"{name}: rate {rate}/s, server {res['server_deliveries_per_s']:.0f} deliveries/s, "
+            f"gen {res['generator_deliveries_per_s']}, p99 {p99} ms, server {res['server_cores']} cores, "
+            f"gen {res['generator_cores']} cores -> {res['limit']}")
+        return res
+
+    # ---------------------------------------------------------------------------------------------
+    # S2 hot channel
+    # ---------------------------------------------------------------------------------------------
+    def s2(self):
+        n = self.cfg["s2_subscribers"]
+        log(f"S2 hot channel: {n} subscribers of BTC.trade, rates {self.cfg['s2_rates']} msg/s")
+        self.start_server("S2")
+        steps = []
+        per_step = n / self.cfg["ramp"] + self.cfg["s2_publish_s"] + 20
+        for rate in self.cfg["s2_rates"]:
+            if not self.has_time(per_step + 300):
+                steps.append({"publish_rate": rate, "skipped": "time budget"})
+                break
+            r = self.step(f"s2-{rate}", n, ["--subscribe", "single", "--channels", "BTC.trade"], rate,
+                          self.cfg["s2_publish_s"], pub_tokens="BTC", pub_topics="odin.trades=trade",
+                          expected_fanout=n)
+            steps.append(r)
+            if stop_stepping(r, self.args.quick):
+                break
+        self.stop_server()
+        self.report["scenarios"]["S2"] = {"subscribers": n, "channel": "BTC.trade", "steps": steps,
+                                          "summary": summarize_steps(steps)}
+
+    # ---------------------------------------------------------------------------------------------
+    # S3 market shape
+    # ---------------------------------------------------------------------------------------------
+    def s3_args(self, slow=0.0):
+        a = ["--subscribe", "zipf:5"]  # channels: the 20 tokens x the 8 categories (the defaults)
+        if slow:
+            a += ["--slow-fraction", str(slow)]
+        return a
+
+    def s3(self):
+        n = self.cfg["s3_clients"]
+        log(f"S3 market: {n} clients, zipf:5 over 20 tokens x 8 categories, rates {self.cfg['s3_rates']} events/s")
+        self.start_server("S3")
+        steps = []
+        per_step = n / self.cfg["ramp"] + self.cfg["s3_publish_s"] + 20
+        for rate in self.cfg["s3_rates"]:
+            if not self.has_time(per_step + 200):
+                steps.append({"publish_rate": rate, "skipped": "time budget"})
+                break
+            r = self.step(f"s3-{rate}", n, self.s3_args(), rate, self.cfg["s3_publish_s"])
+            steps.append(r)
+            if stop_stepping(r, self.args.quick):
+                break
+        self.stop_server()
+        self.report["scenarios"]["S3"] = {"clients": n, "subscribe": "zipf:5", "channels": 160, "steps": steps,
+                                          "summary": summarize_steps(steps)}
+
+    # ---------------------------------------------------------------------------------------------
+    # S4 slow consumers
+    # ---------------------------------------------------------------------------------------------
+    def s4(self):
+        n = self.cfg["s4_clients"]
+        s3 = self.report["scenarios"].get("S3", {})
+        ok = [s for s in s3.get("steps", []) if "latency_ms" in s and (s["latency_ms"]["producer_to_client"]["p99"] or 1e9) <= P99_LIMIT_MS]
+        ran = [s for s in s3.get("steps", []) if "latency_ms" in s]
+        base = ok[-1] if ok else (ran[0] if ran else None)
+        rate = base["publish_rate"] if base else self.cfg["s3_rates"][0]
+        log(f"S4 slow consumers: {n} clients, 5 % not reading, {rate} events/s for {self.cfg['s4_publish_s']} s")
+        self.start_server("S4")
+        r = self.step("s4", n, self.s3_args(0.05), rate, self.cfg["s4_publish_s"], rss_every_s=2.0)
+        self.stop_server()
+        res = {"clients": n, "slow_fraction": 0.05, "publish_rate": rate, "step": r}
+        if base:
+            b99 = base["latency_ms"]["producer_to_client"]["p99"]
+            s99 = r["latency_ms"]["producer_to_client"]["p99"]
+            res["s3_p99_ms"] = b99
+            res["healthy_p99_ms"] = s99
+            res["p99_ratio_vs_s3"] = round(s99 / b99, 2) if b99 and s99 is not None else None
+        series = [x["rss_bytes"] for x in r.get("rss_series", []) if x["rss_bytes"]]
+        if series:
+            half = series[len(series) // 2:]
+            res["rss_min_bytes"] = min(series)
+            res["rss_max_bytes"] = max(series)
+            res["rss_second_half_growth_bytes"] = half[-1] - half[0]
+            res["rss_flat"] = abs(half[-1] - half[0]) < 0.05 * max(series)
+        res["slow_clients"] = r["connections"].get("slow")
+        res["slow_closed_by_server"] = r["server_slow_clients_disconnected"]
+        # what one client was sent over the whole publishing period (the slow ones alike): the kernel's socket
+        # buffers on both ends of a loopback connection absorb megabytes before the server queues anything
+        res["bytes_per_client_sent"] = round(r["bytes_per_client_per_s"] * self.cfg["s4_publish_s"])
+        res["closes_by_code"] = r["closes_by_code"]
+        self.report["scenarios"]["S4"] = res
+
+    # ---------------------------------------------------------------------------------------------
+    # S5 reconnect storm
+    # ---------------------------------------------------------------------------------------------
+    def s5(self):
+        n = self.cfg["s5_clients"]
+        rate = self.cfg["s5_rate"]
+        log(f"S5 reconnect storm: {n} clients with --recover, server restarted under them, {rate} events/s")
+        port = free_port()
+        self.start_server("S5 first start", port)
+        ramp_s = n / self.cfg["ramp"]
+        total = int(ramp_s + self.cfg["s5_steady_s"] + self.cfg["s5_after_s"] + 90)
+        # Trade events only (20 channels, rate/20 per channel), clients on 3 of those 20 by Zipf: every client
+        # then holds a position on each of its channels before the drop. A client that has received nothing on
+        # a channel has no position to send, so what it misses there cannot be asked for (protocol), and the
+        # Kafka ground truth would count it as loss.
+        pub = self.start_publisher("s5", rate, total + 30, topics="odin.trades=trade")
+        gen = self.generator("s5", n, total, ["--subscribe", "zipf:3", "--categories", "trade", "--recover",
+                                              "--kafka", self.bootstrap])
+        reached = gen.wait_subscribed(n, ramp_s + 60)
+        time.sleep(self.cfg["s5_steady_s"])
+        m_before = scrape(self.server_port)
+        log(f"S5: {reached} subscribed; SIGTERM to the server")
+        t_kill = time.monotonic()
+        drain_s = self.stop_server()
+        t_down = time.monotonic()
+        self.start_server("S5 restart under reconnecting clients", port, required=False, ready_timeout=60)
+        ready_s = self.report["startups"][-1]["ready_s"]
+        t_ready = t_down + ready_s if ready_s is not None else None
+        t_poll = time.monotonic()
+        back_at = None
+        series = []
+        end = t_poll + 60
+        while time.monotonic() < end:
+            m = scrape(self.server_port, timeout=2)
+            subs = metric_sum(m, "ws_connections_active") if m else None
+            g = gen.last["open"] if gen.last else None
+            series.append((round(time.monotonic() - t_kill, 2), subs, g))
+            if ((subs is not None and subs >= n) or (g is not None and g >= n and gen.lines[-1][0] > t_down)) \
+                    and back_at is None:
+                back_at = time.monotonic()
+                break
+            time.sleep(0.2)
+        time.sleep(self.cfg["s5_after_s"])
+        m_after = scrape(self.server_port)
+        rep = gen.finish()
+        Procs.stop(pub)
+        self.stop_server()
+        msgs = rep["messages"]
+        res = {
+            "clients": n, "publish_rate": rate, "subscribed_before": reached,
+            "what_is_dropped": "all clients: the server is restarted (SIGTERM: drain, every socket gets 1001, "
+                               "exit; then a new process on the same port); each client reconnects with "
+                               "jittered backoff and sends reconnect with its last position per channel. The "
+                               "new process has an empty history, so positions are served from Kafka reads.",
+            "drain_and_exit_s": drain_s,
+            "restart_ready_s": ready_s,
+            "sigterm_to_ready_s": round(t_ready - t_kill, 3) if t_ready else None,
+            "sigterm_to_all_back_s": round(back_at - t_kill, 3) if back_at else None,
+            "ready_to_all_back_s": round(back_at - t_ready, 3) if back_at and t_ready else None,
+            "connections_series": series,
+            "reconnect_attempts": rep["connections"]["reconnect_attempts"],
+            "reconnected": rep["connections"]["reconnected"],
+            "held_at_end": rep["connections"]["held_at_end"],
+            "closes_by_code": rep["closes_by_code"],
+            "errors_by_kind": rep["errors"]["by_kind"],
+            "messages_received": msgs["received"], "messages_replayed": msgs["replayed"],
+            "duplicates": msgs["duplicates"], "out_of_order": msgs["out_of_order"],
+            "loss": rep.get("loss"),
+            "server_replay_requests": metric_sum(m_after, "ws_replay_requests_total"),
+            "server_replayed_messages": metric_sum(m_after, "ws_replayed_messages_total"),
+            "server_channels_not_recovered": metric_sum(m_after, "ws_replay_channels_not_recovered_total"),
+            "latency_ms": rep["latency_ms"],
+            "server_messages_sent_before_restart": metric_sum(m_before, "ws_messages_sent_total"),
+        }
+        self.report["scenarios"]["S5"] = res
+        log(f"S5: all back {res['sigterm_to_all_back_s']} s after SIGTERM; replayed {msgs['replayed']}, "
+            f"duplicates {msgs['duplicates']}, loss {rep.get('loss')}")
+
+    # ---------------------------------------------------------------------------------------------
+    # peer (nchan)
+    # ---------------------------------------------------------------------------------------------
+    def peer_nchan(self):
+        """S1 and S2 against nchan (bench/nchan, written separately): nginx + nchan with one worker, pinned to the
+        server's core; the generator in --protocol nchan mode, which also publishes (--nchan-publish) from the
+        generator's core. Memory: RSS of nginx's master + worker; CPU: their utime + stime."""
+        start = os.path.join(NCHAN, "start.sh")
+        stop = os.path.join(NCHAN, "stop.sh")
+        setup = os.path.join(NCHAN, "setup.sh")
+        if not os.path.exists(start) or not os.path.exists(stop):
+            return {"run": False, "reason": "peer not run: bench/nchan/start.sh and stop.sh are not there yet"}
+        if "--protocol" not in self.generator_help or "--nchan-publish" not in self.generator_help:
+            return {"run": False, "reason": "peer not run: the load generator has no --protocol nchan / --nchan-publish yet"}
+        if not os.path.exists(os.path.join(NCHAN, "root", "usr", "sbin", "nginx")) and os.path.exists(setup):
+            log("peer: bench/nchan/setup.sh (extracts nginx + nchan from Debian's packages)")
+            r = subprocess.run([setup], capture_output=True, text=True, timeout=600)
+            if r.returncode != 0:
+                return {"run": False, "reason": f"peer not run: bench/nchan/setup.sh failed: {r.stderr.strip()[-300:]}"}
+        run_dir = os.path.join(self.work, "nchan-run")  # our own run directory: someone else's nchan may be running
+        env = dict(os.environ, NCHAN_RUN_DIR=run_dir)
+        port = free_port()
+        ws_url, pub_url = f"ws://{LOOPBACK}:{port}", f"http://{LOOPBACK}:{port}"
+        out = {"run": True, "port": port, "placement": f"nginx (master + 1 worker) taskset -c {SERVER_CORE}; the "
+               f"generator, which also publishes to nchan over HTTP, taskset -c {GENERATOR_CORE}"}
+
+        def up():
+            r = subprocess.run(["taskset", "-c", SERVER_CORE, start, str(port)], capture_output=True, text=True,
+                               timeout=60, env=env)
+            if r.returncode != 0:
+                raise BenchError(f"bench/nchan/start.sh failed ({r.returncode}): {r.stderr.strip()[-300:]}")
+            with open(os.path.join(run_dir, "nginx.pid")) as f:
+                return int(f.read().strip())
+
+        def down():
+            subprocess.run([stop], capture_output=True, timeout=60, env=env)
+
+        def gen(name, n, duration, extra):
+            args = ["--protocol", "nchan", "--url", ws_url, "--connections", str(n), "--ramp", str(self.cfg["ramp"]),
+                    "--duration", str(duration), "--source-addresses", SOURCE_ADDRESSES, *extra]
+            return Generator(self, name, args, os.path.join(self.logs, f"{name}.report.json"))
+
+        try:
+            log("peer: S1 against nchan")
+            n = self.cfg["s1_connections"]
+            pid = up()
+            time.sleep(2)
+            before = tree_rss_bytes(pid)
+            g = gen("peer-s1", n, int(n / self.cfg["ramp"] + 60 + self.cfg["s1_hold_s"]), ["--subscribe", "single"])
+            w = CpuWindow({"server": pid, "generator": g.p.pid})
+            reached = g.wait_subscribed(n, n / self.cfg["ramp"] + 40)
+            ramp_cpu = w.finish()
+            time.sleep(self.cfg["s1_hold_s"])
+            after = tree_rss_bytes(pid)
+            rep = g.finish()
+            down()
+            out["S1"] = {"connections": n, "subscribed": reached, "failed": rep["connections"]["failed"],
+                         "ramp_s": rep["ramp_s"], "rss_before_bytes": before, "rss_after_bytes": after,
+                         "rss_per_connection_bytes": round((after - before) / max(1, reached), 1),
+                         "cpu_s_per_1000_connects": round(1000 * ramp_cpu["cpu_s"].get("server", 0) / max(1, reached), 3)}
+            n2 = self.cfg["s2_subscribers"]
+            steps = []
+            odin_rates = [st["publish_rate"] for st in self.report["scenarios"].get("S2", {}).get("steps", [])
+                          if "latency_ms" in st] or self.cfg["s2_rates"]
+            pid = up()
+            for rate in odin_rates:
+                if not self.has_time(n2 / self.cfg["ramp"] + self.cfg["s2_publish_s"] + 40):
+                    break
+                log(f"peer: S2 against nchan at {rate} msg/s")
+                g = gen(f"peer-s2-{rate}", n2, int(n2 / self.cfg["ramp"] + self.cfg["s2_publish_s"] + 4),
+                        ["--subscribe", "single", "--channels", "BTC.trade", "--nchan-publish", pub_url,
+                         "--nchan-rate", str(rate)])
+                g.wait_subscribed(n2, n2 / self.cfg["ramp"] + 40)
+                end = time.monotonic() + 30
+                while time.monotonic() < end and g.alive() and not (g.last and g.last["recv_per_s"] > 0):
+                    time.sleep(0.1)
+                time.sleep(2)
+                w = CpuWindow({"server": pid, "generator": g.p.pid})
+                t0 = time.monotonic()
+                time.sleep(max(2, self.cfg["s2_publish_s"] - 4))
+                cpu = w.finish()
+                t1 = time.monotonic()
+                rep = g.finish()
+                rate_d = g.recv_rate(t0, t1) or 0
+                st = {"publish_rate": rate, "deliveries_per_s": rate_d,
+                      "cpu_us_per_delivery": round(1e6 * cpu["cpu_s"]["server"] / (rate_d * (t1 - t0)), 3) if rate_d else None,
+                      "nchan_cores": cpu["cores_used"].get("server"),
+                      "generator_cores": cpu["cores_used"].get("generator"),
+                      "core0_busy_pct": cpu["core_busy_pct"].get("cpu0"),
+                      "core1_busy_pct": cpu["core_busy_pct"].get("cpu1"),
+                      "other_processes_cores": cpu["cores_used"].get("other_processes"),
+                      "received": rep["messages"]["received"], "latency_ms": rep["latency_ms"]}
+                steps.append(st)
+                log(f"peer S2 {rate}/s: {rate_d} deliveries/s, {st['cpu_us_per_delivery']} us/delivery, "
+                    f"p99 {rep['latency_ms']['server_to_client']['p99']} ms")
+            out["S2"] = {"subscribers": n2, "steps": steps}
+        except Exception as e:  # the peer is a comparison: its failure must not fail the run
+            out["error"] = str(e)
+            log(f"peer failed: {e}")
+        finally:
+            try:
+                down()
+            except Exception:
+                pass
+        # ratios odin-ws / nchan
+        ratios = {}
+        s1 = self.report["scenarios"].get("S1", {}).get("per_connection_bytes", {}).get("rss_bytes")
+        if s1 and out.get("S1", {}).get("rss_per_connection_bytes"):
+            ratios["rss_per_connection"] = round(s1 / out["S1"]["rss_per_connection_bytes"], 2)
+        odin_steps = {s["publish_rate"]: s for s in self.report["scenarios"].get("S2", {}).get("steps", []) if "latency_ms" in s}
+        r2 = {}
+        for s in out.get("S2", {}).get("steps", []):
+            o = odin_steps.get(s["publish_rate"])
+            if o and o.get("server_cpu_us_per_delivery") and s.get("cpu_us_per_delivery"):
+                r2[str(s["publish_rate"])] = round(o["server_cpu_us_per_delivery"] / s["cpu_us_per_delivery"], 2)
+        ratios["cpu_per_delivery_by_rate"] = r2
+        out["ratios_odin_over_nchan"] = ratios
+        return out
+
+    # ---------------------------------------------------------------------------------------------
+    def run(self):
+        scenarios = [("S1", self.s1), ("S2", self.s2), ("S3", self.s3), ("S4", self.s4), ("S5", self.s5)]
+        only = set(self.args.only.split(",")) if self.args.only else None
+        try:
+            self.prepare()
+            self.start_broker()
+            for name, fn in scenarios:
+                if only and name not in only:
+                    continue
+                if not self.has_time(60):
+                    self.report["scenarios"][name] = {"skipped": "time budget"}
+                    continue
+                with open("/proc/loadavg") as f:
+                    self.report.setdefault("loadavg_at_scenario_start", {})[name] = f.read().split()[:3]
+                try:
+                    fn()
+                except Exception as e:
+                    log(f"{name} failed: {e}")
+                    self.report["errors"].append(f"{name}: {e}")
+                    self.report["scenarios"].setdefault(name, {})["error"] = str(e)
+                    if self.server is not None:
+                        self.stop_server()
+            if self.args.peer == "nchan":
+                self.report["peer"] = self.peer_nchan()
+        finally:
+            for p in self.publishers:
+                if p.poll() is None:
+                    Procs.stop(p)
+            PROCS.stop_all()
+        self.report["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        self.report["elapsed_s"] = round(time.monotonic() - self.t0, 1)
+        self.report["charts"] = draw_charts(self.report, self.out)
+        write_reports(self.report, self.out)
+        if not self.args.keep_work:
+            shutil.rmtree(self.work, ignore_errors=True)
+        return 0 if not self.report["errors"] else 1
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def verdict(r):
+    """What limited a step: the server core, the generator core, or nothing yet."""
+    p99 = r["latency_ms"]["producer_to_client"]["p99"]
+    srv = r.get("server_cores") or 0
+    gen = r.get("generator_cores") or 0
+    c0 = r.get("core0_busy_pct") or 0
+    c1 = r.get("core1_busy_pct") or 0
+    exp = r.get("expected_deliveries_per_s")
+    behind = exp and r["server_deliveries_per_s"] < 0.95 * exp
+    over = p99 is not None and p99 > P99_LIMIT_MS
+    if not over and not behind:
+        return f"none (p99 {p99} ms <= {P99_LIMIT_MS:.0f} ms)"
+    parts = []
+    other = (r.get("other_processes_cores") or 0) * 100
+    if srv >= 0.85:
+        parts.append(f"server saturated its core ({srv * 100:.0f} % of core 0)")
+    elif c0 >= 95:
+        parts.append(f"core 0 was {c0:.0f} % busy but the server got only {srv * 100:.0f} % of it: contention "
+                     f"(other processes used {other:.0f} % of a core), not the server's own limit")
+    if gen >= 0.85:
+        parts.append(f"generator saturated its core ({gen * 100:.0f} % of core 1)")
+    elif c1 >= 95:
+        parts.append(f"core 1 was {c1:.0f} % busy, the generator got {gen * 100:.0f} % of it (contention)")
+    if not parts:
+        parts.append(f"no core at 100 % (server {srv * 100:.0f} %, generator {gen * 100:.0f} %, other processes "
+                     f"{other:.0f} % of a core)")
+        hot = r.get("hot_channel_subscribers")
+        us = r.get("server_cpu_us_per_delivery")
+        if hot and us:
+            t = hot * us / 1000
+            parts.append(f"fan-out bound: one shard writes each message to {hot:,} subscribers one after the other, "
+                         f"about {hot:,} x {us:.1f} µs = {t:.0f} ms, so the last subscriber gets it about {t:.0f} ms "
+                         "after the first")
+    return ("p99 over the limit: " if over else "deliveries behind: ") + "; ".join(parts)
+
+
+def stop_stepping(r, quick=False):
+    """After a step: stop when the server (or the generator) has reached its limit. A p99 over the limit alone
+    does not stop the stepping when the server still keeps up on a core it does not get (other processes on
+    the machine): the next steps then show where the server itself saturates."""
+    if quick:
+        return False  # the smoke test runs every step
+    p99 = r["latency_ms"]["producer_to_client"]["p99"]
+    if (r.get("generator_cores") or 0) >= 0.95:
+        return True
+    if p99 is None or p99 <= P99_LIMIT_MS:
+        return False
+    exp = r.get("expected_deliveries_per_s")
+    behind = exp and r["server_deliveries_per_s"] < 0.9 * exp
+    return (r.get("server_cores") or 0) >= 0.85 or bool(behind) or p99 > 20 * P99_LIMIT_MS
+
+
+def summarize_steps(steps):
+    ran = [s for s in steps if "latency_ms" in s]
+    ok = [s for s in ran if (s["latency_ms"]["producer_to_client"]["p99"] or 1e9) <= P99_LIMIT_MS]
+    out = {"steps_run": len(ran)}
+    if ok:
+        best = max(ok, key=lambda s: s["server_deliveries_per_s"])
+        out["max_deliveries_per_s_within_p99_limit"] = best["server_deliveries_per_s"]
+        out["at_publish_rate"] = best["publish_rate"]
+    if ran:
+        out["max_deliveries_per_s_seen"] = max(s["server_deliveries_per_s"] for s in ran)
+        out["last_step_limit"] = ran[-1]["limit"]
+    return out
+
+
+def read_first(path, pattern):
+    try:
+        with open(path) as f:
+            for line in f:
+                m = re.match(pattern, line)
+                if m:
+                    return m.group(1).strip()
+    except OSError:
+        pass
+    return None
+
+
+def machine_info():
+    mem_kb = read_first("/proc/meminfo", r"MemTotal:\s+(\d+)")
+    jdk = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.strip().splitlines()
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip() != ""
+    except OSError:
+        commit, dirty = None, None
+    try:
+        with open("/proc/loadavg") as f:
+            loadavg = f.read().split()[:3]
+    except OSError:
+        loadavg = None
+    return {
+        "cpu_model": read_first("/proc/cpuinfo", r"model name\s*:\s*(.*)"),
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem_kb) / 1024 / 1024, 1) if mem_kb else None,
+        "kernel": read_first("/proc/version", r"(.*)"),
+        "jdk": jdk,
+        "python": platform.python_version(),
+        "git_commit": commit,
+        "git_worktree_modified": dirty,
+        "open_files_limit": subprocess.run(["sh", "-c", "ulimit -n"], capture_output=True, text=True).stdout.strip(),
+        "loadavg_at_start": loadavg,
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# charts (matplotlib, optional)
+# ------------------------------------------------------------------------------------------------
+
+def rate_ticks(ax, rates):
+    """Log-scaled rate axis labelled with the rates themselves."""
+    from matplotlib.ticker import NullFormatter, NullLocator
+    ax.set_xscale("log")
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(rates)
+    ax.set_xticklabels([f"{r:g}" for r in rates])
+    if len(rates) == 1:
+        ax.set_xlim(rates[0] / 2, rates[0] * 2)
+
+
+def draw_charts(report, out):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception as e:
+        return {"skipped": f"matplotlib not available ({e.__class__.__name__}); `make bench` installs python3-matplotlib"}
+    charts = {}
+    sc = report["scenarios"]
+    try:
+        steps = [s for s in sc.get("S2", {}).get("steps", []) if "latency_ms" in s]
+        if steps:
+            fig, ax = plt.subplots(figsize=(7, 4.2))
+            x = [s["publish_rate"] for s in steps]
+            ax.plot(x, [s["server_deliveries_per_s"] for s in steps], "o-", label="deliveries/s (server counter)")
+            ax.plot(x, [s.get("generator_deliveries_per_s") or 0 for s in steps], "s--", label="deliveries/s (generator)")
+            ax.plot(x, [s["expected_deliveries_per_s"] or 0 for s in steps], ":", color="grey", label="offered (rate x subscribers)")
+            ax.set_xlabel("publish rate on BTC.trade (msg/s)")
+            ax.set_ylabel("deliveries per second")
+            ax.set_ylim(bottom=0)
+            rate_ticks(ax, x)
+            ax2 = ax.twinx()
+            ax2.plot(x, [s["latency_ms"]["producer_to_client"]["p99"] for s in steps], "r^-", label="p99 producer->client (ms)")
+            ax2.axhline(P99_LIMIT_MS, color="r", lw=0.6, ls=":")
+            ax2.set_ylabel("p99 latency (ms)", color="r")
+            ax2.set_yscale("log")
+            h1, l1 = ax.get_legend_handles_labels()
+            h2, l2 = ax2.get_legend_handles_labels()
+            ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+            ax.set_title(f"S2 hot channel: {sc['S2']['subscribers']} subscribers")
+            fig.tight_layout()
+            fig.savefig(os.path.join(out, "s2_deliveries_p99.png"), dpi=110)
+            plt.close(fig)
+            charts["S2"] = "s2_deliveries_p99.png"
+        steps = [s for s in sc.get("S3", {}).get("steps", []) if "latency_ms" in s]
+        if steps:
+            fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
+            x = [s["publish_rate"] for s in steps]
+            for ax, key, title in ((axes[0], "producer_to_client", "producer -> client"),
+                                   (axes[1], "server_to_client", "server -> client")):
+                for pct, style in (("p50", "o-"), ("p90", "s-"), ("p99", "^-"), ("p99_9", "v-")):
+                    ax.plot(x, [max(0.01, s["latency_ms"][key][pct] or 0.01) for s in steps], style, label=pct.replace("_", "."))
+                rate_ticks(ax, x)
+                ax.set_yscale("log")
+                ax.set_xlabel("published events/s")
+                ax.set_title(title)
+                ax.axhline(P99_LIMIT_MS, color="r", lw=0.6, ls=":")
+            axes[0].set_ylabel("latency (ms)")
+            axes[0].legend(fontsize=8)
+            fig.suptitle(f"S3 market shape: {sc['S3']['clients']} clients, zipf:5 over 160 channels")
+            fig.tight_layout()
+            fig.savefig(os.path.join(out, "s3_latency.png"), dpi=110)
+            plt.close(fig)
+            charts["S3"] = "s3_latency.png"
+        per = sc.get("S1", {}).get("per_connection_bytes")
+        if per:
+            labels = [("rss_bytes", "process RSS"), ("heap_used_after_gc_bytes", "heap live\n(after full GC)"),
+                      ("nmt_other_bytes", "direct / native\n(NMT Other)"), ("nmt_committed_bytes", "JVM committed\n(NMT total)"),
+                      ("kernel_server_end_bytes", "kernel, server end\n(slabs + buffers)")]
+            vals = [(lab, per.get(k)) for k, lab in labels if per.get(k) is not None]
+            fig, ax = plt.subplots(figsize=(7.5, 4))
+            bars = ax.bar([v[0] for v in vals], [v[1] for v in vals], color=["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#937860"][:len(vals)])
+            for b, (_, v) in zip(bars, vals):
+                ax.text(b.get_x() + b.get_width() / 2, b.get_height(), f"{v:,.0f} B", ha="center", va="bottom", fontsize=8)
+            ax.set_ylabel("bytes per connection")
+            ax.set_title(f"S1 idle: memory per connection ({sc['S1'].get('held_at_measurement')} connections)")
+            ax.tick_params(axis="x", labelsize=8)
+            fig.tight_layout()
+            fig.savefig(os.path.join(out, "s1_memory_per_connection.png"), dpi=110)
+            plt.close(fig)
+            charts["S1"] = "s1_memory_per_connection.png"
+        series = sc.get("S4", {}).get("step", {}).get("rss_series")
+        if series:
+            fig, ax = plt.subplots(figsize=(7, 3.5))
+            ax.plot([p["t_s"] for p in series], [p["rss_bytes"] / 2 ** 20 for p in series], "-", label="server RSS (MiB)")
+            ax.set_xlabel("seconds since publishing started")
+            ax.set_ylabel("RSS (MiB)")
+            ax.set_ylim(bottom=0)
+            ax2 = ax.twinx()
+            ax2.plot([p["t_s"] for p in series], [float("nan") if p["slow_closed"] is None else p["slow_closed"] for p in series],
+                     "r.--", label="slow clients closed")
+            ax2.set_ylabel("slow clients closed", color="r")
+            ax.set_title("S4 slow consumers: server RSS over time")
+            fig.tight_layout()
+            fig.savefig(os.path.join(out, "s4_rss.png"), dpi=110)
+            plt.close(fig)
+            charts["S4"] = "s4_rss.png"
+    except Exception as e:
+        charts["error"] = f"{e.__class__.__name__}: {e}"
+    return charts
+
+
+# ------------------------------------------------------------------------------------------------
+# report.md
+# ------------------------------------------------------------------------------------------------
+
+def fmt(v, unit="", digits=1):
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}{unit}"
+        return f"{v:.{digits}f}{unit}"
+    if isinstance(v, int):
+        return f"{v:,}{unit}"
+    return f"{v}{unit}"
+
+
+def mib(v):
+    return "-" if v is None else f"{v / 2 ** 20:,.1f} MiB"
+
+
+def pct(v):
+    return "-" if v is None else f"{v * 100:.0f} %"
+
+
+def step_table(steps, rate_label):
+    rows = [f"| {rate_label} | records/s | deliveries/s (server) | deliveries/s (generator) | server CPU µs/delivery | server core | generator core | core0 / core1 busy | other procs | p50 / p99 / p99.9 producer→client (ms) | p99 / p99.9 server→client (ms) | limit |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|"]
+    for s in steps:
+        if "latency_ms" not in s:
+            rows.append(f"| {s.get('publish_rate')} | | | | | | | | | | | not run: {s.get('skipped', s.get('error', '?'))} |")
+            continue
+        p, v = s["latency_ms"]["producer_to_client"], s["latency_ms"]["server_to_client"]
+        rows.append(
+            f"| {s['publish_rate']} | {fmt(s['records_per_s'])} | {fmt(s['server_deliveries_per_s'])} | "
+            f"{fmt(s.get('generator_deliveries_per_s'))} | {fmt(s['server_cpu_us_per_delivery'], digits=2)} | "
+            f"{pct(s['server_cores'])} | {pct(s['generator_cores'])} | {fmt(s['core0_busy_pct'], '%', 0)} / "
+            f"{fmt(s['core1_busy_pct'], '%', 0)} | {pct(s.get('other_processes_cores'))} | "
+            f"{fmt(p['p50'], digits=2)} / {fmt(p['p99'], digits=2)} / {fmt(p['p99_9'], digits=2)} | "
+            f"{fmt(v['p99'], digits=2)} / {fmt(v['p99_9'], digits=2)} | {s['limit']} |")
+    return "\n".join(rows)
+
+
+def render_md(r, chart_prefix=""):
+    m = r["machine"]
+    sc = r["scenarios"]
+    su = r["setup"]
+    L = []
+    L.append(f"# odin-ws benchmark, {r['started_at']} ({r['mode']})")
+    L.append("")
+    L.append(f"- Command: `{r['command']}` (runs `{' '.join(['python3'] + r['argv'])}` after `make jar` and `make build`); "
+             f"took {r.get('elapsed_s')} s.")
+    L.append(f"- Machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['kernel']}; "
+             f"open files limit {m['open_files_limit']}; load average at start {' '.join(m['loadavg_at_start'] or [])}.")
+    L.append(f"- JDK: {'; '.join(m['jdk'])}.")
+    L.append(f"- Git commit: `{m['git_commit']}`{' (work tree had uncommitted changes)' if m.get('git_worktree_modified') else ''}.")
+    L.append(f"- Placement: {su.get('pinning', '-')}. All traffic on loopback (server on 127.0.0.1, clients bound "
+             f"to {su.get('source_addresses')}).")
+    L.append(f"- Server: `{su.get('server_command', '-')}`; mode {su.get('server_mode', '-')}; {su.get('gc_note', '')}.")
+    L.append(f"- Server configuration: `{json.dumps(su.get('server_conf', {}), separators=(',', ':'))}`.")
+    L.append(f"- Kafka: {su.get('kafka', '-')}.")
+    la = m.get("loadavg_at_start") or []
+    if la and float(la[0]) > 1.5:
+        L.append(f"- **The machine was busy with other work** (load average {la[0]} on {m['cores']} cores at the start): "
+                 "see 'other procs' in the tables; figures taken under contention understate the server.")
+    L.append("- 'other procs' in the tables is the CPU used on the machine by processes that are not the server, "
+             "the generator, the broker or the publisher (anything else running at the same time).")
+    L.append("")
+    L.append("## Startup")
+    L.append("")
+    L.append("Time from `java` process start to `/health/ready` 200 (Kafka reachable, every partition assigned); "
+             "issue 7 target: 1.5 s.")
+    L.append("")
+    L.append("| start | /health/live 200 | /health/ready 200 |")
+    L.append("|---|---:|---:|")
+    for s in r["startups"]:
+        L.append(f"| {s['label']} | {fmt(s['live_s'], ' s', 2)} | {fmt(s['ready_s'], ' s', 2)} |")
+    L.append("")
+
+    s1 = sc.get("S1", {})
+    L.append("## S1 idle connections")
+    L.append("")
+    if "per_connection_bytes" in s1:
+        b, a, per = s1["memory_before"], s1["memory_after"], s1["per_connection_bytes"]
+        L.append(f"{s1['connections_target']:,} connections at {r['mode'] == 'quick' and QUICK['ramp'] or FULL['ramp']}/s, "
+                 f"each subscribed to one channel (round-robin over 160), no publishing except the broker's 1 event/s.")
+        L.append("")
+        L.append(f"- Opened {s1['opened']:,}, failed {s1['failed']}, errors {s1['errors']} {s1['errors_by_kind'] or ''}; "
+                 f"held at measurement {s1['held_at_measurement']:,}; ramp {s1['ramp_s']} s = "
+                 f"**{fmt(s1['connect_rate_per_s'])} connections/s**; server CPU during the ramp "
+                 f"{pct(s1['cpu_during_ramp']['cores_used'].get('server'))} of its core "
+                 f"({s1['server_cpu_s_per_1000_connects']} CPU s per 1,000 connects); other processes on the machine "
+                 f"used {pct(s1['cpu_during_ramp']['cores_used'].get('other_processes'))} of a core meanwhile.")
+        L.append(f"- Limit: {s1['limit']}.")
+        L.append("")
+        L.append("| memory | before (idle server) | after (connections held) | per connection |")
+        L.append("|---|---:|---:|---:|")
+        for k, lab in (("rss_bytes", "process RSS (VmRSS)"), ("heap_used_after_gc_bytes", "heap used after full GC"),
+                       ("nmt_other_bytes", "direct/native memory (NMT Other: Netty, NIO)"),
+                       ("direct_buffer_pool_bytes", "JVM direct buffer pool gauge"),
+                       ("nmt_committed_bytes", "JVM committed (NMT total)"),
+                       ("kernel_tcp_mem_bytes", "kernel TCP buffer memory (sockstat: machine-wide, both ends, other work too)")):
+            L.append(f"| {lab} | {mib(b.get(k))} | {mib(a.get(k))} | {fmt(per.get(k), ' B', 0)} |")
+        if per.get("kernel_server_end_bytes") is not None:
+            L.append(f"| kernel, server end of a connection: slab objects ({', '.join(SOCKET_SLABS)}) + socket buffers "
+                     f"(`ss -tm`) | | | {fmt(per['kernel_slab_objects_bytes'], ' B', 0)} + {fmt(per['kernel_socket_buffers_bytes'], ' B', 0)} "
+                     f"= {fmt(per['kernel_server_end_bytes'], ' B', 0)} |")
+        L.append("")
+        L.append(f"Heap committed (NMT Java Heap) {mib(a.get('nmt_java_heap_committed_bytes'))}: RSS includes the heap "
+                 "pages the allocator has touched, live or not, so the heap-after-GC row is the live cost.")
+    else:
+        L.append(f"Not measured: {s1.get('error') or s1.get('skipped') or 'not run'}")
+    L.append("")
+
+    s2 = sc.get("S2", {})
+    L.append("## S2 hot channel")
+    L.append("")
+    if s2.get("steps"):
+        L.append(f"{s2['subscribers']:,} subscribers of `BTC.trade`; the publisher sends only BTC trade events "
+                 f"(`publish --tokens BTC --topics odin.trades=trade`) at each rate; every record goes to every "
+                 f"subscriber. Each step: fresh clients, then {FULL['s2_publish_s'] if r['mode'] == 'full' else QUICK['s2_publish_s']} s "
+                 "of publishing; rates, CPU and core load over the window from 2 s after the first record to the "
+                 "end of publishing; latency over all messages of the step. Stepping stops after the first step "
+                 f"whose p99 passes {P99_LIMIT_MS:.0f} ms with the server saturated (85 % of its core or more, or "
+                 "delivering under 90 % of what is offered) or p99 over 2 s, or whose generator uses ~100 % of its core.")
+        L.append("")
+        L.append(step_table(s2["steps"], "msg/s"))
+        L.append("")
+        L.append("'deliveries/s (server)' is `ws_messages_sent_total`: a message counts when the shard writes it "
+                 "to the connection, so on an overloaded step it runs ahead of what the generator has read (the "
+                 "rest is queued in the server and in the sockets), and /metrics, answered on the same event loop, "
+                 "comes late: figures of such a step are approximate. CPU per delivery falls as the rate rises: "
+                 "fixed costs (Kafka polling, timers, GC) are spread over more deliveries, and several messages "
+                 "per connection share one flush.")
+        L.append("")
+        sm = s2.get("summary", {})
+        L.append(f"Highest delivery rate within p99 ≤ {P99_LIMIT_MS:.0f} ms: "
+                 f"**{fmt(sm.get('max_deliveries_per_s_within_p99_limit'))} deliveries/s** (at {sm.get('at_publish_rate', '-')} msg/s); "
+                 f"highest seen {fmt(sm.get('max_deliveries_per_s_seen'))}/s. Last step: {sm.get('last_step_limit', '-')}.")
+    else:
+        L.append(f"Not measured: {s2.get('error') or s2.get('skipped') or 'not run'}")
+    L.append("")
+
+    s3 = sc.get("S3", {})
+    L.append("## S3 market shape")
+    L.append("")
+    if s3.get("steps"):
+        L.append(f"{s3['clients']:,} clients, each on 5 distinct channels drawn by Zipf (s = 1.1) over 20 tokens × 8 "
+                 "categories (BTC.trade most popular); the demo publisher's realistic mix (all tokens, all 8 topics) "
+                 "at each rate. 'records/s' is what the server read; deliveries per record follow from the "
+                 "subscriptions. Same windows and stop rule as S2.")
+        L.append("")
+        L.append(step_table(s3["steps"], "events/s"))
+        L.append("")
+        sm = s3.get("summary", {})
+        L.append(f"Highest delivery rate within p99 ≤ {P99_LIMIT_MS:.0f} ms: "
+                 f"**{fmt(sm.get('max_deliveries_per_s_within_p99_limit'))} deliveries/s** (at {sm.get('at_publish_rate', '-')} events/s). "
+                 f"Last step: {sm.get('last_step_limit', '-')}.")
+    else:
+        L.append(f"Not measured: {s3.get('error') or s3.get('skipped') or 'not run'}")
+    L.append("")
+
+    s4 = sc.get("S4", {})
+    L.append("## S4 slow consumers")
+    L.append("")
+    if "step" in s4:
+        st = s4["step"]
+        L.append(f"S3's load at {s4['publish_rate']} events/s (the highest S3 rate within the p99 limit) with "
+                 f"`--slow-fraction 0.05`: {s4.get('slow_clients')} of {s4['clients']:,} clients stop reading after "
+                 "their ack. Latency is measured on the healthy clients only (slow ones read nothing).")
+        L.append("")
+        L.append(step_table([st], "events/s"))
+        L.append("")
+        L.append(f"- Healthy clients' p99 {fmt(s4.get('healthy_p99_ms'), ' ms', 2)} vs S3 at the same rate "
+                 f"{fmt(s4.get('s3_p99_ms'), ' ms', 2)}: **ratio {fmt(s4.get('p99_ratio_vs_s3'), digits=2)}**.")
+        L.append(f"- Slow clients closed by the server (`ws_slow_clients_disconnected_total`): "
+                 f"**{fmt(s4.get('slow_closed_by_server'), digits=0)}** of {s4.get('slow_clients')}; closes seen by "
+                 f"clients: {s4.get('closes_by_code') or '{}'}. Over the {fmt(st.get('window_s'))} s window each client "
+                 f"was sent on average {fmt(st.get('bytes_per_client_per_s'), ' B/s', 0)}, about "
+                 f"{fmt(s4.get('bytes_per_client_sent'), ' B', 0)} over the whole run. A client that stops reading is "
+                 "closed only after its socket's kernel buffers (receive and send, autotuned to megabytes on "
+                 "loopback) are full and then 1 MiB more is queued in the server for 5 s "
+                 "(`limits.outboundHighWaterBytes`, `limits.slowClientGraceMs`); a run that sends less than that "
+                 "to each slow client closes none.")
+        L.append(f"- Server RSS during the run: min {mib(s4.get('rss_min_bytes'))}, max {mib(s4.get('rss_max_bytes'))}, "
+                 f"change over the second half {mib(s4.get('rss_second_half_growth_bytes'))} → "
+                 f"{'flat' if s4.get('rss_flat') else 'not flat'}.")
+    else:
+        L.append(f"Not measured: {s4.get('error') or s4.get('skipped') or 'not run'}")
+    L.append("")
+
+    s5 = sc.get("S5", {})
+    L.append("## S5 reconnect storm")
+    L.append("")
+    if "clients" in s5:
+        loss = s5.get("loss") or {}
+        L.append(f"{s5['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf) while the "
+                 f"publisher sends {s5['publish_rate']} trade events/s (about {s5['publish_rate'] / 20:g}/s per channel, so "
+                 "every client holds a position on each of its channels when it is dropped). "
+                 f"What is dropped: {s5['what_is_dropped']} Loss is checked against Kafka itself (`--kafka`): "
+                 "every offset of a subscribed channel produced in each client's window that never arrived.")
+        L.append("")
+        L.append("| figure | value |")
+        L.append("|---|---:|")
+        for lab, v in (("subscribed before the restart", fmt(s5['subscribed_before'])),
+                       ("SIGTERM → old process exited (drain)", fmt(s5['drain_and_exit_s'], ' s', 2)),
+                       ("new process start → /health/ready 200 (clients already knocking)", fmt(s5.get('restart_ready_s'), ' s', 2) if s5.get('restart_ready_s') is not None else "not within 60 s"),
+                       ("SIGTERM → new process ready", fmt(s5['sigterm_to_ready_s'], ' s', 2)),
+                       ("SIGTERM → all clients connected again", fmt(s5['sigterm_to_all_back_s'], ' s', 2)),
+                       ("new process ready → all connected", fmt(s5['ready_to_all_back_s'], ' s', 2)),
+                       ("reconnect attempts / reconnected", f"{fmt(s5['reconnect_attempts'])} / {fmt(s5['reconnected'])}"),
+                       ("held at the end", fmt(s5['held_at_end'])),
+                       ("closes seen by clients", json.dumps(s5['closes_by_code'])),
+                       ("messages received / of which replayed", f"{fmt(s5['messages_received'])} / {fmt(s5['messages_replayed'])}"),
+                       ("server: replay requests / replayed messages / channels not recovered",
+                        f"{fmt(s5['server_replay_requests'], digits=0)} / {fmt(s5['server_replayed_messages'], digits=0)} / {fmt(s5['server_channels_not_recovered'], digits=0)}"),
+                       ("duplicates / out of order", f"{fmt(s5['duplicates'])} / {fmt(s5['out_of_order'])}"),
+                       ("missed (Kafka ground truth)", f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} "
+                                                      f"({fmt((loss.get('fraction') or 0) * 100, ' %', 4)}) in {fmt(loss.get('clients_with_loss'))} clients" if loss else "not measured"),
+                       ("p99 / p99.9 producer→client over the run", f"{fmt(s5['latency_ms']['producer_to_client']['p99'], ' ms', 1)} / {fmt(s5['latency_ms']['producer_to_client']['p99_9'], ' ms', 1)}")):
+            L.append(f"| {lab} | {v} |")
+    else:
+        L.append(f"Not measured: {s5.get('error') or s5.get('skipped') or 'not run'}")
+    L.append("")
+
+    L.append("## Peer comparison (nchan)")
+    L.append("")
+    peer = r.get("peer", {})
+    if not peer.get("run"):
+        L.append(f"Peer not run: {peer.get('reason', '-')}.")
+    else:
+        if peer.get("error"):
+            L.append(f"Peer run failed part-way: {peer['error']}")
+        L.append(f"Placement: {peer.get('placement')}. Same clients, ramp and channels as S1 and S2; nchan clients send "
+                 "nothing (no subscribe message, no heartbeats) and nchan's publisher is HTTP POST from the generator. "
+                 "Latency for nchan is publish time → client (the generator stamps the message when it posts it).")
+        L.append("")
+        ps1 = peer.get("S1", {})
+        if ps1:
+            o1 = sc.get("S1", {})
+            L.append("| S1 idle | odin-ws | nchan |")
+            L.append("|---|---:|---:|")
+            L.append(f"| connections held | {fmt(o1.get('held_at_measurement'))} | {fmt(ps1['subscribed'])} |")
+            L.append(f"| RSS per connection | {fmt((o1.get('per_connection_bytes') or {}).get('rss_bytes'), ' B', 0)} | "
+                     f"{fmt(ps1['rss_per_connection_bytes'], ' B', 0)} |")
+            L.append(f"| CPU s per 1,000 connects | {fmt(o1.get('server_cpu_s_per_1000_connects'), digits=3)} | "
+                     f"{fmt(ps1.get('cpu_s_per_1000_connects'), digits=3)} |")
+            L.append("")
+        psteps = peer.get("S2", {}).get("steps", [])
+        if psteps:
+            ost = {x["publish_rate"]: x for x in sc.get("S2", {}).get("steps", []) if "latency_ms" in x}
+            L.append("| S2 msg/s | odin-ws deliveries/s | nchan deliveries/s | odin-ws CPU µs/delivery | nchan CPU µs/delivery | odin-ws p99 (ms) | nchan p99 (ms) | nchan core / generator core |")
+            L.append("|---:|---:|---:|---:|---:|---:|---:|---|")
+            for x in psteps:
+                o = ost.get(x["publish_rate"], {})
+                op99 = (o.get("latency_ms") or {}).get("producer_to_client", {}).get("p99")
+                L.append(f"| {x['publish_rate']} | {fmt(o.get('server_deliveries_per_s'))} | {fmt(x['deliveries_per_s'])} | "
+                         f"{fmt(o.get('server_cpu_us_per_delivery'), digits=2)} | {fmt(x['cpu_us_per_delivery'], digits=2)} | "
+                         f"{fmt(op99, digits=2)} | {fmt(x['latency_ms']['producer_to_client']['p99'], digits=2)} | "
+                         f"{pct(x.get('nchan_cores'))} / {pct(x.get('generator_cores'))} |")
+            L.append("")
+        L.append(f"- Ratios odin-ws / nchan: {json.dumps(peer.get('ratios_odin_over_nchan', {}))}.")
+    L.append("")
+
+    L.append("## Charts")
+    L.append("")
+    ch = r.get("charts", {})
+    if ch.get("skipped"):
+        L.append(f"Not drawn: {ch['skipped']}.")
+    for k, title in (("S1", "S1 memory per connection"), ("S2", "S2 deliveries/s and p99 vs publish rate"),
+                     ("S3", "S3 latency percentiles"), ("S4", "S4 server RSS over time")):
+        if ch.get(k):
+            L.append(f"![{title}]({chart_prefix}{ch[k]})")
+            L.append("")
+    if ch.get("error"):
+        L.append(f"Chart error: {ch['error']}")
+    if r.get("errors"):
+        L.append("## Errors")
+        L.append("")
+        for e in r["errors"]:
+            L.append(f"- {e}")
+        L.append("")
+    return "\n".join(L) + "\n"
+
+
+def write_reports(report, out):
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(render_md(report))
+    rel = os.path.relpath(out, RESULTS)
+    if not rel.startswith(".."):
+        with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+            f.write(f"<!-- copy of {rel}/report.md -->\n" + render_md(report, chart_prefix=rel + "/"))
+    log(f"report: {os.path.relpath(out, ROOT)}/report.md")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="odin-ws benchmark (see bench/README.md)")
+    ap.add_argument("--quick", action="store_true", help="small counts and short steps (smoke test, ~5 min)")
+    ap.add_argument("--peer", choices=["nchan"], help="also run S1 and S2 against the peer (bench/nchan)")
+    ap.add_argument("--only", help="comma-separated scenarios to run, e.g. S1,S2 (default: all)")
+    ap.add_argument("--out", help="result directory (default bench/results/<UTC date-time>)")
+    ap.add_argument("--command", help="the command line to print in the report (set by make bench)")
+    ap.add_argument("--keep-work", action="store_true", help="keep the work directory (jar copies, broker data)")
+    ap.add_argument("--render", metavar="REPORT_JSON", help="only re-render report.md and charts from a report.json")
+    args = ap.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            report = json.load(f)
+        out = os.path.dirname(os.path.abspath(args.render))
+        for sc in report.get("scenarios", {}).values():
+            for st in sc.get("steps", []) + ([sc["step"]] if "step" in sc else []):
+                if "latency_ms" in st:
+                    st["limit"] = verdict(st)
+        report["charts"] = draw_charts(report, out)
+        write_reports(report, out)
+        return 0
+    bench = Bench(args)
+
+    def on_signal(signum, _frame):
+        log(f"signal {signum}: stopping everything")
+        PROCS.stop_all()
+        sys.exit(130)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    atexit.register(PROCS.stop_all)
+    log(f"results in {os.path.relpath(bench.out, ROOT)}; budget {bench.cfg['deadline_s']} s")
+    return bench.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
