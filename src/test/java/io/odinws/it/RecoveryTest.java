@@ -79,7 +79,8 @@ class RecoveryTest {
     Thread traffic = liveTraffic(tokens, live);
     WsTestClient second = WsTestClient.open(ws, server.port());
     JsonObject ack = second.request(reconnect(positions), "reconnect_ack");
-    Thread.sleep(300); // let live traffic run past the switch to live for a moment
+    Await.until("live messages after the switch to live", Duration.ofSeconds(20),
+        () -> second.data().stream().filter(r -> "price:update".equals(r.json().getString("type"))).count() >= 25);
     live.set(false);
     traffic.join();
     producer.flush();
