@@ -1435,7 +1435,11 @@ def render_md(r, chart_prefix=""):
     L = []
     L.append(f"# odin-ws benchmark, {r['started_at']} ({r['mode']})")
     L.append("")
-    L.append(f"- Command: `{r['command']}` (runs `{' '.join(['python3'] + r['argv'])}` after `make jar` and `make build`); "
+    argv = list(r["argv"])
+    if "--command" in argv:  # set by make bench: the command itself is shown already
+        i = argv.index("--command")
+        del argv[i:i + 2]
+    L.append(f"- Command: `{r['command']}` (runs `{' '.join(['python3'] + argv)}` after `make jar` and `make build`); "
              f"took {r.get('elapsed_s')} s.")
     L.append(f"- Machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['kernel']}; "
              f"open files limit {m['open_files_limit']}; load average at start {' '.join(m['loadavg_at_start'] or [])}.")

@@ -14,9 +14,12 @@ import io.odinws.recovery.ReplayRead;
 import org.apache.kafka.common.utils.Utils;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A shard's recoveries (PROTOCOL.md section 6). Per channel: hold back its live messages, replay
@@ -92,6 +95,7 @@ final class Recovery {
       ctx.writeAndFlush(new TextWebSocketFrame(Replies.reconnectAck(req.results)));
       return;
     }
+    List<Job> jobs = new ArrayList<>();
     for (Map.Entry<String, Object> e : positions.entrySet()) {
       String channel = e.getKey();
       String problem = refused.get(channel);
@@ -107,14 +111,53 @@ final class Recovery {
         req.done(channel, false, 0, problem);
         continue;
       }
-      int partitions = history.partitionCount(topic);
-      int partition = pos.partition() >= 0 ? pos.partition() : partitionOf(channel.substring(0, dot), partitions);
-      if (partition < 0 || partition >= partitions) {
-        req.done(channel, false, 0, "unknown partition " + pos.partition() + " of " + topic);
-        continue;
-      }
-      recoverChannel(req, channel, topic, partition, pos.offset());
+      // Hold back from now on: live messages must not overtake the replay, even while it waits.
+      jobs.add(new Job(channel, topic, channel.substring(0, dot), pos, holdBack(c, channel, pos.offset())));
     }
+    proceed(req, jobs, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.kafkaReadTimeoutMs()));
+  }
+
+  /** A channel to recover: validated, its live messages held back, waiting for its partitions to be known. */
+  private record Job(String channel, String topic, String token, Position pos, HeldBack held) {
+  }
+
+  /**
+   * Recovers each job once the ingest worker has assigned the partitions: a client reconnecting to a
+   * server that has just started would otherwise be told "unknown partition". Waits at most
+   * {@code recovery.kafkaReadTimeoutMs}.
+   */
+  private void proceed(Request req, List<Job> jobs, long deadline) {
+    if (req.c.closing) {
+      return; // the held-back messages are released with the connection
+    }
+    boolean known = jobs.stream().allMatch(j -> history.partitionCount(j.topic()) > 0);
+    if (!known && System.nanoTime() < deadline) {
+      loop.schedule(() -> proceed(req, jobs, deadline), 100, TimeUnit.MILLISECONDS);
+      return;
+    }
+    for (Job j : jobs) {
+      int partitions = history.partitionCount(j.topic());
+      int partition = j.pos().partition() >= 0 ? j.pos().partition() : partitionOf(j.token(), partitions);
+      if (partitions == 0) {
+        finish(req, j.channel(), j.held(), false, 0, "partitions of " + j.topic() + " not assigned yet: Kafka is not reachable");
+      } else if (partition < 0 || partition >= partitions) {
+        finish(req, j.channel(), j.held(), false, 0, "unknown partition " + j.pos().partition() + " of " + j.topic());
+      } else {
+        recoverChannel(req, j.channel(), j.topic(), partition, j.pos().offset(), j.held());
+      }
+    }
+  }
+
+  private HeldBack holdBack(Connection c, String channel, long after) {
+    HeldBack held = new HeldBack(after, config.maxHeldBackPerChannel());
+    if (c.recovering == null) {
+      c.recovering = new HashMap<>();
+    }
+    HeldBack previous = c.recovering.put(channel, held);
+    if (previous != null) {
+      previous.discard(); // a second reconnect for the same channel supersedes the first
+    }
+    return held;
   }
 
   /**
@@ -138,16 +181,8 @@ final class Recovery {
     return partitions <= 0 ? -1 : Utils.toPositive(Utils.murmur2(token.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
-  private void recoverChannel(Request req, String channel, String topic, int partition, long after) {
+  private void recoverChannel(Request req, String channel, String topic, int partition, long after, HeldBack held) {
     Connection c = req.c;
-    HeldBack held = new HeldBack(after, config.maxHeldBackPerChannel());
-    if (c.recovering == null) {
-      c.recovering = new HashMap<>();
-    }
-    HeldBack previous = c.recovering.put(channel, held);
-    if (previous != null) {
-      previous.discard(); // a second reconnect for the same channel supersedes the first
-    }
     // Taken after hold-back began: whatever this shard delivered before is in the history.
     History.Snapshot snapshot = history.after(topic, partition, after, channel, Math.max(0, req.budget));
     boolean fromMemory = snapshot.start() >= 0 && after + 1 >= snapshot.start() && after + 1 <= snapshot.next();

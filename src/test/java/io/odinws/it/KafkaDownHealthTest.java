@@ -31,7 +31,8 @@ class KafkaDownHealthTest {
       OdinServer server = new OdinServer();
       JsonObject conf = new JsonObject().put("shards", 2)
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
-          .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:" + deadPort));
+          .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:" + deadPort))
+          .put("recovery", new JsonObject().put("kafkaReadTimeoutMs", 1000));
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(20, TimeUnit.SECONDS);
       HttpClient http = HttpClient.newHttpClient();
       HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/health")).build(),
@@ -45,6 +46,17 @@ class KafkaDownHealthTest {
       String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       assertTrue(metrics.contains("ws_kafka_connected 0.0"), "ws_kafka_connected is 0");
+
+      // A reconnect before the partitions are known waits for them (up to recovery.kafkaReadTimeoutMs),
+      // then says why it could not recover rather than "unknown partition".
+      WsTestClient c = WsTestClient.open(vertx.createWebSocketClient(), server.port());
+      long t0 = System.nanoTime();
+      JsonObject ack = c.request("{\"type\":\"reconnect\",\"data\":{\"last_offset\":{\"BTC.trade\":\"3:100\"}}}", "reconnect_ack");
+      assertTrue((System.nanoTime() - t0) / 1_000_000 >= 900, "it waited for the partitions");
+      JsonObject channel = ack.getJsonObject("channels").getJsonObject("BTC.trade");
+      assertFalse(channel.getBoolean("recovered"));
+      assertTrue(channel.getString("error").contains("not assigned"), ack.encode());
+      c.close();
     } finally {
       vertx.close().await(20, TimeUnit.SECONDS);
     }
