@@ -36,6 +36,9 @@ public final class ServerMetrics {
           .tag("shard_id", String.valueOf(id)).description("Sockets held by a shard").register(m);
       Gauge.builder("ws_shard_subscriptions", shards, r -> bySlot(r, id, s -> s.stats().subscriptions()))
           .tag("shard_id", String.valueOf(id)).description("Subscriptions held by a shard").register(m);
+      ShardStats stats = slot.stats();
+      FunctionCounter.builder("ws_shard_bytes_sent", stats, ShardStats::bytesSent)
+          .tag("shard_id", String.valueOf(id)).description("Data bytes written by a shard").register(m);
     });
     counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
     counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards, r -> sumAll(r, s -> s.handshakesFailed()));
@@ -55,6 +58,7 @@ public final class ServerMetrics {
     counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumAll(r, s -> s.messagesSent()));
     counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumAll(r, s -> s.bytesSent()));
     counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumAll(r, s -> s.messagesReceived()));
+    counter(m, "ws_bytes_received", "Bytes read from client sockets (HTTP and WebSocket)", shards, r -> sumAll(r, s -> s.bytesReceived()));
     counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumAll(r, s -> s.droppedBatches()));
     counter(m, "ws_connection_errors", "Connections closed with 1011 after an unexpected error", shards, r -> sumAll(r, s -> s.connectionErrors()));
     counter(m, "ws_rate_limited_messages", "Inbound messages dropped by the per-connection rate limit", shards,

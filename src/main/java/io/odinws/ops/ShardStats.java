@@ -12,6 +12,7 @@ public final class ShardStats {
   private final AtomicLong messagesSent = new AtomicLong();
   private final AtomicLong bytesSent = new AtomicLong();
   private final AtomicLong messagesReceived = new AtomicLong();
+  private final AtomicLong bytesReceived = new AtomicLong();
   private final AtomicLong droppedBatches = new AtomicLong();
   private final AtomicLong connectionErrors = new AtomicLong();
   private final AtomicLong rateLimited = new AtomicLong();
@@ -27,6 +28,14 @@ public final class ShardStats {
   public void addSent(long messages, long bytes) {
     messagesSent.addAndGet(messages);
     bytesSent.addAndGet(bytes);
+  }
+
+  public void addReceivedBytes(long bytes) {
+    bytesReceived.addAndGet(bytes);
+  }
+
+  public long bytesReceived() {
+    return bytesReceived.get();
   }
 
   public void received() {

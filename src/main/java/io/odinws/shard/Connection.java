@@ -80,6 +80,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     lastActivityNanos = System.nanoTime();
+    if (msg instanceof ByteBuf bytes) {
+      shard.bytesReceived += bytes.readableBytes(); // a plain field on the shard's loop, published each sweep
+    }
     ctx.fireChannelRead(msg);
   }
 

@@ -77,6 +77,8 @@ public final class ShardVerticle extends VerticleBase {
   /** Connections written to during the current batch, flushed once at its end. */
   private Connection[] dirty = new Connection[64];
   private int dirtyCount;
+  /** Bytes read from this shard's sockets since the last sweep (see {@link Connection#channelRead}). */
+  long bytesReceived;
   /** Increases per message that has wildcard subscribers; see {@link Connection#deliveredStamp}. */
   private long stamp;
   /** Set while an overload close of every client is scheduled (see {@link #onDroppedBatch}). */
@@ -435,6 +437,8 @@ public final class ShardVerticle extends VerticleBase {
    */
   private void sweep() {
     long now = System.nanoTime();
+    stats.addReceivedBytes(bytesReceived);
+    bytesReceived = 0;
     long pingEvery = TimeUnit.MILLISECONDS.toNanos(ws.pingIntervalMs());
     long idleAfter = TimeUnit.MILLISECONDS.toNanos(ws.idleTimeoutMs());
     long handshakeWithin = TimeUnit.MILLISECONDS.toNanos(ws.handshakeTimeoutMs());

@@ -89,7 +89,8 @@ class MalformedInputTest {
     for (String name : List.of("ws_connections_active", "ws_shard_connections{shard_id=\"0\"}", "ws_messages_sent_total",
         "ws_kafka_messages_received_total", "ws_capacity_rejections_total{reason=\"full\"}", "ws_delivery_latency_seconds_bucket",
         "ws_batch_size_bucket", "ws_kafka_lag{partition=\"0\",topic=\"odin.trades\"}", "ws_disconnects_total{initiated_by=\"client\"",
-        "ws_slow_clients_disconnected_total", "ws_replay_requests_total", "ws_connection_duration_seconds_bucket")) {
+        "ws_slow_clients_disconnected_total", "ws_replay_requests_total", "ws_connection_duration_seconds_bucket",
+        "ws_bytes_received_total", "ws_shard_bytes_sent_total{shard_id=\"1\"}")) {
       assertTrue(metrics.contains(name), "metrics expose " + name);
     }
     c.close();
