@@ -1,5 +1,7 @@
 package io.odinws.tools.loadtest;
 
+import io.odinws.tools.CliArgs;
+
 import io.odinws.tools.publish.PublisherOptions;
 import java.net.InetAddress;
 import java.net.URI;
@@ -263,52 +265,45 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 child = true;
                 continue;
             }
-            String name = arg;
-            String value;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            } else if (i + 1 < args.length && takesValue(arg)) {
-                value = args[++i];
-            } else {
-                value = null;
-            }
+            CliArgs.Option option = CliArgs.read(args, i, LoadTestOptions::takesValue);
+            String name = option.name();
+            String value = option.value();
+            i = option.last();
             if (!takesValue(name)) {
                 throw new IllegalArgumentException("unknown option '" + arg + "'; see --help");
             }
             if (value == null) throw new IllegalArgumentException(name + " needs a value");
             switch (name) {
                 case "--url" -> url = value.trim();
-                case "--connections" -> connections = (int) number(name, value, 1, MAX_CONNECTIONS, "1.." + MAX_CONNECTIONS);
-                case "--ramp" -> ramp = (int) number(name, stripSuffix(value, "/s"), 1, 1_000_000, "N/s with N 1..1000000");
+                case "--connections" -> connections = (int) CliArgs.number(name, value, 1, MAX_CONNECTIONS, "1.." + MAX_CONNECTIONS);
+                case "--ramp" -> ramp = (int) CliArgs.number(name, stripSuffix(value, "/s"), 1, 1_000_000, "N/s with N 1..1000000");
                 case "--subscribe" -> subscribe = value.trim();
                 case "--channels" -> channels = list(name, value);
                 case "--tokens" -> tokens = list(name, value);
                 case "--categories" -> categories = list(name, value);
-                case "--heartbeat" -> heartbeat = (int) number(name, value, 0, 3600, "0..3600 seconds (0 = off)");
-                case "--duration" -> duration = (int) number(name, value, 1, MAX_DURATION_SECONDS, "1.." + MAX_DURATION_SECONDS + " seconds");
+                case "--heartbeat" -> heartbeat = (int) CliArgs.number(name, value, 0, 3600, "0..3600 seconds (0 = off)");
+                case "--duration" -> duration = (int) CliArgs.number(name, value, 1, MAX_DURATION_SECONDS, "1.." + MAX_DURATION_SECONDS + " seconds");
                 case "--slow-fraction" -> slow = fraction(name, value);
                 case "--source-addresses" -> sources = addresses(value);
                 case "--processes" -> processes = value.trim().equalsIgnoreCase("auto") ? 0
-                        : (int) number(name, value, 1, MAX_PROCESSES, "auto or 1.." + MAX_PROCESSES);
+                        : (int) CliArgs.number(name, value, 1, MAX_PROCESSES, "auto or 1.." + MAX_PROCESSES);
                 case "--report" -> report = value.trim();
-                case "--expect-connections" -> expect = (int) number(name, value, 0, MAX_CONNECTIONS, "an integer >= 0");
+                case "--expect-connections" -> expect = (int) CliArgs.number(name, value, 0, MAX_CONNECTIONS, "an integer >= 0");
                 case "--max-p99-ms" -> maxP99 = decimal(name, value, "a positive number of milliseconds");
                 case "--max-loss" -> maxLoss = fraction(name, value);
                 case "--kafka" -> kafka = value.trim();
                 case "--topics" -> topics = topicMap(value);
-                case "--threads" -> threads = (int) number(name, value, 1, 16, "1..16");
-                case "--seed" -> seed = number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
-                case "--loss-grace-ms" -> grace = number(name, value, 0, 60_000, "0..60000");
-                case "--client-offset" -> clientOffset = (int) number(name, value, 0, MAX_CONNECTIONS, "0.." + MAX_CONNECTIONS);
+                case "--threads" -> threads = (int) CliArgs.number(name, value, 1, 16, "1..16");
+                case "--seed" -> seed = CliArgs.number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
+                case "--loss-grace-ms" -> grace = CliArgs.number(name, value, 0, 60_000, "0..60000");
+                case "--client-offset" -> clientOffset = (int) CliArgs.number(name, value, 0, MAX_CONNECTIONS, "0.." + MAX_CONNECTIONS);
                 case "--protocol" -> protocol = value.trim().toLowerCase(Locale.ROOT);
                 case "--nchan-publish" -> nchanPublish = value.trim();
-                case "--nchan-rate" -> nchanRate = (int) number(name, stripSuffix(value, "/s"), 1, NchanOptions.MAX_RATE,
+                case "--nchan-rate" -> nchanRate = (int) CliArgs.number(name, stripSuffix(value, "/s"), 1, NchanOptions.MAX_RATE,
                         "N/s with N 1.." + NchanOptions.MAX_RATE);
-                case "--nchan-count" -> nchanCount = number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = until the end)");
+                case "--nchan-count" -> nchanCount = CliArgs.number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = until the end)");
                 case "--nchan-delay-ms" -> nchanDelay = value.trim().equalsIgnoreCase("auto") ? -1L
-                        : number(name, value, 0, 3_600_000, "auto or 0..3600000");
+                        : CliArgs.number(name, value, 0, 3_600_000, "auto or 0..3600000");
                 default -> throw new AssertionError(name);
             }
         }
@@ -412,7 +407,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (colon > 0) {
             String kind = s.substring(0, colon);
             if (kind.equals("random") || kind.equals("zipf")) {
-                int n = (int) number("--subscribe " + kind, s.substring(colon + 1), 1, 1_000, "N with N 1..1000");
+                int n = (int) CliArgs.number("--subscribe " + kind, s.substring(colon + 1), 1, 1_000, "N with N 1..1000");
                 return new Subscribe(kind.equals("random") ? Subscribe.Kind.RANDOM : Subscribe.Kind.ZIPF, n);
             }
         }
@@ -487,16 +482,6 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     private static String stripSuffix(String v, String suffix) {
         String t = v.trim();
         return t.endsWith(suffix) ? t.substring(0, t.length() - suffix.length()) : t;
-    }
-
-    private static long number(String option, String value, long min, long max, String accepted) {
-        try {
-            long n = Long.parseLong(value.trim());
-            if (n >= min && n <= max) return n;
-        } catch (NumberFormatException ignored) {
-            // reported below, with the accepted values
-        }
-        throw new IllegalArgumentException(option + " must be " + accepted + ", got '" + value + "'");
     }
 
     private static double decimal(String option, String value, String accepted) {

@@ -1,5 +1,7 @@
 package io.odinws.tools.publish;
 
+import io.odinws.tools.CliArgs;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -116,17 +118,10 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
                 System.out.print(USAGE);
                 return null;
             }
-            String name = arg;
-            String value;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                name = arg.substring(0, eq);
-                value = arg.substring(eq + 1);
-            } else if (i + 1 < args.length && isOption(arg)) {
-                value = args[++i];
-            } else {
-                value = null;
-            }
+            CliArgs.Option option = CliArgs.read(args, i, PublisherOptions::isOption);
+            String name = option.name();
+            String value = option.value();
+            i = option.last();
             if (!isOption(name)) {
                 throw new IllegalArgumentException("unknown option '" + arg + "'; accepted: --bootstrap, --rate, "
                         + "--tokens, --duration, --max-events, --seed, --topics, --help");
@@ -134,11 +129,11 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
             if (value == null) throw new IllegalArgumentException(name + " needs a value");
             switch (name) {
                 case "--bootstrap" -> bootstrap = value.trim();
-                case "--rate" -> rate = (int) number(name, value, 1, MAX_RATE, "1.." + MAX_RATE + " events/s");
+                case "--rate" -> rate = (int) CliArgs.number(name, value, 1, MAX_RATE, "1.." + MAX_RATE + " events/s");
                 case "--tokens" -> tokens = list(value);
-                case "--duration" -> duration = number(name, value, 0, Long.MAX_VALUE / 1_000_000_000L, "seconds >= 0 (0 = until stopped)");
-                case "--max-events" -> maxEvents = number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = no limit)");
-                case "--seed" -> seed = number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
+                case "--duration" -> duration = CliArgs.number(name, value, 0, Long.MAX_VALUE / 1_000_000_000L, "seconds >= 0 (0 = until stopped)");
+                case "--max-events" -> maxEvents = CliArgs.number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = no limit)");
+                case "--seed" -> seed = CliArgs.number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
                 case "--topics" -> topics = topicMap(value);
                 default -> throw new AssertionError(name);
             }
@@ -156,16 +151,6 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
     private static String envBootstrap(Map<String, String> env) {
         String v = env.get("KAFKA_BROKERS");
         return v == null || v.isBlank() ? DEFAULT_BOOTSTRAP : v.trim();
-    }
-
-    private static long number(String option, String value, long min, long max, String accepted) {
-        try {
-            long n = Long.parseLong(value.trim());
-            if (n >= min && n <= max) return n;
-        } catch (NumberFormatException ignored) {
-            // reported below, with the accepted values
-        }
-        throw new IllegalArgumentException(option + " must be " + accepted + ", got '" + value + "'");
     }
 
     private static List<String> list(String value) {
