@@ -44,7 +44,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.intIn("ws.maxChannelsPerConnection", 1, 1_000_000),
         r.longIn("ws.pingIntervalMs", 100, 3_600_000),
         r.longIn("ws.idleTimeoutMs", 100, 86_400_000),
-        r.longIn("ws.handshakeTimeoutMs", 100, 600_000));
+        r.longIn("ws.handshakeTimeoutMs", 100, 600_000),
+        r.longIn("ws.flushDelayMicros", 0, 100_000));
     if (!ws.path().startsWith("/")) {
       throw new ConfigException("invalid configuration: ws.path = '" + ws.path() + "'; accepted values: a path starting with '/'");
     }

@@ -57,6 +57,8 @@ public final class ServerMetrics {
     counter(m, "ws_origin_rejections", "Upgrades refused with 403: Origin not in the allow-list", admission, a -> a.refused("origin"));
     counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumAll(r, s -> s.messagesSent()));
     counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumAll(r, s -> s.bytesSent()));
+    counter(m, "ws_socket_flushes", "Fan-out flushes of a connection: one write syscall each, for all the frames queued to it",
+        shards, r -> sumAll(r, s -> s.socketFlushes()));
     counter(m, "ws_messages_received", "Text messages received from clients", shards, r -> sumAll(r, s -> s.messagesReceived()));
     counter(m, "ws_bytes_received", "Bytes read from client sockets (HTTP and WebSocket)", shards, r -> sumAll(r, s -> s.bytesReceived()));
     counter(m, "ws_dropped_broadcasts", "Batches a shard could not take (over 10,000 behind)", shards, r -> sumAll(r, s -> s.droppedBatches()));

@@ -11,6 +11,7 @@ public final class ShardStats {
 
   private final AtomicLong messagesSent = new AtomicLong();
   private final AtomicLong bytesSent = new AtomicLong();
+  private final AtomicLong socketFlushes = new AtomicLong();
   private final AtomicLong messagesReceived = new AtomicLong();
   private final AtomicLong bytesReceived = new AtomicLong();
   private final AtomicLong droppedBatches = new AtomicLong();
@@ -28,6 +29,15 @@ public final class ShardStats {
   public void addSent(long messages, long bytes) {
     messagesSent.addAndGet(messages);
     bytesSent.addAndGet(bytes);
+  }
+
+  /** Fan-out flushed {@code connections} sockets (one write syscall each, whatever the frames queued). */
+  public void addSocketFlushes(long connections) {
+    socketFlushes.addAndGet(connections);
+  }
+
+  public long socketFlushes() {
+    return socketFlushes.get();
   }
 
   public void addReceivedBytes(long bytes) {

@@ -53,6 +53,8 @@ public final class ShardVerticle extends VerticleBase {
   private static final long SWEEP_INTERVAL_MS = 1_000;
   private static final int MAX_QUEUED_BATCHES = 10_000;
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
+  /** Bounds what waits for a flush (a queued write holds a duplicate and an entry, ~150 B). */
+  private static final int MAX_UNFLUSHED_WRITES = 1 << 16;
 
   private final int id;
   private final OdinConfig config;
@@ -62,6 +64,7 @@ public final class ShardVerticle extends VerticleBase {
   private final ShardStats stats = new ShardStats();
   private final SubscriptionIndex index = new SubscriptionIndex();
   private final WriteBufferWaterMark waterMark;
+  private final long flushDelayNanos;
   private RequestHandler requests;
   private HttpHandler httpHandler;
   private WebSocketHandler webSocketHandler;
@@ -74,9 +77,20 @@ public final class ShardVerticle extends VerticleBase {
   private Connection[] connections = new Connection[64];
   private int connectionCount;
   private int webSocketCount;
-  /** Connections written to during the current batch, flushed once at its end. */
+  /**
+   * Connections written to since the last flush. The flush runs as its own loop task, after the
+   * batches already queued on the loop: under load several batches share one flush, so one syscall
+   * per connection carries all their frames (it costs about 10 µs on loopback, most of the fan-out).
+   */
   private Connection[] dirty = new Connection[64];
   private int dirtyCount;
+  /** Frames written since the last flush; past {@link #MAX_UNFLUSHED_WRITES} the batch flushes inline. */
+  private int unflushedWrites;
+  private boolean flushScheduled;
+  private final Runnable flushTask = this::flushDirty;
+  /** When each batch written since the last flush was received, for the delivery-latency histogram. */
+  private long[] unflushedReceivedAt = new long[16];
+  private int unflushedBatches;
   /** Bytes read from this shard's sockets since the last sweep (see {@link Connection#channelRead}). */
   long bytesReceived;
   /** Increases per message that has wildcard subscribers; see {@link Connection#deliveredStamp}. */
@@ -97,6 +111,7 @@ public final class ShardVerticle extends VerticleBase {
     this.registry = services.registry();
     int high = limits.outboundHighWaterBytes();
     this.waterMark = new WriteBufferWaterMark(high / 2, high);
+    this.flushDelayNanos = TimeUnit.MICROSECONDS.toNanos(ws.flushDelayMicros());
   }
 
   public int id() {
@@ -305,9 +320,9 @@ public final class ShardVerticle extends VerticleBase {
   // ---- fan-out ---------------------------------------------------------------------------
 
   /**
-   * Writes every message of the batch to its subscribers, then flushes each touched connection
-   * once. Per delivery: one retained duplicate of the shared frame (no copy, no encoding, no
-   * promise), and no flush.
+   * Writes every message of the batch to its subscribers and schedules one flush of every touched
+   * connection (see {@link #dirty}). Per delivery: one retained duplicate of the shared frame (no
+   * copy, no encoding, no promise), and no flush.
    */
   private void onBatch(FrameBatch batch) {
     long delivered = 0;
@@ -330,19 +345,45 @@ public final class ShardVerticle extends VerticleBase {
         bytes += (long) n * m.frame().readableBytes();
       }
     } finally {
-      for (int i = 0; i < dirtyCount; i++) {
-        Connection c = dirty[i];
-        c.dirty = false;
-        dirty[i] = null;
-        flushChecked(c);
-      }
-      dirtyCount = 0;
       batch.release();
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
-        services.meters().deliveryLatency().record(System.currentTimeMillis() - batch.receivedAtMillis(), TimeUnit.MILLISECONDS);
+        unflushedWrites += (int) Math.min(delivered, MAX_UNFLUSHED_WRITES);
+        if (unflushedBatches == unflushedReceivedAt.length) {
+          unflushedReceivedAt = Arrays.copyOf(unflushedReceivedAt, unflushedBatches * 2);
+        }
+        unflushedReceivedAt[unflushedBatches++] = batch.receivedAtMillis();
+      }
+      if (unflushedWrites >= MAX_UNFLUSHED_WRITES) {
+        flushDirty();
+      } else if (dirtyCount > 0 && !flushScheduled) {
+        flushScheduled = true;
+        if (flushDelayNanos == 0) {
+          loop.execute(flushTask);
+        } else {
+          loop.schedule(flushTask, flushDelayNanos, TimeUnit.NANOSECONDS);
+        }
       }
     }
+  }
+
+  /** Flushes every connection written since the last flush: one syscall each for all their frames. */
+  private void flushDirty() {
+    flushScheduled = false;
+    for (int i = 0; i < dirtyCount; i++) {
+      Connection c = dirty[i];
+      c.dirty = false;
+      dirty[i] = null;
+      flushChecked(c);
+    }
+    stats.addSocketFlushes(dirtyCount);
+    dirtyCount = 0;
+    unflushedWrites = 0;
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < unflushedBatches; i++) {
+      services.meters().deliveryLatency().record(now - unflushedReceivedAt[i], TimeUnit.MILLISECONDS);
+    }
+    unflushedBatches = 0;
   }
 
   /** Flushes a connection and closes it at once if its queue passed the hard cap. */
