@@ -48,12 +48,26 @@ P99_LIMIT_MS = 100.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
-# JVM flags of the Dockerfile (JAVA_OPTS), with -XX:MaxRAM=2g standing in for the 2 GiB memory limit of
-# k8s/base (so 60 % = a 1.2 GiB heap, as in the pod, instead of 60 % of this machine's 24 GiB), and
-# NMT summary so that Netty's direct memory (allocated through Unsafe, invisible to the JVM buffer-pool
-# gauges) can be read ("Other"). NMT summary costs a few bytes per malloc and next to no CPU.
-SERVER_JVM_FLAGS = ["-XX:MaxRAM=2g", "-XX:MaxRAMPercentage=60", "-XX:InitialRAMPercentage=60",
-                    "-XX:+ExitOnOutOfMemoryError", "-XX:NativeMemoryTracking=summary"]
+def dockerfile_java_opts():
+    """The JAVA_OPTS of the Dockerfile's runtime stage: the bench runs the server with the image's JVM settings."""
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        text = f.read().replace("\\\n", " ")
+    m = re.findall(r'^ENV JAVA_OPTS="([^"]*)"', text, re.M)
+    if not m:
+        raise SystemExit("bench: no ENV JAVA_OPTS=\"...\" in the Dockerfile")
+    return m[-1].split()
+
+
+# The image's JVM flags (Dockerfile JAVA_OPTS; its class-data sharing archive path is replaced by the bench's
+# own, see prepare), with -XX:MaxRAM=2g standing in for the 2 GiB memory limit of k8s/base (so percentages
+# of the memory are taken of 2 GiB, as in the pod, instead of this machine's 24 GiB), and NMT summary so
+# that Netty's direct memory (allocated through Unsafe, invisible to the JVM buffer-pool gauges) can be read
+# ("Other"). NMT summary costs a few bytes per malloc and next to no CPU.
+IMAGE_JVM_FLAGS = dockerfile_java_opts()
+SERVER_JVM_FLAGS = ["-XX:MaxRAM=2g", *IMAGE_JVM_FLAGS, "-XX:NativeMemoryTracking=summary"]
+# Extra server flags for one run, e.g. a profiler agent: BENCH_SERVER_JAVA_OPTS="-agentpath:...". Recorded in
+# the report with the other flags.
+SERVER_JVM_FLAGS += os.environ.get("BENCH_SERVER_JAVA_OPTS", "").split()
 
 # Scenario sizes. Rates are far below the issue's examples (200..5,000 events/s for S3, 10..400 msg/s on
 # one channel for S2): on this machine one server core delivers on the order of 100,000 messages/s over
@@ -540,12 +554,15 @@ class Bench:
         for f in ("odin-ws.jar", "odin-ws-tools.jar", "dev-classpath.txt"):
             if not os.path.exists(os.path.join(t, f)):
                 raise BenchError(f"target/{f} missing: run `make jar build` first (make bench does)")
-        shutil.copy(os.path.join(t, "odin-ws.jar"), self.work)
+        # BENCH_SERVER_JAR: another build of the server, e.g. to measure before and after a change
+        shutil.copy(os.environ.get("BENCH_SERVER_JAR") or os.path.join(t, "odin-ws.jar"),
+                    os.path.join(self.work, "odin-ws.jar"))
         shutil.copy(os.path.join(t, "odin-ws-tools.jar"), self.work)
         shutil.copytree(os.path.join(t, "classes"), os.path.join(self.work, "classes"))
         shutil.copytree(os.path.join(t, "test-classes"), os.path.join(self.work, "test-classes"))
         self.server_jar = os.path.join(self.work, "odin-ws.jar")
         self.tools_jar = os.path.join(self.work, "odin-ws-tools.jar")
+        self.cds_archive()
         with open(os.path.join(t, "dev-classpath.txt")) as f:
             self.dev_cp = ":".join([os.path.join(self.work, "classes"), os.path.join(self.work, "test-classes"),
                                     f.read().strip()])
@@ -565,6 +582,22 @@ class Bench:
             "p99_limit_ms": P99_LIMIT_MS,
             "source_addresses": SOURCE_ADDRESSES,
         }
+
+    def cds_archive(self):
+        """The image's class-data sharing archive, written the way the Dockerfile does, for this jar copy."""
+        global SERVER_JVM_FLAGS
+        jsa = os.path.join(self.work, "odin-ws.jsa")
+        flags = [f for f in SERVER_JVM_FLAGS if f.startswith("-XX:SharedArchiveFile=")]
+        if not flags:
+            return
+        log("writing the class-data sharing archive (java -XX:ArchiveClassesAtExit ... cds-training)")
+        r = subprocess.run(["java", f"-XX:ArchiveClassesAtExit={jsa}", "-jar", self.server_jar, "cds-training"],
+                           capture_output=True, text=True, timeout=120, cwd=self.work)
+        if r.returncode != 0 or not os.path.exists(jsa):
+            log(f"cds-training failed ({r.returncode}): the server starts without the archive")
+            SERVER_JVM_FLAGS = [f for f in SERVER_JVM_FLAGS if f not in flags]
+            return
+        SERVER_JVM_FLAGS = [f"-XX:SharedArchiveFile={jsa}" if f in flags else f for f in SERVER_JVM_FLAGS]
 
     def start_broker(self):
         log("starting the Kafka broker (DevStack --no-server --rate 1)")

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code java -jar odin-ws.jar [-conf file.json|'{json}']} runs the server.
  * {@code odin-ws-tools.jar publish ...} runs a tool instead; tools live outside the server's code path.
+ * {@code odin-ws.jar cds-training} (with {@code -XX:ArchiveClassesAtExit}) writes the class-data
+ * sharing archive that {@code bin/odin-ws} starts the server with ({@link io.odinws.ops.CdsTraining}).
  */
 public final class Main {
 
@@ -29,6 +31,11 @@ public final class Main {
   }
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 1 && "cds-training".equals(args[0])) {
+      io.odinws.ops.CdsTraining.run();
+      System.exit(0); // the JVM writes the -XX:ArchiveClassesAtExit archive on its way out
+      return;
+    }
     if (args.length > 0 && !args[0].startsWith("-")) {
       runTool(args[0], Arrays.copyOfRange(args, 1, args.length));
       return;
@@ -109,7 +116,7 @@ public final class Main {
       default -> null;
     };
     if (mainClass == null) {
-      fail("unknown command '" + tool + "'; commands: publish, loadtest (run the server with no command)");
+      fail("unknown command '" + tool + "'; commands: publish, loadtest, cds-training (run the server with no command)");
       return;
     }
     Class<?> c;
