@@ -40,8 +40,9 @@ import java.util.function.Consumer;
 /**
  * One client process's run: opens the clients at the ramp rate on one shared event-loop group, and drives
  * everything periodic from a single control loop on the calling thread (ramp every 10 ms; once a second:
- * progress, the --drop-fraction drop when due, heartbeats, handshake timeouts), so there is no timer per connection. At the end it closes the
- * clients, computes loss against the ground truth (if any) and builds this process's report.
+ * progress, the --drop-fraction drop when due, heartbeats, handshake timeouts), so there is no timer per
+ * connection. At the end it closes the clients, computes loss against the ground truth (if any) and builds
+ * this process's report.
  */
 final class LoadRunner {
     static final int MAX_FRAME = 2 * 1024 * 1024;
