@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """odin-ws benchmark runner (`make bench`, `make bench QUICK=1`).
 
-Runs five bounded scenarios against the production jar on this machine and writes a dated report:
+Runs six bounded scenarios against the production jar on this machine and writes a dated report:
 bench/results/<UTC date-time>/report.md, report.json, *.png, and a copy of the report as
 bench/results/latest.md.
 
@@ -9,7 +9,9 @@ bench/results/latest.md.
   S2 hot channel one channel, many subscribers, publish rate stepped: deliveries/s, CPU per delivery
   S3 market      market-shaped load (tokens x categories, Zipf subscriptions), event rate stepped
   S4 slow        S3 at one rate with 5 % of the clients not reading: healthy p99, RSS, slow closes
-  S5 storm       server restart under N clients with --recover: time to all back, recovered/missed
+  S5 storm       half of N clients with --recover dropped at once (reset, no close frame) while the server
+                 runs: time until all are back and recovered; messages recovered, missed, duplicated
+  S6 restart     server restart under N clients with --recover: time to all back, recovered/missed
 
 Placement: server pinned to core 0, load generator to core 1 (taskset -c); the Kafka broker and the
 publisher are not pinned and share both cores. Everything listens on and targets 127.0.0.1 only.
@@ -24,6 +26,7 @@ import argparse
 import atexit
 import datetime as dt
 import json
+import math
 import os
 import platform
 import re
@@ -69,6 +72,9 @@ SERVER_JVM_FLAGS = ["-XX:MaxRAM=2g", *IMAGE_JVM_FLAGS, "-XX:NativeMemoryTracking
 # the report with the other flags.
 SERVER_JVM_FLAGS += os.environ.get("BENCH_SERVER_JAVA_OPTS", "").split()
 
+# Issue 7's target for S5: every dropped client back and recovered within this many seconds of the drop.
+S5_TARGET_S = 10.0
+
 # Scenario sizes. Rates are far below the issue's examples (200..5,000 events/s for S3, 10..400 msg/s on
 # one channel for S2): on this machine one server core delivers on the order of 100,000 messages/s over
 # loopback, so the steps are chosen to cross that limit rather than start beyond it.
@@ -79,6 +85,7 @@ FULL = {
     "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
     "s4_clients": 19000, "s4_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
+    "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
     "deadline_s": 19 * 60,
 }
 QUICK = {
@@ -88,6 +95,7 @@ QUICK = {
     "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
     "s4_clients": 2000, "s4_publish_s": 25,
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
+    "s6_clients": 2000, "s6_rate": 10, "s6_steady_s": 5, "s6_after_s": 12,
     "deadline_s": 8 * 60,
 }
 
@@ -965,26 +973,96 @@ class Bench:
     def s5(self):
         n = self.cfg["s5_clients"]
         rate = self.cfg["s5_rate"]
-        log(f"S5 reconnect storm: {n} clients with --recover, server restarted under them, {rate} events/s")
-        port = free_port()
-        self.start_server("S5 first start", port)
         ramp_s = n / self.cfg["ramp"]
-        total = int(ramp_s + self.cfg["s5_steady_s"] + self.cfg["s5_after_s"] + 90)
+        # The generator drops half of its clients at the first progress tick at or after this many seconds
+        # from its start: after the ramp and a steady phase, so that every client holds positions.
+        drop_after = math.ceil(ramp_s + self.cfg["s5_steady_s"])
+        total = drop_after + self.cfg["s5_after_s"]
+        log(f"S5 reconnect storm: {n} clients with --recover, half of them dropped at once after {drop_after} s, "
+            f"{rate} events/s")
+        self.start_server("S5", free_port())
+        # Trade events only (20 channels, rate/20 per channel), clients on 3 of those 20 by Zipf, positions
+        # seeded from the subscription_ack: every client can name a position for each of its channels.
+        pub = self.start_publisher("s5", rate, total + 30, topics="odin.trades=trade")
+        gen = self.generator("s5", n, total, ["--subscribe", "zipf:3", "--categories", "trade", "--recover",
+                                              "--kafka", self.bootstrap, "--drop-fraction", "0.5",
+                                              "--drop-after", str(drop_after)])
+        reached = gen.wait_subscribed(n, ramp_s + 60)
+        log(f"S5: {reached} subscribed; the generator drops half of them {drop_after} s after its start")
+        end = time.monotonic() + total + 60
+        while gen.alive() and time.monotonic() < end:  # the generator ends by itself after --duration
+            time.sleep(0.5)
+        m_after = scrape_sure(self.server_port)
+        rep = gen.finish()
+        Procs.stop(pub)
+        self.stop_server()
+        msgs = rep["messages"]
+        d = rep.get("drop") or {}
+
+        def seconds(ms):
+            return round(ms / 1000, 3) if ms is not None else None
+
+        back_s, recovered_s = seconds(d.get("all_back_ms")), seconds(d.get("all_recovered_ms"))
+        res = {
+            "clients": n, "publish_rate": rate, "subscribed_before": reached,
+            "what_is_dropped": "half of the clients (every other one by index), all at the same instant: the "
+                               "generator resets their sockets (SO_LINGER 0: a RST, no close frame, as in a network "
+                               "failure) while the server keeps running; each reconnects with jittered backoff "
+                               "(50-100 ms at first) and sends reconnect with its last position per channel.",
+            "drop_fraction": d.get("fraction"), "drop_after_s": drop_after, "dropped_at_s": d.get("dropped_at_s"),
+            "dropped": d.get("dropped"), "back": d.get("back"), "recovered": d.get("recovered"),
+            "not_recovered": d.get("not_recovered"),
+            "drop_to_all_back_s": back_s, "drop_to_all_recovered_s": recovered_s,
+            "p50_back_ms": d.get("p50_back_ms"), "p50_recovered_ms": d.get("p50_recovered_ms"),
+            "target_s": S5_TARGET_S,
+            "target_met": bool(d.get("dropped")) and back_s is not None and recovered_s is not None
+                          and max(back_s, recovered_s) <= S5_TARGET_S,
+            "reconnect_attempts": rep["connections"]["reconnect_attempts"],
+            "reconnected": rep["connections"]["reconnected"],
+            "held_at_end": rep["connections"]["held_at_end"],
+            "closes_by_code": rep["closes_by_code"],
+            "errors_by_kind": rep["errors"]["by_kind"],
+            "messages_received": msgs["received"], "messages_replayed": msgs["replayed"],
+            "duplicates": msgs["duplicates"], "out_of_order": msgs["out_of_order"],
+            "loss": rep.get("loss"),
+            # a server of its own: its totals are this scenario's
+            "server_replay_requests": metric_sum(m_after, "ws_replay_requests_total") if m_after else None,
+            "server_replayed_messages": metric_sum(m_after, "ws_replayed_messages_total") if m_after else None,
+            "server_channels_not_recovered":
+                metric_sum(m_after, "ws_replay_channels_not_recovered_total") if m_after else None,
+            "latency_ms": rep["latency_ms"],
+        }
+        self.report["scenarios"]["S5"] = res
+        log(f"S5: {res['back']} of {res['dropped']} back after {back_s} s, {res['recovered']} recovered after "
+            f"{recovered_s} s ({res['not_recovered']} not); replayed {msgs['replayed']}, duplicates "
+            f"{msgs['duplicates']}, loss {rep.get('loss')}")
+
+    # ---------------------------------------------------------------------------------------------
+    # S6 server restart under clients
+    # ---------------------------------------------------------------------------------------------
+    def s6(self):
+        n = self.cfg["s6_clients"]
+        rate = self.cfg["s6_rate"]
+        log(f"S6 server restart under clients: {n} clients with --recover, server restarted under them, {rate} events/s")
+        port = free_port()
+        self.start_server("S6 first start", port)
+        ramp_s = n / self.cfg["ramp"]
+        total = int(ramp_s + self.cfg["s6_steady_s"] + self.cfg["s6_after_s"] + 90)
         # Trade events only (20 channels, rate/20 per channel), clients on 3 of those 20 by Zipf: every client
         # then holds a position on each of its channels before the drop. A client that has received nothing on
         # a channel has no position to send, so what it misses there cannot be asked for (protocol), and the
         # Kafka ground truth would count it as loss.
-        pub = self.start_publisher("s5", rate, total + 30, topics="odin.trades=trade")
-        gen = self.generator("s5", n, total, ["--subscribe", "zipf:3", "--categories", "trade", "--recover",
+        pub = self.start_publisher("s6", rate, total + 30, topics="odin.trades=trade")
+        gen = self.generator("s6", n, total, ["--subscribe", "zipf:3", "--categories", "trade", "--recover",
                                               "--kafka", self.bootstrap])
         reached = gen.wait_subscribed(n, ramp_s + 60)
-        time.sleep(self.cfg["s5_steady_s"])
+        time.sleep(self.cfg["s6_steady_s"])
         m_before = scrape(self.server_port)
-        log(f"S5: {reached} subscribed; SIGTERM to the server")
+        log(f"S6: {reached} subscribed; SIGTERM to the server")
         t_kill = time.monotonic()
         drain_s = self.stop_server()
         t_down = time.monotonic()
-        self.start_server("S5 restart under reconnecting clients", port, required=False, ready_timeout=60)
+        self.start_server("S6 restart under reconnecting clients", port, required=False, ready_timeout=60)
         ready_s = self.report["startups"][-1]["ready_s"]
         t_ready = t_down + ready_s if ready_s is not None else None
         t_poll = time.monotonic()
@@ -1001,7 +1079,7 @@ class Bench:
                 back_at = time.monotonic()
                 break
             time.sleep(0.2)
-        time.sleep(self.cfg["s5_after_s"])
+        time.sleep(self.cfg["s6_after_s"])
         m_after = scrape(self.server_port)
         rep = gen.finish()
         Procs.stop(pub)
@@ -1033,8 +1111,8 @@ class Bench:
             "latency_ms": rep["latency_ms"],
             "server_messages_sent_before_restart": metric_sum(m_before, "ws_messages_sent_total"),
         }
-        self.report["scenarios"]["S5"] = res
-        log(f"S5: all back {res['sigterm_to_all_back_s']} s after SIGTERM; replayed {msgs['replayed']}, "
+        self.report["scenarios"]["S6"] = res
+        log(f"S6: all back {res['sigterm_to_all_back_s']} s after SIGTERM; replayed {msgs['replayed']}, "
             f"duplicates {msgs['duplicates']}, loss {rep.get('loss')}")
 
     # ---------------------------------------------------------------------------------------------
@@ -1158,7 +1236,8 @@ class Bench:
 
     # ---------------------------------------------------------------------------------------------
     def run(self):
-        scenarios = [("S1", self.s1), ("S2", self.s2), ("S3", self.s3), ("S4", self.s4), ("S5", self.s5)]
+        scenarios = [("S1", self.s1), ("S2", self.s2), ("S3", self.s3), ("S4", self.s4), ("S5", self.s5),
+                     ("S6", self.s6)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
             self.prepare()
@@ -1616,35 +1695,92 @@ def render_md(r, chart_prefix=""):
     s5 = sc.get("S5", {})
     L.append("## S5 reconnect storm")
     L.append("")
-    if "clients" in s5:
+    if "dropped" in s5:
         loss = s5.get("loss") or {}
-        L.append(f"{s5['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf) while the "
-                 f"publisher sends {s5['publish_rate']} trade events/s (about {s5['publish_rate'] / 20:g}/s per channel, so "
+        lat = (s5.get("latency_ms") or {}).get("producer_to_client") or {}
+        all_back = s5.get("drop_to_all_back_s")
+        all_recovered = s5.get("drop_to_all_recovered_s")
+        L.append(f"{s5['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf, positions "
+                 f"seeded from the subscription_ack) while the publisher sends {s5['publish_rate']} trade events/s "
+                 f"(about {s5['publish_rate'] / 20:g}/s per channel). What is dropped: {s5.get('what_is_dropped')} "
+                 f"(`loadtest --drop-fraction {s5.get('drop_fraction')} --drop-after {s5.get('drop_after_s')}`; the "
+                 f"drop happened {fmt(s5.get('dropped_at_s'), ' s', 2)} after the generator started.) A client is "
+                 "back at its first subscription_ack after the drop, and recovered at its reconnect_ack if nothing "
+                 "in it says `recovered:false` (a client with no position to send is recovered once back). Loss is "
+                 "checked against Kafka itself (`--kafka`): every offset of a subscribed channel produced in each "
+                 "client's window that never arrived.")
+        L.append("")
+        L.append(f"Issue 7 target, every dropped client back and recovered within {fmt(s5.get('target_s'), ' s', 0)} "
+                 f"of the drop: **{'met' if s5.get('target_met') else 'not met'}**.")
+        L.append("")
+        L.append("| figure | value |")
+        L.append("|---|---:|")
+        for lab, v in (("subscribed before the drop", fmt(s5.get('subscribed_before'))),
+                       ("dropped / back / recovered / not recovered",
+                        f"{fmt(s5.get('dropped'))} / {fmt(s5.get('back'))} / {fmt(s5.get('recovered'))} / "
+                        f"{fmt(s5.get('not_recovered'))}"),
+                       ("drop → all back (median client)",
+                        f"{fmt(all_back, ' s', 2) if all_back is not None else 'not all back'} "
+                        f"({fmt(s5.get('p50_back_ms'), ' ms', 0)})"),
+                       ("drop → all recovered (median client)",
+                        f"{fmt(all_recovered, ' s', 2) if all_recovered is not None else 'not all recovered'} "
+                        f"({fmt(s5.get('p50_recovered_ms'), ' ms', 0)})"),
+                       ("reconnect attempts / reconnected",
+                        f"{fmt(s5.get('reconnect_attempts'))} / {fmt(s5.get('reconnected'))}"),
+                       ("held at the end", fmt(s5.get('held_at_end'))),
+                       ("closes seen by clients (the drop itself not counted)", json.dumps(s5.get('closes_by_code') or {})),
+                       ("errors seen by clients", json.dumps(s5.get('errors_by_kind') or {})),
+                       ("messages received / of which replayed",
+                        f"{fmt(s5.get('messages_received'))} / {fmt(s5.get('messages_replayed'))}"),
+                       ("server: replay requests / replayed messages / channels not recovered",
+                        f"{fmt(s5.get('server_replay_requests'), digits=0)} / {fmt(s5.get('server_replayed_messages'), digits=0)} / "
+                        f"{fmt(s5.get('server_channels_not_recovered'), digits=0)}"),
+                       ("duplicates / out of order", f"{fmt(s5.get('duplicates'))} / {fmt(s5.get('out_of_order'))}"),
+                       ("missed (Kafka ground truth)", f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} "
+                                                      f"({fmt((loss.get('fraction') or 0) * 100, ' %', 4)}) in {fmt(loss.get('clients_with_loss'))} clients" if loss else "not measured"),
+                       ("p99 / p99.9 producer→client over the run", f"{fmt(lat.get('p99'), ' ms', 1)} / {fmt(lat.get('p99_9'), ' ms', 1)}")):
+            L.append(f"| {lab} | {v} |")
+    elif "sigterm_to_all_back_s" in s5:
+        L.append("Not measured: this report's S5 is the server restart of an earlier run.py, shown under S6 below.")
+    else:
+        L.append(f"Not measured: {s5.get('error') or s5.get('skipped') or 'not run'}")
+    L.append("")
+
+    restart = sc.get("S6") or (s5 if "sigterm_to_all_back_s" in s5 else {})
+    L.append("## S6 server restart under clients")
+    L.append("")
+    if restart is s5:
+        L.append("(Measured as S5 by the run.py of this report, before S5 became the drop of half of the clients.)")
+        L.append("")
+    if "clients" in restart:
+        loss = restart.get("loss") or {}
+        L.append(f"{restart['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf) while the "
+                 f"publisher sends {restart['publish_rate']} trade events/s (about {restart['publish_rate'] / 20:g}/s per channel, so "
                  "every client holds a position on each of its channels when it is dropped). "
-                 f"What is dropped: {s5['what_is_dropped']} Loss is checked against Kafka itself (`--kafka`): "
+                 f"What is dropped: {restart['what_is_dropped']} Loss is checked against Kafka itself (`--kafka`): "
                  "every offset of a subscribed channel produced in each client's window that never arrived.")
         L.append("")
         L.append("| figure | value |")
         L.append("|---|---:|")
-        for lab, v in (("subscribed before the restart", fmt(s5['subscribed_before'])),
-                       ("SIGTERM → old process exited (drain)", fmt(s5['drain_and_exit_s'], ' s', 2)),
-                       ("new process start → /health/ready 200 (clients already knocking)", fmt(s5.get('restart_ready_s'), ' s', 2) if s5.get('restart_ready_s') is not None else "not within 60 s"),
-                       ("SIGTERM → new process ready", fmt(s5['sigterm_to_ready_s'], ' s', 2)),
-                       ("SIGTERM → all clients connected again", fmt(s5['sigterm_to_all_back_s'], ' s', 2)),
-                       ("new process ready → all connected", fmt(s5['ready_to_all_back_s'], ' s', 2)),
-                       ("reconnect attempts / reconnected", f"{fmt(s5['reconnect_attempts'])} / {fmt(s5['reconnected'])}"),
-                       ("held at the end", fmt(s5['held_at_end'])),
-                       ("closes seen by clients", json.dumps(s5['closes_by_code'])),
-                       ("messages received / of which replayed", f"{fmt(s5['messages_received'])} / {fmt(s5['messages_replayed'])}"),
+        for lab, v in (("subscribed before the restart", fmt(restart['subscribed_before'])),
+                       ("SIGTERM → old process exited (drain)", fmt(restart['drain_and_exit_s'], ' s', 2)),
+                       ("new process start → /health/ready 200 (clients already knocking)", fmt(restart.get('restart_ready_s'), ' s', 2) if restart.get('restart_ready_s') is not None else "not within 60 s"),
+                       ("SIGTERM → new process ready", fmt(restart['sigterm_to_ready_s'], ' s', 2)),
+                       ("SIGTERM → all clients connected again", fmt(restart['sigterm_to_all_back_s'], ' s', 2)),
+                       ("new process ready → all connected", fmt(restart['ready_to_all_back_s'], ' s', 2)),
+                       ("reconnect attempts / reconnected", f"{fmt(restart['reconnect_attempts'])} / {fmt(restart['reconnected'])}"),
+                       ("held at the end", fmt(restart['held_at_end'])),
+                       ("closes seen by clients", json.dumps(restart['closes_by_code'])),
+                       ("messages received / of which replayed", f"{fmt(restart['messages_received'])} / {fmt(restart['messages_replayed'])}"),
                        ("server: replay requests / replayed messages / channels not recovered",
-                        f"{fmt(s5['server_replay_requests'], digits=0)} / {fmt(s5['server_replayed_messages'], digits=0)} / {fmt(s5['server_channels_not_recovered'], digits=0)}"),
-                       ("duplicates / out of order", f"{fmt(s5['duplicates'])} / {fmt(s5['out_of_order'])}"),
+                        f"{fmt(restart['server_replay_requests'], digits=0)} / {fmt(restart['server_replayed_messages'], digits=0)} / {fmt(restart['server_channels_not_recovered'], digits=0)}"),
+                       ("duplicates / out of order", f"{fmt(restart['duplicates'])} / {fmt(restart['out_of_order'])}"),
                        ("missed (Kafka ground truth)", f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} "
                                                       f"({fmt((loss.get('fraction') or 0) * 100, ' %', 4)}) in {fmt(loss.get('clients_with_loss'))} clients" if loss else "not measured"),
-                       ("p99 / p99.9 producer→client over the run", f"{fmt(s5['latency_ms']['producer_to_client']['p99'], ' ms', 1)} / {fmt(s5['latency_ms']['producer_to_client']['p99_9'], ' ms', 1)}")):
+                       ("p99 / p99.9 producer→client over the run", f"{fmt(restart['latency_ms']['producer_to_client']['p99'], ' ms', 1)} / {fmt(restart['latency_ms']['producer_to_client']['p99_9'], ' ms', 1)}")):
             L.append(f"| {lab} | {v} |")
     else:
-        L.append(f"Not measured: {s5.get('error') or s5.get('skipped') or 'not run'}")
+        L.append(f"Not measured: {restart.get('error') or restart.get('skipped') or 'not run'}")
     L.append("")
 
     L.append("## Peer comparison (nchan)")

@@ -6,21 +6,27 @@ import java.util.SplittableRandom;
 
 /**
  * Who subscribes to what: the channel table and, per client, the sorted indexes of its channels and
- * whether it is one of the slow clients. Decisions depend only on the seed and the client's global index,
+ * whether it is one of the slow clients or of those dropped by --drop-fraction. Decisions depend only on the seed and the client's global index,
  * so a run spread over several processes subscribes exactly as one process would.
  */
 final class ChannelPlan {
     final ChannelTable table;
     private final LoadTestOptions.Subscribe subscribe;
     private final double slowFraction;
+    private final double dropFraction;
     private final long seed;
     private final int[] all;
     private final Zipf zipf;
 
     ChannelPlan(List<String> channels, LoadTestOptions.Subscribe subscribe, double slowFraction, long seed) {
+        this(channels, subscribe, slowFraction, 0, seed);
+    }
+
+    ChannelPlan(List<String> channels, LoadTestOptions.Subscribe subscribe, double slowFraction, double dropFraction, long seed) {
         this.table = new ChannelTable(channels);
         this.subscribe = subscribe;
         this.slowFraction = slowFraction;
+        this.dropFraction = dropFraction;
         this.seed = seed;
         this.all = new int[channels.size()];
         for (int i = 0; i < all.length; i++) all[i] = i;
@@ -28,7 +34,7 @@ final class ChannelPlan {
     }
 
     ChannelPlan(LoadTestOptions o) {
-        this(o.channels(), o.subscribe(), o.slowFraction(), o.seed());
+        this(o.channels(), o.subscribe(), o.slowFraction(), o.dropFraction(), o.seed());
     }
 
     /** Sorted channel indexes of client {@code globalIndex}; ALL shares one array between clients (read-only). */
@@ -45,6 +51,16 @@ final class ChannelPlan {
     /** Spreads slow clients evenly: client i is slow when floor((i+1)f) > floor(i f). */
     boolean isSlow(int globalIndex) {
         return Math.floor((globalIndex + 1) * slowFraction) > Math.floor(globalIndex * slowFraction);
+    }
+
+    /**
+     * Spreads dropped clients evenly like {@link #isSlow}, half a step out of phase: client i is dropped when
+     * floor((i+1)f + 1/2) > floor(i f + 1/2). That picks round(n f) of n clients and, for the usual fractions
+     * (equal ones, or 0.05 slow with 0.5 dropped), other clients than the slow ones: a slow client has stopped
+     * reading, so how it comes back would say little about recovery.
+     */
+    boolean isDropped(int globalIndex) {
+        return Math.floor((globalIndex + 1) * dropFraction + 0.5) > Math.floor(globalIndex * dropFraction + 0.5);
     }
 
     private SplittableRandom rng(int globalIndex) {

@@ -18,6 +18,7 @@ final class Client {
     final int globalIndex; // among all processes
     final int[] channels;  // sorted channel-table indexes
     final boolean slow;
+    final boolean drop;          // one of the --drop-fraction clients
     final SeqTracker order;
     final long[] lastPos;        // null unless --recover; -1 = no position yet
     final OffsetLog[] received;  // null unless a ground truth is available; entries created lazily
@@ -26,16 +27,28 @@ final class Client {
     long ackMillis = -1;
     int backoffAttempt;
     boolean everOpened;
+    /** Dropped by --drop-fraction, and not subscribed again yet / not answered a reconnect_ack yet. */
+    boolean awaitingBack;
+    boolean awaitingRecovery;
+    /** The current session sent a reconnect (the client had a position); else being back is being recovered. */
+    boolean reconnectSent;
+    /** This client's socket is being closed by the drop (so its close is not counted as one the client saw). */
+    boolean resetByDrop;
 
     volatile Channel channel;
     volatile boolean wsOpen;
     volatile long attemptStartNanos;
 
     Client(int index, int globalIndex, int[] channels, boolean slow, boolean recover, boolean trackOffsets) {
+        this(index, globalIndex, channels, slow, false, recover, trackOffsets);
+    }
+
+    Client(int index, int globalIndex, int[] channels, boolean slow, boolean drop, boolean recover, boolean trackOffsets) {
         this.index = index;
         this.globalIndex = globalIndex;
         this.channels = channels;
         this.slow = slow;
+        this.drop = drop;
         this.order = new SeqTracker(channels.length);
         if (recover) {
             lastPos = new long[channels.length];

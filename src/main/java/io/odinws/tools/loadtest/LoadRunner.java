@@ -40,8 +40,9 @@ import java.util.function.Consumer;
 /**
  * One client process's run: opens the clients at the ramp rate on one shared event-loop group, and drives
  * everything periodic from a single control loop on the calling thread (ramp every 10 ms; once a second:
- * progress, heartbeats, handshake timeouts), so there is no timer per connection. At the end it closes the
- * clients, computes loss against the ground truth (if any) and builds this process's report.
+ * progress, the --drop-fraction drop when due, heartbeats, handshake timeouts), so there is no timer per
+ * connection. At the end it closes the clients, computes loss against the ground truth (if any) and builds
+ * this process's report.
  */
 final class LoadRunner {
     static final int MAX_FRAME = 2 * 1024 * 1024;
@@ -69,6 +70,10 @@ final class LoadRunner {
     private volatile boolean stopping;
     private volatile long startNanos;
     private volatile long lastFirstOpenNanos;
+    /** --drop-after in nanoseconds from the start, -1 without a drop; the drop instant once it happened. */
+    private final long dropAfterNanos;
+    private boolean dropDone;
+    private volatile long dropNanos;
 
     /**
      * @param truth       ground truth for the loss check, or null (loss reported as null)
@@ -85,8 +90,11 @@ final class LoadRunner {
         this.clients = new Client[options.connections()];
         for (int i = 0; i < clients.length; i++) {
             int g = options.clientOffset() + i;
-            clients[i] = new Client(i, g, plan.channelsOf(g), plan.isSlow(g), options.recover(), truth != null);
+            boolean drop = options.dropFraction() > 0 && plan.isDropped(g);
+            clients[i] = new Client(i, g, plan.channelsOf(g), plan.isSlow(g), drop, options.recover(), truth != null);
+            if (drop) stats.dropSelected.increment();
         }
+        this.dropAfterNanos = options.dropFraction() > 0 ? TimeUnit.SECONDS.toNanos(options.dropAfterSeconds()) : -1;
         this.sharedSubscribe = options.subscribe().kind() == LoadTestOptions.Subscribe.Kind.ALL ? subscribeMessage(clients[0]) : null;
         this.nchan = options.nchan() != null;
         if (nchan) {
@@ -161,12 +169,19 @@ final class LoadRunner {
         }
     }
 
-    /** Once a second: progress, heartbeats for 1/heartbeat of the clients, handshake timeouts. */
+    /**
+     * Once a second: progress, the drop (at the first tick at or after --drop-after), heartbeats for 1/heartbeat
+     * of the clients, handshake timeouts.
+     */
     private void tick(long tick, long now) {
         var iv = stats.interval();
         progress.accept(new Progress.Sample((now - startNanos) / 1e9, stats.open.get(), clients.length,
                 stats.subscribed.sum(), stats.received.sum(), stats.errorsTotal.sum(), Stats.snapshot(stats.closes),
-                iv[0], iv[1]));
+                iv[0], iv[1], stats.dropped.sum(), stats.dropBack.sum()));
+        if (dropAfterNanos >= 0 && !dropDone && now - startNanos >= dropAfterNanos) {
+            dropDone = true;
+            drop();
+        }
         int hb = options.heartbeatSeconds();
         for (Client c : clients) {
             Channel ch = c.channel;
@@ -181,6 +196,55 @@ final class LoadRunner {
                 ch.close();
             }
         }
+    }
+
+    /**
+     * --drop-fraction: resets the open socket of every chosen client at once, as a network failure would: with
+     * SO_LINGER 0 close() sends a RST, so the server sees a reset and no close frame. The clients come back by the
+     * usual path (onClosed, scheduleReconnect with backoff, onOpen: subscribe and reconnect with their positions);
+     * one instant for the whole batch is what their times are measured from.
+     */
+    private void drop() {
+        long at = System.nanoTime();
+        dropNanos = at;
+        stats.dropAtMillis = TimeUnit.NANOSECONDS.toMillis(at - startNanos);
+        for (Client c : clients) {
+            Channel ch = c.channel;
+            if (!c.drop || ch == null || !c.wsOpen) continue;
+            ch.eventLoop().execute(() -> {
+                if (c.channel != ch || !c.wsOpen || stopping) return; // closed meanwhile: nothing to drop
+                c.awaitingBack = true;
+                c.awaitingRecovery = true;
+                c.resetByDrop = true;
+                stats.dropped.increment();
+                ch.config().setOption(ChannelOption.SO_LINGER, 0);
+                ch.close();
+            });
+        }
+    }
+
+    /** Event loop: a dropped client is subscribed again; without a position to send, that is its recovery too. */
+    void backAfterDrop(Client c) {
+        c.awaitingBack = false;
+        stats.dropBack.increment();
+        stats.dropToBack.recordValue(sinceDropMicros());
+        if (!c.reconnectSent) recoveryAnswered(c, true);
+    }
+
+    /** Event loop: a dropped client's reconnect was answered (reconnect_ack, or reconnect_error: not recovered). */
+    void recoveryAnswered(Client c, boolean recovered) {
+        if (!c.awaitingRecovery) return;
+        c.awaitingRecovery = false;
+        if (recovered) {
+            stats.dropRecovered.increment();
+            stats.dropToRecovered.recordValue(sinceDropMicros());
+        } else {
+            stats.dropNotRecovered.increment();
+        }
+    }
+
+    private long sinceDropMicros() {
+        return Math.min(Stats.MAX_MICROS, Math.max(0, (System.nanoTime() - dropNanos) / 1000));
     }
 
     private void connect(Client c) {
@@ -229,9 +293,13 @@ final class LoadRunner {
         if (nchan) return;
         byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
         ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
+        c.reconnectSent = false;
         if (reconnect && c.lastPos != null) {
             ByteBuf msg = reconnectMessage(c);
-            if (msg != null) ch.write(new TextWebSocketFrame(msg), ch.voidPromise());
+            if (msg != null) {
+                ch.write(new TextWebSocketFrame(msg), ch.voidPromise());
+                c.reconnectSent = true;
+            }
         }
         ch.flush();
     }
@@ -244,8 +312,10 @@ final class LoadRunner {
         }
         if (wasSubscribed) stats.held.decrementAndGet();
         if (c.channel == ch) c.channel = null;
+        boolean ours = c.resetByDrop; // the drop is counted in its own section, not as a close the client saw
+        c.resetByDrop = false;
         if (stopping) return;
-        if (wasOpen) stats.close(code);
+        if (wasOpen && !ours) stats.close(code);
         scheduleReconnect(c);
     }
 

@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
  * @param durationSeconds    run length, ramp included
  * @param recover            reconnect after a close, with last_offset recovery
  * @param slowFraction       this fraction of clients stops reading after its subscription_ack
+ * @param dropFraction       this fraction of clients is dropped at once (reset, no close frame) at {@code dropAfterSeconds}
+ *                           and reconnects with recovery; 0 = no drop
+ * @param dropAfterSeconds   when the drop happens, seconds from the start of the run; 0 when there is no drop
  * @param sourceAddresses    local IPv4 loopback addresses to bind, round-robin; empty = the OS picks
  * @param processes          0 = auto (spread when one process would exceed its file limit), else N
  * @param reportFile         also write the JSON report here; null = stdout only
@@ -47,7 +50,7 @@ import java.util.regex.Pattern;
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
-                              List<InetAddress> sourceAddresses, int processes, String reportFile,
+                              double dropFraction, int dropAfterSeconds, List<InetAddress> sourceAddresses, int processes, String reportFile,
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
                               boolean child, int clientOffset, NchanOptions nchan) {
@@ -101,6 +104,15 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
               --recover                 keep the last pos per channel; after a close, reconnect with jittered
                                         exponential backoff (100 ms .. 10 s) and send reconnect with last_offset
               --slow-fraction F         this fraction of clients stops reading after its ack, 0..1 (default 0)
+              --drop-fraction F         with --recover: drop this fraction of the clients at once, 0..1 (default 0):
+                                        at --drop-after every chosen client whose socket is open is reset (SO_LINGER 0,
+                                        no close frame, like a network failure) and reconnects with recovery; the
+                                        report's "drop" section counts dropped / back (subscription_ack again) /
+                                        recovered (reconnect_ack with nothing recovered:false) and the times from the
+                                        drop until all are back and recovered. Clients are chosen by index, spread
+                                        evenly, apart from the slow ones where the fractions allow
+              --drop-after SECONDS      when to drop, seconds from the start of the run, 1..--duration - 1
+                                        (required with --drop-fraction)
               --source-addresses LIST   bind clients round-robin to these 127.x.y.z addresses, e.g.
                                         127.0.0.2-127.0.0.9 or 127.0.0.2,127.0.0.3 (default: the OS picks;
                                         with several processes: 127.0.0.2, 127.0.0.3, .. one per process)
@@ -162,6 +174,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (!(slowFraction >= 0 && slowFraction <= 1)) {
             throw new IllegalArgumentException("--slow-fraction must be 0..1, got " + slowFraction);
         }
+        checkDrop(dropFraction, dropAfterSeconds, durationSeconds, recover, nchan);
         sourceAddresses = List.copyOf(sourceAddresses == null ? List.of() : sourceAddresses);
         for (InetAddress a : sourceAddresses) {
             if (a.getAddress().length != 4 || !a.isLoopbackAddress()) {
@@ -233,6 +246,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         int duration = 60;
         boolean recover = false;
         double slow = 0;
+        double dropFraction = 0;
+        int dropAfter = 0;
         List<InetAddress> sources = List.of();
         int processes = 0;
         String report = null;
@@ -284,6 +299,9 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 case "--heartbeat" -> heartbeat = (int) CliArgs.number(name, value, 0, 3600, "0..3600 seconds (0 = off)");
                 case "--duration" -> duration = (int) CliArgs.number(name, value, 1, MAX_DURATION_SECONDS, "1.." + MAX_DURATION_SECONDS + " seconds");
                 case "--slow-fraction" -> slow = fraction(name, value);
+                case "--drop-fraction" -> dropFraction = fraction(name, value);
+                case "--drop-after" -> dropAfter = (int) CliArgs.number(name, value, 1, MAX_DURATION_SECONDS,
+                        "1.." + MAX_DURATION_SECONDS + " seconds");
                 case "--source-addresses" -> sources = addresses(value);
                 case "--processes" -> processes = value.trim().equalsIgnoreCase("auto") ? 0
                         : (int) CliArgs.number(name, value, 1, MAX_PROCESSES, "auto or 1.." + MAX_PROCESSES);
@@ -346,14 +364,14 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
             throw new IllegalArgumentException("--url is not a valid URL: '" + url + "'");
         }
         return new LoadTestOptions(uri, connections, ramp, subscribeMode(subscribe), channels, heartbeat, duration,
-                recover, slow, sources, processes, report, expect, maxP99, maxLoss, kafka, topics, threads, seed,
+                recover, slow, dropFraction, dropAfter, sources, processes, report, expect, maxP99, maxLoss, kafka, topics, threads, seed,
                 grace, child, clientOffset, nchan);
     }
 
     /** This process's settings for a child: a share of the clients, its own addresses, no checks or report file. */
     LoadTestOptions forChild(int connections, int rampPerSecond, List<InetAddress> addresses, int clientOffset) {
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
-                durationSeconds, recover, slowFraction, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
+                durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
                 topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher());
     }
 
@@ -366,6 +384,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 "--threads", "" + threads, "--seed", "" + seed, "--loss-grace-ms", "" + lossGraceMillis,
                 "--client-offset", "" + clientOffset));
         if (recover) a.add("--recover");
+        if (dropFraction > 0) a.addAll(List.of("--drop-fraction", "" + dropFraction, "--drop-after", "" + dropAfterSeconds));
         if (child) a.add("--child");
         if (!sourceAddresses.isEmpty()) {
             List<String> s = new ArrayList<>();
@@ -391,7 +410,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     private static boolean takesValue(String s) {
         return switch (s) {
             case "--url", "--connections", "--ramp", "--subscribe", "--channels", "--tokens", "--categories",
-                 "--heartbeat", "--duration", "--slow-fraction", "--source-addresses", "--processes", "--report",
+                 "--heartbeat", "--duration", "--slow-fraction", "--drop-fraction", "--drop-after", "--source-addresses",
+                 "--processes", "--report",
                  "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka", "--topics", "--threads", "--seed",
                  "--loss-grace-ms", "--client-offset", "--protocol", "--nchan-publish", "--nchan-rate", "--nchan-count",
                  "--nchan-delay-ms" -> true;
@@ -440,6 +460,27 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
         if (url.getHost() == null) throw new IllegalArgumentException("--url has no host: '" + url + "'");
         requireLoopback("--url", url.getHost());
+    }
+
+    /**
+     * A drop needs a time within the run, and --recover: the point is to measure how the dropped clients come
+     * back and recover (without it they would stay away). nchan has no recovery to measure.
+     */
+    private static void checkDrop(double fraction, int afterSeconds, int durationSeconds, boolean recover, NchanOptions nchan) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("--drop-fraction must be a fraction 0..1, got " + fraction);
+        }
+        if (fraction == 0) {
+            if (afterSeconds != 0) throw new IllegalArgumentException("--drop-after needs --drop-fraction > 0");
+            return;
+        }
+        if (nchan != null) throw new IllegalArgumentException("--drop-fraction is not supported with --protocol nchan");
+        if (afterSeconds == 0) throw new IllegalArgumentException("--drop-fraction needs --drop-after SECONDS");
+        if (afterSeconds < 1 || afterSeconds >= durationSeconds) {
+            throw new IllegalArgumentException("--drop-after must be 1..--duration - 1 (" + (durationSeconds - 1)
+                    + ") seconds, got " + afterSeconds);
+        }
+        if (!recover) throw new IllegalArgumentException("--drop-fraction needs --recover (dropped clients reconnect with recovery)");
     }
 
     /** nchan mode: one channel per client (one socket each), ids usable in the URL, no odin-only features. */

@@ -204,7 +204,7 @@ final class ProcessSpreader {
         synchronized Progress.Sample take() {
             if (last == null) return null;
             Progress.Sample out = new Progress.Sample(last.elapsedSeconds(), last.open(), last.target(), last.subscribed(),
-                    last.received(), last.errors(), last.closes(), producer.copy(), server.copy());
+                    last.received(), last.errors(), last.closes(), producer.copy(), server.copy(), last.dropped(), last.back());
             producer.reset();
             server.reset();
             return out;

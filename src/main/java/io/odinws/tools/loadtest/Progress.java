@@ -12,9 +12,9 @@ import org.HdrHistogram.Histogram;
  * stderr, or sent as one JSON line by a child process to its parent.
  */
 final class Progress {
-    /** Counters are cumulative; the histograms cover the last interval only. */
+    /** Counters are cumulative; the histograms cover the last interval only. dropped/back: --drop-fraction clients. */
     record Sample(double elapsedSeconds, long open, long target, long subscribed, long received, long errors,
-                  Map<String, Long> closes, Histogram producer, Histogram server) {}
+                  Map<String, Long> closes, Histogram producer, Histogram server, long dropped, long back) {}
 
     private final PrintStream out;
     private long lastReceived;
@@ -30,10 +30,11 @@ final class Progress {
         long rate = dt <= 0 ? 0 : Math.round((s.received() - lastReceived) / dt);
         lastReceived = s.received();
         lastElapsed = s.elapsedSeconds();
-        out.printf("[%5.0fs] open %d/%d acks %d recv/s %d e2e p50/p99 %s/%s ms srv p50/p99 %s/%s ms errors %d closes %s%n",
+        out.printf("[%5.0fs] open %d/%d acks %d recv/s %d e2e p50/p99 %s/%s ms srv p50/p99 %s/%s ms errors %d closes %s%s%n",
                 s.elapsedSeconds(), s.open(), s.target(), s.subscribed(), rate,
                 pct(s.producer(), 50), pct(s.producer(), 99), pct(s.server(), 50), pct(s.server(), 99),
-                s.errors(), s.closes().isEmpty() ? "{}" : s.closes().toString());
+                s.errors(), s.closes().isEmpty() ? "{}" : s.closes().toString(),
+                s.dropped() > 0 ? " dropped " + s.dropped() + " back " + s.back() : "");
         out.flush();
     }
 
@@ -53,6 +54,8 @@ final class Progress {
                 .put("received", s.received())
                 .put("errors", s.errors())
                 .put("closes", c)
+                .put("dropped", s.dropped())
+                .put("back", s.back())
                 .put("producer", Report.encode(s.producer()))
                 .put("server", Report.encode(s.server()));
     }
@@ -62,12 +65,13 @@ final class Progress {
         n.getJsonObject("closes", new JsonObject()).forEach(e -> closes.put(e.getKey(), ((Number) e.getValue()).longValue()));
         return new Sample(n.getDouble("elapsed_s", 0.0), n.getLong("open", 0L), n.getLong("target", 0L),
                 n.getLong("subscribed", 0L), n.getLong("received", 0L), n.getLong("errors", 0L), closes,
-                Report.decode(n.getString("producer")), Report.decode(n.getString("server")));
+                Report.decode(n.getString("producer")), Report.decode(n.getString("server")),
+                n.getLong("dropped", 0L), n.getLong("back", 0L));
     }
 
     /** The sum of the latest samples of several processes. */
     static Sample sum(List<Sample> samples, double elapsedSeconds, long target) {
-        long open = 0, subscribed = 0, received = 0, errors = 0;
+        long open = 0, subscribed = 0, received = 0, errors = 0, dropped = 0, back = 0;
         Map<String, Long> closes = new TreeMap<>();
         Histogram producer = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
@@ -76,10 +80,12 @@ final class Progress {
             subscribed += s.subscribed();
             received += s.received();
             errors += s.errors();
+            dropped += s.dropped();
+            back += s.back();
             s.closes().forEach((k, v) -> closes.merge(k, v, Long::sum));
             producer.add(s.producer());
             server.add(s.server());
         }
-        return new Sample(elapsedSeconds, open, target, subscribed, received, errors, closes, producer, server);
+        return new Sample(elapsedSeconds, open, target, subscribed, received, errors, closes, producer, server, dropped, back);
     }
 }

@@ -22,6 +22,8 @@ import org.HdrHistogram.Histogram;
 final class Report {
     /** Sections whose numbers add up across processes. */
     private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "errors");
+    /** The counts of the drop section (the other members are settings, or derived). */
+    private static final List<String> DROP_COUNTS = List.of("selected", "dropped", "back", "recovered", "not_recovered");
 
     /** One expectation's verdict. */
     record Check(String option, boolean ok, String message) {}
@@ -79,6 +81,22 @@ final class Report {
                 .put("order_by_channel", orderByChannel(o, s)));
         r.put("closes_by_code", counts(Stats.snapshot(s.closes)));
         r.put("errors", new JsonObject().put("total", s.errorsTotal.sum()).put("by_kind", counts(Stats.snapshot(s.errors))));
+        JsonObject dropHist = null;
+        if (o.dropFraction() > 0) {
+            long at = s.dropAtMillis;
+            r.put("drop", new JsonObject()
+                    .put("fraction", o.dropFraction())
+                    .put("after_s", o.dropAfterSeconds())
+                    .put("dropped_at_s", at < 0 ? null : round(at / 1000.0, 3))
+                    .put("selected", s.dropSelected.sum())
+                    .put("dropped", s.dropped.sum())
+                    .put("back", s.dropBack.sum())
+                    .put("recovered", s.dropRecovered.sum())
+                    .put("not_recovered", s.dropNotRecovered.sum()));
+            dropHist = new JsonObject().put("drop_to_back", encode(s.dropToBack)).put("drop_to_recovered", encode(s.dropToRecovered));
+        } else {
+            r.putNull("drop");
+        }
         if (l.loss() == null) {
             r.putNull("loss");
         } else {
@@ -92,9 +110,11 @@ final class Report {
                     .put("grace_ms", o.lossGraceMillis())
                     .put("source", l.lossSource()));
         }
-        r.put("histograms_us", new JsonObject()
+        JsonObject hist = new JsonObject()
                 .put("producer_to_client", encode(s.producerTotal))
-                .put("server_to_client", encode(s.serverTotal)));
+                .put("server_to_client", encode(s.serverTotal));
+        if (dropHist != null) hist.mergeIn(dropHist);
+        r.put("histograms_us", hist);
         derive(r);
         return r;
     }
@@ -114,6 +134,13 @@ final class Report {
         for (String section : SUMMED) r.put(section, new JsonObject());
         Histogram producer = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        Histogram toBack = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        Histogram toRecovered = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        JsonObject drop = r.getValue("drop") instanceof JsonObject d ? d.copy() : null;
+        if (drop != null) {
+            for (String k : DROP_COUNTS) drop.put(k, 0L);
+            drop.putNull("dropped_at_s");
+        }
         boolean lossKnown = true;
         JsonObject loss = new JsonObject();
         JsonArray per = new JsonArray();
@@ -122,6 +149,15 @@ final class Report {
             JsonObject h = p.getJsonObject("histograms_us", new JsonObject());
             producer.add(decode(h.getString("producer_to_client")));
             server.add(decode(h.getString("server_to_client")));
+            if (drop != null && p.getValue("drop") instanceof JsonObject d) {
+                for (String k : DROP_COUNTS) drop.put(k, drop.getLong(k) + d.getLong(k, 0L));
+                // each process drops its clients at its own tick: the latest is when the whole batch was down
+                Double at = d.getDouble("dropped_at_s");
+                Double max = drop.getDouble("dropped_at_s");
+                if (at != null && (max == null || at > max)) drop.put("dropped_at_s", at);
+                toBack.add(decode(h.getString("drop_to_back")));
+                toRecovered.add(decode(h.getString("drop_to_recovered")));
+            }
             JsonObject l = p.getValue("loss") instanceof JsonObject lo ? lo : null;
             if (l == null) {
                 lossKnown = false;
@@ -139,7 +175,12 @@ final class Report {
         if (lossKnown) r.put("loss", loss);
         else r.putNull("loss");
         r.put("per_process", per);
-        r.put("histograms_us", new JsonObject().put("producer_to_client", encode(producer)).put("server_to_client", encode(server)));
+        JsonObject hist = new JsonObject().put("producer_to_client", encode(producer)).put("server_to_client", encode(server));
+        if (drop != null) {
+            r.put("drop", drop);
+            hist.put("drop_to_back", encode(toBack)).put("drop_to_recovered", encode(toRecovered));
+        }
+        r.put("histograms_us", hist);
         derive(r);
         return r;
     }
@@ -162,7 +203,24 @@ final class Report {
         } else {
             r.putNull("loss");
         }
+        if (r.getValue("drop") instanceof JsonObject d) deriveDrop(d, hist);
         r.put("histograms_us", hist); // the blobs last, after the readable part
+    }
+
+    /**
+     * The drop's times, in ms from the drop: until the last client was back / recovered (null unless every
+     * dropped client was), and the median client.
+     */
+    private static void deriveDrop(JsonObject d, JsonObject hist) {
+        Histogram back = decode(hist.getString("drop_to_back"));
+        Histogram recovered = decode(hist.getString("drop_to_recovered"));
+        long dropped = d.getLong("dropped");
+        boolean allBack = dropped > 0 && d.getLong("back") == dropped;
+        boolean allRecovered = dropped > 0 && d.getLong("recovered") == dropped;
+        d.put("all_back_ms", allBack ? ms(back.getMaxValue()) : null);
+        d.put("all_recovered_ms", allRecovered ? ms(recovered.getMaxValue()) : null);
+        d.put("p50_back_ms", back.getTotalCount() == 0 ? null : ms(back.getValueAtPercentile(50)));
+        d.put("p50_recovered_ms", recovered.getTotalCount() == 0 ? null : ms(recovered.getValueAtPercentile(50)));
     }
 
     private static JsonObject percentiles(Histogram h) {

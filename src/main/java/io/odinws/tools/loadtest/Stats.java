@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SynchronizedHistogram;
 
 /**
  * Counters and latency histograms of one client process. Event-loop threads record (LongAdders, and
@@ -39,6 +40,17 @@ final class Stats {
     final LongAdder clockSkew = new LongAdder();       // negative latencies, recorded as 0
     final LongAdder heartbeatsSent = new LongAdder();
     final LongAdder errorsTotal = new LongAdder();
+    // --drop-fraction: clients chosen, dropped, back (subscribed again), recovered or not (reconnect_ack)
+    final LongAdder dropSelected = new LongAdder();
+    final LongAdder dropped = new LongAdder();
+    final LongAdder dropBack = new LongAdder();
+    final LongAdder dropRecovered = new LongAdder();
+    final LongAdder dropNotRecovered = new LongAdder();
+    /** Microseconds from the drop until each client was back / recovered; one sample per client, so locking is fine. */
+    final Histogram dropToBack = new SynchronizedHistogram(MAX_MICROS, DIGITS);
+    final Histogram dropToRecovered = new SynchronizedHistogram(MAX_MICROS, DIGITS);
+    /** When the drop happened, milliseconds from the start of the run; -1 before. */
+    volatile long dropAtMillis = -1;
     final AtomicInteger open = new AtomicInteger();    // WebSocket sessions open now
     final AtomicInteger held = new AtomicInteger();    // clients open now and subscribed
     final Map<String, LongAdder> acks = new ConcurrentHashMap<>();

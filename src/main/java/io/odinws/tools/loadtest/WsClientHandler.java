@@ -33,6 +33,10 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] PONG = FrameScanner.ascii("pong");
     private static final byte[] ERROR = FrameScanner.ascii("error");
     private static final byte[] REJECTED = FrameScanner.ascii("\"rejected\"");
+    private static final byte[] RECONNECT_ACK = FrameScanner.ascii("reconnect_ack");
+    private static final byte[] RECONNECT_ERROR = FrameScanner.ascii("reconnect_error");
+    /** In a reconnect_ack, overall or for one channel: then not everything missed was replayed. */
+    private static final byte[] NOT_RECOVERED = FrameScanner.ascii("\"recovered\":false");
 
     /** Per event-loop thread: the scanner and a buffer to copy frames into (frames are small). */
     private static final FastThreadLocal<FrameScanner> SCANNER = new FastThreadLocal<>() {
@@ -164,6 +168,12 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
             subscribed(ctx);
         } else if (s.typeIs(PONG)) {
             stats.ack("pong");
+        } else if (s.typeIs(RECONNECT_ACK)) {
+            stats.ack("reconnect_ack");
+            if (client.awaitingRecovery) run.recoveryAnswered(client, indexOf(b, len, NOT_RECOVERED) < 0);
+        } else if (s.typeIs(RECONNECT_ERROR)) {
+            stats.error("reconnect_error");
+            if (client.awaitingRecovery) run.recoveryAnswered(client, false);
         } else if (s.typeIs(ERROR)) {
             stats.error("server_error_" + errorCode(b, len));
         } else {
@@ -213,6 +223,7 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
             }
         }
         client.backoffAttempt = 0;
+        if (client.awaitingBack) run.backAfterDrop(client);
     }
 
     private static String errorCode(byte[] b, int len) {

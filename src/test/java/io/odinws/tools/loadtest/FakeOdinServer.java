@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A tiny stand-in for odin-ws on 127.0.0.1 (Vert.x): answers subscribe with subscription_ack, heartbeat
- * with pong, and lets the test "produce" records that are fanned out as odin-ws envelopes to the sessions
+ * with pong, reconnect with a reconnect_ack (every channel recovered, but those in {@link #notRecovered}), and lets the test "produce" records that are fanned out as odin-ws envelopes to the sessions
  * subscribed to the channel, with scripted faults. It keeps what it produced (even what it then dropped),
  * so it doubles as the ground truth in place of Kafka.
  *
@@ -45,6 +45,11 @@ final class FakeOdinServer implements AutoCloseable {
     final AtomicInteger subscribes = new AtomicInteger();
     final AtomicInteger heartbeats = new AtomicInteger();
     final AtomicInteger upgrades = new AtomicInteger();
+    final AtomicInteger reconnects = new AtomicInteger();
+    /** Sessions that ended without a close frame (a reset or a plain TCP close). */
+    final AtomicInteger closedWithoutFrame = new AtomicInteger();
+    /** Channels a reconnect_ack reports recovered:false. */
+    final Set<String> notRecovered = ConcurrentHashMap.newKeySet();
     /** Upgrades beyond this many are refused with 503, like an odin-ws at capacity. */
     volatile int capacity = Integer.MAX_VALUE;
     private final Map<String, List<long[]>> produced = new ConcurrentHashMap<>();
@@ -67,7 +72,11 @@ final class FakeOdinServer implements AutoCloseable {
         Session s = new Session(ws);
         sessions.add(s);
         sessionsSeen.add(s);
-        ws.closeHandler(v -> sessions.remove(s));
+        ws.closeHandler(v -> {
+            sessions.remove(s);
+            Short code = ws.closeStatusCode(); // Vert.x says 1006 when the session ended without a close frame
+            if (code == null || code == 1006) closedWithoutFrame.incrementAndGet();
+        });
         ws.textMessageHandler(text -> {
             JsonObject m = new JsonObject(text);
             switch (m.getString("type", "")) {
@@ -82,10 +91,26 @@ final class FakeOdinServer implements AutoCloseable {
                     heartbeats.incrementAndGet();
                     ws.writeTextMessage("{\"type\":\"pong\",\"ts\":" + System.currentTimeMillis() + "}");
                 }
-                case "reconnect" -> ws.writeTextMessage("{\"type\":\"reconnect_ack\",\"status\":\"completed\",\"messages_replayed\":0}");
+                case "reconnect" -> {
+                    reconnects.incrementAndGet();
+                    ws.writeTextMessage(reconnectAck(m.getJsonObject("data").getJsonObject("last_offset", new JsonObject())));
+                }
                 default -> ws.writeTextMessage("{\"type\":\"error\",\"code\":\"UNKNOWN_TYPE\",\"message\":\"?\"}");
             }
         });
+    }
+
+    /** odin-ws's answer shape: nothing replayed, each channel named in last_offset recovered unless listed in notRecovered. */
+    private String reconnectAck(JsonObject lastOffset) {
+        JsonObject channels = new JsonObject();
+        boolean all = !lastOffset.isEmpty();
+        for (String ch : lastOffset.fieldNames()) {
+            boolean ok = !notRecovered.contains(ch);
+            all &= ok;
+            channels.put(ch, new JsonObject().put("recovered", ok).put("replayed", 0));
+        }
+        return new JsonObject().put("type", "reconnect_ack").put("status", "completed").put("messages_replayed", 0)
+                .put("message", "Replayed 0 missed messages").put("recovered", all).put("channels", channels).encode();
     }
 
     /** Records that (channel, offset) was produced now, and returns the envelope odin-ws would send for it. */

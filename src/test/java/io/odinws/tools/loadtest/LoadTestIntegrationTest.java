@@ -2,6 +2,7 @@ package io.odinws.tools.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
@@ -186,6 +187,73 @@ class LoadTestIntegrationTest {
         assertEquals(2L, r.getJsonObject("connections").getLong("held_at_end"));
         assertEquals(2L, r.getJsonObject("acks").getLong("reconnect_ack"), "reconnect sent with last_offset 4:41");
         assertEquals(4L, r.getJsonObject("acks").getLong("subscription_ack"));
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+            Thread.sleep(10); // a poll interval for an observed condition
+        }
+    }
+
+    /**
+     * --drop-fraction 0.5 of 40 clients at 2 s: the 20 chosen ones (even indexes) are reset, which the server sees
+     * as a session ended without a close frame; they come back, and each sends reconnect with its positions.
+     */
+    @Test
+    void dropResetsHalfTheClientsThatComeBackAndRecover() throws Exception {
+        LoadTestOptions o = options("--connections", "40", "--duration", "4", "--channels", "A.x,B.y", "--subscribe", "all",
+                "--recover", "--heartbeat", "0", "--drop-fraction", "0.5", "--drop-after", "2");
+        CompletableFuture<LoadTest.Result> run = runAsync(o, null);
+        awaitSubscribed(40);
+        server.publish("A.x", 3, 30); // every client then has a position to send on reconnect
+        server.publish("B.y", 5, 50);
+        await("the 20 resets", () -> server.closedWithoutFrame.get() == 20);
+        LoadTest.Result result = run.get(20, TimeUnit.SECONDS);
+        JsonObject r = result.report();
+        JsonObject d = r.getJsonObject("drop");
+        assertEquals(0.5, d.getDouble("fraction"), r.encodePrettily());
+        assertEquals(2, d.getInteger("after_s"));
+        assertTrue(d.getDouble("dropped_at_s") >= 2.0 && d.getDouble("dropped_at_s") < 3.0, d.encode());
+        assertEquals(20L, d.getLong("selected"));
+        assertEquals(20L, d.getLong("dropped"), d.encode());
+        assertEquals(20L, d.getLong("back"), d.encode());
+        assertEquals(20L, d.getLong("recovered"), d.encode());
+        assertEquals(0L, d.getLong("not_recovered"));
+        double allBack = d.getDouble("all_back_ms");
+        assertTrue(allBack > 0 && allBack < 2000 && d.getDouble("p50_back_ms") <= allBack, d.encode());
+        assertTrue(d.getDouble("all_recovered_ms") > 0, d.encode());
+        assertEquals(20, server.reconnects.get(), "one reconnect per dropped client");
+        assertEquals(20, server.closedWithoutFrame.get(), "resets only: the run's end closes with a close frame");
+        assertEquals(20L, r.getJsonObject("connections").getLong("reconnected"));
+        assertEquals(40L, r.getJsonObject("connections").getLong("held_at_end"));
+        assertEquals(20L, r.getJsonObject("acks").getLong("reconnect_ack"));
+        assertTrue(r.getJsonObject("closes_by_code").isEmpty(), "the drop is not a close the clients saw");
+        assertEquals(80L, r.getJsonObject("messages").getLong("received"));
+        assertTrue(errBuf.toString(StandardCharsets.UTF_8).contains("dropped 20 back 20"), errBuf.toString());
+    }
+
+    /**
+     * 8 clients, one channel each (round-robin over 4): the dropped ones are 0 and 4 on A.x, which has had a message
+     * and which the server reports recovered:false, and 2 and 6 on C.z, which have no position: back is recovered.
+     */
+    @Test
+    void dropCountsNotRecoveredAndRecoversClientsWithoutAPosition() throws Exception {
+        server.notRecovered.add("A.x");
+        LoadTestOptions o = options("--connections", "8", "--duration", "4", "--channels", "A.x,B.y,C.z,D.w",
+                "--recover", "--heartbeat", "0", "--drop-fraction", "0.5", "--drop-after", "2");
+        CompletableFuture<LoadTest.Result> run = runAsync(o, null);
+        awaitSubscribed(8);
+        server.publish("A.x", 0, 7);
+        JsonObject d = run.get(20, TimeUnit.SECONDS).report().getJsonObject("drop");
+        assertEquals(4L, d.getLong("dropped"), d.encode());
+        assertEquals(4L, d.getLong("back"), d.encode());
+        assertEquals(2L, d.getLong("recovered"), d.encode());
+        assertEquals(2L, d.getLong("not_recovered"), d.encode());
+        assertTrue(d.getDouble("all_back_ms") > 0, d.encode());
+        assertNull(d.getValue("all_recovered_ms"), "not all recovered");
+        assertEquals(2, server.reconnects.get(), "only the clients with a position ask");
     }
 
     /** Two child JVMs (source addresses 127.0.0.2 and .3), their reports merged by the parent. */

@@ -40,6 +40,8 @@ class LoadTestOptionsTest {
         assertEquals(60, o.durationSeconds());
         assertFalse(o.recover());
         assertEquals(0.0, o.slowFraction());
+        assertEquals(0.0, o.dropFraction());
+        assertEquals(0, o.dropAfterSeconds());
         assertTrue(o.sourceAddresses().isEmpty());
         assertEquals(0, o.processes(), "auto");
         assertNull(o.reportFile());
@@ -57,7 +59,7 @@ class LoadTestOptionsTest {
     void everyOption() {
         LoadTestOptions o = parse("--url", "ws://localhost:9000/ws?x=1", "--connections", "25000", "--ramp", "2000/s",
                 "--subscribe", "zipf:3", "--tokens", "BTC,ETH", "--categories", "trade,analytics", "--heartbeat", "0",
-                "--duration=120", "--recover", "--slow-fraction", "0.1", "--source-addresses", "127.0.0.2-127.0.0.4,127.0.1.1",
+                "--duration=120", "--recover", "--slow-fraction", "0.1", "--drop-fraction", "0.5", "--drop-after=30", "--source-addresses", "127.0.0.2-127.0.0.4,127.0.1.1",
                 "--processes", "2", "--report", "/tmp/r.json", "--expect-connections", "24000", "--max-p99-ms", "12.5",
                 "--max-loss", "0.001", "--kafka", "127.0.0.1:9092,localhost:9093", "--topics", "t1=trade,t2=analytics",
                 "--threads", "2", "--seed", "-7", "--loss-grace-ms", "500");
@@ -70,6 +72,8 @@ class LoadTestOptionsTest {
         assertEquals(120, o.durationSeconds());
         assertTrue(o.recover());
         assertEquals(0.1, o.slowFraction());
+        assertEquals(0.5, o.dropFraction());
+        assertEquals(30, o.dropAfterSeconds());
         assertEquals(4, o.sourceAddresses().size());
         assertEquals("127.0.0.3", o.sourceAddresses().get(1).getHostAddress());
         assertEquals("127.0.1.1", o.sourceAddresses().get(3).getHostAddress());
@@ -98,8 +102,50 @@ class LoadTestOptionsTest {
     @Test
     void toArgsRoundTrips() {
         LoadTestOptions o = parse("--connections", "10", "--subscribe", "random:2", "--channels", "A.x,B.y,C.z",
-                "--recover", "--source-addresses", "127.0.0.5", "--kafka", "localhost:9092", "--max-loss", "0.5", "--seed", "3");
+                "--recover", "--source-addresses", "127.0.0.5", "--kafka", "localhost:9092", "--max-loss", "0.5", "--seed", "3",
+                "--drop-fraction", "0.25", "--drop-after", "7");
         assertEquals(o, parse(o.toArgs().toArray(new String[0])));
+        assertTrue(o.toArgs().containsAll(List.of("--drop-fraction", "0.25", "--drop-after", "7")), "child processes drop too");
+    }
+
+    @Test
+    void dropNeedsATimeInTheRunAndRecover() {
+        rejects("--drop-fraction", "0..1", "--drop-fraction", "1.5", "--drop-after", "5", "--recover");
+        rejects("--drop-fraction", "0..1", "--drop-fraction", "-0.1", "--drop-after", "5", "--recover");
+        rejects("--drop-after", "1..86400", "--drop-fraction", "0.5", "--drop-after", "0", "--recover");
+        rejects("--drop-after", "1..86400", "--drop-fraction", "0.5", "--drop-after", "soon", "--recover");
+        rejects("--drop-fraction", "--drop-after SECONDS", "--drop-fraction", "0.5", "--recover");
+        rejects("--drop-after", "--drop-fraction", "--drop-after", "5", "--recover");
+        rejects("--drop-after", "--duration", "--drop-fraction", "0.5", "--drop-after", "60", "--recover");
+        rejects("--drop-fraction", "--recover", "--drop-fraction", "0.5", "--drop-after", "5");
+        rejects("--drop-fraction", "nchan", "--protocol", "nchan", "--drop-fraction", "0.5", "--drop-after", "5");
+        LoadTestOptions o = parse("--drop-fraction", "1", "--drop-after", "59", "--recover");
+        assertEquals(1.0, o.dropFraction());
+        assertEquals(59, o.dropAfterSeconds());
+        assertEquals(0.0, parse("--drop-fraction", "0").dropFraction(), "0 = no drop, --drop-after not needed");
+    }
+
+    /** Which clients are dropped depends on the global index only: spread evenly, and apart from the slow ones. */
+    @Test
+    void droppedClientsAreSpreadEvenlyAndAreNotTheSlowOnes() {
+        List<String> channels = List.of("A.x", "B.y");
+        LoadTestOptions.Subscribe single = new LoadTestOptions.Subscribe(Kind.SINGLE, 1);
+        ChannelPlan half = new ChannelPlan(channels, single, 0.5, 0.5, 1);
+        ChannelPlan usual = new ChannelPlan(channels, single, 0.05, 0.5, 1);
+        ChannelPlan tenth = new ChannelPlan(channels, single, 0.1, 0.1, 1);
+        int dropped = 0;
+        for (int i = 0; i < 1000; i++) {
+            if (half.isDropped(i)) dropped++;
+            if (i < 40) assertEquals(i % 2 == 0, half.isDropped(i), "client " + i);
+            assertFalse(half.isDropped(i) && half.isSlow(i), "client " + i);
+            assertFalse(usual.isDropped(i) && usual.isSlow(i), "client " + i);
+            assertFalse(tenth.isDropped(i) && tenth.isSlow(i), "client " + i);
+        }
+        assertEquals(500, dropped);
+        int tenthDropped = 0;
+        for (int i = 0; i < 1000; i++) if (tenth.isDropped(i)) tenthDropped++;
+        assertEquals(100, tenthDropped);
+        assertFalse(new ChannelPlan(channels, single, 0, 0, 1).isDropped(0), "fraction 0 drops nobody");
     }
 
     @Test
@@ -163,7 +209,7 @@ class LoadTestOptionsTest {
         String usage = buf.toString(StandardCharsets.UTF_8);
         for (String opt : List.of("--url", "--connections", "--ramp", "--subscribe", "--channels", "--tokens", "--categories",
                 "--heartbeat", "--duration", "--recover", "--slow-fraction", "--source-addresses", "--processes", "--report",
-                "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka")) {
+                "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka", "--drop-fraction", "--drop-after")) {
             assertTrue(usage.contains(opt), opt);
         }
     }
@@ -189,6 +235,11 @@ class LoadTestOptionsTest {
         assertEquals("[127.0.0.2, 127.0.0.5]", parts.get(0).sourceAddresses().stream().map(a -> a.getHostAddress()).toList().toString());
         assertEquals("[127.0.0.3]", parts.get(1).sourceAddresses().stream().map(a -> a.getHostAddress()).toList().toString());
         assertTrue(parts.stream().allMatch(LoadTestOptions::child));
+        LoadTestOptions drop = parse("--connections", "10", "--recover", "--drop-fraction", "0.5", "--drop-after", "3");
+        for (LoadTestOptions part : ProcessSpreader.split(drop, 2)) {
+            assertEquals(0.5, part.dropFraction());
+            assertEquals(3, part.dropAfterSeconds());
+        }
         List<LoadTestOptions> noAddr = ProcessSpreader.split(parse("--connections", "4"), 2);
         assertEquals("127.0.0.2", noAddr.get(0).sourceAddresses().get(0).getHostAddress());
         assertEquals("127.0.0.3", noAddr.get(1).sourceAddresses().get(0).getHostAddress());

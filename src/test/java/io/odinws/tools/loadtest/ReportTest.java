@@ -2,6 +2,7 @@ package io.odinws.tools.loadtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
@@ -91,5 +92,61 @@ class ReportTest {
         assertEquals(2, m.getJsonArray("per_process").size());
         JsonObject unknown = Report.merge(List.of(a, report(o, slow, 4, null)));
         assertEquals(null, unknown.getValue("loss"), "one process without truth: loss unknown");
+        assertTrue(m.containsKey("drop") && m.getValue("drop") == null, "no drop configured: drop is null");
+    }
+
+    /** One process's drop: {@code backMs[i]} / {@code recoveredMs[i]} per dropped client, -1 = never. */
+    private static JsonObject dropReport(LoadTestOptions o, long atMillis, long[] backMs, long[] recoveredMs, int notRecovered) {
+        Stats s = new Stats(o.channels().size());
+        s.dropSelected.add(backMs.length);
+        s.dropped.add(backMs.length);
+        s.dropAtMillis = atMillis;
+        for (long b : backMs) {
+            if (b < 0) continue;
+            s.dropBack.increment();
+            s.dropToBack.recordValue(b * 1000);
+        }
+        for (long r : recoveredMs) {
+            s.dropRecovered.increment();
+            s.dropToRecovered.recordValue(r * 1000);
+        }
+        s.dropNotRecovered.add(notRecovered);
+        s.interval();
+        return Report.build(new Report.Local(o, s, 0, 10, backMs.length, 1, null, "none"));
+    }
+
+    @Test
+    void dropSectionIsBuiltAndMergedAcrossProcesses() {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--recover", "--drop-fraction", "0.5",
+                "--drop-after", "5"});
+        JsonObject a = dropReport(o, 5_010, new long[] {100, 200, 300, 400, 500}, new long[] {150, 250, 350, 450}, 1);
+        JsonObject da = a.getJsonObject("drop");
+        assertEquals(0.5, da.getDouble("fraction"));
+        assertEquals(5, da.getInteger("after_s"));
+        assertEquals(5.01, da.getDouble("dropped_at_s"));
+        assertEquals(5L, da.getLong("back"));
+        assertEquals(500.0, da.getDouble("all_back_ms"), 0.5);
+        assertEquals(300.0, da.getDouble("p50_back_ms"), 0.5);
+        assertNull(da.getValue("all_recovered_ms"), "one of five not recovered");
+        // through JSON text, as it comes from a child process
+        JsonObject b = new JsonObject(dropReport(o, 5_020, new long[] {700, 900, 800, 600}, new long[] {710, 910, 810, 610}, 0).encode());
+        assertEquals(910.0, b.getJsonObject("drop").getDouble("all_recovered_ms"), 1.0, "all four recovered");
+        JsonObject d = Report.merge(List.of(a, b)).getJsonObject("drop");
+        assertEquals(0.5, d.getDouble("fraction"), "settings are not summed");
+        assertEquals(5, d.getInteger("after_s"));
+        assertEquals(5.02, d.getDouble("dropped_at_s"), "the later of the two processes' drops");
+        assertEquals(9L, d.getLong("selected"));
+        assertEquals(9L, d.getLong("dropped"));
+        assertEquals(9L, d.getLong("back"));
+        assertEquals(8L, d.getLong("recovered"));
+        assertEquals(1L, d.getLong("not_recovered"));
+        assertEquals(900.0, d.getDouble("all_back_ms"), 1.0, "max over both processes");
+        assertEquals(500.0, d.getDouble("p50_back_ms"), 0.5, "median of the merged histogram");
+        assertNull(d.getValue("all_recovered_ms"));
+        assertEquals(450.0, d.getDouble("p50_recovered_ms"), 0.5);
+        // a client that never came back: nobody can say when all were back
+        JsonObject late = dropReport(o, 5_000, new long[] {100, -1}, new long[] {100}, 0);
+        assertNull(Report.merge(List.of(b, late)).getJsonObject("drop").getValue("all_back_ms"));
+        assertEquals(910.0, Report.merge(List.of(b, b)).getJsonObject("drop").getDouble("all_recovered_ms"), 1.0);
     }
 }
