@@ -637,12 +637,16 @@ class Bench:
 
     # -- server --
     def server_conf(self, port):
-        return {
+        conf = {
             "mode": "multi", "shards": 0, "maxConnections": 20000,
             "http": {"host": LOOPBACK, "port": port},
             "kafka": {"bootstrap": self.bootstrap},
             "admission": {"enabled": False, "cpuRejectPercent": 100, "heapRejectPercent": 100},
         }
+        # BENCH_SERVER_CONF='{"ws":{"flushDelayMicros":500}}': sections merged over the above, to measure a setting
+        for k, v in json.loads(os.environ.get("BENCH_SERVER_CONF") or "{}").items():
+            conf[k] = {**conf[k], **v} if isinstance(v, dict) and isinstance(conf.get(k), dict) else v
+        return conf
 
     def start_server(self, label, port=None, required=True, ready_timeout=60):
         port = port or free_port()
