@@ -259,7 +259,9 @@ class LoadTestIntegrationTest {
     /** Two child JVMs (source addresses 127.0.0.2 and .3), their reports merged by the parent. */
     @Test
     void spreadOverTwoProcessesMergesReports() throws Exception {
-        LoadTestOptions o = options("--connections", "20", "--processes", "2", "--duration", "3", "--channels", "A.x,B.y",
+        // Each child is a JVM of its own: on a loaded machine it can take several seconds to start and connect,
+        // and clients not connected when its --duration ends would fail --expect-connections.
+        LoadTestOptions o = options("--connections", "20", "--processes", "2", "--duration", "10", "--channels", "A.x,B.y",
                 "--subscribe", "all", "--expect-connections", "20");
         AtomicBoolean producing = new AtomicBoolean(true);
         Thread producer = new Thread(() -> {
