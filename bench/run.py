@@ -585,8 +585,8 @@ class Bench:
             "server_mode": "multi, shards 0 (one per available core): the JVM pinned to one core sees 1 CPU, so "
                            "this is one shard, the production default configuration on a 1-CPU pod; single mode "
                            "would also be one shard",
-            "gc_note": "with 1 CPU and MaxRAM 2g the JVM's ergonomics pick the Serial collector, as it would in a "
-                       "1-CPU, 2 GiB container",
+            "gc_note": "JVM flags are the Dockerfile's JAVA_OPTS (Serial collector, 48 MiB young generation, "
+                       "class-data sharing archive; each explained there)",
             "p99_limit_ms": P99_LIMIT_MS,
             "source_addresses": SOURCE_ADDRESSES,
         }
