@@ -448,6 +448,26 @@ def memory_snapshot(pid, port, gc=True):
     }
 
 
+def reconnect_figures(rep, m_after):
+    """What S5 and S6 report alike: the generator's reconnect, message and loss figures, the server's replay totals."""
+    msgs = rep["messages"]
+    return {
+        "reconnect_attempts": rep["connections"]["reconnect_attempts"],
+        "reconnected": rep["connections"]["reconnected"],
+        "held_at_end": rep["connections"]["held_at_end"],
+        "closes_by_code": rep["closes_by_code"],
+        "errors_by_kind": rep["errors"]["by_kind"],
+        "messages_received": msgs["received"], "messages_replayed": msgs["replayed"],
+        "duplicates": msgs["duplicates"], "out_of_order": msgs["out_of_order"],
+        "loss": rep.get("loss"),
+        "server_replay_requests": metric_sum(m_after, "ws_replay_requests_total") if m_after else None,
+        "server_replayed_messages": metric_sum(m_after, "ws_replayed_messages_total") if m_after else None,
+        "server_channels_not_recovered":
+            metric_sum(m_after, "ws_replay_channels_not_recovered_total") if m_after else None,
+        "latency_ms": rep["latency_ms"],
+    }
+
+
 # ------------------------------------------------------------------------------------------------
 # the bench
 # ------------------------------------------------------------------------------------------------
@@ -1021,20 +1041,8 @@ class Bench:
             "target_s": S5_TARGET_S,
             "target_met": bool(d.get("dropped")) and back_s is not None and recovered_s is not None
                           and max(back_s, recovered_s) <= S5_TARGET_S,
-            "reconnect_attempts": rep["connections"]["reconnect_attempts"],
-            "reconnected": rep["connections"]["reconnected"],
-            "held_at_end": rep["connections"]["held_at_end"],
-            "closes_by_code": rep["closes_by_code"],
-            "errors_by_kind": rep["errors"]["by_kind"],
-            "messages_received": msgs["received"], "messages_replayed": msgs["replayed"],
-            "duplicates": msgs["duplicates"], "out_of_order": msgs["out_of_order"],
-            "loss": rep.get("loss"),
             # a server of its own: its totals are this scenario's
-            "server_replay_requests": metric_sum(m_after, "ws_replay_requests_total") if m_after else None,
-            "server_replayed_messages": metric_sum(m_after, "ws_replayed_messages_total") if m_after else None,
-            "server_channels_not_recovered":
-                metric_sum(m_after, "ws_replay_channels_not_recovered_total") if m_after else None,
-            "latency_ms": rep["latency_ms"],
+            **reconnect_figures(rep, m_after),
         }
         self.report["scenarios"]["S5"] = res
         log(f"S5: {res['back']} of {res['dropped']} back after {back_s} s, {res['recovered']} recovered after "
@@ -1101,18 +1109,7 @@ class Bench:
             "sigterm_to_all_back_s": round(back_at - t_kill, 3) if back_at else None,
             "ready_to_all_back_s": round(back_at - t_ready, 3) if back_at and t_ready else None,
             "connections_series": series,
-            "reconnect_attempts": rep["connections"]["reconnect_attempts"],
-            "reconnected": rep["connections"]["reconnected"],
-            "held_at_end": rep["connections"]["held_at_end"],
-            "closes_by_code": rep["closes_by_code"],
-            "errors_by_kind": rep["errors"]["by_kind"],
-            "messages_received": msgs["received"], "messages_replayed": msgs["replayed"],
-            "duplicates": msgs["duplicates"], "out_of_order": msgs["out_of_order"],
-            "loss": rep.get("loss"),
-            "server_replay_requests": metric_sum(m_after, "ws_replay_requests_total"),
-            "server_replayed_messages": metric_sum(m_after, "ws_replayed_messages_total"),
-            "server_channels_not_recovered": metric_sum(m_after, "ws_replay_channels_not_recovered_total"),
-            "latency_ms": rep["latency_ms"],
+            **reconnect_figures(rep, m_after),
             "server_messages_sent_before_restart": metric_sum(m_before, "ws_messages_sent_total"),
         }
         self.report["scenarios"]["S6"] = res
