@@ -38,7 +38,7 @@ public final class CdsTraining {
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         // Nothing listens on the discard port: the consumer is created and retries in the background.
         .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:9"))
-        .put("admission", new JsonObject().put("enabled", false));
+        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100));
     Vertx vertx = Vertx.vertx(Main.vertxOptions(ConfigLoader.resolve(conf, Map.of())));
     try {
       OdinServer server = new OdinServer();

@@ -150,6 +150,20 @@ class DockerfileTest {
   }
 
   @Test
+  void theImageWritesTheClassDataArchiveItsJvmOptionsName() {
+    Matcher opts = Pattern.compile("JAVA_OPTS=\"([^\"]*)\"").matcher(docker.runtime().last("ENV").map(Instruction::args).orElse(""));
+    assertTrue(opts.find(), "the runtime stage sets ENV JAVA_OPTS=\"...\"");
+    Matcher shared = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(opts.group(1));
+    assertTrue(shared.find(), "JAVA_OPTS starts the server with its class-data sharing archive: " + opts.group(1));
+    String archive = shared.group(1);
+    String jar = jarPath(docker);
+    boolean written = docker.runtime().all("RUN").stream().map(Instruction::args).anyMatch(run ->
+        run.contains("-XX:ArchiveClassesAtExit=" + archive) && run.contains("-jar " + jar + " cds-training"));
+    assertTrue(written, "a RUN step writes " + archive + " with `java -XX:ArchiveClassesAtExit=" + archive + " -jar " + jar
+        + " cds-training` (same jar path as the ENTRYPOINT, or the JVM ignores the archive)");
+  }
+
+  @Test
   void imagesRunTheJavaVersionThePomCompilesFor() {
     int release = DeployFiles.javaRelease();
     for (Stage s : docker.stages) {
