@@ -2,6 +2,7 @@ package io.odinws.it;
 
 import io.netty.channel.Channel;
 import io.odinws.shard.ShardVerticle;
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;

@@ -2,6 +2,7 @@ package io.odinws.it;
 
 import io.odinws.OdinServer;
 import io.odinws.router.ShardSlot;
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;

@@ -1,6 +1,7 @@
 package io.odinws.it;
 
 import io.netty.buffer.PooledByteBufAllocator;
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;

@@ -1,5 +1,6 @@
 package io.odinws.it;
 
+import io.odinws.testkit.Await;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;

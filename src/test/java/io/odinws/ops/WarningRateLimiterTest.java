@@ -13,11 +13,13 @@ import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.read.ListAppender;
 import ch.qos.logback.core.spi.FilterReply;
 import ch.qos.logback.core.status.Status;
+import io.odinws.testkit.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.URL;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -370,10 +372,7 @@ class WarningRateLimiterTest {
       log.warn("event=kafka_unreachable error=\"{}\"", i);
     }
     assertEquals(5, appender.list.size());
-    long deadline = System.nanoTime() + 10 * SECOND;
-    while (summaries().isEmpty() && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
+    Await.until("the period's summary line", Duration.ofSeconds(10), () -> !summaries().isEmpty());
     assertEquals(1, summaries().size());
     assertEquals(7, suppressedOf(summaries().get(0)));
     real.stop();

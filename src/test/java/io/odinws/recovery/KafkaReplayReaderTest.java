@@ -5,6 +5,7 @@ import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.KafkaConfig;
 import io.odinws.config.RecoveryConfig;
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -424,7 +426,8 @@ class KafkaReplayReaderTest {
     String topic = topic("close");
     KafkaReplayReader reader = new KafkaReplayReader(kafkaConfig("127.0.0.1:" + closedPort(), topic), recoveryConfig(1_000, 20_000));
     Future<ReplayRead> inflight = reader.read(topic, 0, 10, 20);
-    Thread.sleep(200); // let a thread start it, so the next one is not covered and waits
+    // a thread has taken it (reads counts taken jobs), so the next one is not covered and waits
+    Await.until("a reader thread took the first read", Duration.ofSeconds(10), () -> reader.reads() >= 1);
     Future<ReplayRead> pending = reader.read(topic, 0, 0, 30);
     long t0 = System.nanoTime();
     reader.close();

@@ -43,6 +43,7 @@ final class FakeOdinServer implements AutoCloseable {
     /** Every session ever opened, closed ones included. */
     final List<Session> sessionsSeen = new CopyOnWriteArrayList<>();
     final AtomicInteger subscribes = new AtomicInteger();
+    private volatile long lastAckSentMillis;
     final AtomicInteger heartbeats = new AtomicInteger();
     final AtomicInteger upgrades = new AtomicInteger();
     final AtomicInteger reconnects = new AtomicInteger();
@@ -86,6 +87,7 @@ final class FakeOdinServer implements AutoCloseable {
                     ws.writeTextMessage(new JsonObject().put("type", "subscription_ack").put("subscribed", chs)
                             .put("count", s.channels.size()).encode());
                     subscribes.incrementAndGet();
+                    lastAckSentMillis = System.currentTimeMillis();
                 }
                 case "heartbeat" -> {
                     heartbeats.incrementAndGet();
@@ -132,6 +134,11 @@ final class FakeOdinServer implements AutoCloseable {
     /** Produces and sends in one step. */
     void publish(String channel, int partition, long offset) {
         send(channel, produce(channel, partition, offset));
+    }
+
+    /** Wall-clock time the last subscription_ack was written. */
+    long lastAckSentMillis() {
+        return lastAckSentMillis;
     }
 
     int subscribedSessions() {

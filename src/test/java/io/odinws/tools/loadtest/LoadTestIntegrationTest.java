@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.odinws.testkit.Await;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -60,12 +62,9 @@ class LoadTestIntegrationTest {
         });
     }
 
-    private void awaitSubscribed(int sessions) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (server.subscribedSessions() < sessions) {
-            assertTrue(System.nanoTime() < deadline, "only " + server.subscribedSessions() + " sessions subscribed");
-            Thread.sleep(10);
-        }
+    private void awaitSubscribed(int sessions) {
+        Await.until(sessions + " sessions subscribed", Duration.ofSeconds(10), () -> server.subscribedSessions() >= sessions,
+                () -> "only " + server.subscribedSessions());
     }
 
     /**
@@ -79,7 +78,10 @@ class LoadTestIntegrationTest {
                 "--duration", "3", "--heartbeat", "0", "--loss-grace-ms", "100", "--expect-connections", "4", "--max-loss", "0");
         CompletableFuture<LoadTest.Result> run = runAsync(o, server.truth());
         awaitSubscribed(4);
-        Thread.sleep(300); // past every client's ack + grace
+        // Loss is counted from each client's ack + --loss-grace-ms: produce only once that window is open for all
+        // (the client reads its ack a moment after the server sent it, hence the margin).
+        long windowOpen = server.lastAckSentMillis() + 100 + 100;
+        Await.until("every client's loss window open", Duration.ofSeconds(10), () -> System.currentTimeMillis() >= windowOpen);
         String[] channels = {"BTC.trade", "ETH.trade", "SOL.liquidity"};
         long[] base = {1000, 1000, 7}; // BTC and ETH reuse the same offsets: order is per channel
         long[] step = {3, 2, 5};       // gaps: a partition carries other tokens too
@@ -178,7 +180,7 @@ class LoadTestIntegrationTest {
         CompletableFuture<LoadTest.Result> run = runAsync(o, null);
         awaitSubscribed(2);
         server.publish("A.x", 4, 41);
-        Thread.sleep(200);
+        // no wait: the close frame follows the message on the same socket, so each client reads 4:41 first
         for (FakeOdinServer.Session s : server.sessions) s.ws.close((short) 1012, "restart");
         LoadTest.Result result = run.get(20, TimeUnit.SECONDS);
         JsonObject r = result.report();
@@ -187,14 +189,6 @@ class LoadTestIntegrationTest {
         assertEquals(2L, r.getJsonObject("connections").getLong("held_at_end"));
         assertEquals(2L, r.getJsonObject("acks").getLong("reconnect_ack"), "reconnect sent with last_offset 4:41");
         assertEquals(4L, r.getJsonObject("acks").getLong("subscription_ack"));
-    }
-
-    private static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(10); // a poll interval for an observed condition
-        }
     }
 
     /**
@@ -209,7 +203,7 @@ class LoadTestIntegrationTest {
         awaitSubscribed(40);
         server.publish("A.x", 3, 30); // every client then has a position to send on reconnect
         server.publish("B.y", 5, 50);
-        await("the 20 resets", () -> server.closedWithoutFrame.get() == 20);
+        Await.until("the 20 resets", Duration.ofSeconds(10), () -> server.closedWithoutFrame.get() == 20);
         LoadTest.Result result = run.get(20, TimeUnit.SECONDS);
         JsonObject r = result.report();
         JsonObject d = r.getJsonObject("drop");

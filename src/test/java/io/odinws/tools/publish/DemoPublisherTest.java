@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
@@ -24,8 +25,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import org.apache.kafka.clients.admin.Admin;
@@ -183,7 +182,7 @@ class DemoPublisherTest {
         DemoPublisher p = DemoPublisher.start(options(1, 0, 0)); // event 0 is due at the start, event 1 a second later
         try {
             // Event 0 acknowledged by the broker: the loop is now parked until event 1 is due.
-            awaitTrue("event 0 acknowledged", Duration.ofSeconds(10), () -> p.sent() == 1,
+            Await.until("event 0 acknowledged", Duration.ofSeconds(10), () -> p.sent() == 1,
                     () -> "sent=" + p.sent() + " failed=" + p.failed());
             assertTrue(isRegistered(PRODUCER_MBEAN), "the publisher's producer is not registered");
             long t0 = System.nanoTime();
@@ -264,7 +263,7 @@ class DemoPublisherTest {
     /** Waits until exactly {@code expected} records were added to the topics since {@code before}. */
     private static void awaitAdded(Map<TopicPartition, Long> before, long expected) {
         long[] last = {-1};
-        awaitTrue(expected + " records in Kafka", Duration.ofSeconds(10), () -> (last[0] = added(before)) >= expected,
+        Await.until(expected + " records in Kafka", Duration.ofSeconds(10), () -> (last[0] = added(before)) >= expected,
                 () -> "found " + last[0]);
         assertEquals(expected, added(before), "records in Kafka");
     }
@@ -283,7 +282,7 @@ class DemoPublisherTest {
                      new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.assign(partitions);
             partitions.forEach(tp -> consumer.seek(tp, before.get(tp)));
-            awaitTrue("reading the added records", Duration.ofSeconds(15), () -> {
+            Await.until("reading the added records", Duration.ofSeconds(15), () -> {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
                     if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) records.add(r);
                 }
@@ -302,23 +301,6 @@ class DemoPublisherTest {
             return new ObjectName(name);
         } catch (MalformedObjectNameException e) {
             throw new IllegalArgumentException(name, e);
-        }
-    }
-
-    /** Polls an observable condition until it holds, failing at the deadline with the last observed state. */
-    private static void awaitTrue(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for " + what + ": "
-                        + state.get());
-            }
-            try {
-                Thread.sleep(10); // poll interval of an observed condition, not a guess at timing
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what, e);
-            }
         }
     }
 }
