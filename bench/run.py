@@ -1541,6 +1541,23 @@ def step_table(steps, rate_label):
     return "\n".join(rows)
 
 
+def reconnect_rows(x):
+    """The rows S5 and S6 share: messages, the server's replay totals, duplicates and order, loss, latency."""
+    loss = x.get("loss") or {}
+    lat = (x.get("latency_ms") or {}).get("producer_to_client") or {}
+    missed = (f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} ({fmt((loss.get('fraction') or 0) * 100, ' %', 4)})"
+              f" in {fmt(loss.get('clients_with_loss'))} clients") if loss else "not measured"
+    return [
+        ("messages received / of which replayed", f"{fmt(x.get('messages_received'))} / {fmt(x.get('messages_replayed'))}"),
+        ("server: replay requests / replayed messages / channels not recovered",
+         f"{fmt(x.get('server_replay_requests'), digits=0)} / {fmt(x.get('server_replayed_messages'), digits=0)} / "
+         f"{fmt(x.get('server_channels_not_recovered'), digits=0)}"),
+        ("duplicates / out of order", f"{fmt(x.get('duplicates'))} / {fmt(x.get('out_of_order'))}"),
+        ("missed (Kafka ground truth)", missed),
+        ("p99 / p99.9 producer→client over the run", f"{fmt(lat.get('p99'), ' ms', 1)} / {fmt(lat.get('p99_9'), ' ms', 1)}"),
+    ]
+
+
 def render_md(r, chart_prefix=""):
     m = r["machine"]
     sc = r["scenarios"]
@@ -1697,8 +1714,6 @@ def render_md(r, chart_prefix=""):
     L.append("## S5 reconnect storm")
     L.append("")
     if "dropped" in s5:
-        loss = s5.get("loss") or {}
-        lat = (s5.get("latency_ms") or {}).get("producer_to_client") or {}
         all_back = s5.get("drop_to_all_back_s")
         all_recovered = s5.get("drop_to_all_recovered_s")
         L.append(f"{s5['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf, positions "
@@ -1731,15 +1746,7 @@ def render_md(r, chart_prefix=""):
                        ("held at the end", fmt(s5.get('held_at_end'))),
                        ("closes seen by clients (the drop itself not counted)", json.dumps(s5.get('closes_by_code') or {})),
                        ("errors seen by clients", json.dumps(s5.get('errors_by_kind') or {})),
-                       ("messages received / of which replayed",
-                        f"{fmt(s5.get('messages_received'))} / {fmt(s5.get('messages_replayed'))}"),
-                       ("server: replay requests / replayed messages / channels not recovered",
-                        f"{fmt(s5.get('server_replay_requests'), digits=0)} / {fmt(s5.get('server_replayed_messages'), digits=0)} / "
-                        f"{fmt(s5.get('server_channels_not_recovered'), digits=0)}"),
-                       ("duplicates / out of order", f"{fmt(s5.get('duplicates'))} / {fmt(s5.get('out_of_order'))}"),
-                       ("missed (Kafka ground truth)", f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} "
-                                                      f"({fmt((loss.get('fraction') or 0) * 100, ' %', 4)}) in {fmt(loss.get('clients_with_loss'))} clients" if loss else "not measured"),
-                       ("p99 / p99.9 producer→client over the run", f"{fmt(lat.get('p99'), ' ms', 1)} / {fmt(lat.get('p99_9'), ' ms', 1)}")):
+                       *reconnect_rows(s5)):
             L.append(f"| {lab} | {v} |")
     elif "sigterm_to_all_back_s" in s5:
         L.append("Not measured: this report's S5 is the server restart of an earlier run.py, shown under S6 below.")
@@ -1754,7 +1761,6 @@ def render_md(r, chart_prefix=""):
         L.append("(Measured as S5 by the run.py of this report, before S5 became the drop of half of the clients.)")
         L.append("")
     if "clients" in restart:
-        loss = restart.get("loss") or {}
         L.append(f"{restart['clients']:,} clients (`--recover`, each on 3 of the 20 `*.trade` channels by Zipf) while the "
                  f"publisher sends {restart['publish_rate']} trade events/s (about {restart['publish_rate'] / 20:g}/s per channel, so "
                  "every client holds a position on each of its channels when it is dropped). "
@@ -1772,13 +1778,7 @@ def render_md(r, chart_prefix=""):
                        ("reconnect attempts / reconnected", f"{fmt(restart['reconnect_attempts'])} / {fmt(restart['reconnected'])}"),
                        ("held at the end", fmt(restart['held_at_end'])),
                        ("closes seen by clients", json.dumps(restart['closes_by_code'])),
-                       ("messages received / of which replayed", f"{fmt(restart['messages_received'])} / {fmt(restart['messages_replayed'])}"),
-                       ("server: replay requests / replayed messages / channels not recovered",
-                        f"{fmt(restart['server_replay_requests'], digits=0)} / {fmt(restart['server_replayed_messages'], digits=0)} / {fmt(restart['server_channels_not_recovered'], digits=0)}"),
-                       ("duplicates / out of order", f"{fmt(restart['duplicates'])} / {fmt(restart['out_of_order'])}"),
-                       ("missed (Kafka ground truth)", f"{fmt(loss.get('missing'))} of {fmt(loss.get('expected'))} "
-                                                      f"({fmt((loss.get('fraction') or 0) * 100, ' %', 4)}) in {fmt(loss.get('clients_with_loss'))} clients" if loss else "not measured"),
-                       ("p99 / p99.9 producer→client over the run", f"{fmt(restart['latency_ms']['producer_to_client']['p99'], ' ms', 1)} / {fmt(restart['latency_ms']['producer_to_client']['p99_9'], ' ms', 1)}")):
+                       *reconnect_rows(restart)):
             L.append(f"| {lab} | {v} |")
     else:
         L.append(f"Not measured: {restart.get('error') or restart.get('skipped') or 'not run'}")
