@@ -39,10 +39,6 @@ final class Client {
     volatile boolean wsOpen;
     volatile long attemptStartNanos;
 
-    Client(int index, int globalIndex, int[] channels, boolean slow, boolean recover, boolean trackOffsets) {
-        this(index, globalIndex, channels, slow, false, recover, trackOffsets);
-    }
-
     Client(int index, int globalIndex, int[] channels, boolean slow, boolean drop, boolean recover, boolean trackOffsets) {
         this.index = index;
         this.globalIndex = globalIndex;

@@ -52,17 +52,17 @@ class LossCalculatorTest {
                 "A.x", new GroundTruth.ChannelRecords(ao, at),
                 "B.y", new GroundTruth.ChannelRecords(new long[] {7, 8, 9}, new long[] {1500, 1600, 1700}));
         // client 0: both channels, acked at 1150 -> window [1250, 1750] with grace 100 and end 1850
-        Client c0 = new Client(0, 0, new int[] {0, 1}, false, false, true);
+        Client c0 = new Client(0, 0, new int[] {0, 1}, false, false, false, true);
         c0.ackMillis = 1150;
         for (long o : new long[] {100, 101, 103, 104, 105, 107, 103}) c0.receivedOffset(0, o); // misses 106; 103 twice
         c0.receivedOffset(1, 9);                                                                // misses 7 and 8
         // client 1: A.x only, acked late (1600): window [1700, 1750] = offset 107, received
-        Client c1 = new Client(1, 1, new int[] {0}, false, false, true);
+        Client c1 = new Client(1, 1, new int[] {0}, false, false, false, true);
         c1.ackMillis = 1600;
         c1.receivedOffset(0, 107);
         // excluded: never acked, and slow
-        Client never = new Client(2, 2, new int[] {0}, false, false, true);
-        Client slow = new Client(3, 3, new int[] {0}, true, false, true);
+        Client never = new Client(2, 2, new int[] {0}, false, false, false, true);
+        Client slow = new Client(3, 3, new int[] {0}, true, false, false, true);
         slow.ackMillis = 1000;
         LossCalculator.Loss loss = LossCalculator.compute(new Client[] {c0, c1, never, slow}, table, truth, 1850, 100);
         // client 0 A.x window [1250,1750]: 103..107 = 5 expected, 106 missing; B.y: 7,8,9 expected, 2 missing
@@ -77,7 +77,7 @@ class LossCalculatorTest {
     @Test
     void aChannelWithoutTruthExpectsNothing() {
         ChannelTable table = new ChannelTable(List.of("A.x"));
-        Client c = new Client(0, 0, new int[] {0}, false, false, true);
+        Client c = new Client(0, 0, new int[] {0}, false, false, false, true);
         c.ackMillis = 0;
         LossCalculator.Loss loss = LossCalculator.compute(new Client[] {c}, table, Map.of(), 10_000, 0);
         assertEquals(0, loss.expected());
