@@ -50,7 +50,7 @@ bench:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-matplotlib >/dev/null; } \
 	    || echo "make bench: matplotlib could not be installed; the report will have no charts"; \
 	fi; \
-	$$py bench/run.py $(if $(QUICK),--quick) $(if $(PEER),--peer $(PEER)) --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(PEER), PEER=$(PEER))"
+	$$py bench/run.py $(if $(QUICK),--quick) $(if $(PEER),--peer $(PEER)) $(if $(RPS),--rps) --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(PEER), PEER=$(PEER))$(if $(RPS), RPS=$(RPS))"
 
 ## JMH microbenchmarks of the hot paths (encoding, lookup, fan-out); about 4 minutes.
 jmh:

@@ -12,6 +12,8 @@ bench/results/latest.md.
   S5 storm       half of N clients with --recover dropped at once (reset, no close frame) while the server
                  runs: time until all are back and recovered; messages recovered, missed, duplicated
   S6 restart     server restart under N clients with --recover: time to all back, recovered/missed
+  floor          the kernel's floor for S2: a C program (bench/floor/fanout.c) that only writes one frame to
+                 each of S2's connections per message, at S2's rates: the least any server spends per delivery here
 
 Placement: server pinned to core 0, load generator to core 1 (taskset -c); the Kafka broker and the
 publisher are not pinned and share both cores. Everything listens on and targets 127.0.0.1 only.
@@ -50,6 +52,8 @@ GENERATOR_CORE = "1"
 P99_LIMIT_MS = 100.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+# Receive packet steering of the loopback device: which cores process what arrives on it (see --rps).
+RPS_CPUS = "/sys/class/net/lo/queues/rx-0/rps_cpus"
 
 def dockerfile_java_opts():
     """The JAVA_OPTS of the Dockerfile's runtime stage: the bench runs the server with the image's JVM settings."""
@@ -82,6 +86,7 @@ FULL = {
     "ramp": 2000,
     "s1_connections": 19000, "s1_hold_s": 15,
     "s2_subscribers": 10000, "s2_rates": [2, 5, 10, 20, 40, 80], "s2_publish_s": 20,
+    "floor_s": 10, "floor_batching_rate": 5,
     "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
     "s4_clients": 19000, "s4_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
@@ -92,6 +97,7 @@ QUICK = {
     "ramp": 2000,
     "s1_connections": 2000, "s1_hold_s": 5,
     "s2_subscribers": 2000, "s2_rates": [5, 20, 50], "s2_publish_s": 8,
+    "floor_s": 5, "floor_batching_rate": 20,
     "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
     "s4_clients": 2000, "s4_publish_s": 25,
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
@@ -609,7 +615,31 @@ class Bench:
                        "class-data sharing archive; each explained there)",
             "p99_limit_ms": P99_LIMIT_MS,
             "source_addresses": SOURCE_ADDRESSES,
+            "loopback_receive": self.loopback_receive,
         }
+
+    def steer_loopback_receive(self):
+        """--rps: the receiving side's TCP work for loopback packets runs on the generator's core (receive packet
+        steering) instead of inside the sender's write. On a network the client's receive runs on the client's
+        machine, so this charges the server (and the peer, and the floor) with its own sending only. Restored at
+        exit. Without --rps, the kernel runs the receive in the sender's syscall and the server pays for both ends."""
+        if not self.args.rps:
+            return "processed in the sending process's syscall (loopback default): the server's CPU includes the clients' TCP receive"
+        try:
+            with open(RPS_CPUS) as f:
+                before = f.read().strip()
+            with open(RPS_CPUS, "w") as f:
+                f.write(format(1 << int(GENERATOR_CORE), "x"))
+        except OSError as e:
+            raise BenchError(f"--rps: cannot write {RPS_CPUS} ({e.strerror}); it needs root. Run without --rps.")
+
+        def restore():
+            with open(RPS_CPUS, "w") as f:
+                f.write(before)
+        atexit.register(restore)
+        log(f"loopback receive steered to core {GENERATOR_CORE} ({RPS_CPUS} was {before}; restored at exit)")
+        return (f"steered to the generator's core {GENERATOR_CORE} (--rps: {RPS_CPUS} = "
+                f"{format(1 << int(GENERATOR_CORE), 'x')}): the server's CPU is its own sending, as over a network")
 
     def cds_archive(self):
         """The image's class-data sharing archive, written the way the Dockerfile does, for this jar copy."""
@@ -929,6 +959,48 @@ class Bench:
                                           "summary": summarize_steps(steps)}
 
     # ---------------------------------------------------------------------------------------------
+    # floor: the kernel's cost of S2's writes, without a server
+    # ---------------------------------------------------------------------------------------------
+    def floor(self):
+        """bench/floor/fanout.c at S2's connections, frame size and rates (one write per connection per message),
+        then at one rate with 1..10 frames per write: what the kernel alone costs per delivery on this machine,
+        under the same placement (writer on the server's core, reader on the generator's)."""
+        exe = os.path.join(self.work, "fanout")
+        src = os.path.join(BENCH, "floor", "fanout.c")
+        r = subprocess.run(["gcc", "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise BenchError(f"gcc bench/floor/fanout.c failed: {r.stderr.strip()[:300]}")
+        n = self.cfg["s2_subscribers"]
+        s2_steps = [st for st in self.report["scenarios"].get("S2", {}).get("steps", []) if "latency_ms" in st]
+        # S2's frame: bytes per client per second over the publish rate (pings add under 0.1 %)
+        sizes = [st["bytes_per_client_per_s"] / st["publish_rate"] for st in s2_steps if st.get("bytes_per_client_per_s")]
+        frame = int(round(sum(sizes) / len(sizes))) if sizes else 300
+        rates = [st["publish_rate"] for st in s2_steps] or self.cfg["s2_rates"][:4]
+        seconds = self.cfg["floor_s"]
+
+        def run(rate, per_write):
+            out = subprocess.run([exe, str(n), str(frame), str(rate), str(seconds), str(per_write), SERVER_CORE,
+                                  GENERATOR_CORE], capture_output=True, text=True, timeout=seconds + 120)
+            if out.returncode != 0:
+                raise BenchError(f"fanout failed: {out.stderr.strip()[:300]}")
+            res = json.loads(out.stdout)
+            log(f"floor: {rate} msg/s x {n} connections, {per_write} frame(s) of {frame} B per write: "
+                f"{res['cpu_us_per_write']} us per write, {res['cpu_us_per_frame']} us per frame, "
+                f"writer {res['writer_core_share'] * 100:.0f} % of its core, fan-out {res['fanout_ms_mean']} ms")
+            return res
+
+        log(f"floor: C writer, {n} loopback connections, {frame} B frames, rates {rates} msg/s")
+        steps = []
+        for rate in rates:
+            steps.append(run(rate, 1))
+            if steps[-1]["writer_core_share"] > 0.95:
+                break  # the writer alone fills its core: higher rates only queue
+        batching_rate = self.cfg["floor_batching_rate"]
+        batching = [run(batching_rate, k) for k in (1, 2, 5, 10)]
+        self.report["scenarios"]["floor"] = {"connections": n, "frame_bytes": frame, "seconds": seconds,
+                                             "steps": steps, "batching_rate": batching_rate, "batching": batching}
+
+    # ---------------------------------------------------------------------------------------------
     # S3 market shape
     # ---------------------------------------------------------------------------------------------
     def s3_args(self, slow=0.0):
@@ -1237,10 +1309,11 @@ class Bench:
 
     # ---------------------------------------------------------------------------------------------
     def run(self):
-        scenarios = [("S1", self.s1), ("S2", self.s2), ("S3", self.s3), ("S4", self.s4), ("S5", self.s5),
-                     ("S6", self.s6)]
+        scenarios = [("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S4", self.s4),
+                     ("S5", self.s5), ("S6", self.s6)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
+            self.loopback_receive = self.steer_loopback_receive()
             self.prepare()
             self.start_broker()
             for name, fn in scenarios:
@@ -1576,7 +1649,7 @@ def render_md(r, chart_prefix=""):
     L.append(f"- JDK: {'; '.join(m['jdk'])}.")
     L.append(f"- Git commit: `{m['git_commit']}`{' (work tree had uncommitted changes)' if m.get('git_worktree_modified') else ''}.")
     L.append(f"- Placement: {su.get('pinning', '-')}. All traffic on loopback (server on 127.0.0.1, clients bound "
-             f"to {su.get('source_addresses')}).")
+             f"to {su.get('source_addresses')}); loopback receive: {su.get('loopback_receive', 'processed in the sending process (default)')}.")
     L.append(f"- Server: `{su.get('server_command', '-')}`; mode {su.get('server_mode', '-')}; {su.get('gc_note', '')}.")
     L.append(f"- Server configuration: `{json.dumps(su.get('server_conf', {}), separators=(',', ':'))}`.")
     L.append(f"- Kafka: {su.get('kafka', '-')}.")
@@ -1660,6 +1733,46 @@ def render_md(r, chart_prefix=""):
                  f"highest seen {fmt(sm.get('max_deliveries_per_s_seen'))}/s. Last step: {sm.get('last_step_limit', '-')}.")
     else:
         L.append(f"Not measured: {s2.get('error') or s2.get('skipped') or 'not run'}")
+    L.append("")
+
+    fl = sc.get("floor", {})
+    L.append("## Kernel floor for S2")
+    L.append("")
+    if fl.get("steps"):
+        L.append(f"`bench/floor/fanout.c`: a C program, no server around it, writes one {fl['frame_bytes']} B frame "
+                 f"(S2's size) to each of {fl['connections']:,} loopback TCP connections per message, one `write(2)` "
+                 f"per connection, for {fl['seconds']} s per rate; the writer is pinned to the server's core, a child "
+                 "reading everything through epoll to the generator's, as in S2. Its CPU time per write is the least "
+                 "any server, in any language, spends per delivery on this machine when each message to a "
+                 "connection goes out in its own syscall; the fan-out time is how long one message takes to reach "
+                 "the last of the connections. 'Reader behind at the end' is how long the reader still read after "
+                 "the last write: over a fraction of a second, the generator's core, not the writer, was the limit.")
+        L.append("")
+        odin = {st["publish_rate"]: st for st in sc.get("S2", {}).get("steps", []) if "latency_ms" in st}
+        peer = {st["publish_rate"]: st for st in r.get("peer", {}).get("S2", {}).get("steps", [])}
+        L.append("| msg/s | writes/s | C writer CPU µs per write | C writer core | fan-out of one message, mean / max (ms) "
+                 "| reader behind at the end | odin-ws CPU µs/delivery (S2) | nchan CPU µs/delivery (peer S2) |")
+        L.append("|---:|---:|---:|---:|---|---:|---:|---:|")
+        for st in fl["steps"]:
+            rate = st["rate"]
+            o, q = odin.get(rate, {}), peer.get(rate, {})
+            L.append(f"| {rate:g} | {fmt(st['writes'] / st['seconds'])} | {st['cpu_us_per_write']:.2f} | "
+                     f"{pct(st['writer_core_share'])} | {st['fanout_ms_mean']:.1f} / {st['fanout_ms_max']:.1f} | "
+                     f"{fmt(st.get('reader_behind_s'), ' s', 1)} | "
+                     f"{fmt(o.get('server_cpu_us_per_delivery'), '', 2)} | {fmt(q.get('cpu_us_per_delivery'), '', 2)} |")
+        L.append("")
+        L.append(f"Several frames per write (`writev`), at {fl['batching_rate']} msg/s: what coalescing messages that "
+                 "queued up for a connection saves.")
+        L.append("")
+        L.append("| frames per write | CPU µs per write | CPU µs per frame (delivery) |")
+        L.append("|---:|---:|---:|")
+        for st in fl["batching"]:
+            L.append(f"| {st['frames_per_write']} | {st['cpu_us_per_write']:.2f} | {st['cpu_us_per_frame']:.2f} |")
+        L.append("")
+        L.append("odin-ws can come below the one-write floor only where messages to a connection queue up and share a "
+                 "flush (the higher S2 rates).")
+    else:
+        L.append(f"Not measured: {fl.get('error') or fl.get('skipped') or 'not run'}")
     L.append("")
 
     s3 = sc.get("S3", {})
@@ -1863,6 +1976,8 @@ def main():
     ap.add_argument("--only", help="comma-separated scenarios to run, e.g. S1,S2 (default: all)")
     ap.add_argument("--out", help="result directory (default bench/results/<UTC date-time>)")
     ap.add_argument("--command", help="the command line to print in the report (set by make bench)")
+    ap.add_argument("--rps", action="store_true",
+                    help="steer loopback receive processing to the generator's core (needs root; restored at exit)")
     ap.add_argument("--keep-work", action="store_true", help="keep the work directory (jar copies, broker data)")
     ap.add_argument("--render", metavar="REPORT_JSON", help="only re-render report.md and charts from a report.json")
     args = ap.parse_args()
