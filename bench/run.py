@@ -86,6 +86,7 @@ FULL = {
     "ramp": 2000,
     "s1_connections": 19000, "s1_hold_s": 15,
     "s2_subscribers": 10000, "s2_rates": [2, 5, 10, 20, 40, 80], "s2_publish_s": 20,
+    "s2_warmup_rate": 10, "s2_warmup_s": 15,
     "floor_s": 10, "floor_batching_rate": 5,
     "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
     "s4_clients": 19000, "s4_publish_s": 75,
@@ -97,6 +98,7 @@ QUICK = {
     "ramp": 2000,
     "s1_connections": 2000, "s1_hold_s": 5,
     "s2_subscribers": 2000, "s2_rates": [5, 20, 50], "s2_publish_s": 8,
+    "s2_warmup_rate": 0, "s2_warmup_s": 0,
     "floor_s": 5, "floor_batching_rate": 20,
     "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
     "s4_clients": 2000, "s4_publish_s": 25,
@@ -942,20 +944,27 @@ class Bench:
         n = self.cfg["s2_subscribers"]
         log(f"S2 hot channel: {n} subscribers of BTC.trade, rates {self.cfg['s2_rates']} msg/s")
         self.start_server("S2")
-        steps = []
         per_step = n / self.cfg["ramp"] + self.cfg["s2_publish_s"] + 20
+        s2_gen = ["--subscribe", "single", "--channels", "BTC.trade"]
+        s2_pub = {"pub_tokens": "BTC", "pub_topics": "odin.trades=trade", "expected_fanout": n}
+        warmup = None
+        if self.cfg["s2_warmup_s"]:
+            # A fresh JVM compiles its hot paths during its first tens of seconds (in the first step that was a
+            # quarter of the server's CPU); a server runs for days, so the steps measure it compiled. Reported.
+            w = self.step("s2-warmup", n, s2_gen, self.cfg["s2_warmup_rate"], self.cfg["s2_warmup_s"], **s2_pub)
+            warmup = {k: w.get(k) for k in ("publish_rate", "window_s", "server_deliveries_per_s",
+                                            "server_cpu_us_per_delivery", "server_cores")}
+        steps = []
         for rate in self.cfg["s2_rates"]:
             if not self.has_time(per_step + 300):
                 steps.append({"publish_rate": rate, "skipped": "time budget"})
                 break
-            r = self.step(f"s2-{rate}", n, ["--subscribe", "single", "--channels", "BTC.trade"], rate,
-                          self.cfg["s2_publish_s"], pub_tokens="BTC", pub_topics="odin.trades=trade",
-                          expected_fanout=n)
+            r = self.step(f"s2-{rate}", n, s2_gen, rate, self.cfg["s2_publish_s"], **s2_pub)
             steps.append(r)
             if stop_stepping(r, self.args.quick):
                 break
         self.stop_server()
-        self.report["scenarios"]["S2"] = {"subscribers": n, "channel": "BTC.trade", "steps": steps,
+        self.report["scenarios"]["S2"] = {"subscribers": n, "channel": "BTC.trade", "warmup": warmup, "steps": steps,
                                           "summary": summarize_steps(steps)}
 
     # ---------------------------------------------------------------------------------------------
@@ -1718,6 +1727,14 @@ def render_md(r, chart_prefix=""):
                  f"whose p99 passes {P99_LIMIT_MS:.0f} ms with the server saturated (85 % of its core or more, or "
                  "delivering under 90 % of what is offered) or p99 over 2 s, or whose generator uses ~100 % of its core.")
         L.append("")
+        wu = s2.get("warmup")
+        if wu:
+            L.append(f"Before the steps, a warm-up of {wu['window_s']:.0f} s at {wu['publish_rate']} msg/s (its own fresh "
+                     "clients; not in the table): a fresh JVM compiles its hot paths in its first tens of seconds, a "
+                     f"server runs for days. During it the server spent {fmt(wu.get('server_cpu_us_per_delivery'), ' µs', 2)} "
+                     f"per delivery ({pct(wu.get('server_cores'))} of its core at {fmt(wu.get('server_deliveries_per_s'))} "
+                     "deliveries/s), JIT compilation included.")
+            L.append("")
         L.append(step_table(s2["steps"], "msg/s"))
         L.append("")
         L.append("'deliveries/s (server)' is `ws_messages_sent_total`: a message counts when the shard writes it "
