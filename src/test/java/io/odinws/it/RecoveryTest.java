@@ -125,10 +125,14 @@ class RecoveryTest {
     }
     assertTrue(lastPos != null, "the slow client read something before it was closed");
     // Its close frame came after everything queued for it: what it missed is what came after.
+    long receivedBefore = server.server.ingest().received();
     for (int i = 750; i < 800; i++) {
       producer.send(new ProducerRecord<>(OdinTopics.TRADES, "SLOWR", "{\"i\":" + i + ",\"pad\":\"after\"}"));
     }
     producer.flush();
+    // In the server's history before the reconnect, so that they come back as replayed, not live.
+    Await.until("the server read the messages sent after the close", Duration.ofSeconds(20),
+        () -> server.server.ingest().received() - receivedBefore >= 50);
     WsTestClient again = WsTestClient.open(ws, server.port());
     JsonObject ack = again.request(reconnect(Map.of(channel, lastPos)), "reconnect_ack");
     assertTrue(ack.getBoolean("recovered"), ack.encode());

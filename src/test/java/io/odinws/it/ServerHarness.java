@@ -33,7 +33,12 @@ final class ServerHarness implements AutoCloseable {
         // and the resource guard are off unless a test turns them on.
         .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100))
         .mergeIn(overrides, true);
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(8));
+    // The production transport (epoll, as Main asks for): the shards' direct socket writes need it.
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(8).setPreferNativeTransport(true));
+    if (!vertx.isNativeTransportEnabled()) {
+      vertx.close();
+      throw new IllegalStateException("native transport unavailable: " + vertx.unavailableNativeTransportCause());
+    }
     OdinServer server = new OdinServer();
     try {
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
