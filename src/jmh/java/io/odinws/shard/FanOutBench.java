@@ -52,7 +52,8 @@ import java.util.concurrent.TimeUnit;
  * allocator. One operation is one delivered message, so ns/op and B/op are per delivery.
  *
  * <p>{@code sink}: {@code discard} releases each write in a handler before the channel (the shard's
- * own cost: lookups, checks, {@code retainedDuplicate}, write call, one flush per connection);
+ * own cost: lookups, checks, queueing, one flush per connection, which hands the queued frames to
+ * Netty as retained duplicates: a {@link SinkChannel} has no socket for the shard's direct writes);
  * {@code socket} lets each write through Netty's channel write path and outbound buffer to a socket
  * that takes everything (see {@link SinkChannel}); the difference is Netty's per-write cost.
  *

@@ -7,8 +7,8 @@ import io.netty.buffer.ByteBuf;
  * The same {@code frame} bytes go to every subscriber on every shard.
  *
  * <p>Ownership: the enclosing {@link FrameBatch} owns {@code frame} (one reference) and releases it
- * when the last shard is done; shards write {@code frame.retainedDuplicate()} and never release
- * {@code frame} itself.
+ * when the last shard is done. A shard that queues it on connections retains it once until its flush
+ * has run; what goes to Netty's queue is a retained duplicate or slice, released by Netty.
  *
  * @param keys      the channel and the wildcard keys it matches; one shared instance per channel, so
  *                  its strings' hashes are computed once

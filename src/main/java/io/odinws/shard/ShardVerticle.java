@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.unix.IovArray;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -88,6 +89,14 @@ public final class ShardVerticle extends VerticleBase {
   private int unflushedWrites;
   private boolean flushScheduled;
   private final Runnable flushTask = this::flushDirty;
+  /**
+   * One reference to each frame queued on a connection since the last flush ({@link Connection#queue}
+   * takes none): taken per message, not per delivery, and released when the flush has run.
+   */
+  private ByteBuf[] held = new ByteBuf[64];
+  private int heldCount;
+  /** The shard's scratch vector for direct {@code writev}s (native memory, reused by every flush). */
+  private IovArray iov;
   /** When each batch written since the last flush was received, for the delivery-latency histogram. */
   private long[] unflushedReceivedAt = new long[16];
   private int unflushedBatches;
@@ -146,6 +155,7 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
+    iov = new IovArray();
     Recovery recovery = new Recovery(this, services.history(), services.kafkaReplay(), config.recovery(), config.kafka().topics(), stats, loop);
     requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics(), recovery);
     httpHandler = new HttpHandler(this, ws, services.endpoints(), services.admission());
@@ -195,6 +205,9 @@ public final class ShardVerticle extends VerticleBase {
       }
       c.channel.close(); // the event loop outlives this verticle: leave no socket behind
     }
+    flushDirty(); // releases the held frames; later flushes (none expected) go through Netty's queue
+    iov.release();
+    iov = null;
     return consumer.unregister();
   }
 
@@ -320,9 +333,10 @@ public final class ShardVerticle extends VerticleBase {
   // ---- fan-out ---------------------------------------------------------------------------
 
   /**
-   * Writes every message of the batch to its subscribers and schedules one flush of every touched
-   * connection (see {@link #dirty}). Per delivery: one retained duplicate of the shared frame (no
-   * copy, no encoding, no promise), and no flush.
+   * Queues every message of the batch on its subscribers and schedules one flush of every touched
+   * connection (see {@link #dirty}). Per delivery: a reference in the connection's pending array (no
+   * copy, no encoding, no reference count, no allocation); per message: one reference held until the
+   * flush.
    */
   private void onBatch(FrameBatch batch) {
     long delivered = 0;
@@ -340,6 +354,9 @@ public final class ShardVerticle extends VerticleBase {
         } else {
           stamp++;
           n = deliver(exact, m, true) + deliver(byToken, m, true) + deliver(byCategory, m, true);
+        }
+        if (n > 0) {
+          holdUntilFlush(m.frame());
         }
         delivered += n;
         bytes += (long) n * m.frame().readableBytes();
@@ -367,6 +384,14 @@ public final class ShardVerticle extends VerticleBase {
     }
   }
 
+  /** Keeps {@code frame} alive until the next flush has written it to its connections. */
+  private void holdUntilFlush(ByteBuf frame) {
+    if (heldCount == held.length) {
+      held = Arrays.copyOf(held, heldCount * 2);
+    }
+    held[heldCount++] = frame.retain();
+  }
+
   /** Flushes every connection written since the last flush: one syscall each for all their frames. */
   private void flushDirty() {
     flushScheduled = false;
@@ -376,6 +401,12 @@ public final class ShardVerticle extends VerticleBase {
       dirty[i] = null;
       flushChecked(c);
     }
+    // every pending frame is now in a socket or in Netty's queue (which holds its own references)
+    for (int i = 0; i < heldCount; i++) {
+      held[i].release();
+      held[i] = null;
+    }
+    heldCount = 0;
     stats.addSocketFlushes(dirtyCount);
     dirtyCount = 0;
     unflushedWrites = 0;
@@ -388,7 +419,7 @@ public final class ShardVerticle extends VerticleBase {
 
   /** Flushes a connection and closes it at once if its queue passed the hard cap. */
   void flushChecked(Connection c) {
-    c.ctx.flush();
+    c.flush(iov);
     if (c.slowSinceNanos != 0 && c.pendingBytes() > limits.outboundHardCapBytes()) {
       closeSlow(c, "queued over the hard cap");
     }
@@ -429,7 +460,7 @@ public final class ShardVerticle extends VerticleBase {
           }
         }
       }
-      c.writeFrame(frame.retainedDuplicate());
+      c.queue(frame); // the shard holds the reference until the flush (holdUntilFlush)
       written++;
       if (!c.dirty) {
         c.dirty = true;
