@@ -28,7 +28,7 @@ import java.util.Set;
 final class Connection extends ChannelDuplexHandler {
 
   /** Frames per direct {@code writev}; more go through Netty's queue (Linux IOV_MAX is 1,024). */
-  private static final int MAX_DIRECT_FRAMES = 1024;
+  static final int MAX_DIRECT_FRAMES = 1024;
 
   final ShardVerticle shard;
   Channel channel;

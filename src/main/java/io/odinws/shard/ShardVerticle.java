@@ -155,7 +155,7 @@ public final class ShardVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     loop = ((ContextInternal) context).nettyEventLoop();
-    iov = new IovArray();
+    iov = new IovArray(Unpooled.directBuffer(Connection.MAX_DIRECT_FRAMES * IovArray.IOV_SIZE));
     Recovery recovery = new Recovery(this, services.history(), services.kafkaReplay(), config.recovery(), config.kafka().topics(), stats, loop);
     requests = new RequestHandler(index, stats, ws, limits, config.kafka().topics(), recovery);
     httpHandler = new HttpHandler(this, ws, services.endpoints(), services.admission());
