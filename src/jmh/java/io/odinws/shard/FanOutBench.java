@@ -89,6 +89,8 @@ public class FanOutBench {
   private static final MethodHandle ON_BATCH;
   private static final MethodHandle INDEX;
   private static final MethodHandle STATS;
+  /** {@code ShardVerticle.loop}, set by {@code start()} in the server: the flush is a task on it. */
+  private static final MethodHandle LOOP;
 
   static {
     try {
@@ -96,6 +98,7 @@ public class FanOutBench {
       ON_BATCH = shard.findVirtual(ShardVerticle.class, "onBatch", MethodType.methodType(void.class, FrameBatch.class));
       INDEX = shard.findGetter(ShardVerticle.class, "index", SubscriptionIndex.class);
       STATS = shard.findGetter(ShardVerticle.class, "stats", ShardStats.class);
+      LOOP = shard.findSetter(ShardVerticle.class, "loop", io.netty.channel.EventLoop.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError("ShardVerticle changed: update FanOutBench (" + e + ")");
     }
@@ -129,6 +132,7 @@ public class FanOutBench {
       shard = new ShardVerticle(0, config, new ShardServices(null, null, null, null, null, meters));
       index = (SubscriptionIndex) INDEX.invokeExact(shard);
       stats = (ShardStats) STATS.invokeExact(shard);
+      LOOP.invokeExact(shard, (io.netty.channel.EventLoop) loop);
     }
 
     /** An upgraded WebSocket connection on its own channel, as the shard holds it after the handshake. */
@@ -172,6 +176,7 @@ public class FanOutBench {
         next = 0;
       }
       ON_BATCH.invokeExact(shard, batch.retain());
+      loop.runTasks(); // the flush, a task of its own after the batch, as on the shard's loop
     }
 
     private void checkFramesHeldOnlyByBatches() {
