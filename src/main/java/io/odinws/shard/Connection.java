@@ -11,6 +11,7 @@ import io.netty.channel.unix.UnixChannel;
 import io.odinws.ops.DisconnectReason;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
@@ -93,7 +94,7 @@ final class Connection extends ChannelDuplexHandler {
     if (pending == null) {
       pending = new ByteBuf[4];
     } else if (pendingCount == pending.length) {
-      pending = java.util.Arrays.copyOf(pending, pendingCount * 2);
+      pending = Arrays.copyOf(pending, pendingCount * 2);
     }
     pending[pendingCount++] = frame;
   }
@@ -177,7 +178,7 @@ final class Connection extends ChannelDuplexHandler {
 
   private void clearPending() {
     if (pendingCount > 0) {
-      java.util.Arrays.fill(pending, 0, pendingCount, null);
+      Arrays.fill(pending, 0, pendingCount, null);
       pendingCount = 0;
     }
   }
