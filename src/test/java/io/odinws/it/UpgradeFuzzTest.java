@@ -1,5 +1,6 @@
 package io.odinws.it;
 
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.odinws.shard.ShardVerticle;
 import io.odinws.testkit.Await;
@@ -24,6 +25,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -1004,8 +1008,15 @@ class UpgradeFuzzTest {
       clientVertx.close().await(10, TimeUnit.SECONDS);
     }
 
-    System.gc(); // leak reports come from collected buffers, on later allocations
-    Thread.sleep(200);
+    // Netty reports a leak when a tracked allocation finds the collected buffer's reference enqueued
+    // (tests run with paranoid tracking, every allocation): collect, await this collection's
+    // references being enqueued (a sentinel's stands for them), then allocate once.
+    ReferenceQueue<Object> enqueued = new ReferenceQueue<>();
+    WeakReference<Object> sentinel = new WeakReference<>(new Object(), enqueued);
+    System.gc();
+    Await.until("the collection's references enqueued", Duration.ofSeconds(10), () -> enqueued.poll() != null);
+    Reference.reachabilityFence(sentinel); // a reference object must outlive its enqueueing
+    PooledByteBufAllocator.DEFAULT.directBuffer(1).release();
     long errors = server.slots().stream().mapToLong(s -> s.stats().connectionErrors()).sum();
     StringBuilder report = new StringBuilder("connectionErrors (sum over shards) = " + errors);
     // one entry per exception type: how often, the first stack trace, and the inputs that caused it
