@@ -980,7 +980,7 @@ class Bench:
         if r.returncode != 0:
             raise BenchError(f"gcc bench/floor/fanout.c failed: {r.stderr.strip()[:300]}")
         n = self.cfg["s2_subscribers"]
-        s2_steps = [st for st in self.report["scenarios"].get("S2", {}).get("steps", []) if "latency_ms" in st]
+        s2_steps = measured_steps(self.report["scenarios"], "S2")
         # S2's frame: bytes per client per second over the publish rate (pings add under 0.1 %)
         sizes = [st["bytes_per_client_per_s"] / st["publish_rate"] for st in s2_steps if st.get("bytes_per_client_per_s")]
         frame = int(round(sum(sizes) / len(sizes))) if sizes else 300
@@ -1259,8 +1259,7 @@ class Bench:
                          "cpu_s_per_1000_connects": round(1000 * ramp_cpu["cpu_s"].get("server", 0) / max(1, reached), 3)}
             n2 = self.cfg["s2_subscribers"]
             steps = []
-            odin_rates = [st["publish_rate"] for st in self.report["scenarios"].get("S2", {}).get("steps", [])
-                          if "latency_ms" in st] or self.cfg["s2_rates"]
+            odin_rates = [st["publish_rate"] for st in measured_steps(self.report["scenarios"], "S2")] or self.cfg["s2_rates"]
             pid = up()
             for rate in odin_rates:
                 if not self.has_time(n2 / self.cfg["ramp"] + self.cfg["s2_publish_s"] + 40):
@@ -1306,7 +1305,7 @@ class Bench:
         s1 = self.report["scenarios"].get("S1", {}).get("per_connection_bytes", {}).get("rss_bytes")
         if s1 and out.get("S1", {}).get("rss_per_connection_bytes"):
             ratios["rss_per_connection"] = round(s1 / out["S1"]["rss_per_connection_bytes"], 2)
-        odin_steps = {s["publish_rate"]: s for s in self.report["scenarios"].get("S2", {}).get("steps", []) if "latency_ms" in s}
+        odin_steps = {s["publish_rate"]: s for s in measured_steps(self.report["scenarios"], "S2")}
         r2 = {}
         for s in out.get("S2", {}).get("steps", []):
             o = odin_steps.get(s["publish_rate"])
@@ -1499,7 +1498,7 @@ def draw_charts(report, out):
     charts = {}
     sc = report["scenarios"]
     try:
-        steps = [s for s in sc.get("S2", {}).get("steps", []) if "latency_ms" in s]
+        steps = measured_steps(sc, "S2")
         if steps:
             fig, ax = plt.subplots(figsize=(7, 4.2))
             x = [s["publish_rate"] for s in steps]
@@ -1523,7 +1522,7 @@ def draw_charts(report, out):
             fig.savefig(os.path.join(out, "s2_deliveries_p99.png"), dpi=110)
             plt.close(fig)
             charts["S2"] = "s2_deliveries_p99.png"
-        steps = [s for s in sc.get("S3", {}).get("steps", []) if "latency_ms" in s]
+        steps = measured_steps(sc, "S3")
         if steps:
             fig, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
             x = [s["publish_rate"] for s in steps]
@@ -1584,6 +1583,11 @@ def draw_charts(report, out):
 # ------------------------------------------------------------------------------------------------
 # report.md
 # ------------------------------------------------------------------------------------------------
+
+def measured_steps(scenarios, name):
+    """The steps of scenario `name` that ran to a measurement (not skipped, not failed)."""
+    return [st for st in scenarios.get(name, {}).get("steps", []) if "latency_ms" in st]
+
 
 def fmt(v, unit="", digits=1):
     if v is None:
@@ -1765,7 +1769,7 @@ def render_md(r, chart_prefix=""):
                  "the last of the connections. 'Reader behind at the end' is how long the reader still read after "
                  "the last write: over a fraction of a second, the generator's core, not the writer, was the limit.")
         L.append("")
-        odin = {st["publish_rate"]: st for st in sc.get("S2", {}).get("steps", []) if "latency_ms" in st}
+        odin = {st["publish_rate"]: st for st in measured_steps(sc, "S2")}
         peer = {st["publish_rate"]: st for st in r.get("peer", {}).get("S2", {}).get("steps", [])}
         L.append("| msg/s | writes/s | C writer CPU µs per write | C writer core | fan-out of one message, mean / max (ms) "
                  "| reader behind at the end | odin-ws CPU µs/delivery (S2) | nchan CPU µs/delivery (peer S2) |")
@@ -1939,7 +1943,7 @@ def render_md(r, chart_prefix=""):
             L.append("")
         psteps = peer.get("S2", {}).get("steps", [])
         if psteps:
-            ost = {x["publish_rate"]: x for x in sc.get("S2", {}).get("steps", []) if "latency_ms" in x}
+            ost = {x["publish_rate"]: x for x in measured_steps(sc, "S2")}
             L.append("| S2 msg/s | odin-ws deliveries/s | nchan deliveries/s | odin-ws CPU µs/delivery | nchan CPU µs/delivery | odin-ws p99 (ms) | nchan p99 (ms) | nchan core / generator core |")
             L.append("|---:|---:|---:|---:|---:|---:|---:|---|")
             for x in psteps:

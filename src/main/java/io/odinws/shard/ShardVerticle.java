@@ -54,7 +54,7 @@ public final class ShardVerticle extends VerticleBase {
   private static final long SWEEP_INTERVAL_MS = 1_000;
   private static final int MAX_QUEUED_BATCHES = 10_000;
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
-  /** Bounds what waits for a flush (a queued write holds a duplicate and an entry, ~150 B). */
+  /** Bounds what waits for a flush: the connections' pending arrays and how long the first of them waits. */
   private static final int MAX_UNFLUSHED_WRITES = 1 << 16;
 
   private final int id;
