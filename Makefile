@@ -50,6 +50,11 @@ bench:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-matplotlib >/dev/null; } \
 	    || echo "make bench: matplotlib could not be installed; the report will have no charts"; \
 	fi; \
+	if [ ! -f /usr/include/liburing.h ]; then \
+	  echo "make bench: installing liburing-dev for the kernel floor's io_uring row"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liburing-dev >/dev/null; } \
+	    || echo "make bench: liburing-dev could not be installed; the floor has no io_uring row"; \
+	fi; \
 	$$py bench/run.py $(if $(QUICK),--quick) $(if $(PEER),--peer $(PEER)) $(if $(RPS),--rps) --command "make bench$(if $(QUICK), QUICK=$(QUICK))$(if $(PEER), PEER=$(PEER))$(if $(RPS), RPS=$(RPS))"
 
 ## JMH microbenchmarks of the hot paths (encoding, lookup, fan-out); about 4 minutes.
