@@ -1,7 +1,7 @@
 # odin-ws container image: built with Maven, run on a JRE as a non-root user.
 #
 #   make image                      # docker build -t odin-ws:<pom version> .
-#   docker run --rm -p 8080:8080 -e KAFKA_BROKERS=kafka:9092 odin-ws:<version>
+#   docker run --rm -p 8080:8080 -p 8081:8081 -e KAFKA_BROKERS=kafka:9092 odin-ws:<version>
 #
 # The image runs `java -jar /app/odin-ws.jar -conf /app/conf/odin-ws.json` (README, "Running in
 # production"). /app/conf/odin-ws.json holds the built-in defaults; Kubernetes mounts the
@@ -67,12 +67,13 @@ USER 10001:10001
 # Override or add with `-e JAVA_OPTS=...` (or the pod's env); a later flag wins.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
 
-EXPOSE 8080
+# 8080: WebSockets (plus /health and /metrics); 8081: /health and /metrics alone, on a thread of their own
+EXPOSE 8080 8081
 
-# Liveness only (the process serves HTTP); Kafka readiness is /health/ready, used by Kubernetes.
-# WS_PORT is the same environment override the server reads for http.port.
+# Liveness only (the process serves HTTP, no shard's loop is stuck); Kafka readiness is /health/ready,
+# used by Kubernetes. OPS_PORT is the same environment override the server reads for ops.port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS -o /dev/null "http://127.0.0.1:${WS_PORT:-8080}/health/live" || exit 1
+  CMD curl -fsS -o /dev/null "http://127.0.0.1:${OPS_PORT:-8081}/health/live" || exit 1
 
 # `exec` replaces the shell: java is PID 1 and receives SIGTERM itself, so the graceful drain runs.
 ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS -jar /app/odin-ws.jar -conf /app/conf/odin-ws.json"]

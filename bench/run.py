@@ -692,6 +692,7 @@ class Bench:
         conf = {
             "mode": "multi", "shards": 0, "maxConnections": 20000,
             "http": {"host": LOOPBACK, "port": port},
+            "ops": {"host": LOOPBACK, "port": 0},  # any free port: the bench asks the public port
             "kafka": {"bootstrap": self.bootstrap},
             "admission": {"enabled": False, "cpuRejectPercent": 100, "heapRejectPercent": 100},
         }

@@ -14,6 +14,7 @@ import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.ops.DisconnectReason;
 import io.odinws.ops.HealthReport;
+import io.odinws.ops.OpsServer;
 import io.odinws.ops.Readiness;
 import io.odinws.ops.ServerState;
 import io.odinws.protocol.CloseCodes;
@@ -49,8 +50,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The main verticle: resolves the configuration, then deploys the shards (first, so each gets its
- * own event loop), the router on the public port, and the Kafka worker. Deployable by
+ * The main verticle: resolves the configuration, opens the operations port (on a thread of its own),
+ * then deploys the shards (first among the verticles, so each gets its own event loop), the router on
+ * the public port, and the Kafka worker. Deployable by
  * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
  */
 public final class OdinServer extends VerticleBase {
@@ -77,6 +79,7 @@ public final class OdinServer extends VerticleBase {
   private History history;
   private ServerMeters meters;
   private KafkaReplayReader replayReader;
+  private OpsServer ops;
 
   @Override
   public Future<?> start() {
@@ -84,12 +87,17 @@ public final class OdinServer extends VerticleBase {
     config = ConfigLoader.resolve(config(), System.getenv());
     BatchBus.registerCodec(vertx.eventBus());
     prometheus = prometheusRegistry();
-    HealthReport health = new HealthReport(registry, ingest, state);
+    HealthReport health = new HealthReport(registry, ingest, state, config.ops().shardStallMs());
     Readiness readiness = new Readiness(vertx, registry, ingest, state);
     PublicEndpoints endpoints = new PublicEndpoints() {
       @Override
       public Health health() {
         return health.render();
+      }
+
+      @Override
+      public Health live() {
+        return health.live();
       }
 
       @Override
@@ -114,7 +122,10 @@ public final class OdinServer extends VerticleBase {
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
-    return deployShards(shards, config)
+    ops = new OpsServer(config.ops(), endpoints);
+    // the operations port first: probes get an answer (not ready yet) while the rest starts
+    return ops.start(vertx)
+        .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
         .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
@@ -122,8 +133,8 @@ public final class OdinServer extends VerticleBase {
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);
           watchConfiguration();
-          LOG.info("event=server_started mode={} shards={} port={} max_connections={} kafka={} transport={} startup_ms={}",
-              config.mode().name().toLowerCase(), shards, router.port(), config.maxConnections(), config.kafka().bootstrap(),
+          LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
+              config.mode().name().toLowerCase(), shards, router.port(), ops.port(), config.maxConnections(), config.kafka().bootstrap(),
               vertx.isNativeTransportEnabled() ? "native" : "nio", (System.nanoTime() - t0) / 1_000_000);
         });
   }
@@ -248,7 +259,7 @@ public final class OdinServer extends VerticleBase {
     if (history != null) {
       history.clear();
     }
-    return Future.succeededFuture();
+    return ops == null ? Future.succeededFuture() : ops.close();
   }
 
   /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */
@@ -304,5 +315,10 @@ public final class OdinServer extends VerticleBase {
   /** The bound public port. */
   public int port() {
     return router.port();
+  }
+
+  /** The bound operations port, or -1 when off. */
+  public int opsPort() {
+    return ops.port();
   }
 }

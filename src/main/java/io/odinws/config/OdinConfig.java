@@ -9,9 +9,9 @@ import java.util.Map;
  * The whole, validated server configuration. Built only through {@link #from(JsonObject)}, which
  * rejects any invalid value with a message naming the key and what is accepted.
  */
-public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, WsConfig ws, KafkaConfig kafka,
-                         LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery, long drainMs,
-                         long reloadScanPeriodMs) {
+public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, OpsConfig ops, WsConfig ws,
+                         KafkaConfig kafka, LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery,
+                         long drainMs, long reloadScanPeriodMs) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -38,6 +38,12 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     int shards = r.intIn("shards", 0, 256);
     int maxConnections = r.intIn("maxConnections", 1, 10_000_000);
     HttpConfig http = new HttpConfig(r.string("http.host"), r.intIn("http.port", 0, 65535));
+    OpsConfig ops = new OpsConfig(r.string("ops.host"), r.intIn("ops.port", OpsConfig.OFF, 65535),
+        r.longIn("ops.shardStallMs", 1_000, 3_600_000));
+    if (ops.port() > 0 && ops.port() == http.port()) {
+      throw new ConfigException("invalid configuration: ops.port = " + ops.port() + " is http.port too; accepted values: "
+          + "another port, 0 (any free port) or -1 (no operations port: /health and /metrics on the public port only)");
+    }
     WsConfig ws = new WsConfig(
         r.string("ws.path"),
         r.intIn("ws.maxMessageBytes", 128, 16 * 1024 * 1024),
@@ -87,8 +93,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000));
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);
-    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ws, kafka, limits, admission, recovery, drainMs,
-        reloadScanPeriodMs);
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ops, ws, kafka, limits, admission, recovery,
+        drainMs, reloadScanPeriodMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");

@@ -36,6 +36,7 @@ public final class CdsTraining {
     JsonObject conf = new JsonObject()
         .put("mode", "single")
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         // Nothing listens on the discard port: the consumer is created and retries in the background.
         .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:9"))
         .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100));

@@ -8,10 +8,12 @@ import io.vertx.core.json.JsonObject;
 
 import java.lang.management.MemoryUsage;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * {@code GET /health} (PROTOCOL.md section 7): unhealthy (503) when Kafka is not consumed or no shard
- * runs; degraded (200) above 90 % of capacity; otherwise healthy (200).
+ * {@code GET /health} (PROTOCOL.md section 7): unhealthy (503) when Kafka is not consumed, no shard
+ * runs or a shard's loop is stuck; degraded (200) above 90 % of capacity; otherwise healthy (200).
+ * {@code GET /health/live}: 503 only while a shard's loop is stuck (no sweep for {@code shardStallMs}).
  */
 public final class HealthReport {
 
@@ -19,12 +21,35 @@ public final class HealthReport {
   private final ShardRegistry registry;
   private final IngestStats ingest;
   private final ServerState state;
+  private final long stallNanos;
   private final long startedAtMillis = System.currentTimeMillis();
 
-  public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state) {
+  public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state, long shardStallMs) {
     this.registry = registry;
     this.ingest = ingest;
     this.state = state;
+    this.stallNanos = TimeUnit.MILLISECONDS.toNanos(shardStallMs);
+  }
+
+  /**
+   * Liveness. A busy loop still sweeps every second or so (batches beyond the bus's bound are dropped,
+   * not queued), so only a loop that is blocked or spinning trips this; a restart is then the cure.
+   */
+  public PublicEndpoints.Health live() {
+    JsonArray stalled = stalledShards(System.nanoTime());
+    return stalled.isEmpty()
+        ? new PublicEndpoints.Health(200, "{\"status\":\"UP\"}")
+        : new PublicEndpoints.Health(503, new JsonObject().put("status", "DOWN").put("stalled_shards", stalled).encode());
+  }
+
+  private JsonArray stalledShards(long now) {
+    JsonArray stalled = new JsonArray();
+    for (ShardSlot s : registry.slots()) {
+      if (now - s.stats().sweptAtNanos() > stallNanos) {
+        stalled.add(s.id());
+      }
+    }
+    return stalled;
   }
 
   public PublicEndpoints.Health render() {
@@ -56,6 +81,11 @@ public final class HealthReport {
       errors.add("shutting down");
     } else if (slots.isEmpty()) {
       errors.add("no shard is running");
+    }
+    JsonArray stalled = stalledShards(System.nanoTime());
+    if (!stalled.isEmpty()) {
+      errors.add("shard loop stuck (no sweep for " + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms): shards " + stalled.encode()
+          + "; /health/live fails so the orchestrator restarts the process");
     }
     if (capacityPercent > DEGRADED_ABOVE) {
       warnings.add(String.format("capacity at %.1f%%", capacityPercent));

@@ -15,9 +15,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * {@code GET /health}, {@code /health/live}, {@code /health/ready} and {@code /metrics} on the public port, served by the shards and also by
- * the router while every shard is full (a full server must still answer its probes), plus the one
- * way plain HTTP responses are written.
+ * {@code GET /health}, {@code /health/live}, {@code /health/ready} and {@code /metrics}: on the public
+ * port, served by the shards and also by the router while every shard is full (a full server must
+ * still answer its probes), and on the operations port; plus the one way plain HTTP responses are written.
  */
 public final class OpsRoutes {
 
@@ -38,7 +38,8 @@ public final class OpsRoutes {
     }
     String path = path(req);
     if (path.equals("/health/live")) {
-      respond(ctx, req, HttpResponseStatus.OK, "application/json", "{\"status\":\"UP\"}", true);
+      PublicEndpoints.Health live = endpoints.live();
+      respond(ctx, req, HttpResponseStatus.valueOf(live.httpStatus()), "application/json", live.json(), true);
       return true;
     }
     if (path.equals("/health/ready")) {

@@ -25,6 +25,8 @@ public final class ShardStats {
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
+  /** When the shard's loop last ran its sweep; from creation, so a shard that never sweeps counts as stalled. */
+  private volatile long sweptAtNanos = System.nanoTime();
 
   public void addSent(long messages, long bytes) {
     messagesSent.addAndGet(messages);
@@ -140,6 +142,15 @@ public final class ShardStats {
 
   public long connectionErrors() {
     return connectionErrors.get();
+  }
+
+  /** The shard's loop ran its periodic sweep at {@code nanos} ({@link System#nanoTime()}). */
+  public void swept(long nanos) {
+    sweptAtNanos = nanos;
+  }
+
+  public long sweptAtNanos() {
+    return sweptAtNanos;
   }
 
   public int webSockets() {

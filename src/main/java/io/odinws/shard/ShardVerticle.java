@@ -509,6 +509,7 @@ public final class ShardVerticle extends VerticleBase {
    */
   private void sweep() {
     long now = System.nanoTime();
+    stats.swept(now); // liveness: this loop still runs its tasks
     stats.addReceivedBytes(bytesReceived);
     bytesReceived = 0;
     long pingEvery = TimeUnit.MILLISECONDS.toNanos(ws.pingIntervalMs());

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,12 +34,14 @@ class ConfigLoaderTest {
     assertEquals(8, fromFile.kafka().topics().size(), "nested objects merge deeply");
 
     OdinConfig fromEnv = ConfigLoader.resolve(file, Map.of("WS_MODE", "single", "NUM_SHARDS", "4",
-        "WS_MAX_CONNECTIONS", "1234", "KAFKA_BROKERS", "env:9092", "WS_PORT", "9999"));
+        "WS_MAX_CONNECTIONS", "1234", "KAFKA_BROKERS", "env:9092", "WS_PORT", "9999", "OPS_PORT", "-1"));
     assertEquals(Mode.SINGLE, fromEnv.mode());
     assertEquals(1, fromEnv.shardCount(), "single mode is one shard whatever the count");
     assertEquals(1234, fromEnv.maxConnections());
     assertEquals("env:9092", fromEnv.kafka().bootstrap());
     assertEquals(9999, fromEnv.http().port());
+    assertFalse(fromEnv.ops().enabled(), "OPS_PORT=-1: no operations port");
+    assertEquals(8081, fromFile.ops().port());
   }
 
   @Test
@@ -50,6 +53,8 @@ class ConfigLoaderTest {
     ConfigException port = assertThrows(ConfigException.class,
         () -> ConfigLoader.resolve(new JsonObject().put("http", new JsonObject().put("port", 70000)), Map.of()));
     assertTrue(port.getMessage().contains("http.port"), port.getMessage());
+    ConfigException samePort = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject(), Map.of("OPS_PORT", "8080")));
+    assertTrue(samePort.getMessage().contains("ops.port") && samePort.getMessage().contains("-1"), samePort.getMessage());
     ConfigException topics = assertThrows(ConfigException.class,
         () -> ConfigLoader.resolve(new JsonObject().put("kafka", new JsonObject().put("topics", new JsonObject().put("t", "a.b"))), Map.of()));
     assertTrue(topics.getMessage().contains("kafka.topics"), topics.getMessage());

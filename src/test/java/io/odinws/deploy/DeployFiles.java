@@ -102,6 +102,11 @@ final class DeployFiles {
     return defaults().path("http").path("port").asInt();
   }
 
+  /** {@code ops.port} of default.json: where probes and scrapes go. */
+  static int defaultOpsPort() {
+    return defaults().path("ops").path("port").asInt();
+  }
+
   /**
    * Dotted key paths of a configuration object: leaves and objects ({@code "http"}, {@code "http.port"}, ...).
    * Children of {@link #FREE_FORM_KEYS} are not listed.

@@ -96,12 +96,13 @@ class DockerfileTest {
   }
 
   @Test
-  void exposesTheServersPort() {
-    int port = DeployFiles.defaultPort();
+  void exposesTheServersPorts() {
     List<String> exposed = new ArrayList<>();
     docker.runtime().all("EXPOSE").forEach(i -> exposed.addAll(List.of(i.args().split(" "))));
-    assertTrue(exposed.contains(String.valueOf(port)) || exposed.contains(port + "/tcp"),
-        "EXPOSE " + port + " (http.port of default.json); exposed: " + exposed);
+    for (int port : List.of(DeployFiles.defaultPort(), DeployFiles.defaultOpsPort())) {
+      assertTrue(exposed.contains(String.valueOf(port)) || exposed.contains(port + "/tcp"),
+          "EXPOSE " + port + " (http.port and ops.port of default.json); exposed: " + exposed);
+    }
   }
 
   @Test
@@ -116,10 +117,11 @@ class DockerfileTest {
     Matcher url = Pattern.compile("https?://(?:127\\.0\\.0\\.1|localhost):(\\d+|\\$\\{(\\w+):-(\\d+)})(/[^\\s\"'?]*)").matcher(script);
     assertTrue(url.find(), "HEALTHCHECK asks http://127.0.0.1:<port>/<path>: " + hc);
     int port = Integer.parseInt(url.group(2) == null ? url.group(1) : url.group(3));
-    assertEquals(DeployFiles.defaultPort(), port, "HEALTHCHECK port is http.port of default.json");
+    // the operations port: on the public port a health check waits behind the shards' fan-out
+    assertEquals(DeployFiles.defaultOpsPort(), port, "HEALTHCHECK port is ops.port of default.json");
     if (url.group(2) != null) {
-      assertEquals("http.port", KubernetesManifestsTest.envKeys().get(url.group(2)),
-          "HEALTHCHECK's ${" + url.group(2) + "} must be the environment variable that sets http.port");
+      assertEquals("ops.port", KubernetesManifestsTest.envKeys().get(url.group(2)),
+          "HEALTHCHECK's ${" + url.group(2) + "} must be the environment variable that sets ops.port");
     }
     assertTrue(SERVED_HEALTH_PATHS.contains(url.group(4)), "HEALTHCHECK path " + url.group(4) + " is not one of " + SERVED_HEALTH_PATHS);
 

@@ -6,6 +6,7 @@ import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.Mode;
 import io.odinws.config.OdinConfig;
+import io.odinws.config.OpsConfig;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -147,13 +148,23 @@ class KubernetesManifestsTest {
 
     /** The container port the server listens on; fails when the container does not declare it. */
     JsonNode serverContainerPort() {
-      int port = serverPort();
+      return containerPort(serverPort(), "http.port");
+    }
+
+    /** Where probes and scrapes go: the operations port, or the public port when it is off. */
+    JsonNode probeContainerPort() {
+      int ops = config().ops().port();
+      assertTrue(ops != 0, name + ": ops.port 0 binds a random port no probe can find");
+      return ops == OpsConfig.OFF ? serverContainerPort() : containerPort(ops, "ops.port");
+    }
+
+    private JsonNode containerPort(int port, String key) {
       for (JsonNode p : container().path("ports")) {
         if (p.path("containerPort").asInt() == port) {
           return p;
         }
       }
-      return fail(name + ": the container declares no port " + port + " (http.port of the configuration); ports: " + container().path("ports"));
+      return fail(name + ": the container declares no port " + port + " (" + key + " of the configuration); ports: " + container().path("ports"));
     }
 
     Optional<ObjectNode> hpa() {
@@ -265,7 +276,7 @@ class KubernetesManifestsTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("variants")
-  void probesUseTheServersHealthPathsOnItsPort(Variant v) {
+  void probesUseTheServersHealthPathsOnItsOperationsPort(Variant v) {
     JsonNode c = v.container();
     assertProbe(v, c.path("livenessProbe"), "livenessProbe", LIVE);
     assertProbe(v, c.path("readinessProbe"), "readinessProbe", READY);
@@ -279,17 +290,20 @@ class KubernetesManifestsTest {
     JsonNode get = probe.path("httpGet");
     assertFalse(get.isMissingNode(), v + ": " + which + " must be an httpGet on " + path);
     assertEquals(path, get.path("path").asText(), v + ": " + which + " path");
-    assertPortRefersToServer(v, get.path("port"), which);
+    assertPortRefersTo(v, v.probeContainerPort(), get.path("port"), which);
   }
 
   /** A port reference (name or number) must land on the container port the server listens on. */
   private static void assertPortRefersToServer(Variant v, JsonNode ref, String what) {
-    JsonNode serverPort = v.serverContainerPort();
+    assertPortRefersTo(v, v.serverContainerPort(), ref, what);
+  }
+
+  private static void assertPortRefersTo(Variant v, JsonNode port, JsonNode ref, String what) {
     if (ref.isInt() || ref.asText().matches("\\d+")) {
-      assertEquals(serverPort.path("containerPort").asInt(), ref.asInt(), v + ": " + what + " port");
+      assertEquals(port.path("containerPort").asInt(), ref.asInt(), v + ": " + what + " port");
     } else {
-      assertEquals(serverPort.path("name").asText(), ref.asText(),
-          v + ": " + what + " port '" + ref.asText() + "' is not the name of the server's container port");
+      assertEquals(port.path("name").asText(), ref.asText(),
+          v + ": " + what + " port '" + ref.asText() + "' is not the name of container port " + port.path("containerPort").asInt());
     }
   }
 
@@ -484,7 +498,8 @@ class KubernetesManifestsTest {
   void prometheusScrapesTheMetricsEndpoint(Variant v) {
     JsonNode annotations = v.deployment().path("spec").path("template").path("metadata").path("annotations");
     assertEquals("true", annotations.path("prometheus.io/scrape").asText(), v + ": pod annotation prometheus.io/scrape");
-    assertEquals(String.valueOf(v.serverPort()), annotations.path("prometheus.io/port").asText(), v + ": pod annotation prometheus.io/port");
+    assertEquals(v.probeContainerPort().path("containerPort").asText(), annotations.path("prometheus.io/port").asText(),
+        v + ": pod annotation prometheus.io/port");
     assertEquals("/metrics", annotations.path("prometheus.io/path").asText(), v + ": pod annotation prometheus.io/path");
   }
 

@@ -55,6 +55,7 @@ public final class DevStack {
     JsonObject conf = new JsonObject()
         .put("mode", "multi")
         .put("http", new JsonObject().put("host", "0.0.0.0").put("port", port))
+        .put("ops", new JsonObject().put("port", port + 1))
         .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()));
     Files.writeString(Path.of("target", "dev-conf.json"), conf.encodePrettily());
 
@@ -91,7 +92,7 @@ public final class DevStack {
          publisher at %d events/s.
 
            WebSocket   ws://127.0.0.1:%d/ws
-           Health      http://127.0.0.1:%d/health
+           Health      http://127.0.0.1:%d/health    (also on the public port)
            Metrics     http://127.0.0.1:%d/metrics
            Kafka       %s   (topics: odin.trades, odin.liquidity, ... 12 partitions each)
 
@@ -101,7 +102,7 @@ public final class DevStack {
 
          Ctrl-C stops everything.
         ==================================================================================
-        """.formatted(Runtime.getRuntime().availableProcessors(), rate, port, port, port, kafka.bootstrap(), port)
+        """.formatted(Runtime.getRuntime().availableProcessors(), rate, port, port + 1, port + 1, kafka.bootstrap(), port)
         : """
 
         ==================================================================================

@@ -31,6 +31,7 @@ class KafkaDownHealthTest {
       OdinServer server = new OdinServer();
       JsonObject conf = new JsonObject().put("shards", 2)
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+          .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
           .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:" + deadPort))
           .put("recovery", new JsonObject().put("kafkaReadTimeoutMs", 1000));
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(20, TimeUnit.SECONDS);

@@ -28,6 +28,7 @@ final class ServerHarness implements AutoCloseable {
   static ServerHarness start(EmbeddedKafka kafka, JsonObject overrides) throws Exception {
     JsonObject conf = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()))
         // Tests open bursts of connections from 127.0.0.1 on a busy 2-core machine: admission limits
         // and the resource guard are off unless a test turns them on.

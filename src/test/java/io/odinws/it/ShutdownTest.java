@@ -49,6 +49,7 @@ class ShutdownTest {
     }
     String conf = new JsonObject().put("shards", 2)
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
+        .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()))
         .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100))
         .encode();

@@ -1,0 +1,93 @@
+package io.odinws.it;
+
+import io.odinws.router.ShardSlot;
+import io.odinws.testkit.Await;
+import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.KafkaBrokerExtension;
+import io.odinws.testkit.OdinTopics;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The operations port answers health and metrics on a thread of its own: while every shard's loop
+ * is blocked (a fan-out, a stuck task) probes still get an answer, and liveness turns 503 once a
+ * loop has been stuck for {@code ops.shardStallMs}, then 200 again when it runs.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class OpsPortTest {
+
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(5);
+
+  @Test
+  void healthAndMetricsAreAnsweredWhileEveryShardLoopIsBlocked(EmbeddedKafka kafka) throws Exception {
+    OdinTopics.createAll(kafka);
+    JsonObject conf = new JsonObject().put("mode", "multi").put("shards", 2)
+        .put("ops", new JsonObject().put("shardStallMs", 1_000));
+    try (ServerHarness server = ServerHarness.start(kafka, conf)) {
+      int ops = server.server.opsPort();
+      assertTrue(ops > 0, "the operations port is bound");
+      assertNotEquals(server.port(), ops);
+      HttpClient http = HttpClient.newBuilder().connectTimeout(PROBE_TIMEOUT).build();
+      assertEquals(200, get(http, ops, "/health/live").statusCode());
+      assertEquals(404, get(http, ops, "/ws").statusCode(), "no WebSockets on the operations port");
+
+      CountDownLatch blocked = new CountDownLatch(server.slots().size());
+      CountDownLatch release = new CountDownLatch(1);
+      for (ShardSlot slot : server.slots()) {
+        slot.loop().execute(() -> {
+          blocked.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+      }
+      try {
+        assertTrue(blocked.await(10, TimeUnit.SECONDS), "every shard loop is blocked");
+        // each of these would wait for a shard's loop on the public port
+        HttpResponse<String> metrics = get(http, ops, "/metrics");
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("ws_connections"), "Prometheus text with the server's meters");
+        HttpResponse<String> ready = get(http, ops, "/health/ready");
+        assertEquals(200, ready.statusCode(), ready.body());
+        assertEquals(200, get(http, ops, "/health").statusCode());
+
+        // stuck for longer than shardStallMs: liveness fails, naming the shards, and /health says why
+        Await.until("liveness fails for the stuck shards", Duration.ofSeconds(10), () -> get(http, ops, "/health/live").statusCode() == 503);
+        JsonObject live = new JsonObject(get(http, ops, "/health/live").body());
+        assertEquals("DOWN", live.getString("status"));
+        assertEquals(server.slots().size(), live.getJsonArray("stalled_shards").size(), live.encode());
+        HttpResponse<String> health = get(http, ops, "/health");
+        assertEquals(503, health.statusCode());
+        assertTrue(health.body().contains("shard loop stuck"), health.body());
+      } finally {
+        release.countDown();
+      }
+      // the loops run again and sweep: alive
+      Await.until("liveness recovers", Duration.ofSeconds(10), () -> get(http, ops, "/health/live").statusCode() == 200);
+    }
+  }
+
+  private static HttpResponse<String> get(HttpClient http, int port, String path) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(PROBE_TIMEOUT).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new AssertionError("GET " + path + " on the operations port: " + e, e);
+    }
+  }
+}
