@@ -356,6 +356,35 @@ def http_get(url, timeout=2.0):
 METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
 
 
+class ProbeTimer:
+    """GET /health/live once a second on one port, in a thread of its own: how long a Kubernetes probe would
+    wait while the step runs. A probe that fails or takes over `timeout_s` counts as failed."""
+
+    def __init__(self, port, every_s=1.0, timeout_s=5.0):
+        self.url, self.every_s, self.timeout_s = f"http://{LOOPBACK}:{port}/health/live", every_s, timeout_s
+        self.samples = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            t = time.monotonic()
+            try:
+                st, _ = http_get(self.url, timeout=self.timeout_s)
+                self.samples.append((time.monotonic() - t) * 1000 if st == 200 else None)
+            except Exception:
+                self.samples.append(None)
+            self.stopping.wait(max(0.0, self.every_s - (time.monotonic() - t)))
+
+    def finish(self):
+        self.stopping.set()
+        self.thread.join(self.timeout_s + 1)
+        ok = sorted(x for x in self.samples if x is not None)
+        return {"probes": len(self.samples), "failed": len(self.samples) - len(ok),
+                "p50_ms": round(ok[len(ok) // 2], 1) if ok else None, "max_ms": round(ok[-1], 1) if ok else None}
+
+
 def scrape(port, timeout=5.0):
     """Prometheus text into {'name{labels}': value}; plus plain names summed over labels."""
     try:
@@ -382,8 +411,8 @@ def scrape(port, timeout=5.0):
 
 
 def scrape_sure(port, total_timeout=30.0):
-    """A scrape that waits for an overloaded server (its /metrics is answered on the shard's event loop, behind
-    the delivery backlog); {} if it never answers."""
+    """A scrape that waits for a server that does not answer at once (the peer, a public port's /metrics
+    queued behind the delivery backlog); {} if it never answers."""
     end = time.monotonic() + total_timeout
     while time.monotonic() < end:
         m = scrape(port, timeout=max(1.0, end - time.monotonic()))
@@ -572,6 +601,7 @@ class Bench:
         }
         self.server = None
         self.server_port = None
+        self.ops_port = None  # the server's operations port: /metrics and health, off the shards' loops
         self.broker = None
         self.bootstrap = None
         self.publishers = []
@@ -688,11 +718,11 @@ class Bench:
         log(f"broker at {self.bootstrap}")
 
     # -- server --
-    def server_conf(self, port):
+    def server_conf(self, port, ops_port):
         conf = {
             "mode": "multi", "shards": 0, "maxConnections": 20000,
             "http": {"host": LOOPBACK, "port": port},
-            "ops": {"host": LOOPBACK, "port": 0},  # any free port: the bench asks the public port
+            "ops": {"host": LOOPBACK, "port": ops_port},
             "kafka": {"bootstrap": self.bootstrap},
             "admission": {"enabled": False, "cpuRejectPercent": 100, "heapRejectPercent": 100},
         }
@@ -703,10 +733,13 @@ class Bench:
 
     def start_server(self, label, port=None, required=True, ready_timeout=60):
         port = port or free_port()
+        ops_port = free_port()
+        while ops_port == port:
+            ops_port = free_port()
         conf_path = os.path.join(self.work, "server-conf.json")
         with open(conf_path, "w") as f:
-            json.dump(self.server_conf(port), f, indent=1)
-        self.report["setup"]["server_conf"] = self.server_conf("<port>")
+            json.dump(self.server_conf(port, ops_port), f, indent=1)
+        self.report["setup"]["server_conf"] = self.server_conf("<port>", "<ops port>")
         cmd = ["taskset", "-c", SERVER_CORE, "java", *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
         self.report["setup"]["server_command"] = " ".join(cmd).replace(self.work + "/", "")
         t0 = time.monotonic()
@@ -727,7 +760,7 @@ class Bench:
             except Exception:
                 pass
             time.sleep(0.01)
-        self.server, self.server_port = p, port
+        self.server, self.server_port, self.ops_port = p, port, ops_port
         entry = {"label": label, "live_s": round(live, 3) if live else None,
                  "ready_s": round(ready, 3) if ready else None}
         self.report["startups"].append(entry)
@@ -764,7 +797,7 @@ class Bench:
         """Until the publisher's records arrive (its JVM start and metadata warm-up take a second or more): the
         first of the generator receiving data and the server counting records read. /metrics is answered on the
         shard's event loop, so an overloaded server answers it late; the generator's progress is the other clock."""
-        base = metric_sum(scrape(self.server_port, timeout=1), "ws_kafka_messages_received_total")
+        base = metric_sum(scrape(self.ops_port, timeout=1), "ws_kafka_messages_received_total")
         need = max(3, rate // 2)
         # the broker's own demo publisher (1 event/s) already delivers a little: look for clearly more than that
         t_start = self._pub_started
@@ -775,7 +808,7 @@ class Bench:
             time.sleep(0.1)
             if gen.last and gen.last["recv_per_s"] > floor and gen.lines[-1][0] > t_start:
                 return time.monotonic()
-            m = scrape(self.server_port, timeout=0.5)
+            m = scrape(self.ops_port, timeout=0.5)
             if m and base and metric_sum(m, "ws_kafka_messages_received_total") - base >= need:
                 return time.monotonic()
         raise BenchError(f"no published record reached the server or the clients within {timeout} s")
@@ -798,15 +831,15 @@ class Bench:
         log(f"S1 idle: {n} connections, ramp {self.cfg['ramp']}/s, one channel each, no publishing")
         self.start_server("S1")
         time.sleep(2)
-        before = memory_snapshot(self.server.pid, self.server_port)
+        before = memory_snapshot(self.server.pid, self.ops_port)
         ramp_s = n / self.cfg["ramp"]
         gen = self.generator("s1", n, int(ramp_s + 60 + self.cfg["s1_hold_s"] + 30), ["--subscribe", "single"])
         w = CpuWindow(self.pids(gen))
         reached = gen.wait_subscribed(n, ramp_s + 40)
         ramp_cpu = w.finish()
         time.sleep(self.cfg["s1_hold_s"])
-        after = memory_snapshot(self.server.pid, self.server_port)
-        m = scrape(self.server_port)
+        after = memory_snapshot(self.server.pid, self.ops_port)
+        m = scrape(self.ops_port)
         rep = gen.finish()
         held = int(after["connections_active"] or 0)
         per = {}
@@ -862,33 +895,35 @@ class Bench:
         if reached < clients:
             log(f"{name}: only {reached} of {clients} subscribed; measuring anyway")
         time.sleep(1.0)
-        m0 = scrape_sure(self.server_port)
+        m0 = scrape_sure(self.ops_port)
         self._pub_started = time.monotonic()
         pub = self.start_publisher(name, rate, publish_s, pub_tokens, pub_topics)
         t_pub = self.wait_publishing(rate, gen)
         time.sleep(2.0)  # warm-up inside the publishing period
         w0 = time.monotonic()
-        ma = scrape_sure(self.server_port)
+        ma = scrape_sure(self.ops_port)
         w = CpuWindow(self.pids(gen, pub))
+        probes = {"public": ProbeTimer(self.server_port), "ops": ProbeTimer(self.ops_port)}
         rss = []
         end = t_pub + publish_s - 1.0
         while time.monotonic() < end:
             if rss_every_s:
-                ms = scrape(self.server_port, timeout=1.5)
+                ms = scrape(self.ops_port, timeout=1.5)
                 rss.append((round(time.monotonic() - t_pub, 1), rss_bytes(self.server.pid),
                             metric_sum(ms, "ws_slow_clients_disconnected_total") if ms else None))
                 time.sleep(max(0.0, min(rss_every_s, end - time.monotonic())))
             else:
                 time.sleep(max(0.0, min(0.5, end - time.monotonic())))
         cpu = w.finish()
+        probes = {k: t.finish() for k, t in probes.items()}
         w1 = time.monotonic()
-        mb = scrape_sure(self.server_port)
+        mb = scrape_sure(self.ops_port)
         try:
             pub.wait(15)
         except subprocess.TimeoutExpired:
             Procs.stop(pub)
         time.sleep(2.0)  # drain what is queued
-        m1 = scrape_sure(self.server_port)
+        m1 = scrape_sure(self.ops_port)
         rep = gen.finish()
         wall = w1 - w0
         gen_rate = gen.recv_rate(w0, w1)
@@ -928,6 +963,7 @@ class Bench:
             "errors": rep["errors"]["total"],
             "server_dropped_broadcasts": delta(m1, m0, "ws_dropped_broadcasts_total"),
             "server_slow_clients_disconnected": delta(m1, m0, "ws_slow_clients_disconnected_total"),
+            "probe_latency": probes,
         }
         if rss:
             res["rss_series"] = [{"t_s": t, "rss_bytes": r, "slow_closed": s} for t, r, s in rss]
@@ -1105,7 +1141,7 @@ class Bench:
         end = time.monotonic() + total + 60
         while gen.alive() and time.monotonic() < end:  # the generator ends by itself after --duration
             time.sleep(0.5)
-        m_after = scrape_sure(self.server_port)
+        m_after = scrape_sure(self.ops_port)
         rep = gen.finish()
         Procs.stop(pub)
         self.stop_server()
@@ -1158,7 +1194,7 @@ class Bench:
                                               "--kafka", self.bootstrap])
         reached = gen.wait_subscribed(n, ramp_s + 60)
         time.sleep(self.cfg["s6_steady_s"])
-        m_before = scrape(self.server_port)
+        m_before = scrape(self.ops_port)
         log(f"S6: {reached} subscribed; SIGTERM to the server")
         t_kill = time.monotonic()
         drain_s = self.stop_server()
@@ -1171,7 +1207,7 @@ class Bench:
         series = []
         end = t_poll + 60
         while time.monotonic() < end:
-            m = scrape(self.server_port, timeout=2)
+            m = scrape(self.ops_port, timeout=2)
             subs = metric_sum(m, "ws_connections_active") if m else None
             g = gen.last["open"] if gen.last else None
             series.append((round(time.monotonic() - t_kill, 2), subs, g))
@@ -1181,7 +1217,7 @@ class Bench:
                 break
             time.sleep(0.2)
         time.sleep(self.cfg["s6_after_s"])
-        m_after = scrape(self.server_port)
+        m_after = scrape(self.ops_port)
         rep = gen.finish()
         Procs.stop(pub)
         self.stop_server()
@@ -1635,6 +1671,25 @@ def step_table(steps, rate_label):
     return "\n".join(rows)
 
 
+def probe_table(steps, rate_label):
+    """How long GET /health/live took during each step, on the public port (a shard's loop answers it) and on
+    the operations port (a thread of its own)."""
+    steps = [st for st in steps if st.get("probe_latency")]
+    if not steps:
+        return []
+
+    def cell(p):
+        return f"{fmt(p.get('p50_ms'))} / {fmt(p.get('max_ms'))} ({p['failed']} of {p['probes']})"
+
+    out = ["`GET /health/live` once a second during each window, as a Kubernetes probe would ask it: p50 / max "
+           "in ms, and (failed or over 5 s, of probes). On the public port a shard's loop answers it after the "
+           "fan-out in hand; on the operations port a thread of its own does.", "",
+           f"| {rate_label} | public port | operations port |", "|---:|---|---|"]
+    out += [f"| {st['publish_rate']} | {cell(st['probe_latency']['public'])} | {cell(st['probe_latency']['ops'])} |"
+            for st in steps]
+    return out + [""]
+
+
 def reconnect_rows(x):
     """The rows S5 and S6 share: messages, the server's replay totals, duplicates and order, loss, latency."""
     loss = x.get("loss") or {}
@@ -1825,6 +1880,7 @@ def render_md(r, chart_prefix=""):
         L.append("")
         L.append(step_table(s3["steps"], "events/s"))
         L.append("")
+        L.extend(probe_table(s3["steps"], "events/s"))
         sm = s3.get("summary", {})
         L.append(f"Highest delivery rate within p99 ≤ {P99_LIMIT_MS:.0f} ms: "
                  f"**{fmt(sm.get('max_deliveries_per_s_within_p99_limit'))} deliveries/s** (at {sm.get('at_publish_rate', '-')} events/s). "

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code GET /health} (PROTOCOL.md section 7): unhealthy (503) when Kafka is not consumed, no shard
  * runs or a shard's loop is stuck; degraded (200) above 90 % of capacity; otherwise healthy (200).
- * {@code GET /health/live}: 503 only while a shard's loop is stuck (no sweep for {@code shardStallMs}).
+ * {@code GET /health/live}: 503 only while a shard's loop is stuck (no batch or sweep finished for
+ * {@code shardStallMs}).
  */
 public final class HealthReport {
 
@@ -32,8 +33,8 @@ public final class HealthReport {
   }
 
   /**
-   * Liveness. A busy loop still sweeps every second or so (batches beyond the bus's bound are dropped,
-   * not queued), so only a loop that is blocked or spinning trips this; a restart is then the cure.
+   * Liveness. A loop that is busy, even far behind, still finishes batches and sweeps; only a loop
+   * stuck in one task (blocked, spinning) finishes neither, and a restart is then the cure.
    */
   public PublicEndpoints.Health live() {
     JsonArray stalled = stalledShards(System.nanoTime());
@@ -45,7 +46,7 @@ public final class HealthReport {
   private JsonArray stalledShards(long now) {
     JsonArray stalled = new JsonArray();
     for (ShardSlot s : registry.slots()) {
-      if (now - s.stats().sweptAtNanos() > stallNanos) {
+      if (now - s.stats().progressAtNanos() > stallNanos) {
         stalled.add(s.id());
       }
     }
@@ -84,7 +85,7 @@ public final class HealthReport {
     }
     JsonArray stalled = stalledShards(System.nanoTime());
     if (!stalled.isEmpty()) {
-      errors.add("shard loop stuck (no sweep for " + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms): shards " + stalled.encode()
+      errors.add("shard loop stuck (no batch or sweep finished for " + TimeUnit.NANOSECONDS.toMillis(stallNanos) + " ms): shards " + stalled.encode()
           + "; /health/live fails so the orchestrator restarts the process");
     }
     if (capacityPercent > DEGRADED_ABOVE) {

@@ -25,8 +25,8 @@ public final class ShardStats {
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
-  /** When the shard's loop last ran its sweep; from creation, so a shard that never sweeps counts as stalled. */
-  private volatile long sweptAtNanos = System.nanoTime();
+  /** When the shard's loop last finished a batch or a sweep; from creation, so a loop that never runs counts as stuck. */
+  private volatile long progressAtNanos = System.nanoTime();
 
   public void addSent(long messages, long bytes) {
     messagesSent.addAndGet(messages);
@@ -144,13 +144,13 @@ public final class ShardStats {
     return connectionErrors.get();
   }
 
-  /** The shard's loop ran its periodic sweep at {@code nanos} ({@link System#nanoTime()}). */
-  public void swept(long nanos) {
-    sweptAtNanos = nanos;
+  /** The shard's loop finished a batch or its periodic sweep at {@code nanos} ({@link System#nanoTime()}). */
+  public void progressed(long nanos) {
+    progressAtNanos = nanos;
   }
 
-  public long sweptAtNanos() {
-    return sweptAtNanos;
+  public long progressAtNanos() {
+    return progressAtNanos;
   }
 
   public int webSockets() {
