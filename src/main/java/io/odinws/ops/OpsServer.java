@@ -25,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The operations port ({@link OpsConfig}): the health and metrics routes of the public port on one
@@ -41,7 +42,6 @@ public final class OpsServer {
   private final OpsConfig config;
   private final Handler handler;
   private EventLoopGroup group;
-  private Channel serverChannel;
   private volatile int port = OpsConfig.OFF;
 
   public OpsServer(OpsConfig config, PublicEndpoints endpoints) {
@@ -73,8 +73,7 @@ public final class OpsServer {
     Promise<Void> bound = Promise.promise();
     bootstrap.bind(config.host(), config.port()).addListener(f -> {
       if (f.isSuccess()) {
-        serverChannel = ((ChannelFuture) f).channel();
-        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        port = ((InetSocketAddress) ((ChannelFuture) f).channel().localAddress()).getPort();
         LOG.info("event=ops_listening host={} port={} paths=\"/health /health/live /health/ready /metrics\"", config.host(), port);
         bound.complete();
       } else {
@@ -92,12 +91,13 @@ public final class OpsServer {
     return port;
   }
 
+  /** Closes the port and its connections and stops the thread. */
   public Future<Void> close() {
     if (group == null) {
       return Future.succeededFuture();
     }
     Promise<Void> closed = Promise.promise();
-    group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).addListener(f -> closed.complete());
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).addListener(f -> closed.complete());
     return closed.future();
   }
 
