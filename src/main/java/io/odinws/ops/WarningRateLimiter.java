@@ -37,7 +37,8 @@ import java.util.function.LongSupplier;
  * keys, each with an atomically swapped window holding one atomic counter. {@code burst <= 0} disables
  * the filter.
  *
- * <p>Configured in logback.xml: {@code <turboFilter class="io.odinws.ops.WarningRateLimiter">
+ * <p>Installed by {@link LogConfigurator} ({@code LOG_WARN_BURST}, {@code LOG_WARN_PERIOD_SECONDS}); in an
+ * XML configuration: {@code <turboFilter class="io.odinws.ops.WarningRateLimiter">
  * <burst>5</burst><periodSeconds>60</periodSeconds><maxKeys>1000</maxKeys></turboFilter>}.
  */
 public final class WarningRateLimiter extends TurboFilter {
