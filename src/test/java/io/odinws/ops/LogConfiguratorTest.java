@@ -26,9 +26,12 @@ class LogConfiguratorTest {
     assertEquals(Level.INFO, context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getLevel());
     assertEquals(Level.WARN, context.getLogger("org.apache.kafka").getLevel());
     assertEquals(Level.WARN, context.getLogger("io.netty").getLevel());
+    assertEquals(1, context.getTurboFilterList().size());
     WarningRateLimiter limiter = (WarningRateLimiter) context.getTurboFilterList().get(0);
+    assertTrue(limiter.isStarted());
     assertEquals(5, limiter.getBurst());
     assertEquals(60, limiter.getPeriodSeconds());
+    assertEquals(1_000, limiter.getMaxKeys());
     context.stop();
   }
 

@@ -1,24 +1,19 @@
 package io.odinws.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.read.ListAppender;
 import ch.qos.logback.core.spi.FilterReply;
-import ch.qos.logback.core.status.Status;
 import io.odinws.testkit.Await;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -376,42 +371,5 @@ class WarningRateLimiterTest {
     assertEquals(1, summaries().size());
     assertEquals(7, suppressedOf(summaries().get(0)));
     real.stop();
-  }
-
-  @Test
-  void logbackXmlWiresTheFilterWithEnvOverrides() throws Exception {
-    URL xml = getClass().getClassLoader().getResource("logback.xml");
-    assertTrue(xml != null && xml.getPath().contains("classes"), "main logback.xml on the classpath: " + xml);
-
-    WarningRateLimiter defaults = configure(xml, null);
-    assertEquals(5, defaults.getBurst());
-    assertEquals(60, defaults.getPeriodSeconds());
-    assertEquals(1_000, defaults.getMaxKeys());
-
-    WarningRateLimiter overridden = configure(xml, "7");
-    assertEquals(7, overridden.getBurst());
-  }
-
-  private WarningRateLimiter configure(URL xml, String burst) throws Exception {
-    LoggerContext ctx = new LoggerContext();
-    try {
-      if (burst != null) {
-        ctx.putProperty("LOG_WARN_BURST", burst);
-      }
-      JoranConfigurator configurator = new JoranConfigurator();
-      configurator.setContext(ctx);
-      configurator.doConfigure(xml);
-      for (Status s : ctx.getStatusManager().getCopyOfStatusList()) {
-        assertTrue(s.getLevel() < Status.ERROR, "configuration error: " + s);
-      }
-      List<TurboFilter> filters = ctx.getTurboFilterList();
-      assertEquals(1, filters.size());
-      WarningRateLimiter f = assertInstanceOf(WarningRateLimiter.class, filters.get(0));
-      assertTrue(f.isStarted());
-      assertEquals(Level.WARN, ctx.getLogger("org.apache.kafka.clients.NetworkClient").getLevel());
-      return f;
-    } finally {
-      ctx.stop();
-    }
   }
 }
