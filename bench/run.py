@@ -1806,8 +1806,8 @@ def render_md(r, chart_prefix=""):
         L.append("")
         L.append("'deliveries/s (server)' is `ws_messages_sent_total`: a message counts when the shard writes it "
                  "to the connection, so on an overloaded step it runs ahead of what the generator has read (the "
-                 "rest is queued in the server and in the sockets), and /metrics, answered on the same event loop, "
-                 "comes late: figures of such a step are approximate. CPU per delivery falls as the rate rises: "
+                 "rest is queued in the server and in the sockets): figures of such a step are approximate. The "
+                 "counters are read on the operations port, which answers at once. CPU per delivery falls as the rate rises: "
                  "fixed costs (Kafka polling, timers, GC) are spread over more deliveries, and several messages "
                  "per connection share one flush.")
         L.append("")
