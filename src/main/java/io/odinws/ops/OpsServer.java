@@ -40,13 +40,13 @@ public final class OpsServer {
   private static final int IDLE_CLOSE_SECONDS = 30;
 
   private final OpsConfig config;
-  private final Handler handler;
+  private final PublicEndpoints endpoints;
   private EventLoopGroup group;
   private volatile int port = OpsConfig.OFF;
 
   public OpsServer(OpsConfig config, PublicEndpoints endpoints) {
     this.config = config;
-    this.handler = new Handler(endpoints);
+    this.endpoints = endpoints;
   }
 
   /** Binds the port (a no-op when the configuration turns it off). */
@@ -57,7 +57,7 @@ public final class OpsServer {
     group = VertxInternals.newEventLoopGroup(vertx, 1, new DefaultThreadFactory("odin-ops", true));
     // /health/ready runs vertx-health-check, which completes on the caller's context; called from a
     // thread without one it would make one on the next loop of Vert.x's pool, which may be a shard's
-    handler.context = VertxInternals.contextOn(vertx, group.next());
+    Handler handler = new Handler(endpoints, VertxInternals.contextOn(vertx, group.next()));
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group, group)
         .channelFactory(VertxInternals.serverChannelFactory(vertx))
@@ -106,10 +106,11 @@ public final class OpsServer {
   private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final PublicEndpoints endpoints;
-    private ContextInternal context;
+    private final ContextInternal context;
 
-    Handler(PublicEndpoints endpoints) {
+    Handler(PublicEndpoints endpoints, ContextInternal context) {
       this.endpoints = endpoints;
+      this.context = context;
     }
 
     @Override

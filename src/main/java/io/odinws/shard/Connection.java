@@ -21,10 +21,10 @@ import java.util.Set;
  * (data, ping and pong frames alike). Touched only on the shard's event loop: plain fields.
  *
  * <p>Fan-out frames wait in {@link #pending} until the shard's flush, which writes them straight to
- * the socket in one {@code writev} when Netty has nothing queued for it: no duplicate, queue entry or
- * reference count per delivery (Netty's queue entry, duplicate and their reference counts were
- * most of the shard's Java time and ~130 B of garbage per delivery). Any other write (replies, replays, close frames) first hands the pending frames to
- * Netty's queue, so bytes leave in the order they were written.
+ * the socket in one {@code send} or {@code writev} when Netty has nothing queued for it: no
+ * duplicate, queue entry or reference count per delivery (those were most of the shard's Java time
+ * and ~130 B of garbage per delivery). Any other write (replies, replays, close frames) first hands
+ * the pending frames to Netty's queue, so bytes leave in the order they were written.
  */
 final class Connection extends ChannelDuplexHandler {
 
@@ -124,10 +124,13 @@ final class Connection extends ChannelDuplexHandler {
     ByteBuf[] frames = pending;
     int count = pendingCount;
     long total = 0;
-    iov.clear();
+    if (count > 1) {
+      iov.clear();
+    }
     for (int i = 0; i < count; i++) {
       ByteBuf f = frames[i];
-      if (!f.hasMemoryAddress() || !iov.add(f, f.readerIndex(), f.readableBytes())) {
+      // one frame (the usual case) needs no vector entry: it goes by send(2)
+      if (!f.hasMemoryAddress() || count > 1 && !iov.add(f, f.readerIndex(), f.readableBytes())) {
         drainPending(); // a heap frame: Netty's path
         return false;
       }
