@@ -2,7 +2,7 @@ package io.odinws.shard;
 
 import io.odinws.bench.FastThreadExecutor;
 import io.odinws.bench.OdinValues;
-import io.odinws.bus.ChannelKeys;
+import io.odinws.envelope.ChannelKeys;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,5 +1,7 @@
 package io.odinws.bus;
 
+import io.odinws.envelope.ChannelKeys;
+
 import io.netty.buffer.ByteBuf;
 
 /**

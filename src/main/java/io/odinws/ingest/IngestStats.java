@@ -1,5 +1,7 @@
 package io.odinws.ingest;
 
+import io.odinws.envelope.SkipReason;
+
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 

@@ -1,14 +1,18 @@
 package io.odinws.ingest;
 
+import io.odinws.envelope.ChannelNames;
+import io.odinws.envelope.RecordFrames;
+import io.odinws.envelope.FrameEncoder;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.bus.BatchBus;
-import io.odinws.bus.ChannelKeys;
+import io.odinws.envelope.ChannelKeys;
 import io.odinws.bus.FrameBatch;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.KafkaConfig;
 import io.odinws.recovery.History;
-import io.odinws.ops.ServerMeters;
+import io.odinws.stats.ServerMeters;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -1,5 +1,8 @@
 package io.odinws.ops;
 
+import io.odinws.stats.SystemProbe;
+import io.odinws.stats.ServerState;
+
 import io.odinws.ingest.IngestStats;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;

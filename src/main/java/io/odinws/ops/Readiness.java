@@ -1,5 +1,7 @@
 package io.odinws.ops;
 
+import io.odinws.stats.ServerState;
+
 import io.odinws.ingest.IngestStats;
 import io.odinws.router.ShardRegistry;
 import io.vertx.core.Future;

@@ -1,15 +1,18 @@
 package io.odinws.ops;
 
+import io.odinws.stats.SystemProbe;
+import io.odinws.stats.DisconnectReason;
+
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.odinws.ingest.IngestStats;
-import io.odinws.ingest.SkipReason;
+import io.odinws.envelope.SkipReason;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
-import io.odinws.ops.ShardStats;
-import io.odinws.router.admission.Admission;
+import io.odinws.stats.ShardStats;
+import io.odinws.shard.admission.Admission;
 
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;

@@ -3,7 +3,7 @@ package io.odinws.recovery;
 import io.netty.buffer.ByteBuf;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.RecoveryConfig;
-import io.odinws.ingest.FrameEncoder;
+import io.odinws.envelope.FrameEncoder;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.odinws.router;
 
+import io.odinws.internal.VertxInternals;
+
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -9,7 +11,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.config.HttpConfig;
 import io.odinws.ops.PublicEndpoints;
-import io.odinws.ops.ServerState;
+import io.odinws.stats.ServerState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-import io.odinws.ops.ShardStats;
+import io.odinws.stats.ShardStats;
 
 /**
  * The live shards, shared by the router (which picks one per accepted socket on the acceptor thread)

@@ -2,7 +2,7 @@ package io.odinws.router;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
-import io.odinws.ops.ShardStats;
+import io.odinws.stats.ShardStats;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;

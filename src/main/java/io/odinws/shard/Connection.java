@@ -8,7 +8,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.unix.IovArray;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
-import io.odinws.ops.DisconnectReason;
+import io.odinws.stats.DisconnectReason;
 
 import java.io.IOException;
 import java.util.Arrays;

@@ -16,8 +16,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.config.WsConfig;
 import io.odinws.ops.OpsRoutes;
-import io.odinws.router.admission.Admission;
-import io.odinws.router.admission.Decision;
+import io.odinws.shard.admission.Admission;
+import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
 
 import java.net.InetSocketAddress;

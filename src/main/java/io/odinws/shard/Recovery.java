@@ -5,7 +5,7 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.odinws.bus.OutboundMessage;
 import io.odinws.config.RecoveryConfig;
-import io.odinws.ops.ShardStats;
+import io.odinws.stats.ShardStats;
 import io.odinws.protocol.Position;
 import io.odinws.protocol.Replies;
 import io.odinws.recovery.History;

@@ -1,11 +1,11 @@
 package io.odinws.shard;
 
 import io.odinws.ops.PublicEndpoints;
-import io.odinws.ops.ServerMeters;
+import io.odinws.stats.ServerMeters;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplay;
 import io.odinws.router.ShardRegistry;
-import io.odinws.router.admission.Admission;
+import io.odinws.shard.admission.Admission;
 
 /** What every shard of a server shares: all thread-safe. */
 public record ShardServices(ShardRegistry registry, PublicEndpoints endpoints, Admission admission, History history,

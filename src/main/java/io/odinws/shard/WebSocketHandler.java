@@ -11,7 +11,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.protocol.CloseCodes;
-import io.odinws.ops.DisconnectReason;
+import io.odinws.stats.DisconnectReason;
 
 /**
  * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary

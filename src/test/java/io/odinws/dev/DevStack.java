@@ -1,6 +1,6 @@
 package io.odinws.dev;
 
-import io.odinws.Main;
+import io.odinws.cli.Main;
 import io.odinws.OdinServer;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;

@@ -1,6 +1,6 @@
 package io.odinws.it;
 
-import io.odinws.ingest.SkipReason;
+import io.odinws.envelope.SkipReason;
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;

@@ -55,7 +55,7 @@ class ShutdownTest {
         .encode();
     // The production entry point in its own JVM, so it receives a real SIGTERM.
     String classpath = "target/classes:" + Files.readString(Path.of("target/dev-classpath.txt")).strip();
-    Process server = new ProcessBuilder("java", "-Xmx512m", "-cp", classpath, "io.odinws.Main", "-conf", conf)
+    Process server = new ProcessBuilder("java", "-Xmx512m", "-cp", classpath, "io.odinws.cli.Main", "-conf", conf)
         .redirectErrorStream(true).redirectOutput(Path.of("target/shutdown-test-server.log").toFile()).start();
     Vertx clientVertx = Vertx.vertx();
     try {

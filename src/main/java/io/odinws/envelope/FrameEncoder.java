@@ -1,0 +1,163 @@
+package io.odinws.envelope;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Encodes a record's data envelope (PROTOCOL.md section 5) straight into a complete WebSocket text
+ * frame: header and payload in one exactly-sized buffer, built once and shared by every receiver.
+ *
+ * <pre>{"seq":O,"ts":T,"type":"price:update","priority":1,"channel":"C","pos":"P:O","data":VALUE}</pre>
+ *
+ * <p>Not thread-safe: it reuses one scratch array for the envelope prefix; each thread that encodes
+ * owns its own encoder.
+ */
+public final class FrameEncoder {
+
+  private static final byte[] SEQ = ascii("{\"seq\":");
+  private static final byte[] TS = ascii(",\"ts\":");
+  private static final byte[] LIVE = ascii(",\"type\":\"price:update\",\"priority\":1,\"channel\":\"");
+  private static final byte[] REPLAY = ascii(",\"type\":\"replay:message\",\"priority\":2,\"channel\":\"");
+  private static final byte[] POS = ascii("\",\"pos\":\"");
+  private static final byte[] DATA = ascii("\",\"data\":");
+  private static final byte FIN_TEXT = (byte) 0x81;
+
+  private final ByteBufAllocator alloc;
+  private byte[] prefix = new byte[256];
+  private int prefixLen;
+
+  public FrameEncoder(ByteBufAllocator alloc) {
+    this.alloc = alloc;
+  }
+
+  /**
+   * @param channel channel name bytes (validated: nothing in it needs JSON escaping)
+   * @param value   the record value, valid JSON, embedded verbatim
+   * @return a new buffer (refCnt 1) owned by the caller
+   */
+  public ByteBuf encodeLive(byte[] channel, int partition, long offset, long tsMillis, byte[] value) {
+    return encode(LIVE, channel, partition, offset, tsMillis, value, 0, value.length);
+  }
+
+  /** The same envelope as a recovered message: {@code "type":"replay:message","priority":2}. */
+  public ByteBuf encodeReplay(byte[] channel, int partition, long offset, long tsMillis, byte[] value) {
+    return encode(REPLAY, channel, partition, offset, tsMillis, value, 0, value.length);
+  }
+
+  /**
+   * The replay frame of a live frame this encoder's format produced: the same seq, ts, channel, pos
+   * and data, only the type and priority differ. The live frame is not modified or released.
+   */
+  public ByteBuf replayOf(ByteBuf liveFrame) {
+    int i = liveFrame.readerIndex();
+    int b1 = liveFrame.getUnsignedByte(i + 1);
+    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int payloadStart = i + header;
+    int payloadEnd = liveFrame.writerIndex();
+    byte[] payload = new byte[payloadEnd - payloadStart];
+    liveFrame.getBytes(payloadStart, payload);
+    int typeAt = indexOf(payload, LIVE);
+    if (typeAt < 0) {
+      throw new IllegalArgumentException("not a live frame of this encoder");
+    }
+    // payload = {"seq":O,"ts":T  LIVE  channel","pos":"P:O","data":VALUE}
+    int afterType = typeAt + LIVE.length;
+    ByteBuf frame = frame(typeAt + REPLAY.length + (payload.length - afterType));
+    frame.writeBytes(payload, 0, typeAt);
+    frame.writeBytes(REPLAY);
+    frame.writeBytes(payload, afterType, payload.length - afterType);
+    return frame;
+  }
+
+  private ByteBuf encode(byte[] type, byte[] channel, int partition, long offset, long tsMillis, byte[] value, int valueFrom, int valueLen) {
+    prefixLen = 0;
+    put(SEQ);
+    putLong(offset);
+    put(TS);
+    putLong(tsMillis);
+    put(type);
+    put(channel);
+    put(POS);
+    putLong(partition);
+    putByte((byte) ':');
+    putLong(offset);
+    put(DATA);
+    ByteBuf frame = frame(prefixLen + valueLen + 1);
+    frame.writeBytes(prefix, 0, prefixLen);
+    frame.writeBytes(value, valueFrom, valueLen);
+    frame.writeByte('}');
+    return frame;
+  }
+
+  /** An exactly-sized buffer holding a FIN text frame header for {@code payloadLen}; the payload follows. */
+  private ByteBuf frame(int payloadLen) {
+    int headerLen = payloadLen < 126 ? 2 : payloadLen <= 0xFFFF ? 4 : 10;
+    ByteBuf frame = alloc.directBuffer(headerLen + payloadLen, headerLen + payloadLen);
+    frame.writeByte(FIN_TEXT);
+    if (payloadLen < 126) {
+      frame.writeByte(payloadLen); // server frames are unmasked: mask bit 0
+    } else if (payloadLen <= 0xFFFF) {
+      frame.writeByte(126);
+      frame.writeShort(payloadLen);
+    } else {
+      frame.writeByte(127);
+      frame.writeLong(payloadLen);
+    }
+    return frame;
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private void ensure(int extra) {
+    if (prefixLen + extra > prefix.length) {
+      prefix = java.util.Arrays.copyOf(prefix, Math.max(prefix.length * 2, prefixLen + extra));
+    }
+  }
+
+  private void put(byte[] bytes) {
+    ensure(bytes.length);
+    System.arraycopy(bytes, 0, prefix, prefixLen, bytes.length);
+    prefixLen += bytes.length;
+  }
+
+  private void putByte(byte b) {
+    ensure(1);
+    prefix[prefixLen++] = b;
+  }
+
+  /** Decimal digits of a non-negative long, written without allocating a String. */
+  private void putLong(long v) {
+    if (v < 0) {
+      putByte((byte) '-');
+      v = -v;
+    }
+    ensure(20);
+    int start = prefixLen;
+    do {
+      prefix[prefixLen++] = (byte) ('0' + (v % 10));
+      v /= 10;
+    } while (v != 0);
+    for (int i = start, j = prefixLen - 1; i < j; i++, j--) {
+      byte t = prefix[i];
+      prefix[i] = prefix[j];
+      prefix[j] = t;
+    }
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}

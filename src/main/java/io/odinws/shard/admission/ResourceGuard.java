@@ -1,0 +1,122 @@
+package io.odinws.shard.admission;
+
+import io.odinws.config.AdmissionConfig;
+import io.odinws.stats.SystemProbe;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
+import java.util.List;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Refuses new upgrades while the process is short of CPU or heap, so that existing connections keep their
+ * service instead of every client degrading together (PROTOCOL.md section 7: 503 "Server overloaded").
+ *
+ * <p>Probing is done by {@link #sample()} once per second on a timer, never on the upgrade path; the upgrade path
+ * only reads one volatile field. CPU must be high for two consecutive samples, because one busy second (a GC, a
+ * burst of reconnects) should not turn clients away. Heap trips on a single sample but is measured after GC
+ * (see {@link #heapAfterGcPercent()}), which is already a settled figure.
+ *
+ * <p>A threshold of 0 or less disables that check.
+ */
+public final class ResourceGuard {
+
+  /** Heap pools, looked up once: the set of pools does not change while the JVM runs. */
+  private static final List<MemoryPoolMXBean> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+      .filter(p -> p.getType() == MemoryType.HEAP)
+      .toList();
+
+  private static final int CPU_SAMPLES_TO_TRIP = 2;
+
+  private final double cpuRejectPercent;
+  private final double heapRejectPercent;
+  private final DoubleSupplier cpu;
+  private final DoubleSupplier heap;
+
+  /** Only touched inside synchronized {@link #sample()}. */
+  private int cpuHighSamples;
+  private volatile String reason;
+  private volatile double lastCpuPercent;
+  private volatile double lastHeapPercent;
+
+  /** Real probes: process CPU from {@link SystemProbe}, heap after GC. */
+  public ResourceGuard(AdmissionConfig config) {
+    this(config.cpuRejectPercent(), config.heapRejectPercent(), SystemProbe::cpuPercent,
+        ResourceGuard::heapAfterGcPercent);
+  }
+
+  /** Injectable thresholds and probes (percent, 0..100), for tests. */
+  public ResourceGuard(double cpuRejectPercent, double heapRejectPercent, DoubleSupplier cpu, DoubleSupplier heap) {
+    this.cpuRejectPercent = cpuRejectPercent;
+    this.heapRejectPercent = heapRejectPercent;
+    this.cpu = cpu;
+    this.heap = heap;
+  }
+
+  /** A guard that never trips. */
+  public static ResourceGuard disabled() {
+    return new ResourceGuard(0, 0, () -> 0, () -> 0);
+  }
+
+  /**
+   * Takes one sample of each probe and updates {@link #overloaded()}. Call once per second. Synchronized only
+   * to keep the consecutive-sample count right if two timers ever overlap; the upgrade path never takes
+   * this lock.
+   */
+  public synchronized void sample() {
+    double c = cpu.getAsDouble();
+    double h = heap.getAsDouble();
+    lastCpuPercent = c;
+    lastHeapPercent = h;
+    cpuHighSamples = cpuRejectPercent > 0 && c > cpuRejectPercent ? cpuHighSamples + 1 : 0;
+    boolean heapHigh = heapRejectPercent > 0 && h > heapRejectPercent;
+    // heap first: running out of heap ends in OutOfMemoryError for everyone, CPU only in slowness
+    reason = heapHigh ? "heap" : cpuHighSamples >= CPU_SAMPLES_TO_TRIP ? "cpu" : null;
+  }
+
+  /** True while the last sample says new upgrades should be refused. One volatile read. */
+  public boolean overloaded() {
+    return reason != null;
+  }
+
+  /** {@code "heap"}, {@code "cpu"} or null when not overloaded. */
+  public String reason() {
+    return reason;
+  }
+
+  public double lastCpuPercent() {
+    return lastCpuPercent;
+  }
+
+  public double lastHeapPercent() {
+    return lastHeapPercent;
+  }
+
+  /**
+   * Heap in use as a percentage of max heap, counting only what was still live after the last collection of
+   * each heap pool ({@link MemoryPoolMXBean#getCollectionUsage()}, summed).
+   *
+   * <p>Why after GC: the current usage includes garbage. A healthy JVM fills its young generation to the top
+   * between collections, so current usage saw-tooths and routinely reads high just before a GC that frees most
+   * of it; rejecting on it would flap on a server that has plenty of room. What is left after a collection is
+   * the live set, which is what actually runs out. Falls back to current usage when no collection has happened
+   * yet (or the collector reports no collection usage), since then there is no after-GC figure.
+   */
+  public static double heapAfterGcPercent() {
+    long afterGc = 0;
+    for (MemoryPoolMXBean pool : HEAP_POOLS) {
+      MemoryUsage u = pool.isValid() ? pool.getCollectionUsage() : null;
+      if (u != null) {
+        afterGc += u.getUsed();
+      }
+    }
+    if (afterGc <= 0) {
+      return SystemProbe.heapPercent();
+    }
+    MemoryUsage heap = SystemProbe.heap();
+    long max = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
+    return max <= 0 ? 0 : 100.0 * afterGc / max;
+  }
+}

@@ -1,0 +1,163 @@
+package io.odinws.stats;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * One shard's counters, written by the shard's event loop (once per batch or per event, never per
+ * delivery) and read by metrics and health from any thread.
+ */
+public final class ShardStats {
+
+  private final AtomicLong messagesSent = new AtomicLong();
+  private final AtomicLong bytesSent = new AtomicLong();
+  private final AtomicLong socketFlushes = new AtomicLong();
+  private final AtomicLong messagesReceived = new AtomicLong();
+  private final AtomicLong bytesReceived = new AtomicLong();
+  private final AtomicLong droppedBatches = new AtomicLong();
+  private final AtomicLong connectionErrors = new AtomicLong();
+  private final AtomicLong rateLimited = new AtomicLong();
+  private final AtomicLong slowClientsClosed = new AtomicLong();
+  private final AtomicLong replayRequests = new AtomicLong();
+  private final AtomicLong handshakesFailed = new AtomicLong();
+  private final AtomicLong replayedMessages = new AtomicLong();
+  private final AtomicLong channelsNotRecovered = new AtomicLong();
+  private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
+  private volatile int webSockets;
+  private volatile long subscriptions;
+  /** When the shard's loop last finished a batch or a sweep; from creation, so a loop that never runs counts as stuck. */
+  private volatile long progressAtNanos = System.nanoTime();
+
+  public void addSent(long messages, long bytes) {
+    messagesSent.addAndGet(messages);
+    bytesSent.addAndGet(bytes);
+  }
+
+  /** Fan-out flushed {@code connections} sockets (one write syscall each, whatever the frames queued). */
+  public void addSocketFlushes(long connections) {
+    socketFlushes.addAndGet(connections);
+  }
+
+  public long socketFlushes() {
+    return socketFlushes.get();
+  }
+
+  public void addReceivedBytes(long bytes) {
+    bytesReceived.addAndGet(bytes);
+  }
+
+  public long bytesReceived() {
+    return bytesReceived.get();
+  }
+
+  public void received() {
+    messagesReceived.incrementAndGet();
+  }
+
+  public void droppedBatch() {
+    droppedBatches.incrementAndGet();
+  }
+
+  public void connectionError() {
+    connectionErrors.incrementAndGet();
+  }
+
+  /** An upgrade refused or malformed (admission, bad handshake, unsupported version). */
+  public void handshakeFailed() {
+    handshakesFailed.incrementAndGet();
+  }
+
+  public long handshakesFailed() {
+    return handshakesFailed.get();
+  }
+
+  public void replayRequest() {
+    replayRequests.incrementAndGet();
+  }
+
+  public void replayed(long messages) {
+    replayedMessages.addAndGet(messages);
+  }
+
+  public void channelNotRecovered() {
+    channelsNotRecovered.incrementAndGet();
+  }
+
+  public long replayRequests() {
+    return replayRequests.get();
+  }
+
+  public long replayedMessages() {
+    return replayedMessages.get();
+  }
+
+  public long channelsNotRecovered() {
+    return channelsNotRecovered.get();
+  }
+
+  public void slowClientClosed() {
+    slowClientsClosed.incrementAndGet();
+  }
+
+  public long slowClientsClosed() {
+    return slowClientsClosed.get();
+  }
+
+  public void rateLimited() {
+    rateLimited.incrementAndGet();
+  }
+
+  public void disconnected(DisconnectReason reason) {
+    disconnects.incrementAndGet(reason.ordinal());
+  }
+
+  public long rateLimitedMessages() {
+    return rateLimited.get();
+  }
+
+  public long disconnects(DisconnectReason reason) {
+    return disconnects.get(reason.ordinal());
+  }
+
+  public void gauges(int webSockets, long subscriptions) {
+    this.webSockets = webSockets;
+    this.subscriptions = subscriptions;
+  }
+
+  public long messagesSent() {
+    return messagesSent.get();
+  }
+
+  public long bytesSent() {
+    return bytesSent.get();
+  }
+
+  public long messagesReceived() {
+    return messagesReceived.get();
+  }
+
+  public long droppedBatches() {
+    return droppedBatches.get();
+  }
+
+  public long connectionErrors() {
+    return connectionErrors.get();
+  }
+
+  /** The shard's loop finished a batch or its periodic sweep at {@code nanos} ({@link System#nanoTime()}). */
+  public void progressed(long nanos) {
+    progressAtNanos = nanos;
+  }
+
+  public long progressAtNanos() {
+    return progressAtNanos;
+  }
+
+  public int webSockets() {
+    return webSockets;
+  }
+
+  public long subscriptions() {
+    return subscriptions;
+  }
+}
