@@ -11,7 +11,7 @@ import io.odinws.bench.OdinValues;
 import io.odinws.bench.SinkChannel;
 import io.odinws.envelope.ChannelKeys;
 import io.odinws.bus.FrameBatch;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.LimitsConfig;
 import io.odinws.config.OdinConfig;

@@ -1,5 +1,7 @@
 package io.odinws.bus;
 
+import io.odinws.envelope.OutboundMessage;
+
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**

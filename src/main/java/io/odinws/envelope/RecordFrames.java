@@ -1,6 +1,5 @@
 package io.odinws.envelope;
 
-import io.odinws.bus.OutboundMessage;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.util.Map;

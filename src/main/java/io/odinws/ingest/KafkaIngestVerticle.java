@@ -9,7 +9,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.bus.BatchBus;
 import io.odinws.envelope.ChannelKeys;
 import io.odinws.bus.FrameBatch;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.KafkaConfig;
 import io.odinws.recovery.History;
 import io.odinws.stats.ServerMeters;

@@ -1,7 +1,7 @@
 package io.odinws.recovery;
 
 import io.netty.buffer.ByteBuf;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.RecoveryConfig;
 import io.odinws.envelope.FrameEncoder;
 

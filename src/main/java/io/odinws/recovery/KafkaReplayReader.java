@@ -2,7 +2,7 @@ package io.odinws.recovery;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.bus.FrameBatch;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.KafkaConfig;
 import io.odinws.config.RecoveryConfig;
 import io.odinws.envelope.FrameEncoder;

@@ -1,7 +1,7 @@
 package io.odinws.shard;
 
 import io.netty.buffer.ByteBuf;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -3,7 +3,7 @@ package io.odinws.shard;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.RecoveryConfig;
 import io.odinws.stats.ShardStats;
 import io.odinws.protocol.Position;

@@ -17,7 +17,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.odinws.bus.BatchBus;
 import io.odinws.envelope.ChannelKeys;
 import io.odinws.bus.FrameBatch;
-import io.odinws.bus.OutboundMessage;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.LimitsConfig;
 import io.odinws.config.OdinConfig;
 import io.odinws.config.WsConfig;

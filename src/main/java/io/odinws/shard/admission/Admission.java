@@ -1,5 +1,7 @@
 package io.odinws.shard.admission;
 
+import io.odinws.ratelimit.TokenBucket;
+
 import io.odinws.config.AdmissionConfig;
 
 import java.net.InetAddress;

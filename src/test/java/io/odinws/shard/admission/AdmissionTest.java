@@ -329,4 +329,16 @@ class AdmissionTest {
         total + " admitted in " + elapsedSeconds + " s");
     assertTrue(a.refused("global_rate") > 0);
   }
+
+  @Test
+  void retryAfterIsWholeSecondsRoundedUpAtLeastOne() {
+    assertEquals(1, Admission.retryAfterSeconds(0));
+    assertEquals(1, Admission.retryAfterSeconds(1));
+    assertEquals(1, Admission.retryAfterSeconds(50_000_000L));
+    assertEquals(1, Admission.retryAfterSeconds(1_000_000_000L));
+    assertEquals(2, Admission.retryAfterSeconds(1_000_000_000L + 1));
+    assertEquals(60, Admission.retryAfterSeconds(60_000_000_000L));
+    assertEquals(61, Admission.retryAfterSeconds(60_000_000_000L + 1));
+    assertEquals(3600, Admission.retryAfterSeconds(3_600_000_000_000L));
+  }
 }

@@ -1,4 +1,4 @@
-package io.odinws.shard.admission;
+package io.odinws.ratelimit;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,4 +1,5 @@
-package io.odinws.shard.admission;
+package io.odinws.ratelimit;
+
 
 import org.junit.jupiter.api.Test;
 
@@ -115,17 +116,5 @@ class TokenBucketTest {
     assertTrue(b.tryTake(0));
     assertTrue(b.tryTake(S));
     assertTrue(b.available(0) > 1000);
-  }
-
-  @Test
-  void retryAfterIsWholeSecondsRoundedUpAtLeastOne() {
-    assertEquals(1, Admission.retryAfterSeconds(0));
-    assertEquals(1, Admission.retryAfterSeconds(1));
-    assertEquals(1, Admission.retryAfterSeconds(50 * MS));
-    assertEquals(1, Admission.retryAfterSeconds(S));
-    assertEquals(2, Admission.retryAfterSeconds(S + 1));
-    assertEquals(60, Admission.retryAfterSeconds(60 * S));
-    assertEquals(61, Admission.retryAfterSeconds(60 * S + 1));
-    assertEquals(3600, Admission.retryAfterSeconds(3600 * S));
   }
 }

@@ -1,6 +1,7 @@
-package io.odinws.bus;
+package io.odinws.envelope;
 
-import io.odinws.envelope.ChannelKeys;
+import io.odinws.bus.FrameBatch;
+
 
 import io.netty.buffer.ByteBuf;
 
