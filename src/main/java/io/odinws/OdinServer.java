@@ -8,21 +8,21 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
+import io.odinws.internal.VertxInternals;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.ingest.IngestStats;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
-import io.odinws.stats.DisconnectReason;
 import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsServer;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
-import io.odinws.protocol.CloseCodes;
 import io.odinws.ops.PublicEndpoints;
 import io.odinws.stats.ServerMeters;
 import io.odinws.ops.ServerMetrics;
+import io.odinws.shard.Disconnect;
 import io.odinws.shard.ShardServices;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
@@ -86,6 +86,8 @@ public final class OdinServer extends VerticleBase {
   @Override
   public Future<?> start() {
     long t0 = System.nanoTime();
+    // before anything relies on them: a Vert.x whose internals changed stops here, naming the one
+    VertxInternals.check(vertx);
     config = ConfigLoader.resolve(config(), System.getenv());
     BatchBus.registerCodec(vertx.eventBus());
     prometheus = prometheusRegistry();
@@ -223,7 +225,7 @@ public final class OdinServer extends VerticleBase {
   /** Takes a shard out: no new sockets, its clients closed with 1012 (reconnect and recover), then undeployed. */
   private Future<Void> retire(ShardVerticle shard) {
     shardVerticles.remove(shard);
-    return shard.drain(CloseCodes.SERVICE_RESTART, "Service restart: reconnect now", DisconnectReason.RESHARD)
+    return shard.drain(Disconnect.RESHARD)
         .timeout(config.drainMs() + 1_000, TimeUnit.MILLISECONDS)
         .recover(e -> Future.succeededFuture())
         .compose(v -> vertx.undeploy(shardDeployments.remove(shard)));
@@ -240,7 +242,7 @@ public final class OdinServer extends VerticleBase {
     int open = registry.totalConnections();
     LOG.info("event=drain_started connections={} drain_ms={}", open, config.drainMs());
     List<Future<Void>> shards = shardVerticles.stream()
-        .map(s -> s.drain(CloseCodes.GOING_AWAY, "Server shutting down", DisconnectReason.SHUTDOWN)).toList();
+        .map(s -> s.drain(Disconnect.SHUTDOWN)).toList();
     return Future.all(shards).<Void>mapEmpty()
         .timeout(config.drainMs(), TimeUnit.MILLISECONDS)
         .recover(e -> Future.succeededFuture())

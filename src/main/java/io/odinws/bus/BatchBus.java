@@ -1,11 +1,11 @@
 package io.odinws.bus;
 
+import io.odinws.internal.VertxInternals;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.MessageConsumerOptions;
-import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 
 /** The one address between the ingest worker and the shards, and how each side uses it. */
 public final class BatchBus {
@@ -41,14 +41,11 @@ public final class BatchBus {
   public static MessageConsumer<FrameBatch> consume(EventBus bus, int maxQueuedBatches, Handler<FrameBatch> handler, Runnable onDiscard) {
     MessageConsumer<FrameBatch> consumer = bus.consumer(new MessageConsumerOptions()
         .setAddress(ADDRESS).setLocalOnly(true).setMaxBufferedMessages(maxQueuedBatches));
-    // Without a discard handler a discarded batch would never be released. The hook is
-    // implementation API (MessageConsumerImpl), hence the guarded cast.
-    if (consumer instanceof MessageConsumerImpl<FrameBatch> impl) {
-      impl.discardHandler(msg -> {
-        msg.body().release();
-        onDiscard.run();
-      });
-    }
+    // Without a discard handler a discarded batch would never be released (checked at startup).
+    VertxInternals.discardHandler(consumer, msg -> {
+      msg.body().release();
+      onDiscard.run();
+    });
     consumer.handler(msg -> handler.handle(msg.body()));
     return consumer;
   }

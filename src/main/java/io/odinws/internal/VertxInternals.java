@@ -5,7 +5,11 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.impl.MessageConsumerImpl;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.transport.Transport;
@@ -13,8 +17,10 @@ import io.vertx.core.spi.transport.Transport;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The Vert.x internals the router and the operations port need, in one place ({@code io.vertx.core.internal}
- * is the package Vert.x documents for integrators). Everything else uses public API.
+ * The Vert.x internals the server needs, in one place ({@code io.vertx.core.internal} is the package
+ * Vert.x documents for integrators; the EventBus discard hook is implementation API). {@link #check}
+ * runs at startup, so a Vert.x that changed one of them stops the server with a message naming it,
+ * instead of failing later (or leaking, for the discard hook). Everything else uses public API.
  */
 public final class VertxInternals {
 
@@ -44,5 +50,53 @@ public final class VertxInternals {
   /** A new event-loop group of Vert.x's transport, outside Vert.x's pools: threads no verticle is given. */
   public static EventLoopGroup newEventLoopGroup(Vertx vertx, int threads, ThreadFactory factory) {
     return ((VertxInternal) vertx).transport().eventLoopGroup(Transport.IO_EVENT_LOOP_GROUP, threads, factory, 0);
+  }
+
+  /**
+   * Installs the handler of the messages the bus discards for {@code consumer} (its queue is full, or
+   * it was unregistered with messages still queued): without it a discarded message is dropped unseen.
+   */
+  public static <T> void discardHandler(MessageConsumer<T> consumer, Handler<Message<T>> handler) {
+    if (!(consumer instanceof MessageConsumerImpl<T> impl)) {
+      throw new IllegalStateException(incompatible("MessageConsumerImpl.discardHandler", consumer.getClass().getName()));
+    }
+    impl.discardHandler(handler);
+  }
+
+  /**
+   * Checks every internal above against this Vert.x, without side effects that outlive the call.
+   *
+   * @throws IllegalStateException naming the internal that changed
+   */
+  public static void check(Vertx vertx) {
+    if (!(vertx instanceof VertxInternal internal)) {
+      throw new IllegalStateException(incompatible("VertxInternal", vertx.getClass().getName()));
+    }
+    if (internal.transport() == null || internal.acceptorEventLoopGroup() == null) {
+      throw new IllegalStateException(incompatible("VertxInternal.transport/acceptorEventLoopGroup", "null"));
+    }
+    ContextInternal context = internal.contextBuilder().withEventLoop(internal.nettyEventLoopGroup().next()).build();
+    if (context.nettyEventLoop() == null) {
+      throw new IllegalStateException(incompatible("ContextInternal.nettyEventLoop", "null"));
+    }
+    MessageConsumer<Object> probe = vertx.eventBus().localConsumer("odin.internals-check." + System.nanoTime());
+    try {
+      discardHandler(probe, m -> { });
+    } finally {
+      probe.unregister();
+    }
+  }
+
+  private static String incompatible(String what, String found) {
+    return "this Vert.x (" + vertxVersion() + ") does not offer the internal " + what + " odin-ws was built against (found " + found
+        + "); run odin-ws with the Vert.x version its pom names";
+  }
+
+  private static String vertxVersion() {
+    try (var in = Vertx.class.getResourceAsStream("/META-INF/vertx/vertx-version.txt")) {
+      return in == null ? "unknown version" : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+    } catch (java.io.IOException e) {
+      return "unknown version";
+    }
   }
 }

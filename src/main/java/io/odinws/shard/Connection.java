@@ -1,115 +1,345 @@
 package io.odinws.shard;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.unix.IovArray;
-import io.netty.channel.unix.Socket;
-import io.netty.channel.unix.UnixChannel;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.odinws.envelope.OutboundMessage;
+import io.odinws.internal.DirectSocket;
+import io.odinws.internal.WriteVector;
+import io.odinws.recovery.RecoveryGate;
+import io.odinws.recovery.ReplayTarget;
 import io.odinws.stats.DisconnectReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One client socket on a shard, from accept to close, and the first handler of its pipeline. Being
- * first, its context writes straight to the socket: fan-out writes complete frames here, below the
- * WebSocket encoder, so shared bytes are never re-encoded. Every inbound read counts as activity
- * (data, ping and pong frames alike). Touched only on the shard's event loop: plain fields.
+ * One client socket on a shard, from accept to close: its state, its limits, its recovery gate, its
+ * outbound frames and how it ends. The first handler of its pipeline. Touched only on the shard's
+ * event loop: plain fields, and no other class writes them.
  *
  * <p>Fan-out frames wait in {@link #pending} until the shard's flush, which writes them straight to
  * the socket in one {@code send} or {@code writev} when Netty has nothing queued for it: no
- * duplicate, queue entry or reference count per delivery (those were most of the shard's Java time
- * and ~130 B of garbage per delivery). Any other write (replies, replays, close frames) first hands
- * the pending frames to Netty's queue, so bytes leave in the order they were written.
+ * duplicate, queue entry or reference count per delivery. Any other write (replies, replays, close
+ * frames) first hands the pending frames to Netty's queue, so bytes leave in the order they were
+ * written. A direct write skips the pipeline, so it is used only while this handler is the first
+ * one: a handler added below it later (TLS, traffic shaping) gets every frame through Netty.
  */
-final class Connection extends ChannelDuplexHandler {
+final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
+  static final String NAME = "conn";
   /** Frames per direct {@code writev}; more go through Netty's queue (Linux IOV_MAX is 1,024). */
   static final int MAX_DIRECT_FRAMES = 1024;
 
-  final ShardVerticle shard;
-  Channel channel;
-  ChannelHandlerContext ctx;
-  long lastActivityNanos;
-  long lastPingNanos;
-  long upgradedAtNanos;
-  /** The WebSocket handshake completed. */
-  boolean upgraded;
-  /** A close was started: no more fan-out writes. */
-  boolean closing;
-  /** Why the server or the client ended it; null until known. */
-  DisconnectReason closeReason;
-  /** Written to in the current batch and awaiting its one flush. */
-  boolean dirty;
-  /** The fan-out stamp of the last message written here: one delivery per message despite wildcards. */
-  long deliveredStamp;
-  /** Position in the shard's connection list, for O(1) removal. */
-  int slot = -1;
-  /** Subscribed channels and wildcards; null until the first subscribe. Maintained by {@link SubscriptionIndex}. */
-  Set<String> channels;
+  private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
+  /** A complete ping frame (FIN, opcode 9, empty, unmasked), shared by every connection. */
+  private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
+  private static final long CLOSE_TIMEOUT_SECONDS = 2;
+
+  private final ShardScope shard;
+  private Channel channel;
+  private ChannelHandlerContext ctx;
   /** The socket, for direct writes; null on transports without one (then every write goes through Netty). */
-  private Socket socket;
+  private DirectSocket socket;
+  private final InboundLimiter limiter;
+  private long lastActivityNanos;
+  private long lastPingNanos;
+  private long upgradedAtNanos;
+  /** The WebSocket handshake completed. */
+  private boolean upgraded;
+  /** A close was started: no more fan-out writes. */
+  private boolean closing;
+  /** Why the server or the client ended it; null until known. */
+  private DisconnectReason disconnect;
+  /** Written to since the last flush (the fan-out's dirty list holds it). */
+  private boolean dirty;
+  /** The fan-out stamp of the last message written here: one delivery per message despite wildcards. */
+  private long deliveredStamp;
+  /** Position in the shard's connection table, for O(1) removal; -1 once removed. */
+  private int tableSlot = -1;
+  /** Subscribed channels and wildcards; null until the first subscribe. */
+  private Set<String> channels;
+  /** Channels being recovered; null when none. */
+  private RecoveryGate gate;
+  /** When the outbound queue went over the high water mark; 0 while under it. */
+  private long slowSinceNanos;
   /**
-   * Fan-out frames since the last flush, in order. Not owned: the shard holds one reference to each
-   * frame until its flush has run (see {@code ShardVerticle#holdUntilFlush}). Null until the first.
+   * Fan-out frames since the last flush, in order. Not owned: the fan-out holds one reference to each
+   * frame until its flush has run. Null until the first.
    */
   private ByteBuf[] pending;
   private int pendingCount;
 
-  // inbound rate: token bucket, and the flood detector's per-second window
-  double tokens;
-  long tokensAtNanos;
-  long lastRateErrorNanos;
-  int windowMessages;
-  int floodSeconds;
-  /** Channels being recovered: their live messages are held back until the replay is written. Null when none. */
-  java.util.Map<String, HeldBack> recovering;
-  /** When the outbound queue went over the high water mark; 0 while under it. */
-  long slowSinceNanos;
-
-  Connection(ShardVerticle shard, long nowNanos, int burst) {
+  Connection(ShardScope shard, long nowNanos) {
     this.shard = shard;
     this.lastActivityNanos = nowNanos;
     this.lastPingNanos = nowNanos;
-    this.tokens = burst;
-    this.tokensAtNanos = nowNanos;
+    this.limiter = new InboundLimiter(shard.policy(), nowNanos);
+  }
+
+  /** The connection of a channel whose pipeline a shard built. */
+  static Connection of(ChannelHandlerContext ctx) {
+    return (Connection) ctx.pipeline().get(NAME);
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  boolean isUpgraded() {
+    return upgraded;
+  }
+
+  @Override
+  public boolean isClosing() {
+    return closing;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** The handshake response is written: the socket is a WebSocket from now on. */
+  void onUpgraded() {
+    if (closing) {
+      return;
+    }
+    upgraded = true;
+    upgradedAtNanos = lastPingNanos = System.nanoTime();
+    shard.table().upgraded(this);
+  }
+
+  long upgradedAtNanos() {
+    return upgradedAtNanos;
+  }
+
+  /** Why it ended, for the metrics; known once the socket is closed. */
+  DisconnectReason disconnectReason() {
+    return disconnect != null ? disconnect : DisconnectReason.CONNECTION_LOST;
+  }
+
+  int tableSlot() {
+    return tableSlot;
+  }
+
+  /** The connection table moved this connection to {@code slot} (-1: removed). */
+  void tableSlot(int slot) {
+    tableSlot = slot;
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  /** Sends a close frame, then closes the socket once it is written (or after 2 s if it cannot be). */
+  void close(Disconnect why) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    disconnect = why.label();
+    Channel ch = channel;
+    ch.writeAndFlush(new CloseWebSocketFrame(why.code(), why.reason())).addListener(ChannelFutureListener.CLOSE);
+    ch.eventLoop().schedule(() -> {
+      ch.close();
+    }, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** The client started the closing handshake: echo its code (RFC 6455 5.5.1) and close. */
+  void closeEcho(int statusCode) {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    disconnect = DisconnectReason.CLIENT_CLOSE;
+    CloseWebSocketFrame reply = statusCode > 0 ? new CloseWebSocketFrame(statusCode, null) : new CloseWebSocketFrame();
+    channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /** Ends the connection the way it is: a close handshake once upgraded, else the socket alone. */
+  void end(Disconnect why) {
+    if (upgraded) {
+      close(why);
+    } else {
+      abort();
+    }
+  }
+
+  /** Closes the socket without a WebSocket close handshake. */
+  void abort() {
+    closing = true;
+    channel.close();
+  }
+
+  /** An exception on this connection closes this connection only. */
+  void onError(Throwable cause) {
+    if (cause instanceof IOException || cause instanceof CorruptedWebSocketFrameException || cause instanceof PrematureChannelClosureException) {
+      // peer reset or gone mid-message, or a protocol violation the decoder already answered with its close code
+      LOG.debug("event=connection_closed_on_error shard={} remote={} error=\"{}\"", shard.id(), channel.remoteAddress(), cause.toString());
+      if (disconnect == null) {
+        disconnect = cause instanceof CorruptedWebSocketFrameException corrupted
+            ? (corrupted.closeStatus() == WebSocketCloseStatus.MESSAGE_TOO_BIG ? DisconnectReason.MESSAGE_TOO_BIG : DisconnectReason.PROTOCOL_ERROR)
+            : DisconnectReason.CONNECTION_LOST;
+      }
+      channel.close();
+      return;
+    }
+    shard.stats().connectionError();
+    LOG.warn("event=connection_error shard={} remote={} error=\"{}\" action=\"connection closed with 1011; the shard continues\"",
+        shard.id(), channel.remoteAddress(), cause.toString(), cause);
+    end(Disconnect.INTERNAL_ERROR);
+  }
+
+  private void closeSlow(String why) {
+    shard.stats().slowClientClosed();
+    LOG.info("event=slow_client_closed shard={} remote={} queued_bytes={} why=\"{}\"", shard.id(), channel.remoteAddress(), queuedBytes(), why);
+    close(Disconnect.SLOW);
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  /**
+   * The shard's once-a-second sweep: closes this connection if it never upgraded, floods, stays
+   * slow or idle; else pings it when due.
+   */
+  void tick(long now, ConnectionPolicy policy) {
+    if (closing) {
+      return;
+    }
+    long idle = now - lastActivityNanos;
+    if (!upgraded) {
+      if (idle > policy.handshakeWithinNanos()) {
+        abort(); // an HTTP connection with no request for the handshake window
+      }
+      return;
+    }
+    int floodSeconds = limiter.endSecond(policy.floodThreshold());
+    if (floodSeconds >= policy.floodSeconds()) {
+      LOG.info("event=flooding_client_closed shard={} remote={} seconds={}", shard.id(), channel.remoteAddress(), floodSeconds);
+      close(Disconnect.flooding(policy.floodThreshold()));
+    } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
+      closeSlow("over the high water mark for the grace period");
+    } else if (idle > policy.idleAfterNanos()) {
+      close(Disconnect.IDLE);
+    } else if (now - lastPingNanos >= policy.pingEveryNanos()) {
+      lastPingNanos = now;
+      ctx.writeAndFlush(PING.duplicate(), ctx.voidPromise());
+    }
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  InboundLimiter.Verdict admit(long nowNanos) {
+    return limiter.admit(nowNanos);
+  }
+
+  // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----
+
+  boolean isSubscribed(String channel) {
+    return channels != null && channels.contains(channel);
   }
 
   int subscriptionCount() {
     return channels == null ? 0 : channels.size();
   }
 
-  /** Queues a complete frame in Netty's queue, after the pending ones; takes ownership of {@code frame}. */
-  void writeFrame(ByteBuf frame) {
-    drainPending();
-    ctx.write(frame, ctx.voidPromise());
+  /** @return false when already subscribed */
+  boolean addChannel(String name) {
+    if (channels == null) {
+      channels = new HashSet<>(4);
+    }
+    return channels.add(name);
   }
 
-  /** Adds a fan-out frame for the next flush, without a reference of its own (see {@link #pending}). */
-  void queue(ByteBuf frame) {
+  /** @return false when not subscribed */
+  boolean removeChannel(String name) {
+    return channels != null && channels.remove(name);
+  }
+
+  /** Every subscribed channel, now forgotten here. */
+  Set<String> takeChannels() {
+    Set<String> all = channels == null ? Set.of() : channels;
+    channels = null;
+    return all;
+  }
+
+  // ---- fan-out (called by FanOut) ----------------------------------------------------------
+
+  /** @return false when {@code stamp} already reached this connection through another subscription key */
+  boolean firstDelivery(long stamp) {
+    if (deliveredStamp == stamp) {
+      return false;
+    }
+    deliveredStamp = stamp;
+    return true;
+  }
+
+  /**
+   * Queues a live message for the next flush, unless the connection is closing or the recovery gate
+   * holds it. Takes no reference: the fan-out holds one per message until the flush.
+   *
+   * @return true when queued
+   */
+  boolean offer(OutboundMessage m) {
+    if (closing) {
+      return false;
+    }
+    if (gate != null) {
+      boolean passes = gate.passes(m);
+      if (gate.isEmpty()) {
+        gate = null;
+      }
+      if (!passes) {
+        return false;
+      }
+    }
     if (pending == null) {
       pending = new ByteBuf[4];
     } else if (pendingCount == pending.length) {
       pending = Arrays.copyOf(pending, pendingCount * 2);
     }
-    pending[pendingCount++] = frame;
+    pending[pendingCount++] = m.frame();
+    return true;
+  }
+
+  /** @return true the first time since the fan-out's last flush: the caller adds it to its dirty list */
+  boolean markDirty() {
+    if (dirty) {
+      return false;
+    }
+    dirty = true;
+    return true;
+  }
+
+  /** The fan-out's flush: off its dirty list, then {@link #flush(WriteVector)}. */
+  void flushFanOut(WriteVector vector) {
+    dirty = false;
+    flush(vector);
   }
 
   /**
-   * Sends the pending frames and flushes. Straight to the socket when Netty holds nothing for it;
-   * what the socket does not take (its buffer is full) goes to Netty's queue, which then waits for
-   * the socket to drain and drives writability (the slow-client limits) as for any write.
+   * Sends the pending frames and flushes, then applies the hard cap. Straight to the socket when
+   * Netty holds nothing for it; what the socket does not take (its buffer is full) goes to Netty's
+   * queue, which then waits for the socket to drain and drives writability (the slow-client limits)
+   * as for any write.
    *
-   * @param iov the shard's scratch vector for {@code writev}; null once the shard has stopped
+   * @param vector the shard's scratch vector for {@code writev}; null once the shard has stopped
    */
-  void flush(IovArray iov) {
+  void flush(WriteVector vector) {
     if (pendingCount > 0) {
-      if (socket != null && iov != null && pendingCount <= MAX_DIRECT_FRAMES && channel.isActive() && pendingBytes() == 0) {
-        if (writeDirect(iov)) {
+      if (socket != null && vector != null && pendingCount <= MAX_DIRECT_FRAMES && channel.isActive()
+          && ctx.pipeline().first() == this && queuedBytes() == 0) {
+        if (writeDirect(vector)) {
           return; // everything is in the socket, and Netty had nothing to flush
         }
       } else {
@@ -117,20 +347,23 @@ final class Connection extends ChannelDuplexHandler {
       }
     }
     ctx.flush();
+    if (slowSinceNanos != 0 && queuedBytes() > shard.policy().hardCapBytes()) {
+      closeSlow("queued over the hard cap");
+    }
   }
 
   /** @return true if the socket took every pending frame */
-  private boolean writeDirect(IovArray iov) {
+  private boolean writeDirect(WriteVector vector) {
     ByteBuf[] frames = pending;
     int count = pendingCount;
     long total = 0;
     if (count > 1) {
-      iov.clear();
+      vector.clear();
     }
     for (int i = 0; i < count; i++) {
       ByteBuf f = frames[i];
       // one frame (the usual case) needs no vector entry: it goes by send(2)
-      if (!f.hasMemoryAddress() || count > 1 && !iov.add(f, f.readerIndex(), f.readableBytes())) {
+      if (!f.hasMemoryAddress() || count > 1 && !vector.add(f)) {
         drainPending(); // a heap frame: Netty's path
         return false;
       }
@@ -139,13 +372,11 @@ final class Connection extends ChannelDuplexHandler {
     long written;
     try {
       // send(2) for one frame, as Netty does (write(2) also runs the VFS layer), writev(2) for several
-      written = count == 1
-          ? socket.sendAddress(frames[0].memoryAddress(), frames[0].readerIndex(), frames[0].writerIndex())
-          : socket.writevAddresses(iov.memoryAddress(0), iov.count());
+      written = count == 1 ? socket.send(frames[0]) : socket.writev(vector);
     } catch (IOException e) {
       clearPending(); // the peer is gone (reset, broken pipe): close as Netty does on a failed write
-      if (closeReason == null) {
-        closeReason = DisconnectReason.CONNECTION_LOST;
+      if (disconnect == null) {
+        disconnect = DisconnectReason.CONNECTION_LOST;
       }
       channel.close();
       return true;
@@ -186,6 +417,40 @@ final class Connection extends ChannelDuplexHandler {
     }
   }
 
+  /** Bytes queued for this socket and not yet written to it. */
+  long queuedBytes() {
+    return DirectSocket.queuedBytes(channel);
+  }
+
+  // ---- recovery (ReplayTarget) -------------------------------------------------------------
+
+  @Override
+  public RecoveryGate gate() {
+    if (gate == null) {
+      gate = new RecoveryGate();
+    }
+    return gate;
+  }
+
+  @Override
+  public void writeFrame(ByteBuf frame) {
+    drainPending();
+    ctx.write(frame, ctx.voidPromise());
+  }
+
+  @Override
+  public void flush() {
+    flush(shard.fanOut().vector());
+  }
+
+  /** From the pipeline's tail: the WebSocket encoder sits above this handler. */
+  @Override
+  public void reply(String json) {
+    channel.writeAndFlush(new TextWebSocketFrame(json));
+  }
+
+  // ---- Netty -------------------------------------------------------------------------------
+
   /** Writes from the handlers above (replies, pongs, close frames) go after the pending frames. */
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -193,24 +458,18 @@ final class Connection extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
-  /** Bytes queued for this socket and not yet written to it. */
-  long pendingBytes() {
-    var buffer = channel.unsafe().outboundBuffer();
-    return buffer == null ? 0 : buffer.totalPendingWriteBytes();
-  }
-
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
     this.channel = ctx.channel();
-    this.socket = channel instanceof UnixChannel unix && unix.fd() instanceof Socket s ? s : null;
+    this.socket = DirectSocket.of(channel);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = System.nanoTime(); // data, ping and pong frames alike
     if (msg instanceof ByteBuf bytes) {
-      shard.bytesReceived += bytes.readableBytes(); // a plain field on the shard's loop, published each sweep
+      shard.table().received(bytes.readableBytes());
     }
     ctx.fireChannelRead(msg);
   }
@@ -229,7 +488,11 @@ final class Connection extends ChannelDuplexHandler {
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
     clearPending();
-    shard.onClosed(this);
+    if (gate != null) {
+      gate.discard();
+      gate = null;
+    }
+    shard.table().closed(this);
     ctx.fireChannelInactive();
   }
 }

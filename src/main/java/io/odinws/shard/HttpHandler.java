@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.config.WsConfig;
+import io.odinws.stats.ShardStats;
 import io.odinws.ops.OpsRoutes;
 import io.odinws.shard.admission.Admission;
 import io.odinws.shard.admission.Decision;
@@ -33,14 +34,16 @@ import io.odinws.ops.PublicEndpoints;
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
-  private final ShardVerticle shard;
+  private final ShardStats stats;
+  private final WebSocketHandler webSocketHandler;
   private final WsConfig ws;
   private final PublicEndpoints endpoints;
   private final WebSocketServerHandshakerFactory handshakers;
   private final Admission admission;
 
-  HttpHandler(ShardVerticle shard, WsConfig ws, PublicEndpoints endpoints, Admission admission) {
-    this.shard = shard;
+  HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission) {
+    this.stats = stats;
+    this.webSocketHandler = webSocketHandler;
     this.ws = ws;
     this.endpoints = endpoints;
     this.admission = admission;
@@ -70,7 +73,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     Decision decision = admission.check(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress(),
         forwardedFor(req), req.headers().get(HttpHeaderNames.ORIGIN));
     if (!decision.admitted()) {
-      shard.stats().handshakeFailed();
+      stats.handshakeFailed();
       OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
           decision.body() + "\n", false, decision.retryAfterSeconds());
       return;
@@ -80,21 +83,21 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
         ? handshakers.newHandshaker(req) : null;
     if (handshaker == null) {
-      shard.stats().handshakeFailed();
+      stats.handshakeFailed();
       WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
       return;
     }
-    Connection connection = (Connection) ctx.pipeline().first();
+    Connection connection = Connection.of(ctx);
     try {
       handshaker.handshake(ctx.channel(), req).addListener(f -> {
         if (f.isSuccess()) {
-          shard.onUpgraded(connection);
+          connection.onUpgraded();
         } else {
           ctx.close();
         }
       });
     } catch (WebSocketHandshakeException e) {
-      shard.stats().handshakeFailed();
+      stats.handshakeFailed();
       OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
           "Bad Request: " + e.getMessage() + " (connect with a WebSocket client to " + ws.path() + ")\n", false);
       return;
@@ -103,7 +106,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     ChannelPipeline p = ctx.pipeline();
     p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(true));
     p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
-    p.replace(this, "ws-handler", shard.webSocketHandler());
+    p.replace(this, "ws-handler", webSocketHandler);
   }
 
   /** Every X-Forwarded-For line, joined: proxies may append their own header line. */
@@ -114,6 +117,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    shard.onConnectionError(ctx, cause);
+    Connection.of(ctx).onError(cause);
   }
 }

@@ -1,14 +1,12 @@
 package io.odinws.shard;
 
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.odinws.config.LimitsConfig;
 import io.odinws.config.WsConfig;
-import io.odinws.stats.ShardStats;
 import io.odinws.envelope.ChannelName;
 import io.odinws.protocol.ClientRequest;
 import io.odinws.protocol.ErrorReply;
 import io.odinws.protocol.Replies;
+import io.odinws.recovery.Recoveries;
+import io.odinws.stats.ShardStats;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,76 +21,79 @@ import java.util.Set;
  */
 final class RequestHandler {
 
-  private static final long NANOS_PER_SECOND = 1_000_000_000L;
-
   private final SubscriptionIndex index;
   private final ShardStats stats;
-  private final WsConfig ws;
-  private final LimitsConfig limits;
+  private final int maxChannels;
   private final Set<String> categories;
   private final Set<String> topics;
   private final ErrorReply rateLimited;
   private final ErrorReply channelLimit;
   private final String limitReason;
+  private final Recoveries recoveries;
 
-  private final Recovery recovery;
-
-  RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, LimitsConfig limits, Map<String, String> topicCategories,
-                 Recovery recovery) {
-    this.recovery = recovery;
+  RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, ConnectionPolicy policy, Map<String, String> topicCategories,
+                 Recoveries recoveries) {
+    this.recoveries = recoveries;
     this.index = index;
     this.stats = stats;
-    this.ws = ws;
-    this.limits = limits;
+    this.maxChannels = ws.maxChannelsPerConnection();
     this.categories = Set.copyOf(topicCategories.values());
     this.topics = topicCategories.keySet();
     this.rateLimited = new ErrorReply("RATE_LIMIT_EXCEEDED",
-        "Too many messages, please slow down (limit: " + limits.messagesPerSecond() + "/sec)");
-    this.limitReason = "limit of " + ws.maxChannelsPerConnection() + " channels";
+        "Too many messages, please slow down (limit: " + policy.messagesPerSecond() + "/sec)");
+    this.limitReason = "limit of " + maxChannels + " channels";
     this.channelLimit = new ErrorReply("CHANNEL_LIMIT_EXCEEDED",
-        "Subscription limit reached: at most " + ws.maxChannelsPerConnection() + " channels per connection");
+        "Subscription limit reached: at most " + maxChannels + " channels per connection");
   }
 
-  /** Every inbound data message (text or binary) passes here first. @return false when it must be dropped. */
-  boolean admit(Connection c, ChannelHandlerContext ctx, long nowNanos) {
-    c.windowMessages++;
-    double refill = (nowNanos - c.tokensAtNanos) * (double) limits.messagesPerSecond() / NANOS_PER_SECOND;
-    c.tokens = Math.min(limits.messageBurst(), c.tokens + refill);
-    c.tokensAtNanos = nowNanos;
-    if (c.tokens >= 1) {
-      c.tokens -= 1;
+  /** A text message. */
+  void onText(Connection c, String text) {
+    if (admit(c)) {
+      handle(c, ClientRequest.parse(text));
+    }
+  }
+
+  /** A binary message: counted and rate limited like text, then refused. */
+  void onBinary(Connection c) {
+    if (admit(c)) {
+      sendError(c, ErrorReply.BINARY);
+    }
+  }
+
+  /** Every inbound data message passes here first. @return false when it must be dropped */
+  private boolean admit(Connection c) {
+    stats.received();
+    InboundLimiter.Verdict verdict = c.admit(System.nanoTime());
+    if (verdict == InboundLimiter.Verdict.PASS) {
       return true;
     }
     stats.rateLimited();
-    // One error per second at most: answering every dropped message would turn a flood around.
-    if (nowNanos - c.lastRateErrorNanos >= NANOS_PER_SECOND) {
-      c.lastRateErrorNanos = nowNanos;
-      sendError(ctx, rateLimited);
+    if (verdict == InboundLimiter.Verdict.DROP_AND_TELL) {
+      sendError(c, rateLimited);
     }
     return false;
   }
 
-  void onText(Connection c, ChannelHandlerContext ctx, String text) {
-    ClientRequest req = ClientRequest.parse(text);
+  private void handle(Connection c, ClientRequest req) {
     if (req instanceof ClientRequest.Subscribe s) {
       SubscribeResult result = subscribe(c, s.channels());
-      send(ctx, result.ack());
+      c.reply(result.ack());
       if (result.overLimit()) {
-        sendError(ctx, channelLimit);
+        sendError(c, channelLimit);
       }
       if (s.lastOffset() != null) {
-        reconnect(c, ctx, s.lastOffset().getMap());
+        reconnect(c, s.lastOffset().getMap());
       }
     } else if (req instanceof ClientRequest.Unsubscribe u) {
-      send(ctx, unsubscribe(c, u.channels()));
+      c.reply(unsubscribe(c, u.channels()));
     } else if (req instanceof ClientRequest.Heartbeat) {
-      send(ctx, Replies.pong(System.currentTimeMillis()));
+      c.reply(Replies.pong(System.currentTimeMillis()));
     } else if (req instanceof ClientRequest.Reconnect r) {
-      reconnect(c, ctx, r.lastOffset());
+      reconnect(c, r.lastOffset());
     } else if (req instanceof ClientRequest.InvalidReconnect r) {
-      send(ctx, Replies.reconnectError(r.message()));
+      c.reply(Replies.reconnectError(r.message()));
     } else if (req instanceof ClientRequest.Invalid i) {
-      sendError(ctx, i.error());
+      sendError(c, i.error());
     }
   }
 
@@ -106,8 +107,7 @@ final class RequestHandler {
     boolean overLimit = false;
     for (String channel : new LinkedHashSet<>(channels)) { // a channel named twice is answered once
       String problem = ChannelName.problem(channel, categories);
-      if (problem == null && c.subscriptionCount() >= ws.maxChannelsPerConnection()
-          && (c.channels == null || !c.channels.contains(channel))) {
+      if (problem == null && c.subscriptionCount() >= maxChannels && !c.isSubscribed(channel)) {
         problem = limitReason;
         overLimit = true;
       }
@@ -122,7 +122,7 @@ final class RequestHandler {
     rejected.forEach(r -> refused.put(r.channel(), r.reason()));
     Map<String, String> positions = new LinkedHashMap<>();
     for (String channel : accepted) {
-      String pos = recovery.currentPosition(channel);
+      String pos = recoveries.currentPosition(channel);
       if (pos != null) {
         positions.put(channel, pos);
       }
@@ -143,29 +143,25 @@ final class RequestHandler {
    * Subscribes every channel named in {@code lastOffset} that is not subscribed yet (old clients
    * subscribe first, then reconnect; both orders work), then recovers each from its position.
    */
-  private void reconnect(Connection c, ChannelHandlerContext ctx, Map<String, Object> lastOffset) {
+  private void reconnect(Connection c, Map<String, Object> lastOffset) {
     for (String key : lastOffset.keySet()) {
       if (topics.contains(key)) {
-        send(ctx, Replies.reconnectError("last_offset is keyed by topic ('" + key + "'); key it by channel instead, with the pos"
+        c.reply(Replies.reconnectError("last_offset is keyed by topic ('" + key + "'); key it by channel instead, with the pos"
             + " of the last message received on it, e.g. {\"BTC.trade\":\"3:1042\"}"));
         return;
       }
     }
     List<String> missing = new ArrayList<>();
     for (String channel : lastOffset.keySet()) {
-      if (c.channels == null || !c.channels.contains(channel)) {
+      if (!c.isSubscribed(channel)) {
         missing.add(channel);
       }
     }
     Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
-    recovery.start(c, ctx, lastOffset, refused);
+    recoveries.start(c, lastOffset, refused);
   }
 
-  void sendError(ChannelHandlerContext ctx, ErrorReply error) {
-    send(ctx, Replies.error(error));
-  }
-
-  private static void send(ChannelHandlerContext ctx, String json) {
-    ctx.writeAndFlush(new TextWebSocketFrame(json));
+  private static void sendError(Connection c, ErrorReply error) {
+    c.reply(Replies.error(error));
   }
 }

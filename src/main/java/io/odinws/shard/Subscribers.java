@@ -5,8 +5,17 @@ import java.util.Arrays;
 /** The connections subscribed to one channel on one shard: a plain array, scanned on fan-out. */
 final class Subscribers {
 
-  Connection[] items = new Connection[4];
-  int size;
+  private Connection[] items = new Connection[4];
+  private int size;
+
+  /** The backing array: entries {@code [0, size())} are the subscribers; read it, do not keep it. */
+  Connection[] items() {
+    return items;
+  }
+
+  int size() {
+    return size;
+  }
 
   void add(Connection c) {
     if (size == items.length) {

@@ -1,13 +1,11 @@
 package io.odinws.shard;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * One shard's channel to subscribers map, and each connection's own set of channels. Owned by the
- * shard's event loop: no locks.
+ * One shard's channel to subscribers map, kept in step with each connection's own set of channels.
+ * Owned by the shard's event loop: no locks.
  */
 final class SubscriptionIndex {
 
@@ -20,11 +18,7 @@ final class SubscriptionIndex {
 
   /** @return false when the connection already had it (subscribing twice is idempotent) */
   boolean add(Connection c, String channel) {
-    Set<String> own = c.channels;
-    if (own == null) {
-      own = c.channels = new HashSet<>(4);
-    }
-    if (!own.add(channel)) {
+    if (!c.addChannel(channel)) {
       return false;
     }
     byChannel.computeIfAbsent(channel, k -> new Subscribers()).add(c);
@@ -34,7 +28,7 @@ final class SubscriptionIndex {
 
   /** @return false when the connection did not have it (not an error) */
   boolean remove(Connection c, String channel) {
-    if (c.channels == null || !c.channels.remove(channel)) {
+    if (!c.removeChannel(channel)) {
       return false;
     }
     detach(c, channel);
@@ -42,20 +36,16 @@ final class SubscriptionIndex {
   }
 
   void removeAll(Connection c) {
-    if (c.channels == null) {
-      return;
-    }
-    for (String channel : c.channels) {
+    for (String channel : c.takeChannels()) {
       detach(c, channel);
     }
-    c.channels = null;
   }
 
   private void detach(Connection c, String channel) {
     Subscribers subs = byChannel.get(channel);
     if (subs != null && subs.remove(c)) {
       subscriptions--;
-      if (subs.size == 0) {
+      if (subs.size() == 0) {
         byChannel.remove(channel);
       }
     }

@@ -10,8 +10,6 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.odinws.protocol.CloseCodes;
-import io.odinws.stats.DisconnectReason;
 
 /**
  * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary
@@ -20,26 +18,26 @@ import io.odinws.stats.DisconnectReason;
 @ChannelHandler.Sharable
 final class WebSocketHandler extends ChannelInboundHandlerAdapter {
 
-  private final ShardVerticle shard;
+  private final RequestHandler requests;
 
-  WebSocketHandler(ShardVerticle shard) {
-    this.shard = shard;
+  WebSocketHandler(RequestHandler requests) {
+    this.requests = requests;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
-      Connection c = (Connection) ctx.pipeline().first();
+      Connection c = Connection.of(ctx);
       if (msg instanceof TextWebSocketFrame text) {
-        shard.onText(c, ctx, text.text());
+        requests.onText(c, text.text());
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
       } else if (msg instanceof PongWebSocketFrame) {
         // activity is recorded by Connection on every read
       } else if (msg instanceof CloseWebSocketFrame close) {
-        shard.closeEcho(c, close.statusCode());
+        c.closeEcho(close.statusCode());
       } else if (msg instanceof BinaryWebSocketFrame) {
-        shard.onBinary(c, ctx);
+        requests.onBinary(c);
       }
     } finally {
       ReferenceCountUtil.release(msg);
@@ -49,10 +47,9 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof TooLongFrameException) {
-      // a fragmented message grew past ws.maxMessageBytes
-      shard.close((Connection) ctx.pipeline().first(), CloseCodes.TOO_BIG, "Message too big", DisconnectReason.MESSAGE_TOO_BIG);
+      Connection.of(ctx).close(Disconnect.TOO_BIG); // a fragmented message grew past ws.maxMessageBytes
       return;
     }
-    shard.onConnectionError(ctx, cause);
+    Connection.of(ctx).onError(cause);
   }
 }

@@ -1,16 +1,11 @@
-package io.odinws.shard;
+package io.odinws.recovery;
 
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.RecoveryConfig;
-import io.odinws.stats.ShardStats;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.protocol.Position;
 import io.odinws.protocol.Replies;
-import io.odinws.recovery.History;
-import io.odinws.recovery.KafkaReplay;
-import io.odinws.recovery.ReplayRead;
+import io.odinws.ratelimit.TokenBucket;
+import io.odinws.stats.ShardStats;
 import org.apache.kafka.common.utils.Utils;
 
 import java.nio.charset.StandardCharsets;
@@ -19,54 +14,49 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A shard's recoveries (PROTOCOL.md section 6). Per channel: hold back its live messages, replay
+ * A shard's recoveries (PROTOCOL.md section 6). Per channel: gate its live messages, replay
  * everything after the client's position (from Kafka when older than the history, then from the
- * history), then write the held-back live messages the replay did not already cover, and answer
- * {@code reconnect_ack} once every channel is done. Runs on the shard's loop; Kafka reads complete
- * elsewhere and hop back to it.
+ * history), then write the gated live messages the replay did not already cover, and answer
+ * {@code reconnect_ack} once every channel is done. Limits: messages per request, and a per-shard
+ * token bucket of replayed messages per second. Runs on the shard's loop ({@code loop}); Kafka
+ * reads complete elsewhere and hop back to it.
  */
-final class Recovery {
-
-  private static final long NANOS_PER_SECOND = 1_000_000_000L;
+public final class Recoveries {
 
   private final History history;
   private final KafkaReplay kafka;
   private final RecoveryConfig config;
   private final Map<String, String> topicByCategory = new HashMap<>();
   private final ShardStats stats;
-  private final EventLoop loop;
-  private final ShardVerticle shard;
-  /** Replayed messages per second, per shard: a token bucket. */
-  private double tokens;
-  private long tokensAtNanos = System.nanoTime();
+  private final ScheduledExecutorService loop;
+  /** Replayed messages per second, per shard. */
+  private final TokenBucket perSecond;
 
-  Recovery(ShardVerticle shard, History history, KafkaReplay kafka, RecoveryConfig config, Map<String, String> topicToCategory,
-           ShardStats stats, EventLoop loop) {
-    this.shard = shard;
+  public Recoveries(History history, KafkaReplay kafka, RecoveryConfig config, Map<String, String> topicToCategory,
+                    ShardStats stats, ScheduledExecutorService loop) {
     this.history = history;
     this.kafka = kafka;
     this.config = config;
     this.stats = stats;
     this.loop = loop;
-    this.tokens = config.maxMessagesPerSecond();
+    this.perSecond = new TokenBucket(config.maxMessagesPerSecond(), config.maxMessagesPerSecond(), System.nanoTime());
     // Positions name a partition of the category's topic; with several topics per category the first wins.
     topicToCategory.forEach((topic, category) -> topicByCategory.putIfAbsent(category, topic));
   }
 
   /** One reconnect (or subscribe with last_offset): every channel named, then one reconnect_ack. */
   private final class Request {
-    final Connection c;
-    final ChannelHandlerContext ctx;
+    final ReplayTarget target;
     final Map<String, Replies.ChannelRecovery> results = new LinkedHashMap<>();
     int pending;
     int budget = config.maxMessagesPerRequest();
 
-    Request(Connection c, ChannelHandlerContext ctx) {
-      this.c = c;
-      this.ctx = ctx;
+    Request(ReplayTarget target) {
+      this.target = target;
     }
 
     void done(String channel, boolean recovered, int replayed, String error) {
@@ -74,9 +64,19 @@ final class Recovery {
       if (!recovered) {
         stats.channelNotRecovered();
       }
-      if (--pending == 0 && !c.closing) {
-        ctx.writeAndFlush(new TextWebSocketFrame(Replies.reconnectAck(results)));
+      if (--pending == 0 && !target.isClosing()) {
+        target.reply(Replies.reconnectAck(results));
       }
+    }
+
+    /** One message of budget from the request and from the shard's per-second bucket. */
+    boolean take() {
+      if (budget <= 0 || !perSecond.tryTake(System.nanoTime())) {
+        budget = -1; // marks the request as cut short
+        return false;
+      }
+      budget--;
+      return true;
     }
   }
 
@@ -84,15 +84,15 @@ final class Recovery {
    * @param positions channel to its last position, as the client sent them
    * @param refused   channels the subscribe step refused, with why
    */
-  void start(Connection c, ChannelHandlerContext ctx, Map<String, Object> positions, Map<String, String> refused) {
+  public void start(ReplayTarget target, Map<String, Object> positions, Map<String, String> refused) {
     stats.replayRequest();
-    Request req = new Request(c, ctx);
+    Request req = new Request(target);
     for (String channel : positions.keySet()) {
       req.results.put(channel, null); // keeps the client's order in the ack
     }
     req.pending = positions.size();
     if (req.pending == 0) {
-      ctx.writeAndFlush(new TextWebSocketFrame(Replies.reconnectAck(req.results)));
+      target.reply(Replies.reconnectAck(req.results));
       return;
     }
     List<Job> jobs = new ArrayList<>();
@@ -111,13 +111,14 @@ final class Recovery {
         req.done(channel, false, 0, problem);
         continue;
       }
-      // Hold back from now on: live messages must not overtake the replay, even while it waits.
-      jobs.add(new Job(channel, topic, channel.substring(0, dot), pos, holdBack(c, channel, pos.offset())));
+      // Gate from now on: live messages must not overtake the replay, even while it waits.
+      HeldBack held = target.gate().open(channel, pos.offset(), config.maxHeldBackPerChannel());
+      jobs.add(new Job(channel, topic, channel.substring(0, dot), pos, held));
     }
     proceed(req, jobs, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.kafkaReadTimeoutMs()));
   }
 
-  /** A channel to recover: validated, its live messages held back, waiting for its partitions to be known. */
+  /** A channel to recover: validated, its live messages gated, waiting for its partitions to be known. */
   private record Job(String channel, String topic, String token, Position pos, HeldBack held) {
   }
 
@@ -127,8 +128,8 @@ final class Recovery {
    * {@code recovery.kafkaReadTimeoutMs}.
    */
   private void proceed(Request req, List<Job> jobs, long deadline) {
-    if (req.c.closing) {
-      return; // the held-back messages are released with the connection
+    if (req.target.isClosing()) {
+      return; // the gated messages are released with the connection
     }
     boolean known = jobs.stream().allMatch(j -> history.partitionCount(j.topic()) > 0);
     if (!known && System.nanoTime() < deadline) {
@@ -148,24 +149,12 @@ final class Recovery {
     }
   }
 
-  private HeldBack holdBack(Connection c, String channel, long after) {
-    HeldBack held = new HeldBack(after, config.maxHeldBackPerChannel());
-    if (c.recovering == null) {
-      c.recovering = new HashMap<>();
-    }
-    HeldBack previous = c.recovering.put(channel, held);
-    if (previous != null) {
-      previous.discard(); // a second reconnect for the same channel supersedes the first
-    }
-    return held;
-  }
-
   /**
    * The position a client can recover an exact channel from, as of now: its partition and the last
    * offset this server processed there ({@code "P:O"}); null for wildcards or before the partition is
    * known. Sent in subscription_ack, so a channel that has not had a message yet is recoverable too.
    */
-  String currentPosition(String channel) {
+  public String currentPosition(String channel) {
     int dot = channel.lastIndexOf('.');
     String topic = dot > 0 && channel.indexOf('*') < 0 ? topicByCategory.get(channel.substring(dot + 1)) : null;
     if (topic == null) {
@@ -177,13 +166,13 @@ final class Recovery {
   }
 
   /** Kafka's default partitioner, for positions given as a bare offset. */
-  private static int partitionOf(String token, int partitions) {
+  static int partitionOf(String token, int partitions) {
     return partitions <= 0 ? -1 : Utils.toPositive(Utils.murmur2(token.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
   private void recoverChannel(Request req, String channel, String topic, int partition, long after, HeldBack held) {
-    Connection c = req.c;
-    // Taken after hold-back began: whatever this shard delivered before is in the history.
+    ReplayTarget target = req.target;
+    // Taken after the gate opened: whatever this shard delivered before is in the history.
     History.Snapshot snapshot = history.after(topic, partition, after, channel, Math.max(0, req.budget));
     boolean fromMemory = snapshot.start() >= 0 && after + 1 >= snapshot.start() && after + 1 <= snapshot.next();
     if (fromMemory) {
@@ -194,7 +183,7 @@ final class Recovery {
     // Older than the history (or the history is empty, or the client is ahead of it): Kafka first.
     long until = snapshot.start() >= 0 && after + 1 < snapshot.start() ? snapshot.start() : Long.MAX_VALUE;
     kafka.read(topic, partition, after + 1, until).onComplete((read, err) -> loop.execute(() -> {
-      if (c.closing) {
+      if (target.isClosing()) {
         snapshot.release();
         if (read != null) {
           read.batch().release();
@@ -225,14 +214,12 @@ final class Recovery {
     }));
   }
 
-  /** Writes a history snapshot's frames (owned) after {@code held.lastSent}, within the budgets. */
+  /** Writes a history snapshot's frames (owned) after what the channel was sent, within the budgets. */
   private int writeReplay(Request req, HeldBack held, History.Snapshot snapshot) {
     int written = 0;
     for (OutboundMessage m : snapshot.messages()) {
-      if (m.offset() > held.lastSent && take(req)) {
-        req.c.writeFrame(m.frame());
-        held.lastSent = m.offset();
-        written++;
+      if (m.offset() > held.lastSent() && req.take()) {
+        written += held.sendIfNew(req.target, m.offset(), m.frame()) ? 1 : 0;
       } else {
         m.frame().release();
       }
@@ -240,15 +227,13 @@ final class Recovery {
     return written;
   }
 
-  /** Writes a Kafka read's frames of {@code channel} after {@code held.lastSent}; releases the caller's reference. */
+  /** Writes a Kafka read's frames of {@code channel} after what the channel was sent; releases the caller's reference. */
   private int writeRead(Request req, HeldBack held, String channel, ReplayRead read) {
     int written = 0;
     try {
       for (OutboundMessage m : read.batch().messages()) {
-        if (m.offset() > held.lastSent && m.offset() < read.untilOffset() && m.channel().equals(channel) && take(req)) {
-          req.c.writeFrame(m.frame().retainedDuplicate());
-          held.lastSent = m.offset();
-          written++;
+        if (m.offset() > held.lastSent() && m.offset() < read.untilOffset() && m.channel().equals(channel) && req.take()) {
+          written += held.sendIfNew(req.target, m.offset(), m.frame().retainedDuplicate()) ? 1 : 0;
         }
       }
     } finally {
@@ -257,34 +242,14 @@ final class Recovery {
     return written;
   }
 
-  /** One message of budget from the request and from the shard's per-second bucket. */
-  private boolean take(Request req) {
-    if (req.budget <= 0) {
-      req.budget = -1; // marks the request as cut short
-      return false;
-    }
-    long now = System.nanoTime();
-    tokens = Math.min(config.maxMessagesPerSecond(), tokens + (now - tokensAtNanos) * (double) config.maxMessagesPerSecond() / NANOS_PER_SECOND);
-    tokensAtNanos = now;
-    if (tokens < 1) {
-      req.budget = -1;
-      return false;
-    }
-    tokens -= 1;
-    req.budget--;
-    return true;
-  }
-
-  /** The replay is written: now the held-back live messages, then live delivery resumes. */
+  /** The replay is written: now the gated live messages, then live delivery resumes. */
   private void finish(Request req, String channel, HeldBack held, boolean complete, int replayed, String error) {
-    Connection c = req.c;
-    held.release(c);
-    held.replayed = true; // stays as a floor against batches queued before the replay (see HeldBack)
+    held.release(req.target);
     stats.replayed(replayed);
-    shard.flushChecked(c);
-    boolean recovered = complete && !held.overflow && req.budget >= 0;
+    req.target.flush();
+    boolean recovered = complete && !held.overflow() && req.budget >= 0;
     if (!recovered && error == null) {
-      error = held.overflow ? "too many live messages arrived during the replay" : "replay limit reached (recovery.maxMessagesPerRequest or maxMessagesPerSecond)";
+      error = held.overflow() ? "too many live messages arrived during the replay" : "replay limit reached (recovery.maxMessagesPerRequest or maxMessagesPerSecond)";
     }
     req.done(channel, recovered, replayed, recovered ? null : error);
   }

@@ -1,4 +1,4 @@
-package io.odinws.shard;
+package io.odinws.recovery;
 
 import io.netty.buffer.ByteBuf;
 import io.odinws.envelope.OutboundMessage;
@@ -10,7 +10,7 @@ import java.util.List;
  * One recovering channel of a connection. While it replays, the channel's live messages are held
  * and written after the replay, skipping what the replay already sent. After that it stays as a
  * floor: batches the shard had queued before the replay may still carry offsets the replay
- * covered, so live messages at or below {@code lastSent} are dropped until the first newer one
+ * covered, so live messages at or below {@link #lastSent} are dropped until the first newer one
  * passes and the floor is removed. Owns a retained duplicate of each frame it holds.
  */
 final class HeldBack {
@@ -18,11 +18,11 @@ final class HeldBack {
   private final List<OutboundMessage> held = new ArrayList<>();
   private final int max;
   /** The last offset written to the client on this channel (replayed or live). */
-  long lastSent;
+  private long lastSent;
   /** More arrived than {@code max}: some were dropped, so the channel cannot be reported recovered. */
-  boolean overflow;
+  private boolean overflow;
   /** The replay is written: only the floor remains. */
-  boolean replayed;
+  private boolean replayed;
 
   HeldBack(long lastSent, int max) {
     this.lastSent = lastSent;
@@ -39,23 +39,47 @@ final class HeldBack {
     held.add(new OutboundMessage(m.keys(), m.partition(), m.offset(), frame));
   }
 
-  /** Writes the held messages after {@code lastSent}, in arrival (offset) order, and empties. @return messages written */
-  int release(Connection c) {
+  long lastSent() {
+    return lastSent;
+  }
+
+  boolean overflow() {
+    return overflow;
+  }
+
+  boolean replayed() {
+    return replayed;
+  }
+
+  /**
+   * Writes {@code frame} (owned) when its offset is past what was sent, else releases it.
+   *
+   * @return true when written
+   */
+  boolean sendIfNew(ReplayTarget target, long offset, ByteBuf frame) {
+    if (offset > lastSent && !target.isClosing()) {
+      target.writeFrame(frame);
+      lastSent = offset;
+      return true;
+    }
+    frame.release();
+    return false;
+  }
+
+  /** The replay is written: writes the held messages it did not cover, in arrival (offset) order, and stays as a floor. @return messages written */
+  int release(ReplayTarget target) {
     int written = 0;
     for (OutboundMessage m : held) {
-      if (m.offset() > lastSent && !c.closing) {
-        c.writeFrame(m.frame());
-        lastSent = m.offset();
+      if (sendIfNew(target, m.offset(), m.frame())) {
         written++;
-      } else {
-        m.frame().release();
       }
     }
     held.clear();
+    replayed = true;
     return written;
   }
 
-  /** Drops everything held (the connection closed). */
+  /** Drops everything held (the connection closed, or a newer recovery of the channel replaced this one). */
   void discard() {
     held.forEach(m -> m.frame().release());
     held.clear();

@@ -1,0 +1,25 @@
+package io.odinws.recovery;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * What recovery needs of a connection: its gate, ordered writes of replayed frames, and replies.
+ * Called on the connection's loop only.
+ */
+public interface ReplayTarget {
+
+  /** A close was started: nothing more is written. */
+  boolean isClosing();
+
+  /** The connection's gate, made on first use. */
+  RecoveryGate gate();
+
+  /** Writes a complete frame after everything already queued for the connection; takes ownership of {@code frame}. */
+  void writeFrame(ByteBuf frame);
+
+  /** Flushes what was written (and applies the connection's outbound limits). */
+  void flush();
+
+  /** Writes and flushes a text message (a JSON reply). */
+  void reply(String json);
+}
