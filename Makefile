@@ -1,5 +1,6 @@
 # odin-ws: `make run` starts the whole system locally; `make test` runs the suite.
-# Needs only a JDK 17+ and Maven 3.8+; everything else comes from Maven Central.
+# Needs a JDK 17+ and Maven 3.8+ (dependencies from Maven Central); `make test` also installs, when
+# missing, the tools the deployment tests run (.ci/test-tools: kubectl, Dockerfile parser; npm, apt).
 
 MVN  ?= mvn -B
 JAVA ?= java
@@ -7,7 +8,7 @@ PORT ?= 8080
 RATE ?= 100
 DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
 
-.PHONY: run test jar dev bench jmh clean build
+.PHONY: run test test-tools jar dev bench jmh clean build
 
 ## Compile main and test code and write the dev class path (broker, publisher, CLI).
 build:
@@ -18,8 +19,12 @@ run: build
 	$(JAVA) -cp "$(DEV_CP)" io.odinws.dev.DevStack --port $(PORT) --rate $(RATE)
 
 ## The whole test suite (unit and integration, against a real in-process Kafka broker).
-test:
+test: test-tools
 	$(MVN) test
+
+## The tools the deployment tests run (kubectl for kustomize, the Dockerfile parser and linter), installed when missing.
+test-tools:
+	@bash .ci/test-tools
 
 ## target/odin-ws.jar (the server) and target/odin-ws-tools.jar (server + tools).
 jar:

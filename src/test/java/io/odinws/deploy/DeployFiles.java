@@ -20,12 +20,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The project's own files as the deployment tests read them: repository root, YAML, JSON, the pom. */
+/** The project's own files as the deployment tests read them: repository root, YAML, JSON, the pom; the tools they run. */
 final class DeployFiles {
 
   static final ObjectMapper JSON = new ObjectMapper();
@@ -127,6 +128,58 @@ final class DeployFiles {
       String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
       out.add(key);
       collect(e.getValue(), key, out);
+    }
+  }
+
+  // ---- tools ----------------------------------------------------------------------------------
+
+  /** What a tool printed, and its exit code. */
+  record Output(int exitCode, String stdout, String stderr) {
+  }
+
+  /**
+   * Runs one of the tools that .ci/test-tools installs, for at most {@code seconds}. A missing tool
+   * fails the test instead of skipping it: a machine without the tool must not pass.
+   */
+  static Output run(List<String> command, Map<String, String> env, int seconds) {
+    String cmd = String.join(" ", command);
+    Path out = null;
+    Path err = null;
+    try {
+      // output to files: a pipe that nobody reads while waiting would block a verbose tool
+      out = Files.createTempFile("odin-deploy-test", ".out");
+      err = Files.createTempFile("odin-deploy-test", ".err");
+      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+      pb.environment().putAll(env);
+      Process p;
+      try {
+        p = pb.start();
+      } catch (IOException e) {
+        return fail(command.get(0) + " is not installed (" + e.getMessage() + "); `make test-tools` (.ci/test-tools) installs it");
+      }
+      if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+        return fail(cmd + " did not finish in " + seconds + " s");
+      }
+      return new Output(p.exitValue(), Files.readString(out), Files.readString(err));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return fail(cmd + " interrupted");
+    } finally {
+      deleteQuietly(out);
+      deleteQuietly(err);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      if (file != null) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException ignored) {
+      // a temporary file; nothing depends on it
     }
   }
 

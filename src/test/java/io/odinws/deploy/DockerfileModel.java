@@ -4,21 +4,51 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * A Dockerfile read as text: instructions (continuation lines joined, comments dropped) grouped by
- * build stage. Enough of the format for the deployment tests, not a general parser.
+ * The Dockerfile as the parser of the Dockerfile language server reads it (npm dockerfile-ast, run
+ * by dockerfile-ast.cjs beside this class; .ci/test-tools installs it): instructions grouped by
+ * build stage, and the problems its linter (dockerfile-utils) reports. The one reading of the
+ * Dockerfile that the deployment tests share.
  */
 final class DockerfileModel {
 
-  record Instruction(int line, String keyword, String args) {
+  /**
+   * One instruction. {@code arguments} are its words, flags left out; {@code properties} the
+   * name/value pairs of ENV, ARG and LABEL; {@code exec} the exec form (JSON array) of RUN, CMD,
+   * ENTRYPOINT, COPY and HEALTHCHECK CMD, {@code shell} their other form.
+   */
+  record Instruction(int line, String keyword, List<String> arguments, Map<String, String> flags,
+                     Map<String, String> properties, String subcommand, List<String> exec, String shell) {
+
+    /** The arguments as one line (continuations joined, blanks collapsed). */
+    String text() {
+      return String.join(" ", arguments);
+    }
+
+    /** The command it runs: the exec form as written, the shell form wrapped in {@code /bin/sh -c}. */
+    List<String> command() {
+      if (exec != null) {
+        return exec;
+      }
+      if (shell == null) {
+        return fail("Dockerfile " + this + ": runs no command");
+      }
+      return List.of("/bin/sh", "-c", shell);
+    }
+
     @Override
     public String toString() {
-      return "line " + line + ": " + keyword + " " + args;
+      return "line " + line + ": " + keyword + " " + text();
     }
   }
 
@@ -39,72 +69,79 @@ final class DockerfileModel {
 
     /** The stage's final WORKDIR, "/" when none. */
     String workdir() {
-      return last("WORKDIR").map(Instruction::args).map(String::strip).orElse("/");
+      return last("WORKDIR").map(Instruction::text).orElse("/");
     }
   }
 
-  /** A COPY/ADD: options such as {@code --from=build}, sources, destination. */
+  /** A COPY/ADD: the stage it copies from ({@code --from}), sources, destination. */
   record Copy(Instruction instruction, String from, List<String> sources, String destination) {
   }
 
-  final List<Stage> stages = new ArrayList<>();
-
-  static DockerfileModel parse(Path file) {
-    return parse(DeployFiles.read(file));
+  /** What the linter reports: severity error, warning, information or hint. */
+  record Problem(int line, String severity, String message) {
   }
 
-  static DockerfileModel parse(String text) {
-    DockerfileModel model = new DockerfileModel();
-    String[] lines = text.split("\r?\n", -1);
-    StringBuilder current = null;
-    int startLine = 0;
-    Stage stage = null;
-    for (int n = 0; n < lines.length; n++) {
-      String line = lines[n];
-      String trimmed = line.strip();
-      if (trimmed.startsWith("#")) {
-        continue; // comments (also inside continuations) and parser directives
-      }
-      if (current == null) {
-        if (trimmed.isEmpty()) {
-          continue;
-        }
-        current = new StringBuilder();
-        startLine = n + 1;
-      }
-      boolean continues = trimmed.endsWith("\\");
-      current.append(continues ? trimmed.substring(0, trimmed.length() - 1) : trimmed).append(' ');
-      if (continues) {
-        continue;
-      }
-      String instruction = current.toString().strip().replaceAll("\\s+", " ");
-      current = null;
-      int sp = instruction.indexOf(' ');
-      String keyword = (sp < 0 ? instruction : instruction.substring(0, sp)).toUpperCase();
-      String args = sp < 0 ? "" : instruction.substring(sp + 1).strip();
-      Instruction ins = new Instruction(startLine, keyword, args);
-      if (keyword.equals("FROM")) {
-        String[] parts = args.split(" ");
-        int i = 0;
-        while (i < parts.length && parts[i].startsWith("--")) {
-          i++;
-        }
-        String image = parts[i];
-        String name = (parts.length >= i + 3 && parts[i + 1].equalsIgnoreCase("AS")) ? parts[i + 2] : null;
-        stage = new Stage(model.stages.size(), image, name, new ArrayList<>());
-        model.stages.add(stage);
-      } else if (stage == null) {
-        if (!keyword.equals("ARG")) {
-          fail("Dockerfile " + ins + " comes before the first FROM");
-        }
-        continue;
-      }
-      stage.instructions().add(ins);
+  private static final Path SCRIPT = DeployFiles.path("src/test/java/io/odinws/deploy/dockerfile-ast.cjs");
+  /** Parsed files: a run of Node takes a while, and the Dockerfile does not change during the tests. */
+  private static final Map<Path, DockerfileModel> PARSED = new ConcurrentHashMap<>();
+  private static volatile String globalModules;
+
+  final List<Stage> stages;
+  final List<Problem> problems;
+
+  private DockerfileModel(List<Stage> stages, List<Problem> problems) {
+    this.stages = stages;
+    this.problems = problems;
+  }
+
+  static DockerfileModel parse(Path file) {
+    return PARSED.computeIfAbsent(file.toAbsolutePath().normalize(), DockerfileModel::read);
+  }
+
+  private static DockerfileModel read(Path file) {
+    // npm install -g puts the modules where node does not look by itself
+    DeployFiles.Output out = DeployFiles.run(List.of("node", SCRIPT.toString(), file.toString()), Map.of("NODE_PATH", globalModules()), 120);
+    assertEquals(0, out.exitCode(), "node dockerfile-ast.cjs " + file + " failed (`make test-tools` installs dockerfile-ast and dockerfile-utils): " + out.stderr());
+    JsonNode json = DeployFiles.json(out.stdout(), "dockerfile-ast.cjs output");
+    List<Stage> stages = new ArrayList<>();
+    for (JsonNode s : json.path("stages")) {
+      List<Instruction> instructions = new ArrayList<>();
+      s.path("instructions").forEach(i -> instructions.add(instruction(i)));
+      stages.add(new Stage(stages.size(), s.path("image").asText(), s.path("name").textValue(), List.copyOf(instructions)));
     }
-    if (model.stages.isEmpty()) {
+    if (stages.isEmpty()) {
       fail("Dockerfile has no FROM");
     }
-    return model;
+    List<Problem> problems = new ArrayList<>();
+    json.path("problems").forEach(p -> problems.add(new Problem(p.path("line").asInt(), p.path("severity").asText(), p.path("message").asText())));
+    return new DockerfileModel(List.copyOf(stages), List.copyOf(problems));
+  }
+
+  private static Instruction instruction(JsonNode i) {
+    return new Instruction(i.path("line").asInt(), i.path("keyword").asText(), strings(i.path("arguments")), map(i.path("flags")),
+        map(i.path("properties")), i.path("subcommand").textValue(), i.has("exec") ? strings(i.get("exec")) : null,
+        i.path("shell").textValue());
+  }
+
+  private static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return List.copyOf(out);
+  }
+
+  private static Map<String, String> map(JsonNode object) {
+    Map<String, String> out = new LinkedHashMap<>();
+    object.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().isNull() ? "" : e.getValue().asText())); // --link: no value
+    return Collections.unmodifiableMap(out);
+  }
+
+  private static String globalModules() {
+    if (globalModules == null) {
+      DeployFiles.Output out = DeployFiles.run(List.of("npm", "root", "-g"), Map.of(), 120);
+      assertEquals(0, out.exitCode(), "npm root -g failed: " + out.stderr());
+      globalModules = out.stdout().strip();
+    }
+    return globalModules;
   }
 
   Stage runtime() {
@@ -118,39 +155,10 @@ final class DockerfileModel {
   }
 
   static Copy copy(Instruction ins) {
-    List<String> words = new ArrayList<>(List.of(ins.args().split(" ")));
-    String from = null;
-    while (!words.isEmpty() && words.get(0).startsWith("--")) {
-      String opt = words.remove(0);
-      if (opt.startsWith("--from=")) {
-        from = opt.substring("--from=".length());
-      }
-    }
-    if (!words.isEmpty() && words.get(0).startsWith("[")) {
-      words = new ArrayList<>(stringArray(String.join(" ", words), ins));
-    }
+    List<String> words = ins.exec() != null ? ins.exec() : ins.arguments();
     if (words.size() < 2) {
       fail("Dockerfile " + ins + ": COPY needs a source and a destination");
     }
-    return new Copy(ins, from, List.copyOf(words.subList(0, words.size() - 1)), words.get(words.size() - 1));
-  }
-
-  /** ENTRYPOINT/CMD/RUN argument as a command: exec form as written, shell form wrapped in {@code /bin/sh -c}. */
-  static List<String> command(Instruction ins) {
-    String args = ins.args();
-    if (args.startsWith("[")) {
-      return stringArray(args, ins);
-    }
-    return List.of("/bin/sh", "-c", args);
-  }
-
-  private static List<String> stringArray(String json, Instruction ins) {
-    JsonNode node = DeployFiles.json(json, "Dockerfile " + ins);
-    if (!node.isArray()) {
-      fail("Dockerfile " + ins + ": expected a JSON array");
-    }
-    List<String> out = new ArrayList<>();
-    node.forEach(n -> out.add(n.asText()));
-    return out;
+    return new Copy(ins, ins.flags().get("from"), List.copyOf(words.subList(0, words.size() - 1)), words.get(words.size() - 1));
   }
 }

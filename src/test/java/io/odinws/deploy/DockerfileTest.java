@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,9 +26,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The Dockerfile (read as text; there is no Docker engine on the build machines) against the
- * rest of the project: the jar the pom builds, the command the README documents, the port of
- * default.json, the health paths the server serves, and the Kubernetes ConfigMap mount.
+ * The Dockerfile against the rest of the project: the jar the pom builds, the command the README
+ * documents, the port of default.json, the health paths the server serves, and the Kubernetes
+ * ConfigMap mount; and against a Dockerfile linter.
+ *
+ * <p>Read by the Dockerfile language server's parser and checked by its linter (npm dockerfile-ast
+ * 0.7.1 and dockerfile-utils 0.16.3, see {@link DockerfileModel}), not by Docker's own: the build
+ * machines run no Docker engine (so no {@code docker build --check}), and hadolint cannot be
+ * installed here: Debian (bookworm) has no hadolint package, and npm's "hadolint" (0.4.2) is a
+ * wrapper that downloads the binary from GitHub, which the machines cannot reach. Debian's other
+ * Dockerfile packages are an Emacs mode, openshift-imagebuilder (builds through a Docker engine) and
+ * Rust sources. The shell command of the ENTRYPOINT is split into words here: it must be one plain
+ * {@code exec java ...}, which startCommand checks.
  */
 class DockerfileTest {
 
@@ -41,10 +52,10 @@ class DockerfileTest {
   void buildStageCachesDependenciesBeforeCopyingSourcesThenPackages() {
     Stage build = buildStage(docker);
     List<Instruction> ins = build.instructions();
-    int pom = indexOf(build, "COPY", a -> a.contains("pom.xml"));
-    int goOffline = indexOf(build, "RUN", a -> a.contains("mvn") && a.contains("dependency:go-offline"));
-    int sources = indexOf(build, "COPY", a -> a.matches("(.*\\s)?\\.?/?src/?\\s.*"));
-    int pkg = indexOf(build, "RUN", a -> a.contains("mvn") && a.matches(".*\\b(package|install|verify)\\b.*"));
+    int pom = indexOf(build, "COPY", i -> DockerfileModel.copy(i).sources().stream().anyMatch(s -> s.matches("(.*/)?pom\\.xml")));
+    int goOffline = indexOf(build, "RUN", i -> i.text().contains("mvn") && i.text().contains("dependency:go-offline"));
+    int sources = indexOf(build, "COPY", i -> DockerfileModel.copy(i).sources().stream().anyMatch(s -> s.matches("\\.?/?src/?")));
+    int pkg = indexOf(build, "RUN", i -> i.text().contains("mvn") && i.text().matches(".*\\b(package|install|verify)\\b.*"));
     assertTrue(pom >= 0 && goOffline > pom, "build stage: COPY pom.xml, then RUN mvn dependency:go-offline: " + ins);
     assertTrue(sources > goOffline, "build stage: sources are copied after the dependencies are cached: " + ins);
     assertTrue(pkg > sources, "build stage: RUN mvn package after copying the sources: " + ins);
@@ -98,7 +109,7 @@ class DockerfileTest {
   @Test
   void exposesTheServersPorts() {
     List<String> exposed = new ArrayList<>();
-    docker.runtime().all("EXPOSE").forEach(i -> exposed.addAll(List.of(i.args().split(" "))));
+    docker.runtime().all("EXPOSE").forEach(i -> exposed.addAll(i.arguments()));
     for (int port : List.of(DeployFiles.defaultPort(), DeployFiles.defaultOpsPort())) {
       assertTrue(exposed.contains(String.valueOf(port)) || exposed.contains(port + "/tcp"),
           "EXPOSE " + port + " (http.port and ops.port of default.json); exposed: " + exposed);
@@ -108,11 +119,9 @@ class DockerfileTest {
   @Test
   void healthcheckAsksAPathTheServerServesWithAToolTheImageHas() {
     Instruction hc = docker.runtime().last("HEALTHCHECK").orElseGet(() -> fail("the runtime stage has no HEALTHCHECK"));
-    String args = hc.args();
-    assertFalse(args.equalsIgnoreCase("NONE"), "HEALTHCHECK NONE");
-    Matcher cmd = Pattern.compile("^(?:--\\S+\\s+)*CMD\\s+(.+)$").matcher(args);
-    assertTrue(cmd.matches(), "HEALTHCHECK [options] CMD ...: " + hc);
-    List<String> command = DockerfileModel.command(new Instruction(hc.line(), "CMD", cmd.group(1)));
+    assertNotEquals("NONE", hc.subcommand(), "HEALTHCHECK NONE");
+    assertEquals("CMD", hc.subcommand(), "HEALTHCHECK [options] CMD ...: " + hc);
+    List<String> command = hc.command();
     String script = String.join(" ", command);
     Matcher url = Pattern.compile("https?://(?:127\\.0\\.0\\.1|localhost):(\\d+|\\$\\{(\\w+):-(\\d+)})(/[^\\s\"'?]*)").matcher(script);
     assertTrue(url.find(), "HEALTHCHECK asks http://127.0.0.1:<port>/<path>: " + hc);
@@ -128,7 +137,7 @@ class DockerfileTest {
     List<String> words = List.of((SHELLS.contains(command.get(0)) && command.size() > 2 ? command.get(2) : command.get(0)).strip().split("\\s+"));
     String tool = Path.of(words.get(0)).getFileName().toString();
     boolean installed = docker.runtime().all("RUN").stream()
-        .anyMatch(r -> r.args().matches(".*\\b(apt-get|apt|apk|microdnf|dnf|yum)\\b.*\\b(install|add)\\b.*\\b" + Pattern.quote(tool) + "\\b.*"));
+        .anyMatch(r -> r.text().matches(".*\\b(apt-get|apt|apk|microdnf|dnf|yum)\\b.*\\b(install|add)\\b.*\\b" + Pattern.quote(tool) + "\\b.*"));
     boolean inBase = Set.of("curl", "wget").contains(tool) && TEMURIN_UBUNTU.matcher(docker.runtime().image()).matches();
     assertTrue(installed || inBase || tool.equals("java"),
         "HEALTHCHECK runs " + tool + ", which " + docker.runtime().image() + " may not have; install it in the runtime stage");
@@ -153,13 +162,14 @@ class DockerfileTest {
 
   @Test
   void theImageWritesTheClassDataArchiveItsJvmOptionsName() {
-    Matcher opts = Pattern.compile("JAVA_OPTS=\"([^\"]*)\"").matcher(docker.runtime().last("ENV").map(Instruction::args).orElse(""));
-    assertTrue(opts.find(), "the runtime stage sets ENV JAVA_OPTS=\"...\"");
-    Matcher shared = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(opts.group(1));
-    assertTrue(shared.find(), "JAVA_OPTS starts the server with its class-data sharing archive: " + opts.group(1));
+    String opts = docker.runtime().all("ENV").stream().map(e -> e.properties().get("JAVA_OPTS")).filter(Objects::nonNull)
+        .reduce((earlier, later) -> later)
+        .orElseGet(() -> fail("the runtime stage sets ENV JAVA_OPTS=\"...\""));
+    Matcher shared = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(opts);
+    assertTrue(shared.find(), "JAVA_OPTS starts the server with its class-data sharing archive: " + opts);
     String archive = shared.group(1);
     String jar = jarPath(docker);
-    boolean written = docker.runtime().all("RUN").stream().map(Instruction::args).anyMatch(run ->
+    boolean written = docker.runtime().all("RUN").stream().map(Instruction::text).anyMatch(run ->
         run.contains("-XX:ArchiveClassesAtExit=" + archive) && run.contains("-jar " + jar + " cds-training"));
     assertTrue(written, "a RUN step writes " + archive + " with `java -XX:ArchiveClassesAtExit=" + archive + " -jar " + jar
         + " cds-training` (same jar path as the ENTRYPOINT, or the JVM ignores the archive)");
@@ -174,6 +184,11 @@ class DockerfileTest {
       assertTrue(Integer.parseInt(m.group(1)) >= release, s.image() + " is older than Java " + release + " (maven.compiler.release)");
     }
     assertTrue(docker.stages.size() >= 2, "multi-stage: a build stage and a runtime stage");
+  }
+
+  @Test
+  void theDockerfileLinterReportsNothing() {
+    assertTrue(docker.problems.isEmpty(), "dockerfile-utils lint Dockerfile: " + docker.problems);
   }
 
   @Test
@@ -196,7 +211,7 @@ class DockerfileTest {
     Stage runtime = docker.runtime();
     Instruction entry = runtime.last("ENTRYPOINT").or(() -> runtime.last("CMD"))
         .orElseGet(() -> fail("the runtime stage has neither ENTRYPOINT nor CMD"));
-    List<String> cmd = DockerfileModel.command(entry);
+    List<String> cmd = entry.command();
     List<String> words;
     if (SHELLS.contains(cmd.get(0)) && cmd.size() >= 3 && cmd.get(1).equals("-c")) {
       String script = cmd.get(2).strip();
@@ -238,7 +253,7 @@ class DockerfileTest {
 
   /** Numeric uid of the runtime stage's USER (numeric, so Kubernetes can verify runAsNonRoot). */
   static int userId(DockerfileModel docker) {
-    String user = docker.runtime().last("USER").map(Instruction::args)
+    String user = docker.runtime().last("USER").map(Instruction::text)
         .orElseGet(() -> fail("the runtime stage sets no USER: it would run as root"));
     String uid = user.split(":")[0];
     assertFalse(uid.equals("root"), "USER root");
@@ -277,7 +292,7 @@ class DockerfileTest {
         break;
       }
       if (i.keyword().equals("WORKDIR")) {
-        workdir = absolute(i.args(), workdir);
+        workdir = absolute(i.text(), workdir);
       }
     }
     return workdir;
@@ -287,8 +302,8 @@ class DockerfileTest {
     return Path.of(base).resolve(path).normalize().toString();
   }
 
-  private static int indexOf(Stage stage, String keyword, java.util.function.Predicate<String> args) {
-    Optional<Instruction> found = stage.all(keyword).stream().filter(i -> args.test(i.args())).findFirst();
+  private static int indexOf(Stage stage, String keyword, Predicate<Instruction> which) {
+    Optional<Instruction> found = stage.all(keyword).stream().filter(which).findFirst();
     return found.map(stage::indexOf).orElse(-1);
   }
 }
