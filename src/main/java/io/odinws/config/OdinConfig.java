@@ -1,5 +1,7 @@
 package io.odinws.config;
 
+import io.odinws.envelope.ChannelName;
+
 import io.vertx.core.json.JsonObject;
 
 import java.util.LinkedHashMap;
@@ -190,8 +192,7 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
       }
       Map<String, String> topics = new LinkedHashMap<>();
       for (Map.Entry<String, Object> e : obj) {
-        if (!(e.getValue() instanceof String category) || category.isEmpty()
-            || category.contains(".") || category.contains("*") || !category.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\')) {
+        if (!(e.getValue() instanceof String category) || !ChannelName.isValidCategory(category)) {
           throw new ConfigException("invalid configuration: " + key + "." + e.getKey() + " = '" + e.getValue()
               + "'; accepted values: a category name of printable ASCII without '.', '*', quotes or backslashes");
         }

@@ -4,16 +4,35 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
- * Validates a client-supplied channel {@code <token>.<category>} (PROTOCOL.md section 2), or a
- * wildcard: {@code <token>.*} (every category of a token) or {@code *.<category>} (every token of a
- * category). The category is the text after the last dot and must be configured; the token follows
- * the rules of a Kafka record key.
+ * The one place for channel names (PROTOCOL.md section 2): a channel is {@code <token>.<category>},
+ * or a wildcard: {@code <token>.*} (every category of a token) or {@code *.<category>} (every token of
+ * a category). The category is the text after the last dot and must be configured; the token follows
+ * the rules of a Kafka record key ({@link RecordValidator} applies them to keys).
  */
 public final class ChannelName {
 
+  /** The longest token, and so the longest Kafka record key, in UTF-8 bytes. */
   public static final int MAX_TOKEN_BYTES = 128;
 
   private ChannelName() {
+  }
+
+  /** A configured category: printable ASCII without dots, wildcards, quotes or backslashes. */
+  public static boolean isValidCategory(String category) {
+    return category != null && !category.isEmpty()
+        && category.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '.' && c != '*' && c != '"' && c != '\\');
+  }
+
+  /** The category of an exact channel, or null for a wildcard or a name without {@code <token>.}. */
+  public static String exactCategory(String channel) {
+    int dot = channel.lastIndexOf('.');
+    return dot > 0 && channel.indexOf('*') < 0 ? channel.substring(dot + 1) : null;
+  }
+
+  /** The token of a channel ({@code BTC} of {@code BTC.trade}); the whole name when it has no dot. */
+  public static String token(String channel) {
+    int dot = channel.lastIndexOf('.');
+    return dot > 0 ? channel.substring(0, dot) : channel;
   }
 
   /** @return null when valid, else the reason shown to the client in {@code rejected}. */

@@ -1,6 +1,5 @@
 package io.odinws.envelope;
 
-import io.odinws.bus.FrameBatch;
 
 
 import io.netty.buffer.ByteBuf;
@@ -9,7 +8,7 @@ import io.netty.buffer.ByteBuf;
  * One Kafka record, encoded once as a complete, unmasked WebSocket text frame (header included).
  * The same {@code frame} bytes go to every subscriber on every shard.
  *
- * <p>Ownership: the enclosing {@link FrameBatch} owns {@code frame} (one reference) and releases it
+ * <p>Ownership: the enclosing batch ({@code bus.FrameBatch}) owns {@code frame} (one reference) and releases it
  * when the last shard is done. A shard that queues it on connections retains it once until its flush
  * has run; what goes to Netty's queue is a retained duplicate or slice, released by Netty.
  *

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 /** Decides whether a record may be embedded verbatim in an envelope. Worker-thread only. */
 final class RecordValidator {
 
-  static final int MAX_KEY_BYTES = 128;
   private static final JsonFactory JSON = JsonFactory.builder().build();
 
   private RecordValidator() {
@@ -23,7 +22,7 @@ final class RecordValidator {
     if (key == null || key.length == 0) {
       return SkipReason.EMPTY_KEY;
     }
-    if (key.length > MAX_KEY_BYTES) {
+    if (key.length > ChannelName.MAX_TOKEN_BYTES) {
       return SkipReason.INVALID_KEY;
     }
     for (byte b : key) {

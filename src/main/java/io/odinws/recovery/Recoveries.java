@@ -1,6 +1,7 @@
 package io.odinws.recovery;
 
 import io.odinws.config.RecoveryConfig;
+import io.odinws.envelope.ChannelName;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.protocol.Position;
 import io.odinws.protocol.Replies;
@@ -100,11 +101,10 @@ public final class Recoveries {
       String channel = e.getKey();
       String problem = refused.get(channel);
       Position pos = Position.parse(e.getValue());
-      int dot = channel.lastIndexOf('.');
-      String topic = dot > 0 ? topicByCategory.get(channel.substring(dot + 1)) : null;
+      String topic = topicOf(channel);
       if (problem == null && pos == null) {
         problem = "invalid position '" + e.getValue() + "': expected \"<partition>:<offset>\" or an offset number";
-      } else if (problem == null && (channel.indexOf('*') >= 0 || topic == null)) {
+      } else if (problem == null && topic == null) {
         problem = "only exact channels can be recovered";
       }
       if (problem != null) {
@@ -113,7 +113,7 @@ public final class Recoveries {
       }
       // Gate from now on: live messages must not overtake the replay, even while it waits.
       HeldBack held = target.gate().open(channel, pos.offset(), config.maxHeldBackPerChannel());
-      jobs.add(new Job(channel, topic, channel.substring(0, dot), pos, held));
+      jobs.add(new Job(channel, topic, ChannelName.token(channel), pos, held));
     }
     proceed(req, jobs, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.kafkaReadTimeoutMs()));
   }
@@ -155,14 +155,19 @@ public final class Recoveries {
    * known. Sent in subscription_ack, so a channel that has not had a message yet is recoverable too.
    */
   public String currentPosition(String channel) {
-    int dot = channel.lastIndexOf('.');
-    String topic = dot > 0 && channel.indexOf('*') < 0 ? topicByCategory.get(channel.substring(dot + 1)) : null;
+    String topic = topicOf(channel);
     if (topic == null) {
       return null;
     }
-    int partition = partitionOf(channel.substring(0, dot), history.partitionCount(topic));
+    int partition = partitionOf(ChannelName.token(channel), history.partitionCount(topic));
     long next = partition < 0 ? -1 : history.nextOffset(topic, partition);
     return next < 0 ? null : partition + ":" + (next - 1);
+  }
+
+  /** The topic an exact channel's messages come from; null for wildcards and unknown categories. */
+  private String topicOf(String channel) {
+    String category = ChannelName.exactCategory(channel);
+    return category == null ? null : topicByCategory.get(category);
   }
 
   /** Kafka's default partitioner, for positions given as a bare offset. */
