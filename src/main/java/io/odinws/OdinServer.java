@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
 import io.odinws.config.ConfigLoader;
+import io.odinws.config.OpsConfig;
 import io.odinws.config.OdinConfig;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.envelope.FrameEncoder;
@@ -16,7 +17,7 @@ import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.stats.DisconnectReason;
 import io.odinws.ops.HealthReport;
-import io.odinws.ops.OpsServer;
+import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
 import io.odinws.protocol.CloseCodes;
@@ -52,8 +53,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The main verticle: resolves the configuration, opens the operations port (on a thread of its own),
- * then deploys the shards (first among the verticles, so each gets its own event loop), the router on
+ * The main verticle: resolves the configuration, deploys the operations port (serving on a thread of
+ * its own), then the shards (before the other verticles, so each gets its own event loop), the router on
  * the public port, and the Kafka worker. Deployable by
  * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
  */
@@ -81,7 +82,7 @@ public final class OdinServer extends VerticleBase {
   private History history;
   private ServerMeters meters;
   private KafkaReplayReader replayReader;
-  private OpsServer ops;
+  private OpsVerticle ops;
 
   @Override
   public Future<?> start() {
@@ -124,9 +125,13 @@ public final class OdinServer extends VerticleBase {
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
-    ops = new OpsServer(config.ops(), endpoints);
     // the operations port first: probes get an answer (not ready yet) while the rest starts
-    return ops.start(vertx)
+    Future<?> opsDeployed = Future.succeededFuture();
+    if (config.ops().enabled()) {
+      ops = new OpsVerticle(config.ops(), endpoints);
+      opsDeployed = vertx.deployVerticle(ops);
+    }
+    return opsDeployed
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
@@ -136,7 +141,7 @@ public final class OdinServer extends VerticleBase {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);
           watchConfiguration();
           LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
-              config.mode().name().toLowerCase(), shards, router.port(), ops.port(), config.maxConnections(), config.kafka().bootstrap(),
+              config.mode().name().toLowerCase(), shards, router.port(), opsPort(), config.maxConnections(), config.kafka().bootstrap(),
               vertx.isNativeTransportEnabled() ? "native" : "nio", (System.nanoTime() - t0) / 1_000_000);
         });
   }
@@ -261,7 +266,7 @@ public final class OdinServer extends VerticleBase {
     if (history != null) {
       history.clear();
     }
-    return ops == null ? Future.succeededFuture() : ops.close();
+    return Future.succeededFuture();
   }
 
   /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */
@@ -321,6 +326,6 @@ public final class OdinServer extends VerticleBase {
 
   /** The bound operations port, or -1 when off. */
   public int opsPort() {
-    return ops.port();
+    return ops == null ? OpsConfig.OFF : ops.port();
   }
 }
