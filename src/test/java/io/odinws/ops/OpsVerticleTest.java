@@ -15,6 +15,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -134,6 +136,19 @@ class OpsVerticleTest {
       assertEquals(200, get("/health").statusCode());
     } finally {
       release.countDown();
+    }
+  }
+
+  @Test
+  void aPortInUseFailsTheDeploymentSayingWhatToDo(Vertx vertx, VertxTestContext test) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      vertx.deployVerticle(new OpsVerticle(new OpsConfig("127.0.0.1", taken.getLocalPort(), 1_000), endpoints))
+          .onComplete(test.failing(e -> test.verify(() -> {
+            assertTrue(e.getMessage().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
+            assertTrue(e.getMessage().contains("OPS_PORT"), e.getMessage());
+            test.completeNow();
+          })));
+      assertTrue(test.awaitCompletion(10, TimeUnit.SECONDS)); // the port stays taken until then
     }
   }
 
