@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
 import io.odinws.config.ConfigLoader;
+import io.odinws.config.OpsConfig;
 import io.odinws.config.OdinConfig;
 import io.odinws.internal.VertxInternals;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -16,7 +17,7 @@ import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.ops.HealthReport;
-import io.odinws.ops.OpsServer;
+import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
 import io.odinws.ops.PublicEndpoints;
@@ -52,8 +53,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The main verticle: resolves the configuration, opens the operations port (on a thread of its own),
- * then deploys the shards (first among the verticles, so each gets its own event loop), the router on
+ * The main verticle: resolves the configuration, deploys the operations port (serving on a thread of
+ * its own), then the shards (before the other verticles, so each gets its own event loop), the router on
  * the public port, and the Kafka worker. Deployable by
  * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
  */
@@ -81,7 +82,7 @@ public final class OdinServer extends VerticleBase {
   private History history;
   private ServerMeters meters;
   private KafkaReplayReader replayReader;
-  private OpsServer ops;
+  private OpsVerticle ops;
 
   @Override
   public Future<?> start() {
@@ -126,9 +127,13 @@ public final class OdinServer extends VerticleBase {
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
-    ops = new OpsServer(config.ops(), endpoints);
     // the operations port first: probes get an answer (not ready yet) while the rest starts
-    return ops.start(vertx)
+    Future<?> opsDeployed = Future.succeededFuture();
+    if (config.ops().enabled()) {
+      ops = new OpsVerticle(config.ops(), endpoints);
+      opsDeployed = vertx.deployVerticle(ops);
+    }
+    return opsDeployed
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
@@ -138,7 +143,7 @@ public final class OdinServer extends VerticleBase {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);
           watchConfiguration();
           LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
-              config.mode().name().toLowerCase(), shards, router.port(), ops.port(), config.maxConnections(), config.kafka().bootstrap(),
+              config.mode().name().toLowerCase(), shards, router.port(), opsPort(), config.maxConnections(), config.kafka().bootstrap(),
               vertx.isNativeTransportEnabled() ? "native" : "nio", (System.nanoTime() - t0) / 1_000_000);
         });
   }
@@ -263,7 +268,7 @@ public final class OdinServer extends VerticleBase {
     if (history != null) {
       history.clear();
     }
-    return ops == null ? Future.succeededFuture() : ops.close();
+    return Future.succeededFuture();
   }
 
   /** Vert.x hands out event loops round-robin; two shards on one loop would halve throughput silently. */
@@ -323,6 +328,6 @@ public final class OdinServer extends VerticleBase {
 
   /** The bound operations port, or -1 when off. */
   public int opsPort() {
-    return ops.port();
+    return ops == null ? OpsConfig.OFF : ops.port();
   }
 }

@@ -47,6 +47,11 @@ public final class VertxInternals {
     return ((VertxInternal) vertx).contextBuilder().withEventLoop(loop).build();
   }
 
+  /** Vert.x's event-loop pool: the loops verticles are given (tests block them all to show the operations port is outside). */
+  public static EventLoopGroup eventLoopPool(Vertx vertx) {
+    return ((VertxInternal) vertx).nettyEventLoopGroup();
+  }
+
   /** A new event-loop group of Vert.x's transport, outside Vert.x's pools: threads no verticle is given. */
   public static EventLoopGroup newEventLoopGroup(Vertx vertx, int threads, ThreadFactory factory) {
     return ((VertxInternal) vertx).transport().eventLoopGroup(Transport.IO_EVENT_LOOP_GROUP, threads, factory, 0);

@@ -10,7 +10,6 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
-import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -46,7 +45,6 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
     limiter.setContext(context);
     limiter.setBurst(intOr(settings.apply("LOG_WARN_BURST"), WarningRateLimiter.DEFAULT_BURST));
     limiter.setPeriodSeconds(intOr(settings.apply("LOG_WARN_PERIOD_SECONDS"), WarningRateLimiter.DEFAULT_PERIOD_SECONDS));
-    limiter.setMaxKeys(WarningRateLimiter.DEFAULT_MAX_KEYS);
     limiter.start();
     context.addTurboFilter(limiter);
 

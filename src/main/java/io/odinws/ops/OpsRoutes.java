@@ -15,9 +15,9 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * {@code GET /health}, {@code /health/live}, {@code /health/ready} and {@code /metrics}: on the public
- * port, served by the shards and also by the router while every shard is full (a full server must
- * still answer its probes), and on the operations port; plus the one way plain HTTP responses are written.
+ * Plain HTTP on the public port, which is raw Netty: the {@link OpsEndpoint}s, served by the shards and
+ * also by the router while every shard is full (a full server must still answer its probes), and the
+ * one way its plain HTTP responses are written.
  */
 public final class OpsRoutes {
 
@@ -31,37 +31,18 @@ public final class OpsRoutes {
     return q < 0 ? uri : uri.substring(0, q);
   }
 
-  /** Answers {@code /health} or {@code /metrics}; false when the request is for neither. */
+  /** Answers a GET or HEAD of an {@link OpsEndpoint}; false when the request is for none. */
   public static boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, PublicEndpoints endpoints) {
-    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
+    OpsEndpoint endpoint = OpsEndpoint.at(path(req));
+    if (endpoint == null || (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD)) {
       return false;
     }
-    String path = path(req);
-    if (path.equals("/health/live")) {
-      PublicEndpoints.Health live = endpoints.live();
-      respond(ctx, req, HttpResponseStatus.valueOf(live.httpStatus()), "application/json", live.json(), true);
-      return true;
-    }
-    if (path.equals("/health/ready")) {
-      // answered when the checks complete; the request is released by the caller, so keep what the reply needs
-      boolean head = req.method() == HttpMethod.HEAD;
-      boolean keepAlive = HttpUtil.isKeepAlive(req);
-      endpoints.ready().onComplete((health, err) -> {
-        PublicEndpoints.Health h = err == null ? health : new PublicEndpoints.Health(503, "{\"status\":\"DOWN\"}");
-        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(h.httpStatus()), "application/json", h.json(), 0);
-      });
-      return true;
-    }
-    if (path.equals("/health")) {
-      PublicEndpoints.Health health = endpoints.health();
-      respond(ctx, req, HttpResponseStatus.valueOf(health.httpStatus()), "application/json", health.json(), true);
-      return true;
-    }
-    if (path.equals("/metrics")) {
-      respond(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", endpoints.metrics(), true);
-      return true;
-    }
-    return false;
+    // readiness answers when its checks complete, after the caller has released the request: keep what the reply needs
+    boolean head = req.method() == HttpMethod.HEAD;
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    endpoint.reply(endpoints).onSuccess(r ->
+        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0));
+    return true;
   }
 
   /** Writes a complete response; closes after it unless keep-alive is both allowed and asked for. */

@@ -44,6 +44,10 @@ class KafkaDownHealthTest {
       assertEquals("unhealthy", h.getString("status"));
       assertFalse(h.getJsonObject("checks").getJsonObject("kafka").getBoolean("healthy"));
       assertFalse(h.getJsonArray("errors").isEmpty());
+      HttpResponse<String> opsHealth = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.opsPort() + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(503, opsHealth.statusCode(), "the operations port gives the same report");
+      assertFalse(new JsonObject(opsHealth.body()).getJsonObject("checks").getJsonObject("kafka").getBoolean("healthy"));
       String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       assertTrue(metrics.contains("ws_kafka_connected 0.0"), "ws_kafka_connected is 0");

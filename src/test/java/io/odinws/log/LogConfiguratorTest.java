@@ -31,7 +31,6 @@ class LogConfiguratorTest {
     assertTrue(limiter.isStarted());
     assertEquals(5, limiter.getBurst());
     assertEquals(60, limiter.getPeriodSeconds());
-    assertEquals(1_000, limiter.getMaxKeys());
     context.stop();
   }
 
