@@ -20,7 +20,7 @@ import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
-import io.odinws.ops.PublicEndpoints;
+import io.odinws.http.PublicEndpoints;
 import io.odinws.stats.ServerMeters;
 import io.odinws.ops.ServerMetrics;
 import io.odinws.shard.Disconnect;

@@ -43,7 +43,7 @@ public final class VertxInternals {
   }
 
   /** A Vert.x context on {@code loop}: callbacks of Vert.x APIs called there come back to that thread. */
-  public static ContextInternal contextOn(Vertx vertx, EventLoop loop) {
+  public static Context contextOn(Vertx vertx, EventLoop loop) {
     return ((VertxInternal) vertx).contextBuilder().withEventLoop(loop).build();
   }
 
@@ -77,18 +77,22 @@ public final class VertxInternals {
     if (!(vertx instanceof VertxInternal internal)) {
       throw new IllegalStateException(incompatible("VertxInternal", vertx.getClass().getName()));
     }
-    if (internal.transport() == null || internal.acceptorEventLoopGroup() == null) {
-      throw new IllegalStateException(incompatible("VertxInternal.transport/acceptorEventLoopGroup", "null"));
-    }
-    ContextInternal context = internal.contextBuilder().withEventLoop(internal.nettyEventLoopGroup().next()).build();
-    if (context.nettyEventLoop() == null) {
-      throw new IllegalStateException(incompatible("ContextInternal.nettyEventLoop", "null"));
-    }
-    MessageConsumer<Object> probe = vertx.eventBus().localConsumer("odin.internals-check." + System.nanoTime());
     try {
-      discardHandler(probe, m -> { });
-    } finally {
-      probe.unregister();
+      if (internal.acceptorEventLoopGroup() == null || serverChannelFactory(vertx) == null) {
+        throw new IllegalStateException(incompatible("VertxInternal.acceptorEventLoopGroup/transport", "null"));
+      }
+      if (eventLoop(contextOn(vertx, eventLoopPool(vertx).next())) == null) {
+        throw new IllegalStateException(incompatible("ContextInternal.nettyEventLoop", "null"));
+      }
+      MessageConsumer<Object> probe = vertx.eventBus().localConsumer("odin.internals-check." + System.nanoTime());
+      try {
+        discardHandler(probe, m -> { });
+      } finally {
+        probe.unregister();
+      }
+    } catch (LinkageError changed) {
+      // a method or class of the internal API is gone or has another signature
+      throw new IllegalStateException(incompatible(changed.getMessage(), changed.getClass().getSimpleName()), changed);
     }
   }
 

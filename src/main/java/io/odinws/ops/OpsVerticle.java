@@ -1,9 +1,13 @@
 package io.odinws.ops;
 
+import io.odinws.http.PublicEndpoints;
+import io.odinws.http.OpsEndpoint;
+
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.odinws.config.OpsConfig;
 import io.odinws.internal.VertxInternals;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -13,7 +17,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +55,7 @@ public final class OpsVerticle extends VerticleBase {
     // shards round the pool). An HTTP server serves on the loop of the context it listens from, and
     // readiness completes on the caller's context: so listen from a context on a loop outside the pool.
     loop = VertxInternals.newEventLoopGroup(vertx, 1, new DefaultThreadFactory("odin-ops", true));
-    ContextInternal own = VertxInternals.contextOn(vertx, loop.next());
+    Context own = VertxInternals.contextOn(vertx, loop.next());
     Promise<HttpServer> listening = Promise.promise();
     own.runOnContext(v -> vertx.createHttpServer(new HttpServerOptions()
             .setHttp2ClearTextEnabled(false) // probes and scrapers speak HTTP/1.1; no upgrade to honour

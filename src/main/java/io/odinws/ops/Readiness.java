@@ -1,5 +1,7 @@
 package io.odinws.ops;
 
+import io.odinws.http.PublicEndpoints;
+
 import io.odinws.stats.ServerState;
 
 import io.odinws.ingest.IngestStats;

@@ -5,8 +5,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.odinws.ops.OpsRoutes;
-import io.odinws.ops.PublicEndpoints;
+import io.odinws.http.OpsRoutes;
+import io.odinws.http.PublicEndpoints;
 
 /**
  * Answers a socket no shard could take. Probes ({@code /health}, {@code /metrics}) are still

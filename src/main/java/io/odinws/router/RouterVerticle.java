@@ -10,7 +10,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.config.HttpConfig;
-import io.odinws.ops.PublicEndpoints;
+import io.odinws.http.PublicEndpoints;
 import io.odinws.stats.ServerState;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

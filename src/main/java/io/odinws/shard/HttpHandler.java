@@ -16,14 +16,14 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.config.WsConfig;
 import io.odinws.stats.ShardStats;
-import io.odinws.ops.OpsRoutes;
+import io.odinws.http.OpsRoutes;
 import io.odinws.shard.admission.Admission;
 import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
 
 import java.net.InetSocketAddress;
 import java.util.List;
-import io.odinws.ops.PublicEndpoints;
+import io.odinws.http.PublicEndpoints;
 
 
 /**

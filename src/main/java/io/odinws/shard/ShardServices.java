@@ -1,6 +1,6 @@
 package io.odinws.shard;
 
-import io.odinws.ops.PublicEndpoints;
+import io.odinws.http.PublicEndpoints;
 import io.odinws.stats.ServerMeters;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplay;

@@ -72,7 +72,9 @@ class OpsPortTest {
         assertTrue(metrics.body().contains("ws_connections"), "Prometheus text with the server's meters");
         HttpResponse<String> ready = get(http, ops, "/health/ready");
         assertEquals(200, ready.statusCode(), ready.body());
-        assertEquals(200, get(http, ops, "/health").statusCode());
+        // answered at once; 200, or already 503 for the stall below when the machine is slow
+        HttpResponse<String> early = get(http, ops, "/health");
+        assertTrue(early.statusCode() == 200 || early.body().contains("shard loop stuck"), early.body());
 
         // stuck for longer than shardStallMs: liveness fails, naming the shards, and /health says why
         int shards = server.slots().size();

@@ -1,5 +1,7 @@
 package io.odinws.ops;
 
+import io.odinws.http.PublicEndpoints;
+
 import io.netty.util.concurrent.EventExecutor;
 import io.odinws.config.OpsConfig;
 import io.odinws.internal.VertxInternals;

@@ -1,4 +1,6 @@
-package io.odinws.ops;
+package io.odinws.http;
+
+import io.odinws.ops.Readiness;
 
 /**
  * What the public port serves besides WebSockets, and the operations port serves alone. Called on a

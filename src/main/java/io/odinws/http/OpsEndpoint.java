@@ -1,10 +1,12 @@
-package io.odinws.ops;
+package io.odinws.http;
+
+import io.odinws.ops.Readiness;
 
 import io.vertx.core.Future;
 
 /**
  * The health and metrics paths and how each is answered: one table for the operations port
- * ({@link OpsVerticle}) and the public port ({@link OpsRoutes}), so both answer a path alike.
+ * ({@code ops.OpsVerticle}) and the public port ({@link OpsRoutes}), so both answer a path alike.
  */
 public enum OpsEndpoint {
   HEALTH("/health"),

@@ -1,4 +1,4 @@
-package io.odinws.ops;
+package io.odinws.http;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;

@@ -1,4 +1,4 @@
-package io.odinws.ops;
+package io.odinws.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
