@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.odinws.envelope.OutboundMessage;
 import io.odinws.stats.DisconnectReason;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -121,6 +122,56 @@ class ShardCloseTest {
   }
 
   @Test
+  void aClientQueuedOverTheHardCapIsClosedWith1008AtTheFlush() {
+    try (EmbeddedShard s = new EmbeddedShard(SMALL_OUTBOUND_LIMITS)) {
+      s.upgrade();
+      s.subscribe("BTC.trade");
+      StalledSocket socket = new StalledSocket();
+      s.channel.pipeline().addFirst(socket); // a peer that stopped reading: written bytes stay queued
+      s.shard.onBatch(EmbeddedShard.batch(bigMessages(s, 5))); // about 5,300 bytes: over the 4,096-byte cap
+      s.channel.runPendingTasks();
+      assertTrue(s.channel.isActive(), "the close frame is queued behind the messages");
+
+      socket.resume();
+      s.channel.runPendingTasks();
+      List<EmbeddedShard.Received> frames = s.received();
+      assertEquals(6, frames.size(), "the five messages, then the close frame: " + frames.size());
+      EmbeddedShard.Received close = EmbeddedShard.closeFrame(frames);
+      assertEquals(1008, close.closeCode());
+      assertEquals("Client too slow to process messages", close.text());
+      assertFalse(s.channel.isActive());
+      assertEquals(1, s.stats().slowClientsClosed());
+      assertEquals(1, s.stats().disconnects(DisconnectReason.SLOW_CLIENT));
+    }
+  }
+
+  @Test
+  void aClientOverTheHighWaterMarkForTheGracePeriodIsClosedWith1008() {
+    try (EmbeddedShard s = new EmbeddedShard(SMALL_OUTBOUND_LIMITS)) {
+      s.upgrade();
+      s.subscribe("BTC.trade");
+      StalledSocket socket = new StalledSocket();
+      s.channel.pipeline().addFirst(socket);
+      s.shard.onBatch(EmbeddedShard.batch(bigMessages(s, 2))); // over the 1,024-byte mark, under the cap
+      s.channel.runPendingTasks();
+      assertFalse(s.channel.isWritable());
+      ConnectionPolicy policy = s.policy();
+      long now = System.nanoTime();
+      s.connection().tick(now, policy);
+      assertEquals(0, s.stats().slowClientsClosed(), "slow, but within the grace period");
+      s.connection().tick(now + policy.slowGraceNanos() + TimeUnit.SECONDS.toNanos(1), policy);
+
+      socket.resume();
+      s.channel.runPendingTasks();
+      EmbeddedShard.Received close = EmbeddedShard.closeFrame(s.received());
+      assertEquals(1008, close.closeCode());
+      assertEquals("Client too slow to process messages", close.text());
+      assertFalse(s.channel.isActive());
+      assertEquals(1, s.stats().disconnects(DisconnectReason.SLOW_CLIENT));
+    }
+  }
+
+  @Test
   void drainSends1001AndCompletesWhenTheSocketHasClosed() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
@@ -173,6 +224,46 @@ class ShardCloseTest {
       assertFalse(s.channel.isActive());
       assertTrue(drained.future().succeeded());
       assertNull(s.channel.readOutbound(), "no WebSocket close frame on an HTTP connection");
+    }
+  }
+
+  /** The smallest outbound limits the configuration accepts: a few messages make a client slow. */
+  private static final JsonObject SMALL_OUTBOUND_LIMITS = new JsonObject().put("limits",
+      new JsonObject().put("outboundHighWaterBytes", 1024).put("outboundHardCapBytes", 4096));
+
+  /** {@code n} messages on BTC.trade of a little over 1,000 bytes each. */
+  private static OutboundMessage[] bigMessages(EmbeddedShard s, int n) {
+    OutboundMessage[] messages = new OutboundMessage[n];
+    for (int i = 0; i < n; i++) {
+      messages[i] = s.message("BTC", "trade", "{\"pad\":\"" + "x".repeat(900) + "\"}");
+    }
+    return messages;
+  }
+
+  /**
+   * Lets writes into the channel's outbound buffer but holds back flushes until resumed: a peer that
+   * stopped reading, so the buffer fills and the channel's writability follows it.
+   */
+  private static final class StalledSocket extends ChannelOutboundHandlerAdapter {
+
+    private ChannelHandlerContext ctx;
+    private boolean stalled = true;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+      if (!stalled) {
+        ctx.flush();
+      }
+    }
+
+    void resume() {
+      stalled = false;
+      ctx.flush();
     }
   }
 
