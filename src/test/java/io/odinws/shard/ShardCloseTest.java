@@ -48,7 +48,7 @@ class ShardCloseTest {
       s.upgrade();
       s.subscribe("BTC.trade");
       ConnectionPolicy policy = s.policy();
-      // Connection reads System.nanoTime() itself, so the sweep's "now" is given explicitly (see the report's clock hook).
+      // Connection reads System.nanoTime() itself, with no clock to move: the sweep's "now" is passed to tick() directly.
       long now = System.nanoTime();
       s.connection().tick(now, policy);
       assertEquals(List.of(), s.received(), "nothing due yet");
@@ -128,7 +128,7 @@ class ShardCloseTest {
       s.subscribe("BTC.trade");
       StalledSocket socket = new StalledSocket();
       s.channel.pipeline().addFirst(socket); // a peer that stopped reading: written bytes stay queued
-      s.shard.onBatch(EmbeddedShard.batch(bigMessages(s, 5))); // about 5,300 bytes: over the 4,096-byte cap
+      s.shard.onBatch(EmbeddedShard.batch(bigMessages(s, 5))); // over 5,000 bytes: over the 4,096-byte cap
       s.channel.runPendingTasks();
       assertTrue(s.channel.isActive(), "the close frame is queued behind the messages");
 

@@ -53,6 +53,7 @@ class ShardFanOutTest {
       assertEquals(List.of(first.offset(), second.offset()), frames.subList(0, 2).stream().map(r -> r.json().getLong("seq")).toList(),
           "offset order");
       assertEquals(2, s.stats().messagesSent());
+      assertEquals(1, s.stats().socketFlushes(), "one flush for both batches");
       assertEquals(0, first.frame().refCnt());
       assertEquals(0, second.frame().refCnt());
     }
