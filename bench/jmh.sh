@@ -3,7 +3,7 @@
 # profile; the default build and `make test` never compile or run them):
 #   FrameEncodingBench       envelope -> WebSocket frame, JSON validation, the ingest worker's per-record work
 #   SubscriptionLookupBench  SubscriptionIndex.get with 160 and 10,000 channels
-#   FanOutBench              ShardVerticle.onBatch to 10,000 channels x 1 subscriber and 1 channel x 10,000
+#   FanOutBench              Shard.onBatch to 10,000 channels x 1 subscriber and 1 channel x 10,000
 #
 # Usage (from anywhere; 3 to 4 minutes with the defaults, build included: one fork per benchmark and parameter set):
 #   bench/jmh.sh                         all benchmarks

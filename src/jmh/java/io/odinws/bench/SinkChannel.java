@@ -12,6 +12,8 @@ import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
 /**
@@ -27,6 +29,8 @@ import java.net.SocketAddress;
 public final class SinkChannel extends AbstractChannel {
 
   private static final ChannelMetadata METADATA = new ChannelMetadata(false);
+  /** The peer of every sink: a shard's admission reads the client's IP address before an upgrade. */
+  private static final InetSocketAddress PEER = new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000);
 
   /** An outbound handler that releases every write and ignores flushes (put it before the handler that writes). */
   public static final ChannelHandler DISCARD = new Discard();
@@ -73,7 +77,7 @@ public final class SinkChannel extends AbstractChannel {
 
   @Override
   protected SocketAddress remoteAddress0() {
-    return null;
+    return PEER;
   }
 
   @Override

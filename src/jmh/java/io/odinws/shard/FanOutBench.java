@@ -2,9 +2,11 @@ package io.odinws.shard;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
 import io.odinws.bench.FastThreadExecutor;
 import io.odinws.bench.InlineEventLoop;
 import io.odinws.bench.OdinValues;
@@ -13,11 +15,14 @@ import io.odinws.envelope.ChannelKeys;
 import io.odinws.bus.FrameBatch;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.config.ConfigLoader;
-import io.odinws.config.LimitsConfig;
 import io.odinws.config.OdinConfig;
 import io.odinws.envelope.FrameEncoder;
+import io.odinws.recovery.History;
+import io.odinws.shard.admission.Admission;
+import io.odinws.shard.admission.ResourceGuard;
 import io.odinws.stats.ServerMeters;
 import io.odinws.stats.ShardStats;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,22 +39,20 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shard's fan-out: the real, private {@code ShardVerticle.onBatch} (called through a method
- * handle: it is private, and a benchmark must not need a change to production code), on a
- * {@code ShardVerticle} built with the default configuration but never deployed, so no Vert.x
- * instance is involved. Its connections are real {@link Connection} handlers, subscribed through its
- * real {@link SubscriptionIndex}, in the pipelines of {@link SinkChannel}s on an inline event loop.
- * Every frame is a real {@link FrameEncoder} frame (a 280-byte TRADE_EXECUTED value) from the pooled
- * allocator. One operation is one delivered message, so ns/op and B/op are per delivery.
+ * The shard's fan-out: {@link Shard#onBatch} of a real {@link Shard} built with the default
+ * configuration on an inline event loop, no Vert.x instance involved. Its connections are real:
+ * {@link SinkChannel}s whose pipelines the shard builds ({@link Shard#initChannel}), each upgraded
+ * with a WebSocket handshake and subscribed with a client's subscribe frame, so the subscriptions
+ * are in the shard's own index. Every frame is a real {@link FrameEncoder} frame (a 280-byte
+ * TRADE_EXECUTED value) from the pooled allocator. One operation is one delivered message, so ns/op
+ * and B/op are per delivery.
  *
  * <p>{@code sink}: {@code discard} releases each write in a handler before the channel (the shard's
  * own cost: lookups, checks, queueing, one flush per connection, which hands the queued frames to
@@ -85,24 +88,9 @@ public class FanOutBench {
   static final int HOT_BATCH = 10;
   static final int HOT_BATCHES = 8;
 
-  /** {@code ShardVerticle.onBatch(FrameBatch)}, private. */
-  private static final MethodHandle ON_BATCH;
-  private static final MethodHandle INDEX;
-  private static final MethodHandle STATS;
-  /** {@code ShardVerticle.loop}, set by {@code start()} in the server: the flush is a task on it. */
-  private static final MethodHandle LOOP;
-
-  static {
-    try {
-      MethodHandles.Lookup shard = MethodHandles.privateLookupIn(ShardVerticle.class, MethodHandles.lookup());
-      ON_BATCH = shard.findVirtual(ShardVerticle.class, "onBatch", MethodType.methodType(void.class, FrameBatch.class));
-      INDEX = shard.findGetter(ShardVerticle.class, "index", SubscriptionIndex.class);
-      STATS = shard.findGetter(ShardVerticle.class, "stats", ShardStats.class);
-      LOOP = shard.findSetter(ShardVerticle.class, "loop", io.netty.channel.EventLoop.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError("ShardVerticle changed: update FanOutBench (" + e + ")");
-    }
-  }
+  /** A client's handshake: every connection is upgraded as in the server. */
+  private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
   /** A shard, its connections and a ring of batches; subclasses subscribe and build the batches. */
   public abstract static class Fixture {
@@ -111,10 +99,7 @@ public class FanOutBench {
     private final List<Channel> channels = new ArrayList<>();
     private final FrameEncoder encoder = new FrameEncoder(PooledByteBufAllocator.DEFAULT);
     private final byte[] value = OdinValues.value(280);
-    private ShardVerticle shard;
-    private LimitsConfig limits;
-    private WriteBufferWaterMark waterMark;
-    SubscriptionIndex index;
+    private Shard shard;
     private ShardStats stats;
     private FrameBatch[] batches;
     private int next;
@@ -122,31 +107,38 @@ public class FanOutBench {
 
     abstract String sink();
 
-    void createShard() throws Throwable {
-      OdinConfig config = ConfigLoader.resolve(new JsonObject(), Map.of());
-      limits = config.limits();
-      int high = limits.outboundHighWaterBytes();
-      waterMark = new WriteBufferWaterMark(high / 2, high); // as ShardVerticle.initChannel
-      // Only the meters are used by the fan-out (one latency sample per batch), as in the server on a Prometheus registry.
+    void createShard() {
+      // The fan-out's writev vector (Netty's IovArray) needs the native transport's library, loaded by the server at start.
+      Epoll.ensureAvailability();
+      // Defaults, except admission: 10,000 upgrades from one address in the setup would be refused by its rate limits.
+      OdinConfig config = ConfigLoader.resolve(new JsonObject().put("admission", new JsonObject().put("enabled", false)), Map.of());
+      // The fan-out records into the meters (one latency sample per batch), as in the server on a Prometheus registry.
       ServerMeters meters = ServerMeters.create(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-      shard = new ShardVerticle(0, config, new ShardServices(null, null, null, null, null, meters));
-      index = (SubscriptionIndex) INDEX.invokeExact(shard);
-      stats = (ShardStats) STATS.invokeExact(shard);
-      LOOP.invokeExact(shard, (io.netty.channel.EventLoop) loop);
+      // A subscribe reads the history for the channel's position; no endpoint, registry or Kafka replay is used.
+      ShardServices services = new ShardServices(null, null, new Admission(config.admission(), ResourceGuard.disabled()),
+          new History(config.recovery(), encoder), null, meters);
+      shard = new Shard(0, config, services, loop);
+      stats = shard.stats();
     }
 
-    /** An upgraded WebSocket connection on its own channel, as the shard holds it after the handshake. */
-    Connection connect() {
-      Connection c = new Connection(shard, System.nanoTime(), limits.messageBurst());
+    /** A WebSocket connection subscribed to {@code subscriptions}, through the handshake and a subscribe frame as a client would. */
+    void connect(String... subscriptions) {
       Channel ch = switch (sink()) {
-        case "discard" -> new SinkChannel(loop, SinkChannel.DISCARD, c);
-        case "socket" -> new SinkChannel(loop, c);
+        case "discard" -> new SinkChannel(loop, SinkChannel.DISCARD);
+        case "socket" -> new SinkChannel(loop);
         default -> throw new IllegalArgumentException("sink=" + sink());
       };
-      ch.config().setWriteBufferWaterMark(waterMark);
-      c.upgraded = true;
+      shard.initChannel(ch);
       channels.add(ch);
-      return c;
+      ch.pipeline().fireChannelRead(Unpooled.copiedBuffer(UPGRADE, StandardCharsets.US_ASCII)).fireChannelReadComplete();
+      String subscribe = new JsonObject().put("type", "subscribe")
+          .put("data", new JsonObject().put("channels", new JsonArray(List.of(subscriptions)))).encode();
+      ch.pipeline().fireChannelRead(maskedText(subscribe)).fireChannelReadComplete();
+      loop.runTasks();
+      Connection c = (Connection) ch.pipeline().get(Connection.NAME);
+      if (c == null || !c.isUpgraded() || c.subscriptionCount() != subscriptions.length) {
+        throw new IllegalStateException("connection not upgraded and subscribed to " + List.of(subscriptions));
+      }
     }
 
     OutboundMessage message(ChannelKeys keys, int partition) {
@@ -155,7 +147,7 @@ public class FanOutBench {
     }
 
     /** Installs the ring and checks one round: {@code perBatch} deliveries each, every duplicate released. */
-    void batches(FrameBatch[] ring, long perBatch) throws Throwable {
+    void batches(FrameBatch[] ring, long perBatch) {
       batches = ring;
       System.gc(); // the setup's objects (10,000 channels) to the old generation, not copied by the measured young collections
       long before = stats.messagesSent();
@@ -170,12 +162,12 @@ public class FanOutBench {
     }
 
     /** One batch through the shard, as the bus hands it over: the shard owns (and releases) one reference. */
-    final void deliverNext() throws Throwable {
+    final void deliverNext() {
       FrameBatch batch = batches[next];
       if (++next == batches.length) {
         next = 0;
       }
-      ON_BATCH.invokeExact(shard, batch.retain());
+      shard.onBatch(batch.retain());
       loop.runTasks(); // the flush, a task of its own after the batch, as on the shard's loop
     }
 
@@ -198,7 +190,7 @@ public class FanOutBench {
       }
     }
 
-    /** Checks that nothing leaked, then frees every frame and closes every channel. */
+    /** Checks that nothing leaked, then frees every frame, closes every channel and stops the shard. */
     void release() {
       try {
         checkFramesHeldOnlyByBatches();
@@ -210,8 +202,27 @@ public class FanOutBench {
           ch.close();
         }
         loop.runTasks();
+        shard.stop(); // frees the fan-out's native write vector
       }
     }
+  }
+
+  /** One text frame as a client sends it: masked (RFC 6455 5.3), payload under 64 KiB. */
+  static ByteBuf maskedText(String text) {
+    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    byte[] mask = {0x37, (byte) 0xfa, 0x21, 0x3d};
+    ByteBuf frame = Unpooled.buffer(8 + payload.length);
+    frame.writeByte(0x81); // FIN, text
+    if (payload.length < 126) {
+      frame.writeByte(0x80 | payload.length);
+    } else {
+      frame.writeByte(0x80 | 126).writeShort(payload.length);
+    }
+    frame.writeBytes(mask);
+    for (int i = 0; i < payload.length; i++) {
+      frame.writeByte(payload[i] ^ mask[i & 3]);
+    }
+    return frame;
   }
 
   @State(Scope.Thread)
@@ -226,7 +237,7 @@ public class FanOutBench {
     }
 
     @Setup(Level.Trial)
-    public void setup() throws Throwable {
+    public void setup() {
       createShard();
       List<String> categories = OdinValues.categories();
       String[] tokens = OdinValues.tokens(WIDE_CHANNELS / categories.size());
@@ -235,7 +246,7 @@ public class FanOutBench {
         for (String category : categories) {
           ChannelKeys keys = ChannelKeys.of(token, category);
           all.add(keys);
-          index.add(connect(), new String(keys.channel()));
+          connect(keys.channel());
         }
       }
       java.util.Collections.shuffle(all, new java.util.Random(3));
@@ -272,7 +283,7 @@ public class FanOutBench {
     }
 
     @Setup(Level.Trial)
-    public void setup() throws Throwable {
+    public void setup() {
       createShard();
       ChannelKeys keys = ChannelKeys.of("BTC", "trade");
       boolean wildcards = switch (subscriptions) {
@@ -281,17 +292,18 @@ public class FanOutBench {
         default -> throw new IllegalArgumentException("subscriptions=" + subscriptions);
       };
       for (int i = 0; i < HOT_SUBSCRIBERS; i++) {
-        Connection c = connect();
         int kind = wildcards ? i & 3 : 0;
+        List<String> names = new ArrayList<>(3);
         if (kind == 0 || kind == 3) {
-          index.add(c, new String(keys.channel()));
+          names.add(keys.channel());
         }
         if (kind == 1 || kind == 3) {
-          index.add(c, new String(keys.tokenWildcard()));
+          names.add(keys.tokenWildcard());
         }
         if (kind == 2 || kind == 3) {
-          index.add(c, new String(keys.categoryWildcard()));
+          names.add(keys.categoryWildcard());
         }
+        connect(names.toArray(String[]::new));
       }
       FrameBatch[] ring = new FrameBatch[HOT_BATCHES];
       for (int b = 0; b < ring.length; b++) {
@@ -313,14 +325,14 @@ public class FanOutBench {
   /** 10,000 channels x 1 subscriber, one batch of 100 messages per invocation: ns per delivery. */
   @Benchmark
   @OperationsPerInvocation(WIDE_BATCH)
-  public void wide(Wide s) throws Throwable {
+  public void wide(Wide s) {
     s.deliverNext();
   }
 
   /** 1 channel x 10,000 subscribers, one batch of 10 messages per invocation: ns per delivery. */
   @Benchmark
   @OperationsPerInvocation(HOT_BATCH * HOT_SUBSCRIBERS)
-  public void hot(Hot s) throws Throwable {
+  public void hot(Hot s) {
     s.deliverNext();
   }
 }

@@ -2,7 +2,10 @@ package io.odinws.shard;
 
 import io.odinws.bench.FastThreadExecutor;
 import io.odinws.bench.OdinValues;
+import io.odinws.config.ConfigLoader;
+import io.odinws.config.OdinConfig;
 import io.odinws.envelope.ChannelKeys;
+import io.vertx.core.json.JsonObject;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -17,6 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -56,6 +60,9 @@ public class SubscriptionLookupBench {
 
   @Setup
   public void setup() {
+    // A connection needs its shard's limits (its inbound limiter); the index touches nothing else of the scope.
+    OdinConfig config = ConfigLoader.resolve(new JsonObject(), Map.of());
+    ShardScope scope = new ShardScope(0, null, ConnectionPolicy.of(config.ws(), config.limits()), null, null);
     List<String> categories = OdinValues.categories();
     String[] tokens = OdinValues.tokens(channels / categories.size());
     ChannelKeys[] all = new ChannelKeys[tokens.length * categories.size()];
@@ -64,7 +71,7 @@ public class SubscriptionLookupBench {
       for (String category : categories) {
         ChannelKeys keys = ChannelKeys.of(token, category);
         all[n++] = keys;
-        Connection c = new Connection(null, 0, 1);
+        Connection c = new Connection(scope, 0);
         index.add(c, new String(keys.channel())); // a distinct instance, as parsed from a subscribe request
       }
     }

@@ -1,0 +1,292 @@
+package io.odinws.shard;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ReferenceCountUtil;
+import io.odinws.bus.FrameBatch;
+import io.odinws.config.ConfigLoader;
+import io.odinws.config.OdinConfig;
+import io.odinws.envelope.ChannelKeys;
+import io.odinws.envelope.FrameEncoder;
+import io.odinws.envelope.OutboundMessage;
+import io.odinws.http.PublicEndpoints;
+import io.odinws.recovery.History;
+import io.odinws.recovery.KafkaReplay;
+import io.odinws.recovery.ReplayRead;
+import io.odinws.shard.admission.Admission;
+import io.odinws.shard.admission.ResourceGuard;
+import io.odinws.stats.ServerMeters;
+import io.odinws.stats.ShardStats;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real {@link Shard} with one client socket on Netty's {@link EmbeddedChannel}, driven with the
+ * bytes a client sends: HTTP requests, then masked WebSocket frames. What the server writes is read
+ * back through a client-side frame decoder, so a test sees what a client would, in order. Close it
+ * in a finally (or try-with-resources): it stops the shard and releases every buffer left.
+ */
+final class EmbeddedShard implements AutoCloseable {
+
+  /** RFC 6455's sample key and the accept value it must produce (section 1.3). */
+  static final String KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+  static final String ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+  static final String HEALTH_JSON = "{\"healthy\":true,\"status\":\"healthy\"}";
+
+  final OdinConfig config;
+  final EmbeddedChannel channel;
+  final Shard shard;
+  private final FrameEncoder encoder = new FrameEncoder(UnpooledByteBufAllocator.DEFAULT);
+  /** Masks the client's frames, as every client must (RFC 6455 5.3). */
+  private final EmbeddedChannel clientEncoder = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
+  /** Reads the server's frames, which must not be masked. */
+  private final EmbeddedChannel clientDecoder = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 20));
+  private long nextOffset = 1000;
+
+  static {
+    // The shard's fan-out allocates its writev vector (Netty's IovArray) up front, which needs the
+    // native transport's library loaded, as it is in the server before any shard starts.
+    Epoll.ensureAvailability();
+  }
+
+  /** The default configuration. */
+  EmbeddedShard() {
+    this(new JsonObject());
+  }
+
+  /** The default configuration with {@code overrides} merged in (as a deployment's file is). */
+  EmbeddedShard(JsonObject overrides) {
+    config = ConfigLoader.resolve(overrides, Map.of());
+    // The shard's admission reads the peer's IP address: EmbeddedChannel's own address is not an InetSocketAddress.
+    InetSocketAddress peer = new InetSocketAddress(address(192, 0, 2, 7), 40_000);
+    channel = new EmbeddedChannel() {
+      @Override
+      protected SocketAddress remoteAddress0() {
+        return peer;
+      }
+    };
+    ServerMeters meters = ServerMeters.create(new SimpleMeterRegistry());
+    ShardServices services = new ShardServices(null, new StaticEndpoints(),
+        new Admission(config.admission(), ResourceGuard.disabled()),
+        new History(config.recovery(), encoder), new NoKafka(), meters);
+    // The channel's loop is the shard's: every task the shard queues runs in runPendingTasks().
+    shard = new Shard(0, config, services, channel.eventLoop());
+    shard.initChannel(channel);
+  }
+
+  ShardStats stats() {
+    return shard.stats();
+  }
+
+  /** The connection handler of the socket, first in its pipeline. */
+  Connection connection() {
+    return (Connection) channel.pipeline().get(Connection.NAME);
+  }
+
+  /** The shard's per-connection limits, as its sweep applies them. */
+  ConnectionPolicy policy() {
+    return ConnectionPolicy.of(config.ws(), config.limits());
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  /** Sends a raw HTTP request and returns everything the server wrote back, as text. */
+  String http(String request) {
+    channel.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+    StringBuilder out = new StringBuilder();
+    for (Object o; (o = channel.readOutbound()) != null; ) {
+      try {
+        out.append(assertInstanceOf(ByteBuf.class, o).toString(StandardCharsets.UTF_8));
+      } finally {
+        ReferenceCountUtil.release(o);
+      }
+    }
+    return out.toString();
+  }
+
+  static String upgradeRequest(String path, String version) {
+    return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: " + version + "\r\n\r\n";
+  }
+
+  /** The handshake a client sends; asserts the 101 and returns it. */
+  String upgrade() {
+    String response = http(upgradeRequest("/ws", "13"));
+    assertTrue(response.startsWith("HTTP/1.1 101 "), response);
+    return response;
+  }
+
+  // ---- WebSocket frames --------------------------------------------------------------------
+
+  /** Sends {@code frame} as a client would: masked, as bytes. */
+  void send(WebSocketFrame frame) {
+    clientEncoder.writeOutbound(frame);
+    for (Object bytes; (bytes = clientEncoder.readOutbound()) != null; ) {
+      channel.writeInbound(bytes);
+    }
+  }
+
+  void sendText(String text) {
+    send(new TextWebSocketFrame(text));
+  }
+
+  /** What a client reads of one server frame. {@code text} is the close reason for close frames. */
+  record Received(String kind, String text, int closeCode) {
+
+    JsonObject json() {
+      assertEquals("text", kind, "a text frame expected: " + this);
+      return new JsonObject(text);
+    }
+
+    String type() {
+      return json().getString("type");
+    }
+  }
+
+  /** Every frame the server has written and flushed since the last call, in order. */
+  List<Received> received() {
+    for (Object bytes; (bytes = channel.readOutbound()) != null; ) {
+      assertInstanceOf(ByteBuf.class, bytes, "after the upgrade the server writes only bytes");
+      clientDecoder.writeInbound(bytes);
+    }
+    List<Received> frames = new ArrayList<>();
+    for (Object f; (f = clientDecoder.readInbound()) != null; ) {
+      try {
+        if (f instanceof TextWebSocketFrame text) {
+          frames.add(new Received("text", text.text(), -1));
+        } else if (f instanceof CloseWebSocketFrame close) {
+          frames.add(new Received("close", close.reasonText(), close.statusCode()));
+        } else if (f instanceof PingWebSocketFrame) {
+          frames.add(new Received("ping", "", -1));
+        } else {
+          frames.add(new Received(f.getClass().getSimpleName(), "", -1));
+        }
+      } finally {
+        ReferenceCountUtil.release(f);
+      }
+    }
+    return frames;
+  }
+
+  /** Sends {@code request} and returns the one reply it gets. */
+  JsonObject request(String request) {
+    sendText(request);
+    List<Received> replies = received();
+    assertEquals(1, replies.size(), "one reply to " + request + ": " + replies);
+    return replies.get(0).json();
+  }
+
+  /** Subscribes and returns the subscription_ack. */
+  JsonObject subscribe(String... channels) {
+    JsonObject ack = request(new JsonObject().put("type", "subscribe")
+        .put("data", new JsonObject().put("channels", List.of(channels))).encode());
+    assertEquals("subscription_ack", ack.getString("type"), ack.encode());
+    return ack;
+  }
+
+  /** The close frame the server sent last, asserting it sent one. */
+  static Received closeFrame(List<Received> frames) {
+    Received close = frames.isEmpty() ? null : frames.get(frames.size() - 1);
+    assertNotNull(close, "no frame at all");
+    assertEquals("close", close.kind(), "the last frame is a close frame: " + frames);
+    return close;
+  }
+
+  // ---- fan-out -----------------------------------------------------------------------------
+
+  /** A live message on {@code token.category}, encoded as the ingest worker does. */
+  OutboundMessage message(String token, String category, String value) {
+    ChannelKeys keys = ChannelKeys.of(token, category);
+    long offset = nextOffset++;
+    return new OutboundMessage(keys, 3, offset,
+        encoder.encodeLive(keys.channelUtf8(), 3, offset, 1_732_000_000_000L, value.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Hands a batch to the shard as the bus does: the shard owns (and releases) its one reference. */
+  static FrameBatch batch(OutboundMessage... messages) {
+    return new FrameBatch(messages, System.currentTimeMillis());
+  }
+
+  // ---- end ---------------------------------------------------------------------------------
+
+  /** Stops the shard (which frees its native write vector) and releases everything still queued. */
+  @Override
+  public void close() {
+    try {
+      shard.stop();
+      channel.runPendingTasks();
+    } finally {
+      channel.finishAndReleaseAll();
+      clientEncoder.finishAndReleaseAll();
+      clientDecoder.finishAndReleaseAll();
+    }
+  }
+
+  private static InetAddress address(int a, int b, int c, int d) {
+    try {
+      return InetAddress.getByAddress(new byte[] {(byte) a, (byte) b, (byte) c, (byte) d});
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** /health and /metrics with fixed answers: the shard only relays them. */
+  private static final class StaticEndpoints implements PublicEndpoints {
+    @Override
+    public Health health() {
+      return new Health(200, HEALTH_JSON);
+    }
+
+    @Override
+    public Health live() {
+      return new Health(200, "{\"status\":\"UP\"}");
+    }
+
+    @Override
+    public Future<Health> ready() {
+      return Future.succeededFuture(new Health(200, "{\"status\":\"UP\"}"));
+    }
+
+    @Override
+    public String metrics() {
+      return "ws_connections 1\n";
+    }
+  }
+
+  /** No broker: these tests never recover from Kafka; a read would fail visibly. */
+  private static final class NoKafka implements KafkaReplay {
+    @Override
+    public Future<ReplayRead> read(String topic, int partition, long fromOffset, long untilOffset) {
+      return Future.failedFuture(new UnsupportedOperationException("no Kafka in a shard unit test"));
+    }
+
+    @Override
+    public long reads() {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package io.odinws.shard;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static io.odinws.shard.EmbeddedShard.upgradeRequest;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The HTTP side of a shard's socket until the upgrade (PROTOCOL.md sections 1 and 7), on an EmbeddedChannel. */
+class ShardUpgradeTest {
+
+  @Test
+  void aValidHandshakeGets101AndTheSocketCountsAsAWebSocket() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      assertEquals(0, s.stats().webSockets(), "an accepted socket is not a WebSocket yet");
+      String response = s.upgrade();
+      assertTrue(response.toLowerCase().contains("\r\nsec-websocket-accept: " + EmbeddedShard.ACCEPT.toLowerCase() + "\r\n"), response);
+      assertTrue(s.connection().isUpgraded());
+      assertEquals(1, s.stats().webSockets());
+      assertEquals(0, s.stats().handshakesFailed());
+      // the HTTP handlers are gone: a frame now reaches the protocol
+      assertEquals("pong", s.request("{\"type\":\"heartbeat\"}").getString("type"));
+      assertTrue(s.channel.isActive());
+    }
+  }
+
+  @Test
+  void aQueryStringOnTheWebSocketPathIsIgnored() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http(upgradeRequest("/ws?client=web&v=2", "13"));
+      assertTrue(response.startsWith("HTTP/1.1 101 "), response);
+      assertEquals(1, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void anUnsupportedWebSocketVersionGets426AndTheSocketIsClosed() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http(upgradeRequest("/ws", "8"));
+      assertTrue(response.startsWith("HTTP/1.1 426 "), response);
+      assertTrue(response.toLowerCase().contains("sec-websocket-version: 13"), "names the version it speaks: " + response);
+      s.channel.runPendingTasks();
+      assertFalse(s.channel.isActive(), "closed after the refusal");
+      assertEquals(1, s.stats().handshakesFailed());
+      assertEquals(0, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void anotherPathGets404AndTheConnectionStaysUsable() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http("GET /nothing-here HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertTrue(response.startsWith("HTTP/1.1 404 "), response);
+      assertTrue(response.endsWith("Not Found\n"), response);
+      assertTrue(s.channel.isActive(), "keep-alive: a 404 does not end the connection");
+      s.upgrade();
+      assertEquals(1, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void healthIsServedBeforeAnUpgradeOnTheSameConnection() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+      assertTrue(response.toLowerCase().contains("content-type: application/json"), response);
+      assertTrue(response.endsWith(EmbeddedShard.HEALTH_JSON), response);
+      assertEquals(0, s.stats().webSockets(), "an HTTP request does not make a WebSocket");
+      s.upgrade();
+      assertEquals(1, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void anOriginOutsideTheAllowListIsRefusedBeforeAnyWebSocketWork() {
+    JsonObject admission = new JsonObject().put("admission", new JsonObject().put("allowedOrigins", new JsonArray().add("https://app.example")));
+    try (EmbeddedShard s = new EmbeddedShard(admission)) {
+      String response = s.http(upgradeRequest("/ws", "13").replace("\r\n\r\n", "\r\nOrigin: https://evil.example\r\n\r\n"));
+      assertTrue(response.startsWith("HTTP/1.1 403 "), response);
+      s.channel.runPendingTasks();
+      assertFalse(s.channel.isActive());
+      assertEquals(1, s.stats().handshakesFailed());
+      assertEquals(0, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void aSocketThatNeverUpgradesIsClosedOnceTheHandshakeWindowHasPassed() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      ConnectionPolicy policy = s.policy();
+      long now = System.nanoTime();
+      // Connection reads System.nanoTime() itself: the sweep's "now" is passed explicitly, past the window.
+      s.connection().tick(now, policy);
+      assertTrue(s.channel.isActive(), "within the handshake window");
+      s.connection().tick(now + policy.handshakeWithinNanos() + 1_000_000_000L, policy);
+      s.channel.runPendingTasks();
+      assertFalse(s.channel.isActive(), "closed without a response: it never sent a request");
+      assertNull(s.channel.readOutbound(), "nothing written to a socket that never sent a request");
+    }
+  }
+}
