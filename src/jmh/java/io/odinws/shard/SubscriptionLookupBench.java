@@ -54,7 +54,7 @@ public class SubscriptionLookupBench {
   @Param({"160", "10000"})
   public int channels;
 
-  private final SubscriptionIndex index = new SubscriptionIndex();
+  private final SubscriptionIndex index = new SubscriptionIndex(new io.odinws.stats.ShardStats());
   private ChannelKeys[] order;
   private int next;
 

@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Every socket of one shard, upgraded or not, from accept to close; the shard's connection and
- * subscription gauges; and the drain that waits for the last one. On the shard's loop only.
+ * Every socket of one shard, upgraded or not, from accept to close; the shard's WebSocket gauge;
+ * and the drain that waits for the last one. On the shard's loop only.
  */
 final class ConnectionTable {
 
@@ -42,8 +42,7 @@ final class ConnectionTable {
   }
 
   void upgraded(Connection c) {
-    webSockets++;
-    publishGauges();
+    stats.webSockets(++webSockets);
   }
 
   /** The socket is closed: forget it, its subscriptions, and count why it ended. */
@@ -60,11 +59,10 @@ final class ConnectionTable {
     connections[last] = null;
     c.tableSlot(-1);
     if (c.isUpgraded()) {
-      webSockets--;
+      stats.webSockets(--webSockets);
       stats.disconnected(c.disconnectReason());
       meters.connectionLength().record(System.nanoTime() - c.upgradedAtNanos(), TimeUnit.NANOSECONDS);
     }
-    publishGauges();
     if (drained != null && count == 0) {
       drained.tryComplete();
     }
@@ -121,9 +119,5 @@ final class ConnectionTable {
       out.add(connections[i].channel());
     }
     return out;
-  }
-
-  private void publishGauges() {
-    stats.gauges(webSockets, index.subscriptionCount());
   }
 }

@@ -28,7 +28,7 @@ final class Shard {
   private final int id;
   private final EventLoop loop;
   private final ShardStats stats = new ShardStats();
-  private final SubscriptionIndex index = new SubscriptionIndex();
+  private final SubscriptionIndex index = new SubscriptionIndex(stats);
   private final ConnectionPolicy policy;
   private final ConnectionTable table;
   private final FanOut fanOut;

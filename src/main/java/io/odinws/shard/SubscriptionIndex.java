@@ -1,16 +1,25 @@
 package io.odinws.shard;
 
+import io.odinws.stats.ShardStats;
+
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * One shard's channel to subscribers map, kept in step with each connection's own set of channels.
+ * One shard's channel to subscribers map, kept in step with each connection's own set of channels,
+ * and the shard's subscription gauge.
  * Owned by the shard's event loop: no locks.
  */
 final class SubscriptionIndex {
 
   private final Map<String, Subscribers> byChannel = new HashMap<>();
+  private final ShardStats stats;
   private long subscriptions;
+
+  /** @param stats where the subscription gauge is published, at every change */
+  SubscriptionIndex(ShardStats stats) {
+    this.stats = stats;
+  }
 
   Subscribers get(String channel) {
     return byChannel.get(channel);
@@ -22,7 +31,7 @@ final class SubscriptionIndex {
       return false;
     }
     byChannel.computeIfAbsent(channel, k -> new Subscribers()).add(c);
-    subscriptions++;
+    stats.subscriptions(++subscriptions);
     return true;
   }
 
@@ -44,7 +53,7 @@ final class SubscriptionIndex {
   private void detach(Connection c, String channel) {
     Subscribers subs = byChannel.get(channel);
     if (subs != null && subs.remove(c)) {
-      subscriptions--;
+      stats.subscriptions(--subscriptions);
       if (subs.size() == 0) {
         byChannel.remove(channel);
       }

@@ -119,8 +119,11 @@ public final class ShardStats {
     return disconnects.get(reason.ordinal());
   }
 
-  public void gauges(int webSockets, long subscriptions) {
+  public void webSockets(int webSockets) {
     this.webSockets = webSockets;
+  }
+
+  public void subscriptions(long subscriptions) {
     this.subscriptions = subscriptions;
   }
 

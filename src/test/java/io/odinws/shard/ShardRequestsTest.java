@@ -5,7 +5,6 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.odinws.protocol.ErrorReply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -92,8 +91,6 @@ class ShardRequestsTest {
   }
 
   @Test
-  @Disabled("defect, reported: ConnectionTable publishes the subscription gauge (ws_shard_subscriptions) only when a socket"
-      + " upgrades or closes, so it misses every subscribe and unsubscribe in between; enable with the fix")
   void theSubscriptionGaugeFollowsSubscribeAndUnsubscribe() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
