@@ -1,5 +1,6 @@
 package io.odinws.tools.loadtest;
 
+import io.odinws.cli.Main;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
@@ -40,23 +41,10 @@ import org.HdrHistogram.Histogram;
  * unanswered POSTs count as failed and the next message opens a new connection.
  *
  * <p>Used by {@code loadtest --protocol nchan --nchan-publish URL}, or on its own:
- * {@code java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher --help}.
+ * {@code java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher --help} ({@link NchanPublishCommand}).
  */
 public final class NchanPublisher {
     static final int MAX_IN_FLIGHT = 1024;
-
-    public static final String USAGE = """
-            Usage: java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher [options]
-            POSTs odin-ws style envelopes to nchan's publisher endpoint (loopback only), open loop, pipelined on
-            one keep-alive connection, and prints a JSON summary to stdout at the end.
-              --url URL           http://HOST:PORT[/PREFIX]; messages go to PREFIX/<channel>, PREFIX default /pub
-                                  (default http://127.0.0.1:8080)
-              --channels A.x,..   channels, published to round-robin (default BTC.trade)
-              --rate N            messages per second, all channels together, 1..1000000 (default 10)
-              --count N           stop after N messages; 0 = only --duration ends it (default 0)
-              --duration SECONDS  stop after this long, 1..86400 (default 60)
-              --help              print this help
-            """;
 
     private final List<String> channels;
     private final byte[][] requestHeads; // "POST /pub/<channel> HTTP/1.1\r\nHost: ..\r\n..Content-Length: " per channel
@@ -463,64 +451,8 @@ public final class NchanPublisher {
         }
     }
 
-    /** Stand-alone: publishes as the options say, prints the summary; exit 0, 1 if a POST failed, 2 bad usage. */
-    public static void main(String[] args) throws Exception {
-        String url = "http://127.0.0.1:8080";
-        List<String> channels = List.of("BTC.trade");
-        int rate = 10;
-        long count = 0;
-        int duration = 60;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--help") || a.equals("-h")) {
-                    System.out.print(USAGE);
-                    return;
-                }
-                if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value (see --help)");
-                String v = args[++i];
-                switch (a) {
-                    case "--url" -> url = v.trim();
-                    case "--channels" -> channels = List.of(v.trim().split("\\s*,\\s*"));
-                    case "--rate" -> rate = Integer.parseInt(v.trim());
-                    case "--count" -> count = Long.parseLong(v.trim());
-                    case "--duration" -> duration = Integer.parseInt(v.trim());
-                    default -> throw new IllegalArgumentException("unknown option '" + a + "'; see --help");
-                }
-            }
-            if (duration < 1 || duration > LoadTestOptions.MAX_DURATION_SECONDS) throw new IllegalArgumentException("--duration must be 1..86400");
-            for (String c : channels) {
-                if (!NchanOptions.CHANNEL_ID.matcher(c).matches()) throw new IllegalArgumentException("--channels: bad channel id '" + c + "'");
-            }
-            new NchanOptions(URI.create(url), rate, count, 0); // validates
-            URI u = URI.create(url);
-            LoadTestOptions.requireLoopback("--url", u.getHost());
-        } catch (IllegalArgumentException e) { // NumberFormatException included
-            System.err.println("nchan publisher: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        NchanPublisher p = new NchanPublisher(URI.create(url), channels, rate, count);
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> { // SIGTERM / Ctrl-C: stop publishing, still print the summary
-            p.stop();
-            try {
-                done.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "nchan-publisher-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        p.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(duration));
-        JsonObject s = p.summary();
-        System.out.println(s.encodePrettily());
-        System.out.flush();
-        done.countDown();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            return;
-        }
-        System.exit(s.getLong("failed") > 0 ? 1 : 0);
+    /** Stand-alone, see {@link NchanPublishCommand}. */
+    public static void main(String[] args) {
+        System.exit(Main.commandLine(new NchanPublishCommand()).execute(args));
     }
 }
