@@ -51,8 +51,8 @@ public final class Main implements Callable<Integer> {
   }
 
   @Option(names = {"-conf", "--conf"}, paramLabel = "FILE.json|JSON",
-      description = {"configuration: a JSON file (watched: mode and shard changes apply live) or inline JSON",
-          "(default: the built-in defaults, src/main/resources/conf/default.json)"})
+      description = "configuration: a JSON file (watched: mode and shard changes apply live) or inline JSON"
+          + " (default: the built-in defaults)")
   private String conf;
 
   @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
