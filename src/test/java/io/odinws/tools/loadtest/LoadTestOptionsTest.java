@@ -214,6 +214,34 @@ class LoadTestOptionsTest {
         }
     }
 
+    /** The command lines bench/run.py builds (its generator(), the scenarios' extras, the nchan peer) keep parsing. */
+    @Test
+    void benchCommandLinesParse() {
+        List<String> base = List.of("--url", "ws://127.0.0.1:18080/ws", "--connections", "19000", "--ramp", "2000",
+                "--duration", "250", "--source-addresses", "127.0.0.2-127.0.0.40");
+        List<List<String>> extras = List.of(
+                List.of("--subscribe", "single"),
+                List.of("--subscribe", "single", "--channels", "BTC.trade"),
+                List.of("--subscribe", "zipf:5", "--slow-fraction", "0.05"),
+                List.of("--subscribe", "zipf:3", "--categories", "trade", "--recover", "--kafka", "127.0.0.1:19092",
+                        "--drop-fraction", "0.5", "--drop-after", "40"),
+                List.of("--subscribe", "zipf:3", "--categories", "trade", "--recover", "--kafka", "127.0.0.1:19092"));
+        for (List<String> extra : extras) {
+            List<String> args = new java.util.ArrayList<>(base);
+            args.addAll(extra);
+            args.addAll(List.of("--report", "/tmp/s.report.json"));
+            LoadTestOptions o = parse(args.toArray(new String[0]));
+            assertEquals(39, o.sourceAddresses().size(), args.toString());
+            assertEquals("/tmp/s.report.json", o.reportFile());
+        }
+        LoadTestOptions nchan = parse("--protocol", "nchan", "--url", "ws://127.0.0.1:18181", "--connections", "10000",
+                "--ramp", "2000", "--duration", "29", "--source-addresses", "127.0.0.2-127.0.0.40", "--subscribe", "single",
+                "--channels", "BTC.trade", "--nchan-publish", "http://127.0.0.1:18181", "--nchan-rate", "20",
+                "--report", "/tmp/p.report.json");
+        assertEquals(20, nchan.nchan().rate());
+        assertEquals("http://127.0.0.1:18181", nchan.nchan().publishUrl().toString());
+    }
+
     @Test
     void processesAutoSpreadsOverTheFileLimit() {
         assertEquals(1, ProcessSpreader.processesFor(parse("--connections", "19000"), 20_000));
