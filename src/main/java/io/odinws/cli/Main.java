@@ -77,7 +77,7 @@ public final class Main implements Callable<Integer> {
   }
 
   static CommandLine commandLine(List<Tool> tools) {
-    CommandLine cl = commandLine(new Main());
+    CommandLine cl = new CommandLine(new Main());
     cl.addSubcommand("cds-training", new CdsTrainingCommand());
     for (Tool tool : tools) {
       Object command;
@@ -88,7 +88,7 @@ public final class Main implements Callable<Integer> {
       }
       cl.addSubcommand(tool.name(), command);
     }
-    return cl;
+    return withConventions(cl); // after the commands: picocli applies the settings to those present
   }
 
   /**
@@ -97,7 +97,11 @@ public final class Main implements Callable<Integer> {
    * last of a repeated option wins; no {@code @file} expansion.
    */
   public static CommandLine commandLine(Object command) {
-    return new CommandLine(command)
+    return withConventions(new CommandLine(command));
+  }
+
+  private static CommandLine withConventions(CommandLine cl) {
+    return cl
         .setOverwrittenOptionsAllowed(true)
         .setExpandAtFiles(false)
         .setParameterExceptionHandler((e, args) -> {

@@ -91,8 +91,8 @@ class MainTest {
     assertEquals(0, loadtest.status(), loadtest.err());
     assertTrue(loadtest.out().contains("Usage: odin-ws loadtest"), loadtest.out());
     assertTrue(loadtest.out().contains("--nchan-publish"), loadtest.out());
-    Run bad = run("loadtest", "--connections", "0");
+    Run bad = run("loadtest", "--connections", "5", "--connections", "0");
     assertEquals(2, bad.status());
-    assertTrue(bad.err().startsWith("odin-ws loadtest: --connections must be 1..500000"), bad.err());
+    assertTrue(bad.err().startsWith("odin-ws loadtest: --connections must be 1..500000, got 0"), "the last one wins: " + bad.err());
   }
 }
