@@ -14,9 +14,15 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-import java.lang.reflect.Method;
-import java.util.Arrays;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,45 +31,107 @@ import java.util.concurrent.TimeUnit;
  * {@code odin-ws.jar cds-training} (with {@code -XX:ArchiveClassesAtExit}) writes the class-data
  * sharing archive that {@code bin/odin-ws} starts the server with ({@link io.odinws.cli.CdsTraining}).
  */
-public final class Main {
+@Command(name = "odin-ws", sortOptions = false,
+    description = "WebSocket fan-out server: Kafka market events to WebSocket clients. With no command, runs the server.",
+    footer = {"", "Environment variables (KAFKA_BROKERS, WS_MODE, NUM_SHARDS, ...) override the configuration (README, \"Configuration\")."})
+public final class Main implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
-  private Main() {
+  /**
+   * The tools' commands, by class name: they are in odin-ws-tools.jar only, and no server package
+   * may depend on them.
+   */
+  static final List<Tool> TOOLS = List.of(
+      new Tool("publish", "io.odinws.tools.publish.PublishCommand"),
+      new Tool("loadtest", "io.odinws.tools.loadtest.LoadTestCommand"));
+
+  /** A tool's command: its name and the class of its picocli command. */
+  record Tool(String name, String className) {
   }
 
-  public static void main(String[] args) throws Exception {
-    if (args.length == 1 && "cds-training".equals(args[0])) {
-      io.odinws.cli.CdsTraining.run();
-      System.exit(0); // the JVM writes the -XX:ArchiveClassesAtExit archive on its way out
-      return;
+  @Option(names = {"-conf", "--conf"}, paramLabel = "FILE.json|JSON",
+      description = "configuration: a JSON file (watched: mode and shard changes apply live) or inline JSON"
+          + " (default: the built-in defaults)")
+  private String conf;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
+  private boolean help;
+
+  @Spec
+  private CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    CommandLine cl = commandLine();
+    int code = cl.execute(args);
+    // The server keeps running on Vert.x's threads; a command (a tool, cds-training) ends the JVM,
+    // which also writes the -XX:ArchiveClassesAtExit archive of cds-training on its way out.
+    if (code != 0 || (cl.getParseResult() != null && cl.getParseResult().hasSubcommand())) {
+      System.exit(code);
     }
-    if (args.length > 0 && !args[0].startsWith("-")) {
-      runTool(args[0], Arrays.copyOfRange(args, 1, args.length));
-      return;
+  }
+
+  /** The server's command line with its commands: the tools' where their classes are present. */
+  static CommandLine commandLine() {
+    return commandLine(TOOLS);
+  }
+
+  static CommandLine commandLine(List<Tool> tools) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.addSubcommand("cds-training", new CdsTrainingCommand());
+    for (Tool tool : tools) {
+      Object command;
+      try {
+        command = Class.forName(tool.className());
+      } catch (ClassNotFoundException e) {
+        command = new MissingTool(tool.name());
+      }
+      cl.addSubcommand(tool.name(), command);
     }
+    return withConventions(cl); // after the commands: picocli applies the settings to those present
+  }
+
+  /**
+   * A command line with the conventions of every odin-ws command: a usage error is one line naming
+   * the command ({@code odin-ws loadtest: ...}) and where the options are listed, exit status 2; the
+   * last of a repeated option wins; no {@code @file} expansion.
+   */
+  public static CommandLine commandLine(Object command) {
+    return withConventions(new CommandLine(command));
+  }
+
+  private static CommandLine withConventions(CommandLine cl) {
+    return cl
+        .setOverwrittenOptionsAllowed(true)
+        .setExpandAtFiles(false)
+        .setParameterExceptionHandler((e, args) -> {
+          CommandLine at = e.getCommandLine();
+          String name = at.getCommandSpec().qualifiedName();
+          PrintWriter err = at.getErr();
+          err.println(name + ": " + e.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+          err.println("(" + name + " --help lists the options)");
+          return at.getCommandSpec().exitCodeOnInvalidInput();
+        });
+  }
+
+  /** Starts the server; returns once it is deploying (Vert.x's threads keep the JVM running). */
+  @Override
+  public Integer call() {
     JsonObject overrides = new JsonObject();
-    for (int i = 0; i < args.length; i++) {
-      if (("-conf".equals(args[i]) || "--conf".equals(args[i])) && i + 1 < args.length) {
-        String conf = args[++i];
+    OdinConfig config;
+    try {
+      if (conf != null) {
         overrides = ConfigLoader.readConfArgument(conf);
         if (!conf.strip().startsWith("{")) {
           // a file: the server watches it and applies mode and shard changes live
-          overrides.put(OdinServer.CONFIG_FILE_KEY, java.nio.file.Path.of(conf).toAbsolutePath().toString());
+          overrides.put(OdinServer.CONFIG_FILE_KEY, Path.of(conf).toAbsolutePath().toString());
         }
-      } else if ("-h".equals(args[i]) || "--help".equals(args[i])) {
-        System.out.println("usage: java -jar odin-ws.jar [-conf <file.json | inline JSON>]");
-        return;
-      } else {
-        fail("unknown argument '" + args[i] + "'; usage: java -jar odin-ws.jar [-conf <file.json | inline JSON>]");
       }
-    }
-    OdinConfig config;
-    try {
       config = ConfigLoader.resolve(overrides, System.getenv());
     } catch (ConfigException e) {
-      fail(e.getMessage());
-      return;
+      spec.commandLine().getErr().println("odin-ws: " + e.getMessage());
+      return spec.exitCodeOnInvalidInput();
     }
     Vertx vertx = Vertx.vertx(vertxOptions(config));
     OdinServer server = new OdinServer();
@@ -95,6 +163,7 @@ public final class Main {
         LOG.warn("event=shutdown_incomplete took_ms={} error=\"{}\"", (System.nanoTime() - t0) / 1_000_000, e.toString());
       }
     }, "odin-shutdown"));
+    return 0;
   }
 
   /** Event loops: at least one per shard plus room for the router and the main verticle. */
@@ -111,29 +180,40 @@ public final class Main {
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
   }
 
-  private static void runTool(String tool, String[] args) throws Exception {
-    String mainClass = switch (tool) {
-      case "publish" -> "io.odinws.tools.publish.DemoPublisher";
-      case "loadtest" -> "io.odinws.tools.loadtest.LoadTest";
-      default -> null;
-    };
-    if (mainClass == null) {
-      fail("unknown command '" + tool + "'; commands: publish, loadtest, cds-training (run the server with no command)");
-      return;
+  @Command(name = "cds-training",
+      description = "Start the server without Kafka, serve one client, stop: run with -XX:ArchiveClassesAtExit to write"
+          + " the class-data sharing archive.")
+  static final class CdsTrainingCommand implements Callable<Integer> {
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
+    private boolean help;
+
+    @Override
+    public Integer call() throws Exception {
+      CdsTraining.run();
+      return 0;
     }
-    Class<?> c;
-    try {
-      c = Class.forName(mainClass);
-    } catch (ClassNotFoundException e) {
-      fail("'" + tool + "' is in odin-ws-tools.jar, not in the server jar: java -jar target/odin-ws-tools.jar " + tool + " ...");
-      return;
-    }
-    Method main = c.getMethod("main", String[].class);
-    main.invoke(null, (Object) args);
   }
 
-  private static void fail(String message) {
-    System.err.println("odin-ws: " + message);
-    System.exit(2);
+  /** A tool's command in the server jar, which leaves the tools out: says where the tool is. */
+  @Command(description = "in odin-ws-tools.jar only")
+  static final class MissingTool implements Callable<Integer> {
+    private final String name;
+
+    @CommandLine.Unmatched
+    private List<String> args;
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    MissingTool(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getErr().println("odin-ws: '" + name + "' is in odin-ws-tools.jar, not in the server jar: java -jar "
+          + "target/odin-ws-tools.jar " + name + " ...");
+      return spec.exitCodeOnInvalidInput();
+    }
   }
 }

@@ -6,11 +6,14 @@ import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.OdinTopics;
+import io.odinws.tools.Commands;
 import io.odinws.tools.publish.DemoPublisher;
 import io.odinws.tools.publish.PublisherOptions;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,21 +34,34 @@ public final class DevStack {
   private DevStack() {
   }
 
-  public static void main(String[] args) throws Exception {
+  @Command(name = "DevStack", description = "The broker, the topics, the server and the demo publisher in one JVM (make run).")
+  private static final class Options {
+    @Option(names = "--port", paramLabel = "N", description = "WebSocket port; the operations port is the next one (default ${DEFAULT-VALUE})")
     int port = 8080;
+
+    @Option(names = "--rate", paramLabel = "N", description = "the demo publisher's events per second (default ${DEFAULT-VALUE})")
     int rate = PublisherOptions.DEFAULT_RATE;
-    boolean withServer = true;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--port" -> port = Integer.parseInt(args[++i]);
-        case "--rate" -> rate = Integer.parseInt(args[++i]);
-        case "--no-server" -> withServer = false;
-        default -> {
-          System.err.println("usage: DevStack [--port 8080] [--rate 100] [--no-server]");
-          System.exit(2);
-        }
+
+    @Option(names = "--no-server", description = "only the broker and the publisher; the server's configuration goes to target/dev-conf.json (make dev)")
+    boolean noServer;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
+    boolean help;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = new Options();
+    try {
+      if (!Commands.parse(options, args)) {
+        return; // --help
       }
+    } catch (IllegalArgumentException e) {
+      System.err.println("DevStack: " + e.getMessage());
+      System.exit(2);
     }
+    int port = options.port;
+    int rate = options.rate;
+    boolean withServer = !options.noServer;
     Path data = Path.of("target", "dev-kafka");
     if (Files.exists(data)) {
       deleteTree(data); // a fresh broker each run: stale topics and offsets only confuse a demo

@@ -1,14 +1,17 @@
 package io.odinws.tools.loadtest;
 
+import io.odinws.cli.Main;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
 
 /**
- * {@code odin-ws loadtest [options]}: the load generator's entry point. See {@link LoadTestOptions#USAGE}.
+ * {@code odin-ws loadtest [options]}: the load generator's entry point; its command line is {@link LoadTestCommand}.
  * Exit status: 0 all expectations met, 1 an expectation failed, 2 bad command line, 3 the run could not be done.
  */
 public final class LoadTest {
@@ -30,9 +33,22 @@ public final class LoadTest {
     private LoadTest() {
     }
 
+    /** {@code odin-ws loadtest [options]} on its own, as the child processes of a spread run are started. */
     public static void main(String[] args) {
+        System.exit(Main.commandLine(new LoadTestCommand()).execute(args));
+    }
+
+    /** Parses the command line, runs, prints the report; returns the exit status instead of exiting. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = Main.commandLine(new LoadTestCommand(out, err, false));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    /** {@link #run(LoadTestOptions, int, PrintStream, PrintStream)}, ended early by Ctrl-C / SIGTERM, which still prints the report. */
+    static int runUntilSignal(LoadTestOptions options, int processes, PrintStream out, PrintStream err) {
         CountDownLatch done = new CountDownLatch(1);
-        // On Ctrl-C / SIGTERM: end the run early but still print the report (the hook waits for it).
         Thread hook = new Thread(() -> {
             Stoppable s = current;
             if (s != null) s.requestStop();
@@ -43,29 +59,18 @@ public final class LoadTest {
             }
         }, "loadtest-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        int status = run(args, System.out, System.err);
+        int status = run(options, processes, out, err);
         done.countDown();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
-            return; // a signal ended the run; the JVM is already exiting
+            // a signal ended the run; the JVM is already exiting
         }
-        System.exit(status);
+        return status;
     }
 
-    /** Parses the command line, runs, prints the report; returns the exit status instead of exiting. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        LoadTestOptions options;
-        int processes;
-        try {
-            options = LoadTestOptions.parse(args);
-            if (options == null) return OK; // --help
-            processes = options.child() ? 1 : ProcessSpreader.processesFor(options, ProcessSpreader.maxOpenFiles());
-        } catch (IllegalArgumentException e) {
-            err.println("odin-ws loadtest: " + e.getMessage());
-            err.println("(odin-ws loadtest --help lists the options)");
-            return USAGE_ERROR;
-        }
+    /** Runs checked options in this process or spread over {@code processes}; returns the exit status. */
+    static int run(LoadTestOptions options, int processes, PrintStream out, PrintStream err) {
         try {
             if (options.child()) return runChild(options, out);
             GroundTruth truth = options.kafka() == null ? null : new KafkaGroundTruth(options.kafka(), options.topics());

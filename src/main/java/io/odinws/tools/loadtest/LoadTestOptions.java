@@ -1,11 +1,8 @@
 package io.odinws.tools.loadtest;
 
-import io.odinws.tools.CliArgs;
-
 import io.odinws.tools.publish.PublisherOptions;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -83,70 +79,6 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     private static final Pattern CATEGORY = Pattern.compile("[A-Za-z0-9_*-]{1,64}");
     private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
     private static final Pattern HOST_PORT = Pattern.compile("[^\\s,:]+:\\d{1,5}(,[^\\s,:]+:\\d{1,5})*");
-
-    public static final String USAGE = """
-            Usage: odin-ws loadtest [options]
-            Opens many WebSocket clients against odin-ws (loopback only), subscribes them, and measures
-            delivery, latency, duplicates, reordering and (with --kafka) loss. Progress goes to stderr every
-            second; the JSON report goes to stdout (and --report). Exit status 1 when an expectation fails.
-              --url URL                 ws://HOST:PORT/PATH, HOST a loopback address (default ws://127.0.0.1:8080/ws)
-              --connections N           clients to open, all processes together, 1..500000 (default 100)
-              --ramp N/s                connection opening rate, all processes together (default 1000/s)
-              --subscribe MODE          all | single | random:N | zipf:N (default single)
-                                          all: every channel; single: one channel per client (round-robin);
-                                          random:N: N distinct uniform channels; zipf:N: N distinct channels
-                                          drawn by Zipf (s=1.1) over the channel list (first = most popular)
-              --channels A.x,B.y,..     the channel list (default: --tokens x --categories)
-              --tokens A,B,..           tokens for the default channel list (default: the 20 Odin tokens)
-              --categories c,d,..       categories for the default channel list (default: the 8 Odin categories)
-              --heartbeat SECONDS       send {"type":"heartbeat"} this often per client; 0 = off (default 30)
-              --duration SECONDS        run length including the ramp, 1..86400 (default 60)
-              --recover                 keep the last pos per channel; after a close, reconnect with jittered
-                                        exponential backoff (100 ms .. 10 s) and send reconnect with last_offset
-              --slow-fraction F         this fraction of clients stops reading after its ack, 0..1 (default 0)
-              --drop-fraction F         with --recover: drop this fraction of the clients at once, 0..1 (default 0):
-                                        at --drop-after every chosen client whose socket is open is reset (SO_LINGER 0,
-                                        no close frame, like a network failure) and reconnects with recovery; the
-                                        report's "drop" section counts dropped / back (subscription_ack again) /
-                                        recovered (reconnect_ack with nothing recovered:false) and the times from the
-                                        drop until all are back and recovered. Clients are chosen by index, spread
-                                        evenly, apart from the slow ones where the fractions allow
-              --drop-after SECONDS      when to drop, seconds from the start of the run, 1..--duration - 1
-                                        (required with --drop-fraction)
-              --source-addresses LIST   bind clients round-robin to these 127.x.y.z addresses, e.g.
-                                        127.0.0.2-127.0.0.9 or 127.0.0.2,127.0.0.3 (default: the OS picks;
-                                        with several processes: 127.0.0.2, 127.0.0.3, .. one per process)
-              --processes auto|N        client processes; auto = one per ~19000 connections (default auto)
-              --threads N               event-loop threads per process, 1..16 (default 1)
-              --report FILE.json        also write the JSON report to this file
-              --expect-connections N    fail unless >= N clients are subscribed and still open at the end
-              --max-p99-ms X            fail if p99 latency (producer->client, else server->client) > X ms
-              --max-loss F              fail if the loss fraction > F, 0..1 (needs --kafka)
-              --kafka HOST:PORT[,..]    ground truth: read the Odin topics from their end offsets at start and
-                                        count, per client and channel, offsets produced in the window
-                                        [ack + grace, end - grace] that never arrived (default: loss = null)
-              --topics T=CAT,..         topic per category for --kafka (default: the Odin topics)
-              --loss-grace-ms MS        margin of the loss window, 0..60000 (default 2000)
-              --seed N                  random seed for channel draws, slow clients and jitter (default random)
-              --protocol odin|nchan     odin (default): the odin-ws protocol above. nchan: each client is an nchan
-                                        WebSocket subscriber of ONE channel (--subscribe single, or random:1 /
-                                        zipf:1), connecting to --url's path + /<channel> (path empty or / means
-                                        /sub: --url ws://127.0.0.1:PORT gives ws://127.0.0.1:PORT/sub/BTC.trade);
-                                        it sends nothing (no subscribe, no heartbeat) and counts every text frame
-                                        as a delivery; it is "subscribed" once the handshake is done. Not with
-                                        --recover or --kafka. Channel ids: [A-Za-z0-9_.-] (default --url
-                                        ws://127.0.0.1:8080)
-              --nchan-publish URL       nchan only: also publish from this process: POST URL's path + /<channel>
-                                        (path empty or / means /pub: http://127.0.0.1:PORT gives
-                                        http://127.0.0.1:PORT/pub/BTC.trade); body = the odin-ws envelope with
-                                        seq per channel, ts and data.timestamp = publish time (ms)
-              --nchan-rate N            messages/s over all channels, round-robin, open loop (default 10)
-              --nchan-count N           stop publishing after N messages; 0 = at the end of the run (default 0)
-              --nchan-delay-ms MS|auto  start publishing this long after the run starts; auto = once nchan counts
-                                        --connections subscribers on the channels (GET on the publisher URLs), at
-                                        most ramp + 31 s (default auto); publishing stops 1 s before the end
-              --help                    print this help
-            """;
 
     public LoadTestOptions {
         if (url == null) throw new IllegalArgumentException("--url is required");
@@ -230,142 +162,13 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     }
 
     /**
-     * Parses {@code --opt value} or {@code --opt=value}. Prints {@link #USAGE} to stdout and returns null for --help.
+     * Reads the command line of {@code odin-ws loadtest} ({@link LoadTestCommand}). Prints the help and returns null
+     * for {@code --help}.
      *
      * @throws IllegalArgumentException naming the option and the accepted values
      */
     public static LoadTestOptions parse(String[] args) {
-        String url = null;
-        int connections = 100;
-        int ramp = 1000;
-        String subscribe = "single";
-        List<String> channels = null;
-        List<String> tokens = null;
-        List<String> categories = null;
-        int heartbeat = 30;
-        int duration = 60;
-        boolean recover = false;
-        double slow = 0;
-        double dropFraction = 0;
-        int dropAfter = 0;
-        List<InetAddress> sources = List.of();
-        int processes = 0;
-        String report = null;
-        int expect = -1;
-        double maxP99 = Double.NaN;
-        double maxLoss = Double.NaN;
-        String kafka = null;
-        Map<String, String> topics = PublisherOptions.DEFAULT_TOPICS;
-        int threads = 1;
-        long seed = ThreadLocalRandom.current().nextLong();
-        long grace = 2000;
-        boolean child = false;
-        int clientOffset = 0;
-        String protocol = "odin";
-        String nchanPublish = null;
-        Integer nchanRate = null;
-        Long nchanCount = null;
-        Long nchanDelay = null;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
-                System.out.print(USAGE);
-                return null;
-            }
-            if (arg.equals("--recover")) {
-                recover = true;
-                continue;
-            }
-            if (arg.equals("--child")) {
-                child = true;
-                continue;
-            }
-            CliArgs.Option option = CliArgs.read(args, i, LoadTestOptions::takesValue);
-            String name = option.name();
-            String value = option.value();
-            i = option.last();
-            if (!takesValue(name)) {
-                throw new IllegalArgumentException("unknown option '" + arg + "'; see --help");
-            }
-            if (value == null) throw new IllegalArgumentException(name + " needs a value");
-            switch (name) {
-                case "--url" -> url = value.trim();
-                case "--connections" -> connections = (int) CliArgs.number(name, value, 1, MAX_CONNECTIONS, "1.." + MAX_CONNECTIONS);
-                case "--ramp" -> ramp = (int) CliArgs.number(name, stripSuffix(value, "/s"), 1, 1_000_000, "N/s with N 1..1000000");
-                case "--subscribe" -> subscribe = value.trim();
-                case "--channels" -> channels = list(name, value);
-                case "--tokens" -> tokens = list(name, value);
-                case "--categories" -> categories = list(name, value);
-                case "--heartbeat" -> heartbeat = (int) CliArgs.number(name, value, 0, 3600, "0..3600 seconds (0 = off)");
-                case "--duration" -> duration = (int) CliArgs.number(name, value, 1, MAX_DURATION_SECONDS, "1.." + MAX_DURATION_SECONDS + " seconds");
-                case "--slow-fraction" -> slow = fraction(name, value);
-                case "--drop-fraction" -> dropFraction = fraction(name, value);
-                case "--drop-after" -> dropAfter = (int) CliArgs.number(name, value, 1, MAX_DURATION_SECONDS,
-                        "1.." + MAX_DURATION_SECONDS + " seconds");
-                case "--source-addresses" -> sources = addresses(value);
-                case "--processes" -> processes = value.trim().equalsIgnoreCase("auto") ? 0
-                        : (int) CliArgs.number(name, value, 1, MAX_PROCESSES, "auto or 1.." + MAX_PROCESSES);
-                case "--report" -> report = value.trim();
-                case "--expect-connections" -> expect = (int) CliArgs.number(name, value, 0, MAX_CONNECTIONS, "an integer >= 0");
-                case "--max-p99-ms" -> maxP99 = decimal(name, value, "a positive number of milliseconds");
-                case "--max-loss" -> maxLoss = fraction(name, value);
-                case "--kafka" -> kafka = value.trim();
-                case "--topics" -> topics = topicMap(value);
-                case "--threads" -> threads = (int) CliArgs.number(name, value, 1, 16, "1..16");
-                case "--seed" -> seed = CliArgs.number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
-                case "--loss-grace-ms" -> grace = CliArgs.number(name, value, 0, 60_000, "0..60000");
-                case "--client-offset" -> clientOffset = (int) CliArgs.number(name, value, 0, MAX_CONNECTIONS, "0.." + MAX_CONNECTIONS);
-                case "--protocol" -> protocol = value.trim().toLowerCase(Locale.ROOT);
-                case "--nchan-publish" -> nchanPublish = value.trim();
-                case "--nchan-rate" -> nchanRate = (int) CliArgs.number(name, stripSuffix(value, "/s"), 1, NchanOptions.MAX_RATE,
-                        "N/s with N 1.." + NchanOptions.MAX_RATE);
-                case "--nchan-count" -> nchanCount = CliArgs.number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = until the end)");
-                case "--nchan-delay-ms" -> nchanDelay = value.trim().equalsIgnoreCase("auto") ? -1L
-                        : CliArgs.number(name, value, 0, 3_600_000, "auto or 0..3600000");
-                default -> throw new AssertionError(name);
-            }
-        }
-        if (channels != null && (tokens != null || categories != null)) {
-            throw new IllegalArgumentException("--channels cannot be combined with --tokens/--categories");
-        }
-        if (channels == null) {
-            channels = new ArrayList<>();
-            for (String t : tokens == null ? DEFAULT_TOKENS : tokens) {
-                checkPart("--tokens", t);
-                for (String c : categories == null ? DEFAULT_CATEGORIES : categories) {
-                    checkPart("--categories", c);
-                    channels.add(t + "." + c);
-                }
-            }
-        }
-        NchanOptions nchan = null;
-        if (protocol.equals("nchan")) {
-            URI pub = null;
-            if (nchanPublish != null) {
-                try {
-                    pub = new URI(nchanPublish);
-                } catch (URISyntaxException e) {
-                    throw new IllegalArgumentException("--nchan-publish is not a valid URL: '" + nchanPublish + "'");
-                }
-            }
-            nchan = new NchanOptions(pub, nchanRate == null ? 10 : nchanRate, nchanCount == null ? 0 : nchanCount,
-                    nchanDelay == null ? -1 : nchanDelay);
-            if (url == null) url = DEFAULT_NCHAN_URL;
-        } else if (!protocol.equals("odin")) {
-            throw new IllegalArgumentException("--protocol must be odin or nchan, got '" + protocol + "'");
-        } else if (nchanPublish != null || nchanRate != null || nchanCount != null || nchanDelay != null) {
-            throw new IllegalArgumentException("--nchan-publish, --nchan-rate, --nchan-count and --nchan-delay-ms need --protocol nchan");
-        }
-        if (url == null) url = DEFAULT_URL;
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("--url is not a valid URL: '" + url + "'");
-        }
-        return new LoadTestOptions(uri, connections, ramp, subscribeMode(subscribe), channels, heartbeat, duration,
-                recover, slow, dropFraction, dropAfter, sources, processes, report, expect, maxP99, maxLoss, kafka, topics, threads, seed,
-                grace, child, clientOffset, nchan);
+        return LoadTestCommand.parse(args);
     }
 
     /** This process's settings for a child: a share of the clients, its own addresses, no checks or report file. */
@@ -407,18 +210,6 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         return a;
     }
 
-    private static boolean takesValue(String s) {
-        return switch (s) {
-            case "--url", "--connections", "--ramp", "--subscribe", "--channels", "--tokens", "--categories",
-                 "--heartbeat", "--duration", "--slow-fraction", "--drop-fraction", "--drop-after", "--source-addresses",
-                 "--processes", "--report",
-                 "--expect-connections", "--max-p99-ms", "--max-loss", "--kafka", "--topics", "--threads", "--seed",
-                 "--loss-grace-ms", "--client-offset", "--protocol", "--nchan-publish", "--nchan-rate", "--nchan-count",
-                 "--nchan-delay-ms" -> true;
-            default -> false;
-        };
-    }
-
     static Subscribe subscribeMode(String v) {
         String s = v.trim().toLowerCase(Locale.ROOT);
         if (s.equals("all")) return new Subscribe(Subscribe.Kind.ALL, 0);
@@ -427,7 +218,15 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (colon > 0) {
             String kind = s.substring(0, colon);
             if (kind.equals("random") || kind.equals("zipf")) {
-                int n = (int) CliArgs.number("--subscribe " + kind, s.substring(colon + 1), 1, 1_000, "N with N 1..1000");
+                int n = 0;
+                try {
+                    n = Integer.parseInt(s.substring(colon + 1));
+                } catch (NumberFormatException e) {
+                    // reported below, with the accepted values
+                }
+                if (n < 1 || n > 1_000) {
+                    throw new IllegalArgumentException("--subscribe " + kind + ":N needs N 1..1000, got '" + v + "'");
+                }
                 return new Subscribe(kind.equals("random") ? Subscribe.Kind.RANDOM : Subscribe.Kind.ZIPF, n);
             }
         }
@@ -447,7 +246,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
     }
 
-    private static void checkPart(String option, String s) {
+    static void checkPart(String option, String s) {
         if (!CHANNEL_PART.matcher(s).matches() || s.chars().anyMatch(ch -> ch < ' ' || ch > 126)) {
             throw new IllegalArgumentException(option + " entries must be 1-128 printable ASCII characters without"
                     + " spaces, dots, quotes or backslashes, got '" + s + "'");
@@ -520,41 +319,6 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
     }
 
-    private static String stripSuffix(String v, String suffix) {
-        String t = v.trim();
-        return t.endsWith(suffix) ? t.substring(0, t.length() - suffix.length()) : t;
-    }
-
-    private static double decimal(String option, String value, String accepted) {
-        try {
-            double d = Double.parseDouble(value.trim());
-            if (Double.isFinite(d) && d > 0) return d;
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException(option + " must be " + accepted + ", got '" + value + "'");
-    }
-
-    private static double fraction(String option, String value) {
-        try {
-            double d = Double.parseDouble(value.trim());
-            if (d >= 0 && d <= 1) return d;
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException(option + " must be a fraction 0..1, got '" + value + "'");
-    }
-
-    private static List<String> list(String option, String value) {
-        List<String> out = new ArrayList<>();
-        for (String s : value.split(",", -1)) {
-            String t = s.trim();
-            if (t.isEmpty()) throw new IllegalArgumentException(option + " has an empty entry: '" + value + "'");
-            out.add(t);
-        }
-        return out;
-    }
-
     /** {@code 127.0.0.2-127.0.0.9}, {@code 127.0.0.2,127.0.0.5} or a mix; at most 1024 addresses. */
     static List<InetAddress> addresses(String value) {
         List<InetAddress> out = new ArrayList<>();
@@ -599,19 +363,5 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
             throw new IllegalArgumentException(option + " must be loopback addresses 127.x.y.z, got '" + s.trim() + "'");
         }
         return v;
-    }
-
-    private static Map<String, String> topicMap(String value) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String pair : list("--topics", value)) {
-            int eq = pair.indexOf('=');
-            if (eq <= 0 || eq == pair.length() - 1) {
-                throw new IllegalArgumentException("--topics entries must be TOPIC=CATEGORY, got '" + pair + "'");
-            }
-            if (out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()) != null) {
-                throw new IllegalArgumentException("--topics: topic '" + pair.substring(0, eq) + "' given twice");
-            }
-        }
-        return out;
     }
 }

@@ -1,26 +1,28 @@
 package io.odinws.tools.loadtest;
 
+import io.netty.channel.ConnectTimeoutException;
+import io.odinws.cli.Main;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -34,40 +36,28 @@ import org.HdrHistogram.Histogram;
  * {@code data.timestamp} are the publish time (Unix ms). nchan forwards the body unchanged as a text frame, so
  * the load generator measures nchan's latency as it measures odin-ws's.
  *
- * <p>The POSTs are pipelined on one keep-alive HTTP/1.1 connection (a writer that does not wait for answers,
- * a reader thread that matches them in order): open loop, yet nchan receives the messages in publishing order,
- * so per-channel order at the subscribers is nchan's, not the network's. If the connection breaks, the
- * unanswered POSTs count as failed and the next message opens a new connection.
+ * <p>The POSTs are pipelined on one keep-alive HTTP/1.1 connection (Vert.x's HTTP client, a pool of one
+ * connection, all requests issued from one context so that they are written in publishing order): open loop, yet
+ * nchan receives the messages in publishing order, so per-channel order at the subscribers is nchan's, not the
+ * network's. If the connection breaks, the unanswered POSTs count as failed and the next message opens a new
+ * connection.
  *
  * <p>Used by {@code loadtest --protocol nchan --nchan-publish URL}, or on its own:
- * {@code java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher --help}.
+ * {@code java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher --help} ({@link NchanPublishCommand}).
  */
 public final class NchanPublisher {
     static final int MAX_IN_FLIGHT = 1024;
 
-    public static final String USAGE = """
-            Usage: java -cp odin-ws-tools.jar io.odinws.tools.loadtest.NchanPublisher [options]
-            POSTs odin-ws style envelopes to nchan's publisher endpoint (loopback only), open loop, pipelined on
-            one keep-alive connection, and prints a JSON summary to stdout at the end.
-              --url URL           http://HOST:PORT[/PREFIX]; messages go to PREFIX/<channel>, PREFIX default /pub
-                                  (default http://127.0.0.1:8080)
-              --channels A.x,..   channels, published to round-robin (default BTC.trade)
-              --rate N            messages per second, all channels together, 1..1000000 (default 10)
-              --count N           stop after N messages; 0 = only --duration ends it (default 0)
-              --duration SECONDS  stop after this long, 1..86400 (default 60)
-              --help              print this help
-            """;
-
     private final List<String> channels;
-    private final byte[][] requestHeads; // "POST /pub/<channel> HTTP/1.1\r\nHost: ..\r\n..Content-Length: " per channel
-    private final InetSocketAddress remote;
+    private final RequestOptions[] requests; // POST <prefix>/<channel>, per channel
     private final int rate;
     private final long count;
     private final long[] nextSeq;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private volatile boolean stopRequested;
     private volatile long drainMillis = 30_000;
-    private Connection conn; // publishing thread only
+    /** Set once the drain wait is over: POSTs still unanswered then may well have been published. */
+    private volatile boolean closedAtEnd;
 
     private final LongAdder sent = new LongAdder();
     private final LongAdder created = new LongAdder();   // 201: at least one subscriber got it
@@ -92,32 +82,25 @@ public final class NchanPublisher {
         this.count = count;
         this.nextSeq = new long[channels.size()];
         String host = base.getHost().startsWith("[") ? base.getHost().substring(1, base.getHost().length() - 1) : base.getHost();
-        this.remote = new InetSocketAddress(host, base.getPort() == -1 ? 80 : base.getPort());
-        this.requestHeads = new byte[channels.size()][];
+        int port = base.getPort() == -1 ? 80 : base.getPort();
+        this.requests = new RequestOptions[channels.size()];
         for (int i = 0; i < channels.size(); i++) {
             URI u = NchanOptions.publisherUri(base, channels.get(i));
-            String target = u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
-            requestHeads[i] = ("POST " + target + " HTTP/1.1\r\nHost: " + base.getRawAuthority()
+            requests[i] = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port)
+                    .setURI(u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()))
                     // a text type: nchan sends text frames (application/octet-stream would make them binary)
-                    + "\r\nContent-Type: application/json\r\nContent-Length: ").getBytes(StandardCharsets.US_ASCII);
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
         }
     }
 
     /** The message body: the odin-ws envelope, with the publish time as both {@code ts} and the event's {@code timestamp}. */
     static String body(String channel, long seq, long nowMillis) {
-        return "{\"seq\":" + seq + ",\"ts\":" + nowMillis + ",\"type\":\"price:update\",\"priority\":1,\"channel\":\"" + channel
-                + "\",\"data\":{\"type\":\"TRADE_EXECUTED\",\"timestamp\":" + nowMillis
-                + ",\"data\":{\"price\":42.17,\"amount\":512.3,\"side\":\"buy\",\"source\":\"nchan-bench\"}}}";
-    }
-
-    /** The whole request for {@code body} on channel slot {@code channel}. */
-    byte[] request(int channel, byte[] body) {
-        byte[] head = requestHeads[channel];
-        byte[] len = (body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        byte[] r = Arrays.copyOf(head, head.length + len.length + body.length);
-        System.arraycopy(len, 0, r, head.length, len.length);
-        System.arraycopy(body, 0, r, head.length + len.length, body.length);
-        return r;
+        return new JsonObject().put("seq", seq).put("ts", nowMillis).put("type", "price:update").put("priority", 1)
+                .put("channel", channel)
+                .put("data", new JsonObject().put("type", "TRADE_EXECUTED").put("timestamp", nowMillis)
+                        .put("data", new JsonObject().put("price", 42.17).put("amount", 512.3).put("side", "buy")
+                                .put("source", "nchan-bench")))
+                .encode();
     }
 
     /** How long {@link #run} waits for unanswered POSTs at the end. */
@@ -136,6 +119,12 @@ public final class NchanPublisher {
      * answers and closes the connection (a POST still unanswered then counts as failed).
      */
     public void run(long deadlineNanos) throws InterruptedException {
+        // One event loop: the client's one context writes the requests in the order they are handed to it.
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setPipelining(true)
+                .setPipeliningLimit(MAX_IN_FLIGHT).setTcpNoDelay(true).setConnectTimeout(5_000),
+                new PoolOptions().setHttp1MaxSize(1));
+        Context context = vertx.getOrCreateContext();
         long start = System.nanoTime();
         long k = 0;
         int next = 0;
@@ -151,192 +140,58 @@ public final class NchanPublisher {
                 long lag = (now - due) / 1000;
                 if (lag > maxLagMicros.get()) maxLagMicros.set(lag);
                 if (!inFlight.tryAcquire(Math.max(1, deadlineNanos - now), TimeUnit.NANOSECONDS)) break;
-                publish(next);
+                publish(client, context, next);
                 next = (next + 1) % channels.size();
                 k++;
             }
             elapsedSeconds = (System.nanoTime() - start) / 1e9;
             if (inFlight.tryAcquire(MAX_IN_FLIGHT, drainMillis, TimeUnit.MILLISECONDS)) inFlight.release(MAX_IN_FLIGHT);
         } finally {
-            if (conn != null) {
-                conn.closedAtEnd = true;
-                conn.close();
-                conn.reader.join(2_000); // its last accounting (unanswered POSTs) before the summary
+            closedAtEnd = true;
+            try {
+                client.close().await(5, TimeUnit.SECONDS);
+                // every POST answered or failed (the accounting of the unanswered ones) before the summary
+                if (inFlight.tryAcquire(MAX_IN_FLIGHT, 2, TimeUnit.SECONDS)) inFlight.release(MAX_IN_FLIGHT);
+                vertx.close().await(5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                vertx.close(); // its threads end in the background
             }
         }
     }
 
-    private void publish(int channel) {
+    private void publish(HttpClient client, Context context, int channel) {
         long seq = ++nextSeq[channel];
-        byte[] req = request(channel, body(channels.get(channel), seq, System.currentTimeMillis()).getBytes(StandardCharsets.UTF_8));
+        Buffer body = Buffer.buffer(body(channels.get(channel), seq, System.currentTimeMillis()));
         sent.increment();
-        if (conn == null || conn.broken) {
-            try {
-                conn = new Connection();
-            } catch (IOException e) {
-                conn = null;
-                failed.increment();
-                error(errorKind(e));
-                inFlight.release();
-                return;
-            }
-        }
-        conn.send(req);
+        context.runOnContext(v -> {
+            long t0 = System.nanoTime();
+            client.request(requests[channel])
+                    .compose(req -> req.send(body))
+                    .compose(resp -> resp.end().map(x -> resp.statusCode()))
+                    .onComplete(status -> answered(t0, status.result(), status.cause()));
+        });
     }
 
-    /** One keep-alive connection: the publishing thread writes requests, a reader thread matches the answers in order. */
-    private final class Connection {
-        private final Socket socket = new Socket();
-        private final OutputStream out;
-        private final ConcurrentLinkedQueue<Long> sentAt = new ConcurrentLinkedQueue<>();
-        private final Thread reader;
-        private volatile boolean broken;
-        /** Closed by {@link #run} after the drain wait: POSTs still unanswered may well have been published. */
-        private volatile boolean closedAtEnd;
-
-        Connection() throws IOException {
-            try {
-                socket.setTcpNoDelay(true);
-                socket.connect(remote, 5000);
-                out = socket.getOutputStream();
-            } catch (IOException e) {
-                socket.close();
-                throw e;
-            }
-            reader = new Thread(this::readAnswers, "nchan-publisher-reader");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** Writes one request; on a broken connection, it and every unanswered one on it count as failed. */
-        synchronized void send(byte[] req) {
-            sentAt.add(System.nanoTime());
-            if (broken) {
-                failAll(null);
-                return;
-            }
-            try {
-                out.write(req);
-                out.flush();
-            } catch (IOException e) {
-                failAll(errorKind(e));
-                close();
-            }
-        }
-
-        /** Marks the connection broken; every request on it without an answer counts as failed. */
-        private synchronized void failAll(String kind) {
-            broken = true;
-            while (sentAt.poll() != null) {
-                failed.increment();
-                error(kind != null ? kind : closedAtEnd ? "unanswered_at_end" : "connection_closed");
-                inFlight.release();
-            }
-        }
-
-        private void readAnswers() {
-            try (InputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024)) {
-                while (true) {
-                    int status = readResponse(in);
-                    if (status < 0) break; // EOF
-                    Long t0 = sentAt.poll();
-                    if (t0 != null) {
-                        long us = (System.nanoTime() - t0) / 1000;
-                        synchronized (postMicros) {
-                            postMicros.recordValue(Math.min(Math.max(us, 0), Stats.MAX_MICROS));
-                        }
-                    }
-                    if (status == 201) {
-                        created.increment();
-                    } else if (status == 202) {
-                        accepted.increment();
-                    } else {
-                        failed.increment();
-                        error("http_" + status);
-                    }
-                    inFlight.release();
-                }
-            } catch (IOException e) {
-                if (!broken) error(errorKind(e));
-            } finally {
-                failAll(null); // whatever was sent on this connection and not answered
-                close();
-            }
-        }
-
-        void close() {
-            broken = true;
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-    }
-
-    /** Reads one HTTP/1.1 response; returns its status, or -1 at EOF before it. Bodies: Content-Length or chunked. */
-    static int readResponse(InputStream in) throws IOException {
-        String statusLine = line(in);
-        if (statusLine == null) return -1;
-        if (!statusLine.startsWith("HTTP/1.") || statusLine.length() < 12) throw new IOException("bad status line: " + statusLine);
-        int status = Integer.parseInt(statusLine.substring(9, 12));
-        long length = 0;
-        boolean chunked = false;
-        for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
-            int colon = h.indexOf(':');
-            if (colon < 0) continue;
-            String name = h.substring(0, colon).trim();
-            String value = h.substring(colon + 1).trim();
-            if (name.equalsIgnoreCase("Content-Length")) length = Long.parseLong(value);
-            else if (name.equalsIgnoreCase("Transfer-Encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) chunked = true;
-        }
-        if (chunked) {
-            while (true) {
-                String size = line(in);
-                if (size == null) throw new EOFException("in a chunked body");
-                int semi = size.indexOf(';');
-                long n = Long.parseLong((semi < 0 ? size : size.substring(0, semi)).trim(), 16);
-                if (n == 0) {
-                    for (String t; (t = line(in)) != null && !t.isEmpty(); ) {
-                        // trailers: ignored
-                    }
-                    break;
-                }
-                skip(in, n);
-                line(in); // CRLF after the chunk
-            }
+    /** Counts one POST's answer (its status), or its failure. */
+    private void answered(long sentNanos, Integer status, Throwable failure) {
+        if (failure != null) {
+            failed.increment();
+            error(closedAtEnd ? "unanswered_at_end" : errorKind(failure));
         } else {
-            skip(in, length);
-        }
-        return status;
-    }
-
-    private static void skip(InputStream in, long n) throws IOException {
-        while (n > 0) {
-            long k = in.skip(n);
-            if (k <= 0) {
-                if (in.read() < 0) throw new EOFException("in a response body");
-                k = 1;
+            long us = (System.nanoTime() - sentNanos) / 1000;
+            synchronized (postMicros) {
+                postMicros.recordValue(Math.min(Math.max(us, 0), Stats.MAX_MICROS));
             }
-            n -= k;
-        }
-    }
-
-    /** A CRLF- (or LF-) terminated ASCII line without its terminator; null at EOF before any byte. */
-    private static String line(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder(64);
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                int n = sb.length();
-                if (n > 0 && sb.charAt(n - 1) == '\r') sb.setLength(n - 1);
-                return sb.toString();
+            if (status == 201) {
+                created.increment();
+            } else if (status == 202) {
+                accepted.increment();
+            } else {
+                failed.increment();
+                error("http_" + status);
             }
-            if (sb.length() > 16 * 1024) throw new IOException("response line too long");
-            sb.append((char) c);
         }
-        if (sb.length() == 0) return null;
-        throw new EOFException("in a response line");
+        inFlight.release();
     }
 
     private void error(String kind) {
@@ -344,8 +199,9 @@ public final class NchanPublisher {
     }
 
     private static String errorKind(Throwable c) {
-        if (c instanceof SocketTimeoutException) return "connect_timeout";
+        if (c instanceof ConnectTimeoutException) return "connect_timeout";
         if (c instanceof ConnectException) return "connect_refused";
+        if (c instanceof HttpClosedException) return "connection_closed";
         if (c instanceof IOException) return "io_error";
         return c.getClass().getSimpleName();
     }
@@ -463,64 +319,8 @@ public final class NchanPublisher {
         }
     }
 
-    /** Stand-alone: publishes as the options say, prints the summary; exit 0, 1 if a POST failed, 2 bad usage. */
-    public static void main(String[] args) throws Exception {
-        String url = "http://127.0.0.1:8080";
-        List<String> channels = List.of("BTC.trade");
-        int rate = 10;
-        long count = 0;
-        int duration = 60;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                if (a.equals("--help") || a.equals("-h")) {
-                    System.out.print(USAGE);
-                    return;
-                }
-                if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value (see --help)");
-                String v = args[++i];
-                switch (a) {
-                    case "--url" -> url = v.trim();
-                    case "--channels" -> channels = List.of(v.trim().split("\\s*,\\s*"));
-                    case "--rate" -> rate = Integer.parseInt(v.trim());
-                    case "--count" -> count = Long.parseLong(v.trim());
-                    case "--duration" -> duration = Integer.parseInt(v.trim());
-                    default -> throw new IllegalArgumentException("unknown option '" + a + "'; see --help");
-                }
-            }
-            if (duration < 1 || duration > LoadTestOptions.MAX_DURATION_SECONDS) throw new IllegalArgumentException("--duration must be 1..86400");
-            for (String c : channels) {
-                if (!NchanOptions.CHANNEL_ID.matcher(c).matches()) throw new IllegalArgumentException("--channels: bad channel id '" + c + "'");
-            }
-            new NchanOptions(URI.create(url), rate, count, 0); // validates
-            URI u = URI.create(url);
-            LoadTestOptions.requireLoopback("--url", u.getHost());
-        } catch (IllegalArgumentException e) { // NumberFormatException included
-            System.err.println("nchan publisher: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        NchanPublisher p = new NchanPublisher(URI.create(url), channels, rate, count);
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(() -> { // SIGTERM / Ctrl-C: stop publishing, still print the summary
-            p.stop();
-            try {
-                done.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "nchan-publisher-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        p.run(System.nanoTime() + TimeUnit.SECONDS.toNanos(duration));
-        JsonObject s = p.summary();
-        System.out.println(s.encodePrettily());
-        System.out.flush();
-        done.countDown();
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            return;
-        }
-        System.exit(s.getLong("failed") > 0 ? 1 : 0);
+    /** Stand-alone, see {@link NchanPublishCommand}. */
+    public static void main(String[] args) {
+        System.exit(Main.commandLine(new NchanPublishCommand()).execute(args));
     }
 }

@@ -1,5 +1,6 @@
 package io.odinws.tools.publish;
 
+import io.odinws.cli.Main;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -239,32 +240,8 @@ public final class DemoPublisher implements AutoCloseable {
         lastSummarySent = s;
     }
 
-    /** CLI: {@code odin-ws publish [options]}; runs until the duration elapses or SIGTERM/Ctrl-C. */
-    public static void main(String[] args) throws InterruptedException {
-        PublisherOptions options;
-        try {
-            options = PublisherOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("odin-ws publish: " + e.getMessage());
-            System.err.print(PublisherOptions.USAGE);
-            System.exit(2);
-            return;
-        }
-        if (options == null) return; // --help printed the usage
-
-        DemoPublisher publisher = start(options);
-        // On a signal the JVM would exit 143; an interrupted demo is a normal end, so close and exit 0.
-        Thread hook = new Thread(() -> {
-            publisher.close();
-            Runtime.getRuntime().halt(0);
-        }, "odin-publisher-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        publisher.awaitDone(Long.MAX_VALUE, TimeUnit.DAYS);
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            return; // the hook is closing the publisher and will exit
-        }
-        publisher.close(); // schedule exhausted: flush, log the summary, return (exit 0)
+    /** CLI: {@code odin-ws publish [options]} ({@link PublishCommand}); runs until the duration elapses or SIGTERM/Ctrl-C. */
+    public static void main(String[] args) {
+        System.exit(Main.commandLine(new PublishCommand()).execute(args));
     }
 }

@@ -1,14 +1,10 @@
 package io.odinws.tools.publish;
 
-import io.odinws.tools.CliArgs;
-
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
@@ -35,21 +31,6 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
     private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
     private static final String ONE_HOST_PORT = "(\\[[0-9A-Fa-f:.]+]|[^\\s,:\\[\\]]+):\\d{1,5}"; // host or [IPv6]
     private static final Pattern HOST_PORT = Pattern.compile(ONE_HOST_PORT + "(," + ONE_HOST_PORT + ")*");
-
-    public static final String USAGE = """
-            Usage: odin-ws publish [options]
-            Publishes a realistic mix of Odin market events to Kafka at a fixed rate.
-              --bootstrap HOST:PORT[,..]  Kafka bootstrap servers (default: $KAFKA_BROKERS or localhost:9092)
-              --rate N                    events per second, 1..100000 (default 100)
-              --tokens A,B,..             token ids used as record keys (default: 20 well-known tokens)
-              --duration SECONDS          stop after this long; 0 = until stopped (default 0)
-              --max-events N              stop after N events; 0 = no limit (default 0)
-              --seed N                    random seed for a reproducible stream (default: random)
-              --topics T=CAT,..           topic per category; categories: trade liquidity metadata social
-                                          community creation analytics balances (default: odin.<category>,
-                                          odin.trades for trade); unmapped categories are not produced
-              --help                      print this help
-            """;
 
     public PublisherOptions {
         if (bootstrap == null || !HOST_PORT.matcher(bootstrap).matches()) {
@@ -87,90 +68,14 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
         topics = Collections.unmodifiableMap(new LinkedHashMap<>(topics));
     }
 
-    /** All defaults, bootstrap from {@code KAFKA_BROKERS} if set, and a random seed. */
-    public static PublisherOptions defaults() {
-        return new PublisherOptions(envBootstrap(System.getenv()), DEFAULT_RATE, DEFAULT_TOKENS, 0, DEFAULT_TOPICS,
-                ThreadLocalRandom.current().nextLong(), 0);
-    }
-
     /**
-     * Parses the command line ({@code --opt value} or {@code --opt=value}), defaulting the bootstrap to the
-     * {@code KAFKA_BROKERS} environment variable. Prints {@link #USAGE} and returns null for {@code --help}.
+     * Reads the command line of {@code odin-ws publish} ({@link PublishCommand}), the bootstrap defaulting to the
+     * {@code KAFKA_BROKERS} environment variable. Prints the help and returns null for {@code --help}.
      *
      * @throws IllegalArgumentException naming the option and the accepted values
      */
     public static PublisherOptions parse(String[] args) {
-        return parse(args, System.getenv());
-    }
-
-    /** {@link #parse(String[])} with an explicit environment (for tests). */
-    static PublisherOptions parse(String[] args, Map<String, String> env) {
-        String bootstrap = envBootstrap(env);
-        int rate = DEFAULT_RATE;
-        List<String> tokens = DEFAULT_TOKENS;
-        long duration = 0;
-        long maxEvents = 0;
-        long seed = ThreadLocalRandom.current().nextLong();
-        Map<String, String> topics = DEFAULT_TOPICS;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (arg.equals("--help") || arg.equals("-h")) {
-                System.out.print(USAGE);
-                return null;
-            }
-            CliArgs.Option option = CliArgs.read(args, i, PublisherOptions::isOption);
-            String name = option.name();
-            String value = option.value();
-            i = option.last();
-            if (!isOption(name)) {
-                throw new IllegalArgumentException("unknown option '" + arg + "'; accepted: --bootstrap, --rate, "
-                        + "--tokens, --duration, --max-events, --seed, --topics, --help");
-            }
-            if (value == null) throw new IllegalArgumentException(name + " needs a value");
-            switch (name) {
-                case "--bootstrap" -> bootstrap = value.trim();
-                case "--rate" -> rate = (int) CliArgs.number(name, value, 1, MAX_RATE, "1.." + MAX_RATE + " events/s");
-                case "--tokens" -> tokens = list(value);
-                case "--duration" -> duration = CliArgs.number(name, value, 0, Long.MAX_VALUE / 1_000_000_000L, "seconds >= 0 (0 = until stopped)");
-                case "--max-events" -> maxEvents = CliArgs.number(name, value, 0, Long.MAX_VALUE, "an integer >= 0 (0 = no limit)");
-                case "--seed" -> seed = CliArgs.number(name, value, Long.MIN_VALUE, Long.MAX_VALUE, "a 64-bit integer");
-                case "--topics" -> topics = topicMap(value);
-                default -> throw new AssertionError(name);
-            }
-        }
-        return new PublisherOptions(bootstrap, rate, tokens, duration, topics, seed, maxEvents);
-    }
-
-    private static boolean isOption(String s) {
-        return switch (s) {
-            case "--bootstrap", "--rate", "--tokens", "--duration", "--max-events", "--seed", "--topics" -> true;
-            default -> false;
-        };
-    }
-
-    private static String envBootstrap(Map<String, String> env) {
-        String v = env.get("KAFKA_BROKERS");
-        return v == null || v.isBlank() ? DEFAULT_BOOTSTRAP : v.trim();
-    }
-
-    private static List<String> list(String value) {
-        List<String> out = new ArrayList<>();
-        for (String s : value.split(",", -1)) out.add(s.trim());
-        return out;
-    }
-
-    private static Map<String, String> topicMap(String value) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String pair : list(value)) {
-            int eq = pair.indexOf('=');
-            if (eq <= 0 || eq == pair.length() - 1) {
-                throw new IllegalArgumentException("--topics entries must be TOPIC=CATEGORY, got '" + pair + "'");
-            }
-            if (out.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()) != null) {
-                throw new IllegalArgumentException("--topics: topic '" + pair.substring(0, eq) + "' given twice");
-            }
-        }
-        return out;
+        return PublishCommand.parse(args, System.getenv());
     }
 
     private static Map<String, String> defaultTopics() {

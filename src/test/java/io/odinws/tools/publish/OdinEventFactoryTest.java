@@ -224,7 +224,7 @@ class OdinEventFactoryTest {
                 .dec("a", 0.00012, 8).dec("b", -1.5, 2).dec("c", 65_000.0, 2).dec("d", -0.000000001, 4)
                 .dec("e", 1.23456789e17, 2).str("s", "q\"\\\n").beginObject("o").bool("t", true).endObject()
                 .num("n", 3).endObject();
-        assertEquals("{\"a\":0.00012,\"b\":-1.5,\"c\":65000,\"d\":0,\"e\":1.23456789E17,\"s\":\"q\\\"\\\\\\u000a\","
+        assertEquals("{\"a\":0.00012,\"b\":-1.5,\"c\":65000,\"d\":0,\"e\":123456789000000000,\"s\":\"q\\\"\\\\\\n\","
                 + "\"o\":{\"t\":true},\"n\":3}", w.toString());
         JsonObject o = new JsonObject(w.toString());
         assertEquals("q\"\\\n", o.getString("s"));

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class PublisherOptionsTest {
     private static PublisherOptions parse(String... args) {
-        return PublisherOptions.parse(args, Map.of());
+        return PublishCommand.parse(args, Map.of());
     }
 
     private static void rejects(String option, String accepted, String... args) {
@@ -38,8 +38,8 @@ class PublisherOptionsTest {
 
     @Test
     void kafkaBrokersEnvIsTheDefaultBootstrapAndTheFlagWins() {
-        assertEquals("kafka:29092", PublisherOptions.parse(new String[0], Map.of("KAFKA_BROKERS", "kafka:29092")).bootstrap());
-        assertEquals("h:1", PublisherOptions.parse(new String[] {"--bootstrap", "h:1"},
+        assertEquals("kafka:29092", PublishCommand.parse(new String[0], Map.of("KAFKA_BROKERS", "kafka:29092")).bootstrap());
+        assertEquals("h:1", PublishCommand.parse(new String[] {"--bootstrap", "h:1"},
                 Map.of("KAFKA_BROKERS", "kafka:29092")).bootstrap());
     }
 
@@ -62,18 +62,19 @@ class PublisherOptionsTest {
     void rejectsBadValuesNamingTheOptionAndTheAcceptedValues() {
         rejects("--rate", "1..100000", "--rate", "0");
         rejects("--rate", "1..100000", "--rate", "100001");
-        rejects("--rate", "1..100000", "--rate", "fast");
+        rejects("--rate", "'fast' is not an int", "--rate", "fast");
         rejects("--duration", ">= 0", "--duration", "-1");
-        rejects("--max-events", ">= 0", "--max-events", "x");
-        rejects("--seed", "64-bit", "--seed", "1.5");
+        rejects("--max-events", ">= 0", "--max-events", "-1");
+        rejects("--max-events", "'x' is not a long", "--max-events", "x");
+        rejects("--seed", "'1.5' is not a long", "--seed", "1.5");
         rejects("--bootstrap", "HOST:PORT", "--bootstrap", "localhost");
         rejects("--tokens", "[A-Za-z0-9._-]", "--tokens", "BTC,,ETH");
         rejects("--tokens", "distinct", "--tokens", "BTC,BTC");
         rejects("--topics", "TOPIC=CATEGORY", "--topics", "odin.trades");
         rejects("--topics", "trade, liquidity", "--topics", "odin.x=nonsense");
         rejects("--topics", "more than one topic", "--topics", "a=trade,b=trade");
-        rejects("--rate", "needs a value", "--rate");
-        rejects("--frobnicate", "--bootstrap", "--frobnicate", "1");
+        rejects("--rate", "Missing required parameter", "--rate");
+        rejects("--frobnicate", "Unknown option", "--frobnicate", "1");
     }
 
     @Test
@@ -86,7 +87,7 @@ class PublisherOptionsTest {
         } finally {
             System.setOut(original);
         }
-        assertTrue(out.toString().contains("--rate N"), out.toString());
+        assertTrue(out.toString().contains("--rate=N"), out.toString());
     }
 
     @Test
