@@ -166,11 +166,11 @@ public final class Main implements Callable<Integer> {
     return 0;
   }
 
-  /** Event loops: at least one per shard plus room for the router and the main verticle. */
+  /** Event loops: one per shard plus one each for the main verticle, the operations verticle and the router. */
   public static VertxOptions vertxOptions(OdinConfig config) {
     int cores = Runtime.getRuntime().availableProcessors();
     return new VertxOptions()
-        .setEventLoopPoolSize(Math.max(2 * cores, config.shardCount() + 2))
+        .setEventLoopPoolSize(Math.max(2 * cores, config.shardCount() + 3))
         .setPreferNativeTransport(true)
         .setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
