@@ -19,7 +19,7 @@ import java.util.function.Predicate;
 final class WsTestClient implements AutoCloseable {
 
   /** A received text message: its exact payload bytes and the parsed JSON. */
-  record Received(Buffer raw, JsonObject json, long arrivedMillis) {
+  record Received(Buffer raw, JsonObject json) {
     String type() {
       return json.getString("type");
     }
@@ -48,7 +48,7 @@ final class WsTestClient implements AutoCloseable {
   private void onFrame(WebSocketFrame frame) {
     if (frame.isText() && frame.isFinal()) {
       Buffer raw = frame.binaryData().copy();
-      Received r = new Received(raw, new JsonObject(raw), System.currentTimeMillis());
+      Received r = new Received(raw, new JsonObject(raw));
       if (r.json().containsKey("seq")) {
         synchronized (data) {
           data.add(r);
