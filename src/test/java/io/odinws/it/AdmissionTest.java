@@ -127,7 +127,7 @@ class AdmissionTest {
     int[] status = new int[1];
     Await.until("the guard refuses an upgrade", Duration.ofSeconds(10), () -> {
       try {
-        client.connect(server.port(), "127.0.0.1", "/ws").await(5, TimeUnit.SECONDS).close();
+        client.connect(server.port(), "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS).close();
         return false;
       } catch (UpgradeRejectedException e) {
         status[0] = e.getStatus();

@@ -109,7 +109,7 @@ class MalformedInputTest {
     assertError(c, "{\"type\":\"teleport\"}", "UNKNOWN_TYPE");
     int from = c.received.size();
     c.ws.writeBinaryMessage(Buffer.buffer(new byte[] {1, 2, 3}));
-    assertEquals("BINARY_NOT_SUPPORTED", c.awaitMessage(from, m -> "error".equals(m.type()), Duration.ofSeconds(5)).json().getString("code"));
+    assertEquals("BINARY_NOT_SUPPORTED", c.awaitMessage(from, m -> "error".equals(m.type()), Duration.ofSeconds(30)).json().getString("code"));
 
     JsonObject ack = c.request("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"AAVE.trade\",\"nodot\",\"AAVE.nosuch\",\"A A.trade\",\"AAVE.trade\"]}}",
         "subscription_ack");

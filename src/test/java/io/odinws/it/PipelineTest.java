@@ -158,7 +158,7 @@ class PipelineTest {
     assertEquals(clients.size(), TcpTable.establishedWithLocalPort(server.port(), clientPorts));
     Set<Integer> seen = new HashSet<>();
     for (ShardVerticle shard : server.server.shardVerticles()) {
-      List<Channel> channels = shard.channels().await(5, TimeUnit.SECONDS);
+      List<Channel> channels = shard.channels().await(30, TimeUnit.SECONDS);
       assertEquals(2, channels.size());
       for (Channel ch : channels) {
         assertTrue(ch.eventLoop() == shard.eventLoop(), "socket registered on its shard's loop");

@@ -152,7 +152,7 @@ class RouterBalancingTest {
   private Set<Integer> remotePorts(int shardId) throws Exception {
     Set<Integer> ports = new HashSet<>();
     for (Channel ch : server.server.shardVerticles().stream().filter(s -> s.id() == shardId).findFirst().orElseThrow()
-        .channels().await(5, TimeUnit.SECONDS)) {
+        .channels().await(30, TimeUnit.SECONDS)) {
       ports.add(((InetSocketAddress) ch.remoteAddress()).getPort());
     }
     return ports;

@@ -42,7 +42,7 @@ final class WsTestClient implements AutoCloseable {
   }
 
   static WsTestClient open(WebSocketClient client, int port) throws Exception {
-    return connect(client, port).await(10, TimeUnit.SECONDS);
+    return connect(client, port).await(30, TimeUnit.SECONDS);
   }
 
   private void onFrame(WebSocketFrame frame) {
@@ -71,7 +71,7 @@ final class WsTestClient implements AutoCloseable {
   JsonObject request(String json, String type) {
     int from = received.size();
     send(json);
-    return awaitMessage(from, m -> type.equals(m.type()), Duration.ofSeconds(10)).json();
+    return awaitMessage(from, m -> type.equals(m.type()), Duration.ofSeconds(30)).json();
   }
 
   JsonObject subscribe(String... channels) {
