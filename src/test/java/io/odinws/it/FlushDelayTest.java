@@ -7,6 +7,9 @@ import io.odinws.testkit.OdinTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +20,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the next record is produced only once the shard has written the previous batch, which is when it queues that
  * batch's flush, so the flush runs before the next batch can arrive.
  */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class FlushDelayTest {
 
   private static final int RECORDS = 10;
@@ -40,17 +44,21 @@ class FlushDelayTest {
   private static Vertx clientVertx;
 
   @BeforeAll
-  static void start(EmbeddedKafka kafka) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka kafka, Vertx vertx, VertxTestContext ctx) {
     OdinTopics.createAll(kafka);
-    server = ServerHarness.start(kafka, new JsonObject().put("shards", 1)
-        .put("ws", new JsonObject().put("flushDelayMicros", 100_000)));
-    clientVertx = Vertx.vertx();
+    ServerHarness.deploy(kafka, new JsonObject().put("shards", 1)
+        .put("ws", new JsonObject().put("flushDelayMicros", 100_000)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
+    clientVertx = vertx; // VertxExtension closes it after the class
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    clientVertx.close().await();
-    server.close();
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -9,6 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -27,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Per-connection inbound limits and validation (PROTOCOL.md sections 1, 3 and 7), over real sockets. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class InboundLimitsTest {
 
   private static final int TEXT = 0x1;
@@ -39,13 +42,18 @@ class InboundLimitsTest {
   private static WebSocketClient wsClient;
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, Vertx vertx, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
     // Defaults except a 2 s flood window (default 10 s) to keep the test short.
-    server = ServerHarness.start(kafka, new JsonObject().put("shards", 2)
-        .put("limits", new JsonObject().put("floodSeconds", 2)));
-    clientVertx = Vertx.vertx();
+    ServerHarness.deploy(kafka, new JsonObject().put("shards", 2)
+        .put("limits", new JsonObject().put("floodSeconds", 2)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
+    clientVertx = vertx; // VertxExtension closes it after the class
     // The ack of 2,000 channels is ~70 KB: over the Vert.x client's default 64 KiB frame limit.
     wsClient = clientVertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
         .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20));
@@ -56,9 +64,8 @@ class InboundLimitsTest {
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    clientVertx.close().await(10, TimeUnit.SECONDS);
-    server.close();
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -4,19 +4,23 @@ import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Pings on the configured interval; an idle window without any inbound frame closes with 1001; pongs count as activity. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class KeepAliveTest {
 
   private static final int PING = 0x9;
@@ -26,17 +30,22 @@ class KeepAliveTest {
   private static ServerHarness server;
 
   @BeforeAll
-  static void start(EmbeddedKafka kafka) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka kafka, VertxTestContext ctx) {
     OdinTopics.createAll(kafka);
     // Shortened windows (defaults: 25 s ping, 60 s idle); the shard sweeps once a second. The idle window
     // leaves room for a client or server thread that a busy machine does not schedule for a while.
-    server = ServerHarness.start(kafka, new JsonObject().put("shards", 1)
-        .put("ws", new JsonObject().put("pingIntervalMs", 500).put("idleTimeoutMs", IDLE_MS)));
+    ServerHarness.deploy(kafka, new JsonObject().put("shards", 1)
+        .put("ws", new JsonObject().put("pingIntervalMs", 500).put("idleTimeoutMs", IDLE_MS)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    server.close();
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -9,6 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -33,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Recovery (PROTOCOL.md section 6): exactly what was missed, in order, no duplicates, or a precise recovered:false. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class RecoveryTest {
 
   private static EmbeddedKafka kafka;
@@ -44,22 +47,26 @@ class RecoveryTest {
   private static final Map<String, List<Long>> TRUTH = new java.util.concurrent.ConcurrentHashMap<>();
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, Vertx vertx, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
-    server = ServerHarness.start(kafka, new JsonObject().put("shards", 2)
-        .put("limits", new JsonObject().put("outboundHighWaterBytes", 256 * 1024).put("slowClientGraceMs", 1000)));
-    clientVertx = Vertx.vertx();
+    ServerHarness.deploy(kafka, new JsonObject().put("shards", 2)
+        .put("limits", new JsonObject().put("outboundHighWaterBytes", 256 * 1024).put("slowClientGraceMs", 1000)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
+    clientVertx = vertx; // VertxExtension closes it after the class
     ws = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(5000)
         .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20));
     producer = OdinTopics.producer(kafka.bootstrap());
   }
 
   @AfterAll
-  static void stop() throws Exception {
+  static void stop(VertxTestContext ctx) {
     producer.close();
-    clientVertx.close().await(20, TimeUnit.SECONDS);
-    server.close();
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test

@@ -10,6 +10,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -60,7 +63,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its window) and leaves the shared server as it found it, so the tests run alone or in any order. A Netty leak
  * fails the class through NettyLeakExtension.
  */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class UpgradeFuzzTest {
 
   private static final long SEED = 0x0D1_F022L;
@@ -92,21 +95,24 @@ class UpgradeFuzzTest {
   private static final Map<Integer, String> inputByLocalPort = new ConcurrentHashMap<>();
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
     // Admission limits off and resource guards at 100%: a burst of 500 loopback connections is the point here.
-    server = ServerHarness.start(kafka, new JsonObject()
+    ServerHarness.deploy(kafka, new JsonObject()
         .put("shards", 2)
         .put("ws", new JsonObject().put("handshakeTimeoutMs", HANDSHAKE_TIMEOUT_MS))
-        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100)));
+        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    if (server != null) {
-      server.close();
-    }
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @BeforeEach
@@ -135,7 +141,7 @@ class UpgradeFuzzTest {
   }
 
   @Test
-  void randomAndMutatedHttpRequestsEndInADocumentedWay(TestInfo test) throws Exception {
+  void randomAndMutatedHttpRequestsEndInADocumentedWay(TestInfo test, Vertx vertx) throws Exception {
     int port = server.port();
     List<Outcome> outcomes = runAll(HTTP_CONNECTIONS, i -> runHttp(httpCase(i, port), port));
     String report = report("HTTP (seed " + SEED + ")", outcomes);
@@ -144,7 +150,7 @@ class UpgradeFuzzTest {
     assertTrue(bad.isEmpty(), bad.size() + " connections did not end in a documented way:\n"
         + bad.stream().limit(20).map(o -> "  " + o.problem() + "\n    input: " + o.input()).collect(Collectors.joining("\n"))
         + "\n" + report);
-    assertHealthyAfterwards(test);
+    assertHealthyAfterwards(test, vertx);
   }
 
   private static Outcome runHttp(HttpCase c, int port) {
@@ -595,7 +601,7 @@ class UpgradeFuzzTest {
       "close-invalid-utf8-reason", "close"};
 
   @Test
-  void randomAndMutatedFramesEndInADocumentedWay(TestInfo test) throws Exception {
+  void randomAndMutatedFramesEndInADocumentedWay(TestInfo test, Vertx vertx) throws Exception {
     int port = server.port();
     List<Outcome> outcomes = runAll(WS_CONNECTIONS, i -> runWs(i, port));
     String report = report("WebSocket (seed " + SEED + ")", outcomes);
@@ -604,7 +610,7 @@ class UpgradeFuzzTest {
     assertTrue(bad.isEmpty(), bad.size() + " connections did not end in a documented way:\n"
         + bad.stream().limit(20).map(o -> "  " + o.problem() + "\n    input: " + o.input()).collect(Collectors.joining("\n"))
         + "\n" + report);
-    assertHealthyAfterwards(test);
+    assertHealthyAfterwards(test, vertx);
   }
 
   private static Outcome runWs(int i, int port) {
@@ -994,30 +1000,29 @@ class UpgradeFuzzTest {
   // (c) afterwards: healthy, no unexpected exception
   // =====================================================================================
 
-  /** Every fuzz socket of this test is gone, the server still serves, and nothing it did raised an exception. */
-  private void assertHealthyAfterwards(TestInfo test) throws Exception {
+  /**
+   * Every fuzz socket of this test is gone, the server still serves, and nothing it did raised an exception.
+   *
+   * @param clientVertx the test's own, closed by VertxExtension after it
+   */
+  private void assertHealthyAfterwards(TestInfo test, Vertx clientVertx) throws Exception {
     // every fuzz socket is gone from the server (none stuck half closed)
     Await.until("every fuzz connection closed on the server", Duration.ofSeconds(30),
         () -> java.util.Arrays.stream(server.connectionsPerShard()).sum() == 0, UpgradeFuzzTest::openConnections);
 
-    Vertx clientVertx = Vertx.vertx();
-    try {
-      WebSocketClient wsClient = clientVertx.createWebSocketClient();
-      WsTestClient c = WsTestClient.open(wsClient, server.port());
-      JsonObject ack = c.subscribe("FUZZ.trade");
-      assertEquals(List.of("FUZZ.trade"), ack.getJsonArray("subscribed").getList());
-      String marker = "fuzz-" + SEED + "-" + test.getTestMethod().orElseThrow().getName();
-      try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
-        producer.send(new ProducerRecord<>(OdinTopics.TRADES, "FUZZ", "{\"type\":\"TRADE_EXECUTED\",\"marker\":\"" + marker + "\"}")).get(10, TimeUnit.SECONDS);
-      }
-      Await.until("the record produced after the fuzzing is delivered", Duration.ofSeconds(20), () -> !c.data().isEmpty());
-      JsonObject data = c.data().get(0).json();
-      assertEquals("FUZZ.trade", data.getString("channel"));
-      assertEquals(marker, data.getJsonObject("data").getString("marker"));
-      c.close();
-    } finally {
-      clientVertx.close().await(10, TimeUnit.SECONDS);
+    WebSocketClient wsClient = clientVertx.createWebSocketClient();
+    WsTestClient c = WsTestClient.open(wsClient, server.port());
+    JsonObject ack = c.subscribe("FUZZ.trade");
+    assertEquals(List.of("FUZZ.trade"), ack.getJsonArray("subscribed").getList());
+    String marker = "fuzz-" + SEED + "-" + test.getTestMethod().orElseThrow().getName();
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      producer.send(new ProducerRecord<>(OdinTopics.TRADES, "FUZZ", "{\"type\":\"TRADE_EXECUTED\",\"marker\":\"" + marker + "\"}")).get(10, TimeUnit.SECONDS);
     }
+    Await.until("the record produced after the fuzzing is delivered", Duration.ofSeconds(20), () -> !c.data().isEmpty());
+    JsonObject data = c.data().get(0).json();
+    assertEquals("FUZZ.trade", data.getString("channel"));
+    assertEquals(marker, data.getJsonObject("data").getString("marker"));
+    c.close();
 
     long errors = connectionErrors() - connectionErrorsBefore;
     StringBuilder report = new StringBuilder("connectionErrors (sum over shards, during this test) = " + errors);
