@@ -36,6 +36,10 @@ class InboundLimitsTest {
   private static final int TEXT = 0x1;
   private static final int CONTINUATION = 0x0;
   private static final int CLOSE = 0x8;
+  /** The inbound limits of conf/default.json: messageBurst, messagesPerSecond, and floodFactor times the latter. */
+  private static final int BUCKET = 100;
+  private static final int REFILL_PER_SECOND = 10;
+  private static final int FLOOD_THRESHOLD = 100;
   private static EmbeddedKafka kafka;
   private static ServerHarness server;
   private static Vertx clientVertx;
@@ -71,11 +75,11 @@ class InboundLimitsTest {
   @Test
   void aBurstOverTheBucketIsDroppedWithOneErrorAndSustainedFloodingClosesWith1008() throws Exception {
     try (RawWsClient c = RawWsClient.connect(server.port())) {
-      // The bucket holds 100 and refills 10/s. A burst of 190 is cut however long this machine takes to handle it
-      // (unless nine seconds); how much refill it earns depends on that time, so the bounds do too. Fewer than
-      // 202 messages cannot make two consecutive flooding seconds (over 100 each), even split across the sweep's
-      // windows, so the burst alone never closes the connection.
-      int burst = 190;
+      // Well over the bucket, so part of the burst is dropped however long this machine takes to handle it; how
+      // much refill it earns depends on that time, so the bounds do too. Under twice the flooding threshold, it
+      // cannot make two consecutive flooding seconds even split across the sweep's windows, so the burst alone
+      // never closes the connection.
+      int burst = 2 * FLOOD_THRESHOLD - 10;
       long receivedBefore = shardTotal(ShardStats::messagesReceived);
       long droppedBefore = shardTotal(ShardStats::rateLimitedMessages);
       long t0 = System.nanoTime();
@@ -117,8 +121,9 @@ class InboundLimitsTest {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       assertEquals(burst, pongs + dropped, "each message of the burst answered or dropped");
-      assertTrue(pongs >= 100, "the bucket's burst is answered: " + pongs);
-      assertTrue(pongs <= 100 + 10 * seconds + 1, "no more than the bucket and its refill over " + seconds + " s: " + pongs);
+      assertTrue(pongs >= BUCKET, "the bucket's burst is answered: " + pongs);
+      assertTrue(pongs <= BUCKET + REFILL_PER_SECOND * seconds + 1,
+          "no more than the bucket and its refill over " + seconds + " s: " + pongs);
       assertTrue(rateErrors >= 1 && rateErrors <= seconds + 1,
           "one error per second, not one per dropped message: " + rateErrors + " for " + dropped + " dropped in " + seconds + " s");
       assertEquals("Too many messages, please slow down (limit: 10/sec)", errorMessage);

@@ -433,7 +433,7 @@ class KafkaReplayReaderTest {
     reader.close();
     long closeMs = millisSince(t0);
     LOG.info("timing: close with a read in flight {} ms", closeMs);
-    assertTrue(closeMs < 15_000, "close took " + closeMs + " ms"); // did not wait for the read's 20 s timeout
+    assertTrue(closeMs < 15_000, "close took " + closeMs + " ms"); // did not wait for the read's timeout
     assertNotNull(awaitFailure(inflight));
     assertNotNull(awaitFailure(pending));
     assertNotNull(awaitFailure(reader.read(topic, 0, 0, 1)));

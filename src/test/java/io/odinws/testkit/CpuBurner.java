@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
  * Keeps N cores busy for a bounded time, then stops by itself: a busy machine to run the suite on, because a
  * suite that only passes on an idle machine fails in CI for correct changes.
  *
- * <p>Both cores at full load for at most 15 minutes while the suite runs (the burner ends early when the suite
- * does, through the {@code kill}):
+ * <p>Both cores at full load while the suite runs, bounded in case the suite outlives it (the {@code kill} ends it
+ * with the suite):
  *
  * <pre>{@code
  * make build

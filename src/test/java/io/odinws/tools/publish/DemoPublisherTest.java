@@ -112,7 +112,7 @@ class DemoPublisherTest {
     void publishesMaxEventsKeyedRoutedStampedAndPaced(EmbeddedKafka kafka, TestInfo test) throws Exception {
         Topics topics = Topics.create(kafka, test);
         int rate = 200;
-        int total = 400; // a two-second schedule: longer than the warm-up before it, so a burst would show
+        int total = 2 * rate; // a schedule longer than the warm-up before it, so a burst would show
         long wallBefore = System.currentTimeMillis();
         DemoPublisher p = DemoPublisher.start(topics.options(rate, 0, total));
         try (p) {
