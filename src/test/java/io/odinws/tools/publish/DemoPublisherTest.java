@@ -149,10 +149,12 @@ class DemoPublisherTest {
         }
         // Paced, not one burst: no event leaves before its due time, and the schedule starts after start() was
         // called, so the last event is at least the schedule's span after that. A lower bound, which a slow machine
-        // only makes easier to meet.
-        long spanMillis = (total - 1) * 1_000L / rate;
-        assertTrue(lastTs - wallBefore >= spanMillis - 1, "last event " + (lastTs - wallBefore) + " ms after the start; scheduled at "
-                + spanMillis);
+        // only makes easier to meet; it needs the last event sent, which a stall long enough to skip it prevents.
+        if (p.skipped() == 0) {
+            long spanMillis = (total - 1) * 1_000L / rate;
+            assertTrue(lastTs - wallBefore >= spanMillis - 1,
+                    "last event " + (lastTs - wallBefore) + " ms after the start; scheduled at " + spanMillis);
+        }
     }
 
     @Test
