@@ -11,6 +11,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Admission before the upgrade: connection rates (429), Origin (403), resource guard (503). */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class AdmissionTest {
 
   private static EmbeddedKafka kafka;
@@ -46,13 +47,12 @@ class AdmissionTest {
   }
 
   @BeforeEach
-  void clients() {
-    clientVertx = Vertx.vertx();
+  void clients(Vertx vertx) {
+    clientVertx = vertx; // the test's own: VertxExtension closes it after the test
   }
 
   @AfterEach
   void stop() throws Exception {
-    clientVertx.close().await(10, TimeUnit.SECONDS);
     if (server != null) {
       server.close();
     }
@@ -127,7 +127,7 @@ class AdmissionTest {
     int[] status = new int[1];
     Await.until("the guard refuses an upgrade", Duration.ofSeconds(10), () -> {
       try {
-        client.connect(server.port(), "127.0.0.1", "/ws").await(5, TimeUnit.SECONDS).close();
+        client.connect(server.port(), "127.0.0.1", "/ws").await(30, TimeUnit.SECONDS).close();
         return false;
       } catch (UpgradeRejectedException e) {
         status[0] = e.getStatus();

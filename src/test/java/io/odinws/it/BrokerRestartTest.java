@@ -6,6 +6,7 @@ import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,15 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The broker goes away under live traffic and comes back: health follows it, delivery resumes, no server restart. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class BrokerRestartTest {
 
   @Test
-  void deliveryResumesWhenTheBrokerReturnsWithoutRestartingTheServer(EmbeddedKafka kafka) throws Exception {
+  void deliveryResumesWhenTheBrokerReturnsWithoutRestartingTheServer(EmbeddedKafka kafka, Vertx clientVertx) throws Exception {
     OdinTopics.createAll(kafka);
     try (ServerHarness server = ServerHarness.start(kafka, new JsonObject().put("shards", 2)
         .put("kafka", new JsonObject().put("healthCheckIntervalMs", 300)))) {
-      Vertx clientVertx = Vertx.vertx();
       HttpClient http = HttpClient.newHttpClient();
       URI health = URI.create("http://127.0.0.1:" + server.port() + "/health");
       try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
@@ -82,8 +81,6 @@ class BrokerRestartTest {
         assertEquals(expected, got.stream().sorted().toList(), "each acknowledged record exactly once");
         assertEquals(got.stream().sorted().toList(), got, "in order");
         c.close();
-      } finally {
-        clientVertx.close().await(10, TimeUnit.SECONDS);
       }
     }
   }

@@ -10,6 +10,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -31,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bad records from Kafka and bad frames from clients get the documented treatment; valid traffic flows on. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class MalformedInputTest {
 
   private static EmbeddedKafka kafka;
@@ -40,18 +43,22 @@ class MalformedInputTest {
   private static WebSocketClient wsClient;
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, Vertx vertx, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
-    server = ServerHarness.start(kafka, new JsonObject().put("mode", "multi").put("shards", 2));
-    clientVertx = Vertx.vertx();
+    ServerHarness.deploy(kafka, new JsonObject().put("mode", "multi").put("shards", 2))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
+    clientVertx = vertx; // VertxExtension closes it after the class
     wsClient = clientVertx.createWebSocketClient();
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    clientVertx.close().await(10, TimeUnit.SECONDS);
-    server.close();
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -109,7 +116,7 @@ class MalformedInputTest {
     assertError(c, "{\"type\":\"teleport\"}", "UNKNOWN_TYPE");
     int from = c.received.size();
     c.ws.writeBinaryMessage(Buffer.buffer(new byte[] {1, 2, 3}));
-    assertEquals("BINARY_NOT_SUPPORTED", c.awaitMessage(from, m -> "error".equals(m.type()), Duration.ofSeconds(5)).json().getString("code"));
+    assertEquals("BINARY_NOT_SUPPORTED", c.awaitMessage(from, m -> "error".equals(m.type()), Duration.ofSeconds(30)).json().getString("code"));
 
     JsonObject ack = c.request("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"AAVE.trade\",\"nodot\",\"AAVE.nosuch\",\"A A.trade\",\"AAVE.trade\"]}}",
         "subscription_ack");

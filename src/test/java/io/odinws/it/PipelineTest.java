@@ -11,6 +11,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -32,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Kafka to WebSocket, end to end, over three shards. */
-@ExtendWith(KafkaBrokerExtension.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class PipelineTest {
 
   private static ServerHarness server;
@@ -41,18 +44,22 @@ class PipelineTest {
   private static EmbeddedKafka kafka;
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, Vertx vertx, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
-    server = ServerHarness.start(kafka, new JsonObject().put("mode", "multi").put("shards", 3).put("maxConnections", 300));
-    clientVertx = Vertx.vertx();
+    ServerHarness.deploy(kafka, new JsonObject().put("mode", "multi").put("shards", 3).put("maxConnections", 300))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
+    clientVertx = vertx; // VertxExtension closes it after the class
     wsClient = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000));
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    clientVertx.close().await(10, TimeUnit.SECONDS);
-    server.close();
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
@@ -158,7 +165,7 @@ class PipelineTest {
     assertEquals(clients.size(), TcpTable.establishedWithLocalPort(server.port(), clientPorts));
     Set<Integer> seen = new HashSet<>();
     for (ShardVerticle shard : server.server.shardVerticles()) {
-      List<Channel> channels = shard.channels().await(5, TimeUnit.SECONDS);
+      List<Channel> channels = shard.channels().await(30, TimeUnit.SECONDS);
       assertEquals(2, channels.size());
       for (Channel ch : channels) {
         assertTrue(ch.eventLoop() == shard.eventLoop(), "socket registered on its shard's loop");

@@ -49,7 +49,7 @@ final class RawWsClient implements AutoCloseable {
       s.setReceiveBufferSize(receiveBufferBytes); // must precede connect to shape the TCP window
     }
     s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
-    s.setSoTimeout(15_000);
+    s.setSoTimeout(30_000);
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
     String req = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

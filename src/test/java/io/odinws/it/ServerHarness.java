@@ -2,9 +2,10 @@ package io.odinws.it;
 
 import io.odinws.OdinServer;
 import io.odinws.router.ShardSlot;
-import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -13,8 +14,28 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A real odin-ws server in its own Vert.x instance, on a free loopback port, reading the test broker. */
+/**
+ * A real odin-ws server in its own Vert.x instance, on a free loopback port, reading the test broker.
+ *
+ * <p>In a class's lifecycle, deploy it with vertx-junit5 ({@code VertxExtension} waits for the context):
+ *
+ * <pre>{@code
+ * @BeforeAll
+ * static void start(EmbeddedKafka kafka, VertxTestContext ctx) {
+ *   ServerHarness.deploy(kafka, conf).onComplete(ctx.succeeding(h -> { server = h; ctx.completeNow(); }));
+ * }
+ * @AfterAll
+ * static void stop(VertxTestContext ctx) {
+ *   ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
+ * }
+ * }</pre>
+ *
+ * <p>Inside a test, {@link #start} blocks until the server is up and {@link #close} until it is gone.
+ */
 final class ServerHarness implements AutoCloseable {
+
+  /** Generous: the deploy and Kafka's assignment on a machine whose cores are busy with other work. */
+  static final Duration READY_WITHIN = Duration.ofSeconds(60);
 
   final Vertx vertx;
   final OdinServer server;
@@ -24,8 +45,11 @@ final class ServerHarness implements AutoCloseable {
     this.server = server;
   }
 
-  /** Starts with {@code overrides} merged over a test base (port 0, 127.0.0.1, the broker) and waits for Kafka assignment. */
-  static ServerHarness start(EmbeddedKafka kafka, JsonObject overrides) throws Exception {
+  /**
+   * Deploys the server with {@code overrides} merged over a test base (port 0, 127.0.0.1, the broker); completes
+   * once its Kafka partitions are assigned. On failure its Vert.x instance is closed.
+   */
+  static Future<ServerHarness> deploy(EmbeddedKafka kafka, JsonObject overrides) {
     JsonObject conf = new JsonObject()
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
         .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
@@ -37,19 +61,40 @@ final class ServerHarness implements AutoCloseable {
     // The production transport (epoll, as Main asks for): the shards' direct socket writes need it.
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(8).setPreferNativeTransport(true));
     if (!vertx.isNativeTransportEnabled()) {
-      vertx.close();
-      throw new IllegalStateException("native transport unavailable: " + vertx.unavailableNativeTransportCause());
+      Throwable cause = vertx.unavailableNativeTransportCause();
+      return vertx.close().transform(closed -> Future.failedFuture(new IllegalStateException("native transport unavailable", cause)));
     }
     OdinServer server = new OdinServer();
-    try {
-      vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      vertx.close();
-      throw e;
-    }
-    ServerHarness h = new ServerHarness(vertx, server);
-    Await.until("Kafka partitions assigned", Duration.ofSeconds(30), () -> server.ingest().assigned());
-    return h;
+    return vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf))
+        .compose(id -> assigned(vertx, server))
+        .map(v -> new ServerHarness(vertx, server))
+        .recover(e -> vertx.close().transform(closed -> Future.failedFuture(e)));
+  }
+
+  /** Completes when the server's ingest has its partitions, fails after {@link #READY_WITHIN}. */
+  private static Future<Void> assigned(Vertx vertx, OdinServer server) {
+    Promise<Void> assigned = Promise.promise();
+    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
+    vertx.setPeriodic(0, 10, timer -> {
+      if (server.ingest().assigned()) {
+        vertx.cancelTimer(timer);
+        assigned.tryComplete();
+      } else if (System.nanoTime() - deadline > 0) {
+        vertx.cancelTimer(timer);
+        assigned.tryFail(new IllegalStateException("Kafka partitions not assigned within " + READY_WITHIN));
+      }
+    });
+    return assigned.future();
+  }
+
+  /** {@link #deploy}, waited for: for a server started inside a test. */
+  static ServerHarness start(EmbeddedKafka kafka, JsonObject overrides) throws Exception {
+    return deploy(kafka, overrides).await(2 * READY_WITHIN.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** Closes the server's Vert.x instance; nothing to do for a server that never started. */
+  static Future<Void> stop(ServerHarness harness) {
+    return harness == null ? Future.succeededFuture() : harness.vertx.close();
   }
 
   int port() {
@@ -70,6 +115,6 @@ final class ServerHarness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    vertx.close().await(20, TimeUnit.SECONDS);
+    vertx.close().await(30, TimeUnit.SECONDS);
   }
 }

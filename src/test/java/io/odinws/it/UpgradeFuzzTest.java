@@ -1,6 +1,5 @@
 package io.odinws.it;
 
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.odinws.shard.ShardVerticle;
 import io.odinws.testkit.Await;
@@ -11,23 +10,23 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.ref.Reference;
-import java.lang.ref.ReferenceQueue;
-import java.lang.ref.WeakReference;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -59,9 +58,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and mutated WebSocket frames after it. Every connection must end in a documented way (PROTOCOL.md sections 1, 3
  * and 7, RFC 6455) within seconds, and the server must come out of it healthy, with no unexpected exception.
  * A failure names the seed and the case number; each case uses its own {@code Random(SEED + 7919 * case)}.
+ *
+ * <p>Each test checks its own aftermath (every socket closed, a fresh client served, no unexpected exception in
+ * its window) and leaves the shared server as it found it, so the tests run alone or in any order. A Netty leak
+ * fails the class through NettyLeakExtension.
  */
-@ExtendWith(KafkaBrokerExtension.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class UpgradeFuzzTest {
 
   private static final long SEED = 0x0D1_F022L;
@@ -69,8 +71,11 @@ class UpgradeFuzzTest {
   private static final int WS_CONNECTIONS = 200;
   private static final int PARALLEL = 20;
   private static final int HANDSHAKE_TIMEOUT_MS = 1000;
-  /** The shard sweeps once a second, so a silent socket is closed within timeout + 1 s; the rest is slack for a busy 2-core machine. */
-  private static final int OUTCOME_WITHIN_MS = HANDSHAKE_TIMEOUT_MS + 1000 + 4000;
+  /**
+   * The shard sweeps once a second, so a silent socket is closed within timeout + 1 s; the rest is slack for a
+   * machine whose cores are busy with other work (a healthy case ends long before, so the slack costs nothing).
+   */
+  private static final int OUTCOME_WITHIN_MS = HANDSHAKE_TIMEOUT_MS + 1000 + 18_000;
 
   private static final Set<Integer> HTTP_STATUSES = Set.of(101, 400, 404, 405, 413, 426, 431, 503);
   private static final Set<Integer> CLOSE_CODES = Set.of(1002, 1007, 1008, 1009, 1011);
@@ -83,30 +88,43 @@ class UpgradeFuzzTest {
 
   private static EmbeddedKafka kafka;
   private static ServerHarness server;
-  private static FuzzLogCapture logs;
-  /** What each fuzz socket sent, by its local port: the server logs the remote port of a connection error. */
+  /** The current test's WARN and ERROR events. */
+  private FuzzLogCapture logs;
+  private long connectionErrorsBefore;
+  /** What each fuzz socket of the current test sent, by its local port: the server logs the remote port of a connection error. */
   private static final Map<Integer, String> inputByLocalPort = new ConcurrentHashMap<>();
 
   @BeforeAll
-  static void start(EmbeddedKafka broker) throws Exception {
+  @Timeout(value = 120, timeUnit = TimeUnit.SECONDS)
+  static void start(EmbeddedKafka broker, VertxTestContext ctx) {
     kafka = broker;
     OdinTopics.createAll(kafka);
-    logs = FuzzLogCapture.attach("io.odinws", "io.netty");
     // Admission limits off and resource guards at 100%: a burst of 500 loopback connections is the point here.
-    server = ServerHarness.start(kafka, new JsonObject()
+    ServerHarness.deploy(kafka, new JsonObject()
         .put("shards", 2)
         .put("ws", new JsonObject().put("handshakeTimeoutMs", HANDSHAKE_TIMEOUT_MS))
-        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100)));
+        .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100)))
+        .onComplete(ctx.succeeding(h -> {
+          server = h;
+          ctx.completeNow();
+        }));
   }
 
   @AfterAll
-  static void stop() throws Exception {
-    if (logs != null) {
-      logs.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+  static void stop(VertxTestContext ctx) {
+    ServerHarness.stop(server).onComplete(ctx.succeedingThenComplete());
+  }
+
+  @BeforeEach
+  void watch() {
+    inputByLocalPort.clear(); // ports are reused across tests: only this test's sockets name inputs
+    connectionErrorsBefore = connectionErrors();
+    logs = FuzzLogCapture.attach("io.odinws", "io.netty");
+  }
+
+  @AfterEach
+  void unwatch() {
+    logs.close();
   }
 
   // =====================================================================================
@@ -123,8 +141,7 @@ class UpgradeFuzzTest {
   }
 
   @Test
-  @Order(1)
-  void randomAndMutatedHttpRequestsEndInADocumentedWay() throws Exception {
+  void randomAndMutatedHttpRequestsEndInADocumentedWay(TestInfo test, Vertx vertx) throws Exception {
     int port = server.port();
     List<Outcome> outcomes = runAll(HTTP_CONNECTIONS, i -> runHttp(httpCase(i, port), port));
     String report = report("HTTP (seed " + SEED + ")", outcomes);
@@ -133,6 +150,7 @@ class UpgradeFuzzTest {
     assertTrue(bad.isEmpty(), bad.size() + " connections did not end in a documented way:\n"
         + bad.stream().limit(20).map(o -> "  " + o.problem() + "\n    input: " + o.input()).collect(Collectors.joining("\n"))
         + "\n" + report);
+    assertHealthyAfterwards(test, vertx);
   }
 
   private static Outcome runHttp(HttpCase c, int port) {
@@ -583,8 +601,7 @@ class UpgradeFuzzTest {
       "close-invalid-utf8-reason", "close"};
 
   @Test
-  @Order(2)
-  void randomAndMutatedFramesEndInADocumentedWay() throws Exception {
+  void randomAndMutatedFramesEndInADocumentedWay(TestInfo test, Vertx vertx) throws Exception {
     int port = server.port();
     List<Outcome> outcomes = runAll(WS_CONNECTIONS, i -> runWs(i, port));
     String report = report("WebSocket (seed " + SEED + ")", outcomes);
@@ -593,6 +610,7 @@ class UpgradeFuzzTest {
     assertTrue(bad.isEmpty(), bad.size() + " connections did not end in a documented way:\n"
         + bad.stream().limit(20).map(o -> "  " + o.problem() + "\n    input: " + o.input()).collect(Collectors.joining("\n"))
         + "\n" + report);
+    assertHealthyAfterwards(test, vertx);
   }
 
   private static Outcome runWs(int i, int port) {
@@ -982,43 +1000,32 @@ class UpgradeFuzzTest {
   // (c) afterwards: healthy, no unexpected exception
   // =====================================================================================
 
-  @Test
-  @Order(3)
-  void theServerIsHealthyAfterwardsAndNoUnexpectedExceptionOccurred() throws Exception {
+  /**
+   * Every fuzz socket of this test is gone, the server still serves, and nothing it did raised an exception.
+   *
+   * @param clientVertx the test's own, closed by VertxExtension after it
+   */
+  private void assertHealthyAfterwards(TestInfo test, Vertx clientVertx) throws Exception {
     // every fuzz socket is gone from the server (none stuck half closed)
-    Await.until("every fuzz connection closed on the server", Duration.ofSeconds(15),
+    Await.until("every fuzz connection closed on the server", Duration.ofSeconds(30),
         () -> java.util.Arrays.stream(server.connectionsPerShard()).sum() == 0, UpgradeFuzzTest::openConnections);
 
-    Vertx clientVertx = Vertx.vertx();
-    try {
-      WebSocketClient wsClient = clientVertx.createWebSocketClient();
-      WsTestClient c = WsTestClient.open(wsClient, server.port());
-      JsonObject ack = c.subscribe("FUZZ.trade");
-      assertEquals(List.of("FUZZ.trade"), ack.getJsonArray("subscribed").getList());
-      String marker = "fuzz-" + SEED;
-      try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
-        producer.send(new ProducerRecord<>(OdinTopics.TRADES, "FUZZ", "{\"type\":\"TRADE_EXECUTED\",\"marker\":\"" + marker + "\"}")).get(10, TimeUnit.SECONDS);
-      }
-      Await.until("the record produced after the fuzzing is delivered", Duration.ofSeconds(20), () -> !c.data().isEmpty());
-      JsonObject data = c.data().get(0).json();
-      assertEquals("FUZZ.trade", data.getString("channel"));
-      assertEquals(marker, data.getJsonObject("data").getString("marker"));
-      c.close();
-    } finally {
-      clientVertx.close().await(10, TimeUnit.SECONDS);
+    WebSocketClient wsClient = clientVertx.createWebSocketClient();
+    WsTestClient c = WsTestClient.open(wsClient, server.port());
+    JsonObject ack = c.subscribe("FUZZ.trade");
+    assertEquals(List.of("FUZZ.trade"), ack.getJsonArray("subscribed").getList());
+    String marker = "fuzz-" + SEED + "-" + test.getTestMethod().orElseThrow().getName();
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      producer.send(new ProducerRecord<>(OdinTopics.TRADES, "FUZZ", "{\"type\":\"TRADE_EXECUTED\",\"marker\":\"" + marker + "\"}")).get(10, TimeUnit.SECONDS);
     }
+    Await.until("the record produced after the fuzzing is delivered", Duration.ofSeconds(20), () -> !c.data().isEmpty());
+    JsonObject data = c.data().get(0).json();
+    assertEquals("FUZZ.trade", data.getString("channel"));
+    assertEquals(marker, data.getJsonObject("data").getString("marker"));
+    c.close();
 
-    // Netty reports a leak when a tracked allocation finds the collected buffer's reference enqueued
-    // (tests run with paranoid tracking, every allocation): collect, await this collection's
-    // references being enqueued (a sentinel's stands for them), then allocate once.
-    ReferenceQueue<Object> enqueued = new ReferenceQueue<>();
-    WeakReference<Object> sentinel = new WeakReference<>(new Object(), enqueued);
-    System.gc();
-    Await.until("the collection's references enqueued", Duration.ofSeconds(10), () -> enqueued.poll() != null);
-    Reference.reachabilityFence(sentinel); // a reference object must outlive its enqueueing
-    PooledByteBufAllocator.DEFAULT.directBuffer(1).release();
-    long errors = server.slots().stream().mapToLong(s -> s.stats().connectionErrors()).sum();
-    StringBuilder report = new StringBuilder("connectionErrors (sum over shards) = " + errors);
+    long errors = connectionErrors() - connectionErrorsBefore;
+    StringBuilder report = new StringBuilder("connectionErrors (sum over shards, during this test) = " + errors);
     // one entry per exception type: how often, the first stack trace, and the inputs that caused it
     Map<String, List<FuzzLogCapture.Event>> byError = logs.matching("event=connection_error").stream()
         .collect(Collectors.groupingBy(e -> e.message().replaceAll("(?s).*error=\"([^\":]*).*", "$1"), TreeMap::new, Collectors.toList()));
@@ -1037,15 +1044,16 @@ class UpgradeFuzzTest {
       report.append("\n    inputs: ").append(byInputKind);
       examples.forEach(input -> report.append("\n    e.g. ").append(input));
     });
-    List<FuzzLogCapture.Event> leaks = logs.matching("LEAK");
-    report.append("\nNetty leak reports: ").append(leaks.size());
-    leaks.stream().limit(3).forEach(e -> report.append("\n--- ").append(e));
     List<FuzzLogCapture.Event> otherWarnings = logs.events.stream()
-        .filter(e -> !e.message().contains("event=connection_error") && !e.message().contains("LEAK")).toList();
+        .filter(e -> !e.message().contains("event=connection_error")).toList();
     report.append("\nother WARN/ERROR events: ").append(otherWarnings.size());
     otherWarnings.stream().limit(5).forEach(e -> report.append("\n--- ").append(e));
     System.out.println("UpgradeFuzzTest health: " + report);
     assertEquals(0, errors, "unexpected exceptions while fuzzing (each one is a server bug): " + report);
+  }
+
+  private static long connectionErrors() {
+    return server.slots().stream().mapToLong(s -> s.stats().connectionErrors()).sum();
   }
 
   private static String openConnections() {

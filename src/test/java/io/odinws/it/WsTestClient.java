@@ -19,7 +19,7 @@ import java.util.function.Predicate;
 final class WsTestClient implements AutoCloseable {
 
   /** A received text message: its exact payload bytes and the parsed JSON. */
-  record Received(Buffer raw, JsonObject json, long arrivedMillis) {
+  record Received(Buffer raw, JsonObject json) {
     String type() {
       return json.getString("type");
     }
@@ -42,13 +42,13 @@ final class WsTestClient implements AutoCloseable {
   }
 
   static WsTestClient open(WebSocketClient client, int port) throws Exception {
-    return connect(client, port).await(10, TimeUnit.SECONDS);
+    return connect(client, port).await(30, TimeUnit.SECONDS);
   }
 
   private void onFrame(WebSocketFrame frame) {
     if (frame.isText() && frame.isFinal()) {
       Buffer raw = frame.binaryData().copy();
-      Received r = new Received(raw, new JsonObject(raw), System.currentTimeMillis());
+      Received r = new Received(raw, new JsonObject(raw));
       if (r.json().containsKey("seq")) {
         synchronized (data) {
           data.add(r);
@@ -71,7 +71,7 @@ final class WsTestClient implements AutoCloseable {
   JsonObject request(String json, String type) {
     int from = received.size();
     send(json);
-    return awaitMessage(from, m -> type.equals(m.type()), Duration.ofSeconds(10)).json();
+    return awaitMessage(from, m -> type.equals(m.type()), Duration.ofSeconds(30)).json();
   }
 
   JsonObject subscribe(String... channels) {

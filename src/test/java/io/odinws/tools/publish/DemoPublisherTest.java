@@ -3,12 +3,12 @@ package io.odinws.tools.publish;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTimeout;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
-import io.odinws.testkit.OdinTopics;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -22,13 +22,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -36,58 +33,52 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The publishing loop against the real in-process Kafka broker. The class owns its eight topics (one per
- * category, 12 partitions like production), so nothing else writes to them; each test measures what it
- * added as the growth of the partitions' end offsets. Failures and stalls come from a real producer
- * pointed at a port where nothing listens: every send then blocks max.block.ms (1 s) and fails.
- */
+  * The publishing loop against the real in-process Kafka broker. It asserts what the loop does (every event of the
+  * bound accounted for as sent, failed or skipped; records keyed, routed and stamped; pacing never ahead of the
+  * schedule; a prompt stop), never how fast: the rate the loop sustains is measured by {@code make bench}. Each test
+  * publishes to topics of its own, so records that land late (after a close) cannot reach another test's count.
+  * Failures and stalls come from a real producer pointed at a port where nothing listens: every send then blocks
+  * max.block.ms (1 s) and fails.
+  */
 @ExtendWith(KafkaBrokerExtension.class)
 class DemoPublisherTest {
-    private static final Map<String, String> TOPICS = topics("demo-publisher-test.");
     /** The publisher's own producer registers this MBean (client.id odin-ws-publisher) and removes it on close. */
     private static final ObjectName PRODUCER_MBEAN = objectName("kafka.producer:type=app-info,id=odin-ws-publisher");
+    /** Generous: a deadline for something to happen on a machine whose cores are busy with other work. */
+    private static final Duration WITHIN = Duration.ofSeconds(60);
+    private static final AtomicInteger RUNS = new AtomicInteger();
 
-    private static EmbeddedKafka kafka;
-    private static Admin admin;
-    private static List<TopicPartition> partitions;
+    /** The eight category topics of one test (two partitions each: routing and per-partition order are what matter). */
+    private record Topics(EmbeddedKafka kafka, Map<String, String> byTopic, List<TopicPartition> partitions) {
+        static Topics create(EmbeddedKafka kafka, TestInfo test) {
+            String prefix = "demo-publisher-test." + test.getTestMethod().orElseThrow().getName() + "-" + RUNS.incrementAndGet() + ".";
+            Map<String, String> byTopic = new LinkedHashMap<>();
+            Map<String, Integer> partitionsByTopic = new LinkedHashMap<>();
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String category : OdinEventType.CATEGORIES) {
+                byTopic.put(prefix + category, category);
+                partitionsByTopic.put(prefix + category, 2);
+                partitions.add(new TopicPartition(prefix + category, 0));
+                partitions.add(new TopicPartition(prefix + category, 1));
+            }
+            kafka.createTopics(partitionsByTopic); // returns once every partition answers listOffsets
+            return new Topics(kafka, byTopic, partitions);
+        }
 
-    @BeforeAll
-    static void createTopics(EmbeddedKafka broker) {
-        kafka = broker;
-        Map<String, Integer> partitionsByTopic = new LinkedHashMap<>();
-        TOPICS.keySet().forEach(t -> partitionsByTopic.put(t, OdinTopics.PARTITIONS));
-        kafka.createTopics(partitionsByTopic); // returns once every partition answers listOffsets
-        admin = kafka.createAdmin();
-        partitions = new ArrayList<>();
-        partitionsByTopic.forEach((t, n) -> {
-            for (int i = 0; i < n; i++) partitions.add(new TopicPartition(t, i));
-        });
+        PublisherOptions options(int rate, long durationSeconds, long maxEvents) {
+            return new PublisherOptions(kafka.bootstrap(), rate, PublisherOptions.DEFAULT_TOKENS, durationSeconds, byTopic, 11,
+                    maxEvents);
+        }
     }
 
-    @AfterAll
-    static void closeAdmin() {
-        if (admin != null) admin.close(Duration.ofSeconds(5));
-    }
-
-    private static Map<String, String> topics(String prefix) {
-        Map<String, String> m = new LinkedHashMap<>();
-        for (String category : OdinEventType.CATEGORIES) m.put(prefix + category, category);
-        return m;
-    }
-
-    private static PublisherOptions options(String bootstrap, int rate, long durationSeconds, long maxEvents) {
-        return new PublisherOptions(bootstrap, rate, PublisherOptions.DEFAULT_TOKENS, durationSeconds, TOPICS, 11,
-                maxEvents);
-    }
-
-    private static PublisherOptions options(int rate, long durationSeconds, long maxEvents) {
-        return options(kafka.bootstrap(), rate, durationSeconds, maxEvents);
+    private static PublisherOptions unreachable(int rate, long maxEvents) throws IOException {
+        return new PublisherOptions(unreachableBootstrap(), rate, PublisherOptions.DEFAULT_TOKENS, 0,
+                PublisherOptions.DEFAULT_TOPICS, 11, maxEvents);
     }
 
     /** 127.0.0.1 and a port that was just free and is closed again: connections to it are refused. */
@@ -97,30 +88,48 @@ class DemoPublisherTest {
         }
     }
 
+    // ---- the bound on the number of events (pure) -----------------------------------------------------------
+
     @Test
-    void publishesAtThePreciseRateWithKeysTopicsAndTimestamps() throws Exception {
-        Map<TopicPartition, Long> before = endOffsets();
+    void theLimitIsTheSmallerOfMaxEventsAndDurationTimesRate() {
+        assertEquals(4_000, DemoPublisher.limit(bounds(20_000, 0, 4_000)), "max events alone");
+        assertEquals(200, DemoPublisher.limit(bounds(200, 1, 0)), "duration alone: duration x rate");
+        assertEquals(150, DemoPublisher.limit(bounds(50, 3, 1_000)), "both: the duration ends first");
+        assertEquals(70, DemoPublisher.limit(bounds(50, 3, 70)), "both: max events ends first");
+        assertEquals(Long.MAX_VALUE, DemoPublisher.limit(bounds(100, 0, 0)), "neither: until stopped");
+        // a duration whose product with the rate overflows is no bound rather than a negative one
+        assertEquals(Long.MAX_VALUE, DemoPublisher.limit(bounds(100_000, Long.MAX_VALUE / 10_000, 0)));
+    }
+
+    private static PublisherOptions bounds(int rate, long durationSeconds, long maxEvents) {
+        return new PublisherOptions("127.0.0.1:9", rate, PublisherOptions.DEFAULT_TOKENS, durationSeconds,
+                PublisherOptions.DEFAULT_TOPICS, 11, maxEvents);
+    }
+
+    // ---- against the broker ---------------------------------------------------------------------------------
+
+    @Test
+    void publishesMaxEventsKeyedRoutedStampedAndPaced(EmbeddedKafka kafka, TestInfo test) throws Exception {
+        Topics topics = Topics.create(kafka, test);
+        int rate = 200;
+        int total = 2 * rate; // a schedule longer than the warm-up before it, so a burst would show
         long wallBefore = System.currentTimeMillis();
-        long t0 = System.nanoTime();
-        try (DemoPublisher p = DemoPublisher.start(options(20_000, 0, 4_000))) {
-            assertTrue(p.awaitDone(10, TimeUnit.SECONDS), "the publisher did not stop by itself");
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            // Event 3999 is due at 199.95 ms after the schedule starts; events are sent at most 50 µs early.
-            // The upper bound leaves room for the warm-up (metadata of the eight topics) before the schedule.
-            assertTrue(seconds >= 0.199, "paced by the rate, not faster: took " + seconds + " s");
-            p.close(); // flushes: every acknowledged record is in the log afterwards
-            assertEquals(4_000, p.sent());
-            assertEquals(0, p.failed());
-            assertEquals(0, p.skipped());
+        DemoPublisher p = DemoPublisher.start(topics.options(rate, 0, total));
+        try (p) {
+            awaitAccounted(p, total);
         }
         long wallAfter = System.currentTimeMillis();
-        awaitAdded(before, 4_000);
+        assertEquals(0, p.failed(), "a healthy broker fails nothing");
+        assertTrue(p.sent() > 0, counts(p));
+        // skipped only if this machine stalled the loop for over a second; every event is accounted for either way
+        assertEquals(total, p.sent() + p.skipped(), counts(p));
 
-        List<ConsumerRecord<String, byte[]>> records = readAdded(before);
-        assertEquals(4_000, records.size());
+        List<ConsumerRecord<String, byte[]>> records = readAll(topics);
+        assertEquals(p.sent(), records.size(), "every acknowledged event is in the log, and nothing else");
         Map<String, String> topicByCategory = new HashMap<>();
-        TOPICS.forEach((topic, category) -> topicByCategory.put(category, topic));
+        topics.byTopic().forEach((topic, category) -> topicByCategory.put(category, topic));
         Map<TopicPartition, Long> lastTsByPartition = new HashMap<>();
+        long lastTs = Long.MIN_VALUE;
         for (ConsumerRecord<String, byte[]> r : records) {
             JsonObject value = new JsonObject(new String(r.value(), StandardCharsets.UTF_8));
             String where = r.topic() + "-" + r.partition() + "@" + r.offset();
@@ -134,159 +143,130 @@ class DemoPublisherTest {
             assertEquals(r.timestamp(), ts, "record time = event time at " + where);
             assertTrue(ts >= wallBefore && ts <= wallAfter,
                     "event time " + ts + " outside the run [" + wallBefore + ", " + wallAfter + "] at " + where);
-            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
-            Long last = lastTsByPartition.put(tp, ts);
+            Long last = lastTsByPartition.put(new TopicPartition(r.topic(), r.partition()), ts);
             assertTrue(last == null || ts >= last, "time went backwards at " + where);
+            lastTs = Math.max(lastTs, ts);
+        }
+        // Paced, not one burst: no event leaves before its due time, and the schedule starts after start() was
+        // called, so the last event is at least the schedule's span after that. A lower bound, which a slow machine
+        // only makes easier to meet; it needs the last event sent, which a stall long enough to skip it prevents.
+        if (p.skipped() == 0) {
+            long spanMillis = (total - 1) * 1_000L / rate;
+            assertTrue(lastTs - wallBefore >= spanMillis - 1,
+                    "last event " + (lastTs - wallBefore) + " ms after the start; scheduled at " + spanMillis);
         }
     }
 
     @Test
-    void durationSendsExactlyDurationTimesRate() throws Exception {
-        Map<TopicPartition, Long> before = endOffsets();
-        long t0 = System.nanoTime();
-        try (DemoPublisher p = DemoPublisher.start(options(200, 1, 0))) {
-            assertTrue(p.awaitDone(10, TimeUnit.SECONDS), "the publisher did not stop by itself");
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            assertTrue(seconds >= 0.99, "ran for its duration: took " + seconds + " s");
-            p.close();
-            assertEquals(200, p.sent());
-            assertEquals(0, p.failed());
-            assertEquals(0, p.skipped());
+    void aDurationBoundsTheRunToDurationTimesRate(EmbeddedKafka kafka, TestInfo test) throws Exception {
+        Topics topics = Topics.create(kafka, test);
+        DemoPublisher p = DemoPublisher.start(topics.options(50, 1, 0));
+        try (p) {
+            awaitAccounted(p, 50);
         }
-        awaitAdded(before, 200);
+        assertEquals(0, p.failed());
+        assertEquals(50, p.sent() + p.skipped(), counts(p));
+        assertEquals(p.sent(), readAll(topics).size());
+    }
+
+    @Test
+    void atTheTopRateEveryEventIsAccountedFor(EmbeddedKafka kafka, TestInfo test) throws Exception {
+        Topics topics = Topics.create(kafka, test);
+        int total = 5_000;
+        DemoPublisher p = DemoPublisher.start(topics.options(PublisherOptions.MAX_RATE, 0, total));
+        try (p) {
+            awaitAccounted(p, total);
+        }
+        // whether this machine keeps up is for make bench; here: nothing lost, nothing counted twice
+        assertEquals(0, p.failed());
+        assertTrue(p.sent() > 0, counts(p));
+        assertEquals(total, p.sent() + p.skipped(), counts(p));
+        assertEquals(p.sent(), readAll(topics).size());
     }
 
     @Test
     void failedSendsAreCountedNotFatal() throws Exception {
-        // Unreachable broker: the warm-up gives up after 1 s, then each send blocks 1 s and fails. At one event
-        // per second the loop keeps pace (the backlog never exceeds a second), so both events are attempted.
-        long t0 = System.nanoTime();
-        try (DemoPublisher p = DemoPublisher.start(options(unreachableBootstrap(), 1, 0, 2))) {
-            assertTrue(p.awaitDone(10, TimeUnit.SECONDS), "the publisher did not stop by itself");
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            assertTrue(seconds >= 2.9 && seconds < 6.0, "took " + seconds + " s"); // warm-up + two 1 s sends
-            assertEquals(2, p.failed());
-            assertEquals(0, p.sent());
-            assertEquals(0, p.skipped());
-            long c0 = System.nanoTime();
+        // Unreachable broker: the warm-up gives up after max.block.ms, then each send blocks as long and fails.
+        DemoPublisher p = DemoPublisher.start(unreachable(1, 2));
+        try {
+            assertTrue(p.awaitDone(WITHIN.toSeconds(), TimeUnit.SECONDS), "the publisher did not stop by itself: " + counts(p));
+            assertEquals(0, p.sent(), counts(p));
+            assertTrue(p.failed() >= 1, "the first event is attempted and its failure counted: " + counts(p));
+            // the second is attempted too, unless this machine stalled the loop for over a second after the first
+            assertEquals(2, p.failed() + p.skipped(), counts(p));
+            long failed = p.failed();
+            assertTimeout(Duration.ofSeconds(10), p::close, "close returns within its budget");
+            assertEquals(failed, p.failed(), "nothing sent after close");
+        } finally {
             p.close();
-            double closeSeconds = (System.nanoTime() - c0) / 1e9;
-            assertTrue(closeSeconds < 1.5, "close took " + closeSeconds + " s");
-            assertEquals(2, p.failed());
         }
     }
 
     @Test
-    void closeStopsPromptlyEvenWhileParked() throws Exception {
-        Map<TopicPartition, Long> before = endOffsets();
-        DemoPublisher p = DemoPublisher.start(options(1, 0, 0)); // event 0 is due at the start, event 1 a second later
+    void closeStopsTheLoopAndTheProducer(EmbeddedKafka kafka, TestInfo test) throws Exception {
+        Topics topics = Topics.create(kafka, test);
+        DemoPublisher p = DemoPublisher.start(topics.options(1, 0, 0)); // until stopped; event 0 due at the start
         try {
-            // Event 0 acknowledged by the broker: the loop is now parked until event 1 is due.
-            Await.until("event 0 acknowledged", Duration.ofSeconds(10), () -> p.sent() == 1,
-                    () -> "sent=" + p.sent() + " failed=" + p.failed());
+            Await.until("event 0 acknowledged", WITHIN, () -> p.sent() >= 1, () -> counts(p));
             assertTrue(isRegistered(PRODUCER_MBEAN), "the publisher's producer is not registered");
-            long t0 = System.nanoTime();
-            p.close();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            assertTrue(seconds < 0.5, "close took " + seconds + " s");
-            assertTrue(p.awaitDone(0, TimeUnit.SECONDS));
-            assertEquals(1, p.sent());
-            assertEquals(0, p.failed());
+            assertFalse(p.awaitDone(0, TimeUnit.SECONDS), "an unbounded run goes on until closed");
+            assertTimeout(Duration.ofSeconds(10), p::close, "close returns within its budget");
+            assertTrue(p.awaitDone(0, TimeUnit.SECONDS), "the loop ended before close returned");
             assertFalse(isRegistered(PRODUCER_MBEAN), "the producer was not closed");
+            // what was acknowledged is in the log; an event the close's flush gave up on may or may not be
+            int records = readAll(topics).size();
+            assertTrue(records >= p.sent() && records <= p.sent() + p.failed(), records + " records, " + counts(p));
         } finally {
             p.close();
         }
-        awaitAdded(before, 1);
     }
 
     @Test
     void aLongStallCatchesUpAtMostOneSecondAndCountsTheRestAsSkipped() throws Exception {
-        // Unreachable broker: every send stalls 1 s (max.block.ms) and fails, so after each send more than one
-        // second of events is due. The loop keeps only the newest second (1000 events) of backlog and counts the
-        // older ones as skipped: a handful of sends are attempted (at ~0, 1 and 2 s), not 2000. It also stops on
-        // its own once the uncapped due count passes the limit plus one second, i.e. ~3 s into the schedule
-        // (after the 1 s warm-up), instead of needing 2000 s to try every event.
-        long t0 = System.nanoTime();
-        try (DemoPublisher p = DemoPublisher.start(options(unreachableBootstrap(), 1_000, 0, 2_000))) {
-            assertTrue(p.awaitDone(15, TimeUnit.SECONDS), "the publisher did not stop by itself");
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            p.close();
-            String counts = "sent=" + p.sent() + " failed=" + p.failed() + " skipped=" + p.skipped();
-            assertEquals(0, p.sent(), counts);
-            assertEquals(2_000, p.failed() + p.skipped(), counts);
-            assertTrue(p.failed() >= 2 && p.failed() <= 5, counts);
-            assertTrue(seconds >= 3.9 && seconds < 8.0, "took " + seconds + " s, " + counts);
+        // Unreachable broker: every send stalls at least a second (max.block.ms) and fails, so after each send more
+        // than a second of events is due. The loop keeps only the newest second (1000 events) of backlog and counts
+        // the older ones as skipped, and stops once the due count passes the limit plus one second: a handful of sends
+        // are attempted, not 2000, and the run ends after a few seconds instead of the 2000 s trying each would take.
+        // A busier machine only makes each stall longer, hence fewer attempts.
+        DemoPublisher p = DemoPublisher.start(unreachable(1_000, 2_000));
+        try (p) {
+            assertTrue(p.awaitDone(WITHIN.toSeconds(), TimeUnit.SECONDS), "the publisher did not stop by itself: " + counts(p));
         }
+        assertEquals(0, p.sent(), counts(p));
+        assertEquals(2_000, p.failed() + p.skipped(), counts(p));
+        assertTrue(p.failed() >= 1 && p.failed() <= 5, "attempted: one per stalled second, " + counts(p));
     }
 
-    @Test
-    void sustainsOneHundredThousandEventsPerSecond() throws Exception {
-        Map<TopicPartition, Long> before = endOffsets();
-        int total = 200_000;
-        long t0 = System.nanoTime();
-        try (DemoPublisher p = DemoPublisher.start(options(100_000, 0, total))) {
-            assertTrue(p.awaitDone(15, TimeUnit.SECONDS), "the publisher did not stop by itself");
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            p.close();
-            System.out.printf("100k/s run: sent=%d failed=%d skipped=%d in %.3f s%n", p.sent(), p.failed(),
-                    p.skipped(), seconds);
-            assertEquals(0, p.failed());
-            assertEquals(total, p.sent() + p.skipped());
-            assertTrue(p.skipped() < total / 20, "fell behind: skipped " + p.skipped());
-            awaitAdded(before, p.sent());
-        }
+    // ---- observing the broker ---------------------------------------------------------------------------------
+
+    /** Waits until the loop ended and every event it handed the producer was acknowledged or failed. */
+    private static void awaitAccounted(DemoPublisher p, long total) throws InterruptedException {
+        assertTrue(p.awaitDone(WITHIN.toSeconds(), TimeUnit.SECONDS), "the publisher did not stop by itself: " + counts(p));
+        Await.until("every event acknowledged, failed or skipped", WITHIN,
+                () -> p.sent() + p.failed() + p.skipped() == total, () -> counts(p));
     }
 
-    // ---- observing the broker ------------------------------------------------------------------------------
-
-    private static Map<TopicPartition, Long> endOffsets() throws InterruptedException, ExecutionException, TimeoutException {
-        Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-        partitions.forEach(tp -> request.put(tp, OffsetSpec.latest()));
-        Map<TopicPartition, Long> result = new HashMap<>();
-        admin.listOffsets(request).all().get(10, TimeUnit.SECONDS).forEach((tp, info) -> result.put(tp, info.offset()));
-        return result;
+    private static String counts(DemoPublisher p) {
+        return "sent=" + p.sent() + " failed=" + p.failed() + " skipped=" + p.skipped();
     }
 
-    private static long added(Map<TopicPartition, Long> before) {
-        try {
-            long n = 0;
-            for (Map.Entry<TopicPartition, Long> e : endOffsets().entrySet()) n += e.getValue() - before.get(e.getKey());
-            return n;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new AssertionError("listOffsets failed", e);
-        }
-    }
-
-    /** Waits until exactly {@code expected} records were added to the topics since {@code before}. */
-    private static void awaitAdded(Map<TopicPartition, Long> before, long expected) {
-        long[] last = {-1};
-        Await.until(expected + " records in Kafka", Duration.ofSeconds(10), () -> (last[0] = added(before)) >= expected,
-                () -> "found " + last[0]);
-        assertEquals(expected, added(before), "records in Kafka");
-    }
-
-    /** The records added since {@code before}, read with manual assignment (no consumer group), in offset order. */
-    private static List<ConsumerRecord<String, byte[]>> readAdded(Map<TopicPartition, Long> before) throws Exception {
-        Map<TopicPartition, Long> end = endOffsets();
+    /** Every record in the test's topics, read with manual assignment (no consumer group), in offset order. */
+    private static List<ConsumerRecord<String, byte[]>> readAll(Topics topics) throws Exception {
         Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, topics.kafka().bootstrap());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "demo-publisher-test-reader");
         List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer =
-                     new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.assign(partitions);
-            partitions.forEach(tp -> consumer.seek(tp, before.get(tp)));
-            Await.until("reading the added records", Duration.ofSeconds(15), () -> {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (r.offset() < end.get(new TopicPartition(r.topic(), r.partition()))) records.add(r);
-                }
-                return partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+                          new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(topics.partitions());
+            Map<TopicPartition, Long> end = consumer.endOffsets(topics.partitions(), WITHIN);
+            consumer.seekToBeginning(topics.partitions());
+            Await.until("reading the test's topics to their end", WITHIN, () -> {
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+                return topics.partitions().stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
             }, () -> records.size() + " read");
         }
         return records;
