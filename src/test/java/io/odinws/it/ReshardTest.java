@@ -45,11 +45,12 @@ class ReshardTest {
       ByteArrayOutputStream progress = new ByteArrayOutputStream();
       Thread load = new Thread(() -> exit.set(LoadTest.run(new String[] {
           "--url", "ws://127.0.0.1:" + server.port() + "/ws", "--connections", "500", "--ramp", "25/s",
-          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "40", "--heartbeat", "0",
+          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "60", "--heartbeat", "0",
           "--processes", "1", "--expect-connections", "500", "--max-loss", "0", "--report", report.toString()},
           new PrintStream(new ByteArrayOutputStream()), new PrintStream(progress))), "loadtest");
       load.start();
-      // A slow ramp: the first clients arrive in single mode, the rest spread over the new shards.
+      // A slow ramp: the first clients arrive in single mode, the rest spread over the new shards. The run
+      // lasts long enough for the three re-shards and the reconnects after the last, on a busy machine too.
       Await.until("the first clients connected", Duration.ofSeconds(30),
           () -> server.slots().stream().mapToInt(s -> s.stats().webSockets()).sum() >= 100);
 
@@ -68,7 +69,7 @@ class ReshardTest {
       assertTrue(server.slots().get(1).stats().webSockets() > 0, "clients landed on the added shards");
       Files.writeString(conf, "{\"mode\":\"single\"}");
       Await.until("back to one shard", Duration.ofSeconds(20), () -> server.slots().size() == 1);
-      load.join(Duration.ofSeconds(90).toMillis());
+      load.join(Duration.ofSeconds(120).toMillis());
       assertTrue(!load.isAlive(), "the load generator ends by itself");
 
       JsonObject r = new JsonObject(Files.readString(report));
