@@ -103,9 +103,9 @@ class RecoveriesTest {
     assertEquals(50, reads.get(0).from());
     assertEquals(100, reads.get(0).until());
     // live traffic while the read is out: gated, not written
-    assertFalse(onLoop(() -> client.gate().passes(live(KEYS, 105))));
-    assertFalse(onLoop(() -> client.gate().passes(live(KEYS, 106))));
-    assertTrue(onLoop(() -> client.gate().passes(live(OTHER, 106))), "other channels are not gated");
+    assertFalse(onLoop(() -> passes(client, KEYS, 105)));
+    assertFalse(onLoop(() -> passes(client, KEYS, 106)));
+    assertTrue(onLoop(() -> passes(client, OTHER, 106)), "other channels are not gated");
     assertTrue(client.written.isEmpty());
 
     completeRead(reads.get(0), 50, 100, 0, 105);
@@ -115,8 +115,8 @@ class RecoveriesTest {
     assertTrue(client.ack().getJsonObject("channels").getJsonObject(CHANNEL).getBoolean("recovered"));
 
     // a batch queued before the replay may repeat an offset the client has: the floor drops it
-    assertFalse(onLoop(() -> client.gate().passes(live(KEYS, 106))));
-    assertTrue(onLoop(() -> client.gate().passes(live(KEYS, 107))));
+    assertFalse(onLoop(() -> passes(client, KEYS, 106)));
+    assertTrue(onLoop(() -> passes(client, KEYS, 107)));
     assertTrue(onLoop(() -> client.gate().isEmpty()), "past the floor the channel is live again");
   }
 
@@ -163,8 +163,8 @@ class RecoveriesTest {
       recoveries.start(client, Map.of(CHANNEL, "0:97"), Map.of());
       return null;
     });
-    onLoop(() -> client.gate().passes(live(KEYS, 101)));
-    onLoop(() -> client.gate().passes(live(KEYS, 102))); // over maxHeldBackPerChannel: dropped, and said
+    onLoop(() -> passes(client, KEYS, 101));
+    onLoop(() -> passes(client, KEYS, 102)); // over maxHeldBackPerChannel: dropped, and said
     completeRead(reads.get(0), 98, 100, 0, 101);
     awaitAck(client);
     JsonObject channel = client.ack().getJsonObject("channels").getJsonObject(CHANNEL);
@@ -200,7 +200,7 @@ class RecoveriesTest {
     RecordingTarget client = new RecordingTarget();
     onLoop(() -> {
       recoveries.start(client, Map.of(CHANNEL, "0:10"), Map.of());
-      client.gate().passes(live(KEYS, 102));
+      passes(client, KEYS, 102);
       client.closing = true;
       client.gate().discard(); // as the connection does when its socket closes
       return null;
@@ -239,6 +239,16 @@ class RecoveriesTest {
       OutboundMessage m = live(KEYS, offset);
       history.record(TOPIC, 0, offset, m, System.currentTimeMillis());
       m.frame().release(); // the history took its own reference
+    }
+  }
+
+  /** Offers a live message to the client's gate, as the fan-out does, then drops the fan-out's reference. */
+  private boolean passes(RecordingTarget client, ChannelKeys keys, long offset) {
+    OutboundMessage m = live(keys, offset);
+    try {
+      return client.gate().passes(m);
+    } finally {
+      m.frame().release();
     }
   }
 
