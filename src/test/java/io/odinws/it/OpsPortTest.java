@@ -1,7 +1,6 @@
 package io.odinws.it;
 
-import io.netty.util.concurrent.EventExecutor;
-import io.odinws.internal.VertxInternals;
+import io.odinws.testkit.BlockedLoops;
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
@@ -15,10 +14,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -49,23 +44,8 @@ class OpsPortTest {
       assertEquals(404, get(http, ops, "/ws").statusCode(), "no WebSockets on the operations port");
 
       // the shards' loops and the others, any of which re-sharding may give a shard
-      List<EventExecutor> loops = new ArrayList<>();
-      VertxInternals.eventLoopPool(server.vertx).forEach(loops::add);
-      assertTrue(server.slots().stream().allMatch(s -> loops.contains(s.loop())), "the shards run on Vert.x's pool");
-      CountDownLatch blocked = new CountDownLatch(loops.size());
-      CountDownLatch release = new CountDownLatch(1);
-      for (EventExecutor loop : loops) {
-        loop.execute(() -> {
-          blocked.countDown();
-          try {
-            release.await(30, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-      }
-      try {
-        assertTrue(blocked.await(10, TimeUnit.SECONDS), "every loop of the pool is blocked");
+      try (BlockedLoops blocked = BlockedLoops.all(server.vertx)) {
+        assertTrue(server.slots().stream().allMatch(s -> blocked.loops().contains(s.loop())), "the shards run on Vert.x's pool");
         // each of these would wait for a shard's loop on the public port
         HttpResponse<String> metrics = get(http, ops, "/metrics");
         assertEquals(200, metrics.statusCode());
@@ -78,7 +58,7 @@ class OpsPortTest {
 
         // stuck for longer than shardStallMs: liveness fails, naming the shards, and /health says why
         int shards = server.slots().size();
-        Await.until("liveness fails, naming every stuck shard", Duration.ofSeconds(10), () -> {
+        Await.until("liveness fails, naming every stuck shard", Duration.ofSeconds(30), () -> {
           HttpResponse<String> live = get(http, ops, "/health/live");
           return live.statusCode() == 503 && new JsonObject(live.body()).getJsonArray("stalled_shards").size() == shards;
         });
@@ -86,11 +66,9 @@ class OpsPortTest {
         HttpResponse<String> health = get(http, ops, "/health");
         assertEquals(503, health.statusCode());
         assertTrue(health.body().contains("shard loop stuck"), health.body());
-      } finally {
-        release.countDown();
       }
       // the loops run again and sweep: alive
-      Await.until("liveness recovers", Duration.ofSeconds(10), () -> get(http, ops, "/health/live").statusCode() == 200);
+      Await.until("liveness recovers", Duration.ofSeconds(30), () -> get(http, ops, "/health/live").statusCode() == 200);
     }
   }
 

@@ -2,9 +2,8 @@ package io.odinws.ops;
 
 import io.odinws.http.PublicEndpoints;
 
-import io.netty.util.concurrent.EventExecutor;
 import io.odinws.config.OpsConfig;
-import io.odinws.internal.VertxInternals;
+import io.odinws.testkit.BlockedLoops;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -114,30 +112,11 @@ class OpsVerticleTest {
   @Test
   void answersWhileEveryLoopOfVertxsPoolIsBlocked(Vertx vertx) throws InterruptedException {
     // shards run on these loops, and re-sharding may give a shard any of them
-    int loops = 0;
-    for (EventExecutor ignored : VertxInternals.eventLoopPool(vertx)) {
-      loops++;
-    }
-    CountDownLatch blocked = new CountDownLatch(loops);
-    CountDownLatch release = new CountDownLatch(1);
-    for (EventExecutor loop : VertxInternals.eventLoopPool(vertx)) {
-      loop.execute(() -> {
-        blocked.countDown();
-        try {
-          release.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      });
-    }
-    try {
-      assertTrue(blocked.await(10, TimeUnit.SECONDS), "every loop of the pool is blocked");
+    try (BlockedLoops blocked = BlockedLoops.all(vertx)) {
       assertEquals(200, get("/health/live").statusCode());
       assertEquals(200, get("/health/ready").statusCode(), "vertx-health-check completes on the port's own loop");
       assertEquals(200, get("/metrics").statusCode());
       assertEquals(200, get("/health").statusCode());
-    } finally {
-      release.countDown();
     }
   }
 
