@@ -11,6 +11,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <pre>{"seq":O,"ts":T,"type":"price:update","priority":1,"channel":"C","pos":"P:O","data":VALUE}</pre>
  *
+ * <p>Hand-written, not a JSON library: the value goes in verbatim behind a header whose length is
+ * known before writing, which a generator cannot do without a second copy, once per record.
+ *
  * <p>Not thread-safe: it reuses one scratch array for the envelope prefix; each thread that encodes
  * owns its own encoder.
  */
