@@ -167,7 +167,9 @@ public final class OdinServer extends VerticleBase {
   /**
    * Live configuration (issue: a Kubernetes ConfigMap edited in place): the file given with
    * {@code -conf} is scanned every {@code reload.scanPeriodMs}; mode, shard count and the
-   * connection maximum apply without a restart. Other keys are read at start only.
+   * connection maximum apply without a restart. Other keys are read at start only. The file store
+   * reads the path anew on each scan, so it follows the kubelet's swap of the {@code ..data} symlink
+   * (ConfigMapLiveReloadTest).
    */
   private void watchConfiguration() {
     String file = config().getString(CONFIG_FILE_KEY);
@@ -192,7 +194,37 @@ public final class OdinServer extends VerticleBase {
       LOG.warn("event=config_rejected error=\"{}\" action=\"the running configuration stays; fix the file\"", e.getMessage());
       return;
     }
-    reconfiguring = reconfiguring.transform(ignored -> applySharding(next));
+    List<String> startOnly = startOnlyChanges(config, next);
+    if (!startOnly.isEmpty()) {
+      LOG.warn("event=config_restart_required keys={} action=\"applied at the next start (kubectl rollout restart); mode, shards and"
+          + " maxConnections apply now\"", String.join(",", startOnly));
+    }
+    OdinConfig live = withSharding(config, next);
+    reconfiguring = reconfiguring.transform(ignored -> applySharding(live));
+  }
+
+  /**
+   * The running configuration with the live keys of {@code next}: shards added later get the settings the others
+   * started with (the ingest's topics, the shared admission and history were built from those).
+   */
+  private static OdinConfig withSharding(OdinConfig running, OdinConfig next) {
+    return new OdinConfig(next.mode(), next.shards(), next.maxConnections(), running.http(), running.ops(), running.ws(),
+        running.kafka(), running.limits(), running.admission(), running.recovery(), running.drainMs(), running.reloadScanPeriodMs());
+  }
+
+  /** The sections of {@code next} that differ from the running configuration and would need a restart. */
+  private static List<String> startOnlyChanges(OdinConfig running, OdinConfig next) {
+    Map<String, Boolean> same = new java.util.LinkedHashMap<>();
+    same.put("http", running.http().equals(next.http()));
+    same.put("ops", running.ops().equals(next.ops()));
+    same.put("ws", running.ws().equals(next.ws()));
+    same.put("kafka", running.kafka().equals(next.kafka()));
+    same.put("limits", running.limits().equals(next.limits()));
+    same.put("admission", running.admission().equals(next.admission()));
+    same.put("recovery", running.recovery().equals(next.recovery()));
+    same.put("shutdown", running.drainMs() == next.drainMs());
+    same.put("reload", running.reloadScanPeriodMs() == next.reloadScanPeriodMs());
+    return same.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
   }
 
   /** Re-shards to {@code next}: new shards take new connections at once; removed shards send 1012 and their clients recover. */

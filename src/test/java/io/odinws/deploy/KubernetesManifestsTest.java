@@ -7,6 +7,7 @@ import io.odinws.config.ConfigLoader;
 import io.odinws.config.Mode;
 import io.odinws.config.OdinConfig;
 import io.odinws.config.OpsConfig;
+import io.odinws.shard.admission.TrustedProxies;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,9 +46,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class KubernetesManifestsTest {
 
+  /** The live ConfigMap: a stable name, edited in place and watched by the running server. */
   static final String CONFIG_MAP = "odin-ws-config";
-  /** The ConfigMap kustomize generates as {@value #CONFIG_MAP}: the name gets a hash of the content. */
-  static final Pattern GENERATED_CONFIG_MAP = Pattern.compile(Pattern.quote(CONFIG_MAP) + "(-[a-z0-9]{10})?");
+  /** A name kustomize generated with a content hash: a change makes a new name, and the pods roll. */
+  static final Pattern HASHED_NAME = Pattern.compile(".+-[a-z0-9]{10}");
   static final String CONFIG_KEY = "odin-ws.json";
   static final String CONTAINER = "odin-ws";
   static final String LIVE = "/health/live";
@@ -102,13 +104,11 @@ class KubernetesManifestsTest {
       return all(kind).stream().filter(r -> resourceName.equals(r.path("metadata").path("name").asText())).findFirst();
     }
 
-    /** The ConfigMap generated as {@value #CONFIG_MAP}, whatever its hash suffix. */
+    /** The ConfigMap {@value #CONFIG_MAP}, under that very name (no hash suffix: see liveConfigMapKeepsItsName...). */
     ObjectNode configMap() {
-      List<ObjectNode> generated = all("ConfigMap").stream()
-          .filter(cm -> GENERATED_CONFIG_MAP.matcher(cm.path("metadata").path("name").asText()).matches())
-          .toList();
-      assertTrue(generated.size() <= 1, name + ": more than one ConfigMap " + CONFIG_MAP);
-      return generated.stream().findFirst().orElseGet(() -> fail(name + ": no ConfigMap " + CONFIG_MAP));
+      return find("ConfigMap", CONFIG_MAP).orElseGet(() -> fail(name + ": no ConfigMap named " + CONFIG_MAP + " (ConfigMaps: "
+          + all("ConfigMap").stream().map(cm -> cm.path("metadata").path("name").asText()).toList()
+          + "); a hash suffix (generator option disableNameSuffixHash missing?) would keep the running pods from seeing an edit"));
     }
 
     String configMapName() {
@@ -329,12 +329,27 @@ class KubernetesManifestsTest {
     v.configMap();
   }
 
-  /** The server reads its configuration once: only a new ConfigMap name in the pod template restarts the pods. */
+  /**
+   * Live settings (mode, shards, maxConnections) are applied by the running server when its -conf file changes, so
+   * their ConfigMap keeps one name and is edited in place; settings the server reads only at start come from the
+   * environment, out of ConfigMaps whose generated names carry a content hash, so a change rolls the pods.
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("variants")
-  void generatedConfigMapNameCarriesAContentHashSoAChangeRollsThePods(Variant v) {
-    assertNotEquals(CONFIG_MAP, v.configMapName(), v + ": ConfigMap " + CONFIG_MAP + " has no hash suffix (generatorOptions"
-        + " disableNameSuffixHash?): a changed configuration would not restart the pods");
+  void liveConfigMapKeepsItsNameAndStartOnlySettingsRollThePods(Variant v) {
+    assertEquals(CONFIG_MAP, v.configMapName(), v + ": the live ConfigMap");
+    for (JsonNode e : v.container().path("env")) {
+      JsonNode ref = e.path("valueFrom").path("configMapKeyRef");
+      if (ref.isMissingNode()) {
+        continue;
+      }
+      String cm = ref.path("name").asText();
+      assertNotEquals(CONFIG_MAP, cm, v + ": env " + e.path("name").asText() + " comes from the live ConfigMap: the server reads its"
+          + " environment once, so an edit would apply to no running pod and roll none; use a hashed generator (odin-ws-env)");
+      assertTrue(HASHED_NAME.matcher(cm).matches(), v + ": env " + e.path("name").asText() + " comes from ConfigMap " + cm
+          + ", whose name has no content hash: changing it would not restart the pods that read it at start");
+    }
+    assertTrue(v.env().containsKey("KAFKA_BROKERS"), v + ": the broker address (start-only) comes from the environment");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -455,24 +470,22 @@ class KubernetesManifestsTest {
     }
     assertNotNull(volume, v + ": volumeMount " + volumeName + " has no volume");
     assertEquals(v.configMapName(), volume.path("configMap").path("name").asText(), v + ": " + dir + " must come from ConfigMap " + CONFIG_MAP);
-    String fileInMount;
-    if (mount.path("mountPath").asText().equals(confPath)) {
-      assertEquals(CONFIG_KEY, mount.path("subPath").asText(), v + ": a file mount at " + confPath + " needs subPath " + CONFIG_KEY);
-      fileInMount = CONFIG_KEY;
+    // The kubelet updates a ConfigMap volume by swapping its ..data symlink; a subPath mount is a copy that never changes.
+    assertEquals(dir, mount.path("mountPath").asText(), v + ": mount the ConfigMap as the directory " + dir
+        + ", not as the file " + confPath + ": a file (subPath) mount never sees an update");
+    assertFalse(mount.has("subPath") || mount.has("subPathExpr"), v + ": the ConfigMap mount has a subPath: the pod would never see an update");
+    String fileInMount = null;
+    JsonNode items = volume.path("configMap").path("items");
+    if (items.isMissingNode() || items.isEmpty()) {
+      fileInMount = file; // every key becomes a file
     } else {
-      fileInMount = null;
-      JsonNode items = volume.path("configMap").path("items");
-      if (items.isMissingNode() || items.isEmpty()) {
-        fileInMount = file; // every key becomes a file
-      } else {
-        for (JsonNode item : items) {
-          if (item.path("key").asText().equals(CONFIG_KEY)) {
-            fileInMount = item.path("path").asText();
-          }
+      for (JsonNode item : items) {
+        if (item.path("key").asText().equals(CONFIG_KEY)) {
+          fileInMount = item.path("path").asText();
         }
       }
-      assertEquals(file, fileInMount, v + ": key " + CONFIG_KEY + " must appear as " + confPath);
     }
+    assertEquals(file, fileInMount, v + ": key " + CONFIG_KEY + " must appear as " + confPath);
     v.configJson(); // the key exists
   }
 
@@ -606,6 +619,107 @@ class KubernetesManifestsTest {
       // one shard per core the JVM sees: the CPU limit, or every core of the node without one
       assertTrue(res.path("limits").has("cpu"), v + ": multi mode with shards 0 needs a CPU limit");
     }
+  }
+
+  // ---- the way in: Ingress, Service, trusted proxies -----------------------------------------------
+
+  static final String NGINX = "nginx.ingress.kubernetes.io/";
+  /**
+   * Addresses an ingress-nginx pod has in common clusters' default pod networks (kind and kubeadm with flannel
+   * 10.244.0.0/16, k3s 10.42.0.0/16, GKE a 10.x range): the peer address the server sees behind the Ingress.
+   */
+  static final List<String> INGRESS_POD_ADDRESSES = List.of("10.244.1.17", "10.42.0.9", "10.8.3.4");
+  /** Addresses outside any cluster: never trusted, or anyone could name any client address in X-Forwarded-For. */
+  static final List<String> PUBLIC_ADDRESSES = List.of("8.8.8.8", "203.0.113.7", "2001:4860:4860::8888");
+
+  @Test
+  void someKustomizationLetsOutsideClientsInWithTheirOwnAddress() {
+    assertTrue(variants().anyMatch(v -> !v.all("Ingress").isEmpty() || localLoadBalancer(v)),
+        "no kustomization ships an Ingress or a Service of type LoadBalancer with externalTrafficPolicy: Local");
+  }
+
+  /** ingress-nginx in front: each path reaches the server's port, and nginx never closes or buffers a healthy WebSocket. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void ingressReachesTheServerAndKeepsWebSocketsOpen(Variant v) {
+    OdinConfig config = v.config();
+    for (ObjectNode ingress : v.all("Ingress")) {
+      String what = v + ": Ingress " + ingress.path("metadata").path("name").asText();
+      assertEquals("networking.k8s.io/v1", ingress.path("apiVersion").asText(), what + " apiVersion");
+      JsonNode annotations = ingress.path("metadata").path("annotations");
+      assertEquals("nginx", ingress.path("spec").path("ingressClassName").asText(annotations.path("kubernetes.io/ingress.class").asText()),
+          what + ": the annotations are ingress-nginx's; ingressClassName nginx");
+      // nginx closes a proxied connection when nothing passed for this long; the server's pings are the liveness check
+      for (String timeout : List.of("proxy-read-timeout", "proxy-send-timeout")) {
+        String value = annotations.path(NGINX + timeout).asText("");
+        assertTrue(value.matches("\\d+"), what + ": annotation " + NGINX + timeout + " (seconds) is missing; nginx's default 60 s"
+            + " is the server's idle timeout, and a quiet channel would be cut");
+        long ms = Long.parseLong(value) * 1000;
+        assertTrue(ms > config.ws().pingIntervalMs() && ms > config.ws().idleTimeoutMs(), what + ": " + timeout + " " + value
+            + " s must exceed ws.pingIntervalMs " + config.ws().pingIntervalMs() + " ms and ws.idleTimeoutMs "
+            + config.ws().idleTimeoutMs() + " ms: the server, not nginx, decides when a connection is dead");
+      }
+      assertEquals("off", annotations.path(NGINX + "proxy-buffering").asText(), what + ": " + NGINX + "proxy-buffering off");
+
+      Set<String> paths = new TreeSet<>();
+      for (JsonNode rule : ingress.path("spec").path("rules")) {
+        for (JsonNode p : rule.path("http").path("paths")) {
+          paths.add(p.path("path").asText());
+          JsonNode backend = p.path("backend").path("service");
+          String svcName = backend.path("name").asText();
+          ObjectNode svc = v.find("Service", svcName).orElseGet(() -> fail(what + ": path " + p.path("path").asText()
+              + " goes to Service " + svcName + ", which does not exist"));
+          JsonNode svcPort = servicePort(v, svc, backend.path("port"), what);
+          assertPortRefersToServer(v, svcPort.has("targetPort") ? svcPort.get("targetPort") : svcPort.path("port"),
+              what + " path " + p.path("path").asText() + " -> Service " + svcName + " port " + svcPort.path("name").asText());
+        }
+      }
+      assertTrue(paths.contains(config.ws().path()), what + ": no path for ws.path " + config.ws().path() + ": " + paths);
+    }
+  }
+
+  /** The Service port an Ingress backend names ({@code port.name} or {@code port.number}). */
+  private static JsonNode servicePort(Variant v, ObjectNode svc, JsonNode ref, String what) {
+    for (JsonNode p : svc.path("spec").path("ports")) {
+      if (ref.has("name") ? ref.path("name").asText().equals(p.path("name").asText()) : ref.path("number").asInt() == p.path("port").asInt()) {
+        return p;
+      }
+    }
+    return fail(what + ": backend port " + ref + " is not a port of Service " + svc.path("metadata").path("name").asText());
+  }
+
+  private static boolean localLoadBalancer(Variant v) {
+    return v.all("Service").stream().anyMatch(s -> "LoadBalancer".equals(s.path("spec").path("type").asText())
+        && "Local".equals(s.path("spec").path("externalTrafficPolicy").asText()));
+  }
+
+  /**
+   * admission.trustedProxies follows what is shipped: behind the Ingress the peer is an ingress-nginx pod, which must
+   * be trusted (or every client looks like that pod and shares its per-address limits); without a proxy nothing is
+   * trusted (a client's own X-Forwarded-For would choose its address); an address outside the cluster never is.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void trustedProxiesMatchWhatIsShipped(Variant v) {
+    List<String> entries = v.config().admission().trustedProxies();
+    TrustedProxies trusted = TrustedProxies.parse(entries);
+    for (String a : PUBLIC_ADDRESSES) {
+      assertFalse(trusted.contains(address(a)), v + ": admission.trustedProxies " + entries + " trusts " + a
+          + ", outside any cluster: anyone could set their own address with X-Forwarded-For");
+    }
+    if (!v.all("Ingress").isEmpty()) {
+      for (String a : INGRESS_POD_ADDRESSES) {
+        assertTrue(trusted.contains(address(a)), v + ": the Ingress connects from an ingress-nginx pod (e.g. " + a
+            + ") that admission.trustedProxies " + entries + " does not trust: every client would have the ingress pod's address");
+      }
+    } else {
+      assertTrue(trusted.isEmpty(), v + ": no proxy is shipped (no Ingress), yet admission.trustedProxies is " + entries
+          + ": a client in that range could pick its address with X-Forwarded-For");
+    }
+  }
+
+  private static java.net.InetAddress address(String literal) {
+    return io.netty.util.NetUtil.createInetAddressFromIpAddressString(literal);
   }
 
   /** A Kubernetes quantity in base units: {@code 250m}, {@code 2}, {@code 512Mi}, {@code 1G}. */
