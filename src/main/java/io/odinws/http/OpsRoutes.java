@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
+import java.util.Map;
+
 /**
  * Plain HTTP on the public port, which is raw Netty: the {@link OpsEndpoint}s, served by the shards and
  * also by the router while every shard is full (a full server must still answer its probes), and the
@@ -41,7 +43,7 @@ public final class OpsRoutes {
     boolean head = req.method() == HttpMethod.HEAD;
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     endpoint.reply(endpoints).onSuccess(r ->
-        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0));
+        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0, Map.of()));
     return true;
   }
 
@@ -54,11 +56,18 @@ public final class OpsRoutes {
   /** As above, with {@code Retry-After} when {@code retryAfterSeconds > 0}. */
   public static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
                              String body, boolean keepAliveAllowed, int retryAfterSeconds) {
-    write(ctx, req.method() == HttpMethod.HEAD, keepAliveAllowed && HttpUtil.isKeepAlive(req), status, contentType, body, retryAfterSeconds);
+    respond(ctx, req, status, contentType, body, keepAliveAllowed, retryAfterSeconds, Map.of());
+  }
+
+  /** As above, with {@code headers} added. */
+  public static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
+                             String body, boolean keepAliveAllowed, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {
+    write(ctx, req.method() == HttpMethod.HEAD, keepAliveAllowed && HttpUtil.isKeepAlive(req), status, contentType, body,
+        retryAfterSeconds, headers);
   }
 
   private static void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, HttpResponseStatus status, String contentType,
-                            String body, int retryAfterSeconds) {
+                            String body, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {
     ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), body);
     int length = content.readableBytes();
     if (head) {
@@ -71,6 +80,7 @@ public final class OpsRoutes {
     if (retryAfterSeconds > 0) {
       res.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
     }
+    headers.forEach((name, value) -> res.headers().set(name, value));
     if (!keepAlive) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
