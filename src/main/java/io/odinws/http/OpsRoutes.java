@@ -33,17 +33,27 @@ public final class OpsRoutes {
     return q < 0 ? uri : uri.substring(0, q);
   }
 
-  /** Answers a GET or HEAD of an {@link OpsEndpoint}; false when the request is for none. */
+  /**
+   * Answers a GET or HEAD of an {@link OpsEndpoint}, and an OPTIONS (a CORS preflight) of one with CORS;
+   * false when the request is for none.
+   */
   public static boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, PublicEndpoints endpoints) {
     OpsEndpoint endpoint = OpsEndpoint.at(path(req));
-    if (endpoint == null || (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD)) {
+    if (endpoint == null) {
+      return false;
+    }
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (req.method() == HttpMethod.OPTIONS && endpoint.cors()) {
+      write(ctx, false, keepAlive, HttpResponseStatus.OK, null, "", 0, endpoint.optionsHeaders());
+      return true;
+    }
+    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       return false;
     }
     // readiness answers when its checks complete, after the caller has released the request: keep what the reply needs
     boolean head = req.method() == HttpMethod.HEAD;
-    boolean keepAlive = HttpUtil.isKeepAlive(req);
     endpoint.reply(endpoints).onSuccess(r ->
-        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0, Map.of()));
+        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0, endpoint.headers()));
     return true;
   }
 
@@ -66,6 +76,7 @@ public final class OpsRoutes {
         retryAfterSeconds, headers);
   }
 
+  /** @param contentType null for none (an empty answer) */
   private static void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, HttpResponseStatus status, String contentType,
                             String body, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {
     ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), body);
@@ -74,7 +85,9 @@ public final class OpsRoutes {
       content.clear();
     }
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    if (contentType != null) {
+      res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    }
     res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
     res.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     if (retryAfterSeconds > 0) {
