@@ -92,7 +92,8 @@ public final class OdinServer extends VerticleBase {
     config = ConfigLoader.resolve(config(), System.getenv());
     BatchBus.registerCodec(vertx.eventBus());
     prometheus = prometheusRegistry();
-    HealthReport health = new HealthReport(registry, ingest, state, config.ops().shardStallMs());
+    HealthReport health = new HealthReport(registry, ingest, state, config.ops().shardStallMs(), config.admission(),
+        () -> admission == null ? null : admission.guard().reason());
     Readiness readiness = new Readiness(vertx, registry, ingest, state);
     PublicEndpoints endpoints = new PublicEndpoints() {
       @Override

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
+import java.util.Map;
+
 /**
  * Plain HTTP on the public port, which is raw Netty: the {@link OpsEndpoint}s, served by the shards and
  * also by the router while every shard is full (a full server must still answer its probes), and the
@@ -31,17 +33,27 @@ public final class OpsRoutes {
     return q < 0 ? uri : uri.substring(0, q);
   }
 
-  /** Answers a GET or HEAD of an {@link OpsEndpoint}; false when the request is for none. */
+  /**
+   * Answers a GET or HEAD of an {@link OpsEndpoint}, and an OPTIONS (a CORS preflight) of one with CORS;
+   * false when the request is for none.
+   */
   public static boolean handle(ChannelHandlerContext ctx, FullHttpRequest req, PublicEndpoints endpoints) {
     OpsEndpoint endpoint = OpsEndpoint.at(path(req));
-    if (endpoint == null || (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD)) {
+    if (endpoint == null) {
+      return false;
+    }
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    if (req.method() == HttpMethod.OPTIONS && endpoint.cors()) {
+      write(ctx, false, keepAlive, HttpResponseStatus.OK, null, "", 0, endpoint.optionsHeaders());
+      return true;
+    }
+    if (req.method() != HttpMethod.GET && req.method() != HttpMethod.HEAD) {
       return false;
     }
     // readiness answers when its checks complete, after the caller has released the request: keep what the reply needs
     boolean head = req.method() == HttpMethod.HEAD;
-    boolean keepAlive = HttpUtil.isKeepAlive(req);
     endpoint.reply(endpoints).onSuccess(r ->
-        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0));
+        write(ctx, head, keepAlive, HttpResponseStatus.valueOf(r.status()), r.contentType(), r.body(), 0, endpoint.headers()));
     return true;
   }
 
@@ -54,23 +66,34 @@ public final class OpsRoutes {
   /** As above, with {@code Retry-After} when {@code retryAfterSeconds > 0}. */
   public static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
                              String body, boolean keepAliveAllowed, int retryAfterSeconds) {
-    write(ctx, req.method() == HttpMethod.HEAD, keepAliveAllowed && HttpUtil.isKeepAlive(req), status, contentType, body, retryAfterSeconds);
+    respond(ctx, req, status, contentType, body, keepAliveAllowed, retryAfterSeconds, Map.of());
   }
 
+  /** As above, with {@code headers} added. */
+  public static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String contentType,
+                             String body, boolean keepAliveAllowed, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {
+    write(ctx, req.method() == HttpMethod.HEAD, keepAliveAllowed && HttpUtil.isKeepAlive(req), status, contentType, body,
+        retryAfterSeconds, headers);
+  }
+
+  /** @param contentType null for none (an empty answer) */
   private static void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, HttpResponseStatus status, String contentType,
-                            String body, int retryAfterSeconds) {
+                            String body, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {
     ByteBuf content = ByteBufUtil.writeUtf8(ctx.alloc(), body);
     int length = content.readableBytes();
     if (head) {
       content.clear();
     }
     FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
-    res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    if (contentType != null) {
+      res.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    }
     res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
     res.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
     if (retryAfterSeconds > 0) {
       res.headers().set(HttpHeaderNames.RETRY_AFTER, retryAfterSeconds);
     }
+    headers.forEach((name, value) -> res.headers().set(name, value));
     if (!keepAlive) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

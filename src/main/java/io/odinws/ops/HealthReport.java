@@ -1,5 +1,6 @@
 package io.odinws.ops;
 
+import io.odinws.config.AdmissionConfig;
 import io.odinws.http.PublicEndpoints;
 
 import io.odinws.stats.SystemProbe;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import java.lang.management.MemoryUsage;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /health} (PROTOCOL.md section 7): unhealthy (503) when Kafka is not consumed, no shard
@@ -29,12 +31,22 @@ public final class HealthReport {
   private final ServerState state;
   private final long stallNanos;
   private final long startedAtMillis = System.currentTimeMillis();
+  /** admission.cpuRejectPercent: new upgrades are refused while CPU stays above it (0 or less: never). */
+  private final double cpuThreshold;
+  private final Supplier<String> guardReason;
 
-  public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state, long shardStallMs) {
+  /**
+   * @param admission   for the CPU threshold it reports
+   * @param guardReason why the resource guard refuses new upgrades now: {@code "cpu"}, {@code "heap"}, or null
+   */
+  public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state, long shardStallMs, AdmissionConfig admission,
+                      Supplier<String> guardReason) {
     this.registry = registry;
     this.ingest = ingest;
     this.state = state;
     this.stallNanos = TimeUnit.MILLISECONDS.toNanos(shardStallMs);
+    this.cpuThreshold = admission.cpuRejectPercent();
+    this.guardReason = guardReason;
   }
 
   /**
@@ -72,6 +84,8 @@ public final class HealthReport {
           .put("connections", n)
           .put("websockets", s.stats().webSockets())
           .put("max_connections", s.maxConnections())
+          .put("available_slots", Math.max(0, s.maxConnections() - n))
+          .put("utilization", round(s.maxConnections() == 0 ? 100.0 : 100.0 * n / s.maxConnections()))
           .put("status", shardStatus(n, s.maxConnections())));
     }
     double capacityPercent = max == 0 ? 100.0 : 100.0 * current / max;
@@ -100,10 +114,18 @@ public final class HealthReport {
 
     MemoryUsage heap = SystemProbe.heap();
     long limit = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
+    // cpu and memory are unhealthy while the resource guard refuses new upgrades for them
+    String refusing = guardReason.get();
     JsonObject checks = new JsonObject()
-        .put("capacity", new JsonObject().put("current", current).put("max", max).put("percentage", round(capacityPercent)))
-        .put("cpu", new JsonObject().put("percentage", round(SystemProbe.cpuPercent())))
+        .put("capacity", new JsonObject()
+            .put("healthy", capacityPercent <= DEGRADED_ABOVE)
+            .put("current", current).put("max", max).put("percentage", round(capacityPercent)))
+        .put("cpu", new JsonObject()
+            .put("healthy", !"cpu".equals(refusing))
+            .put("percentage", round(SystemProbe.cpuPercent()))
+            .put("threshold", cpuThreshold))
         .put("memory", new JsonObject()
+            .put("healthy", !"heap".equals(refusing))
             .put("used_mb", heap.getUsed() >> 20)
             .put("limit_mb", limit >> 20)
             .put("percentage", round(SystemProbe.heapPercent())))

@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -83,11 +84,27 @@ public final class OpsVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     for (OpsEndpoint endpoint : OpsEndpoint.values()) {
       router.route(endpoint.path()).method(HttpMethod.GET).method(HttpMethod.HEAD)
-          .handler(ctx -> endpoint.reply(endpoints).onSuccess(r -> send(ctx.response(), r.status(), r.contentType(), r.body())));
+          .handler(ctx -> endpoint.reply(endpoints).onSuccess(r ->
+              send(withHeaders(ctx.response(), endpoint.headers()), r.status(), r.contentType(), r.body())));
+      if (endpoint.cors()) {
+        // Not vertx-web's CorsHandler: it answers a preflight with 204 and adds nothing to a request without
+        // Origin, where the Go server (and the public port, OpsRoutes) answer OPTIONS with 200 and always say "*".
+        router.route(endpoint.path()).method(HttpMethod.OPTIONS)
+            .handler(ctx -> withHeaders(ctx.response(), endpoint.optionsHeaders())
+                .putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+                .setStatusCode(200)
+                .end());
+      }
     }
     // also other methods on these paths, as on the public port
     router.route().handler(ctx -> send(ctx.response(), 404, "text/plain", "Not Found (this port serves " + PATHS + ")\n"));
     return router;
+  }
+
+  private static HttpServerResponse withHeaders(HttpServerResponse response, Map<String, String> headers) {
+    headers.forEach(response::putHeader);
+    return response;
   }
 
   private static void send(HttpServerResponse response, int status, String contentType, String body) {

@@ -47,6 +47,9 @@ public sealed interface ClientRequest {
     if (!(type instanceof String t)) {
       return new Invalid(ErrorReply.MISSING_TYPE);
     }
+    if (t.equals("replay")) {
+      return new Invalid(ErrorReply.REPLAY_UNSUPPORTED); // the Go server's request, whatever its data
+    }
     Object data = msg.getValue("data");
     if (data != null && !(data instanceof JsonObject)) {
       return new Invalid(ErrorReply.malformedData(t, "\"data\" must be an object"));

@@ -1,10 +1,12 @@
 package io.odinws.protocol;
 
-/** WebSocket close codes the server uses (PROTOCOL.md section 7). */
+/** WebSocket close codes the server uses (PROTOCOL.md section 7), and which ones a client may send. */
 public final class CloseCodes {
   /** Shutdown, and idle timeout (no inbound frame for the idle window). */
   public static final int GOING_AWAY = 1001;
-  /** Invalid UTF-8 in a text message. */
+  /** A frame that breaks RFC 6455, including a close frame with an invalid code or a 1-byte payload. */
+  public static final int PROTOCOL_ERROR = 1002;
+  /** Invalid UTF-8 in a text message or in a close frame's reason. */
   public static final int INVALID_PAYLOAD = 1007;
   /** Policy: slow client, flooding. */
   public static final int POLICY = 1008;
@@ -16,5 +18,14 @@ public final class CloseCodes {
   public static final int SERVICE_RESTART = 1012;
 
   private CloseCodes() {
+  }
+
+  /**
+   * Whether a close frame may carry {@code code} (RFC 6455 7.4, and the IANA registry for 1012-1014):
+   * 1000-1003 and 1007-1014 are defined, 3000-4999 belong to libraries and applications. 1004 is
+   * reserved, 1005, 1006 and 1015 must never be sent, and the rest of 0-65535 is unassigned.
+   */
+  public static boolean isValidInCloseFrame(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
   }
 }

@@ -155,7 +155,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     }, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** The client started the closing handshake: echo its code (RFC 6455 5.5.1) and close. */
+  /**
+   * The client started the closing handshake: echo its code (RFC 6455 5.5.1) and close. A close
+   * without a code ({@code statusCode} -1) gets an empty close: its code reads as 1005, which no
+   * frame may carry (7.4.1). The caller has checked that the code is valid to send.
+   */
   void closeEcho(int statusCode) {
     if (closing) {
       return;

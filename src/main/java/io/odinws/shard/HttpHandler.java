@@ -1,6 +1,5 @@
 package io.odinws.shard;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -23,6 +22,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import io.odinws.http.PublicEndpoints;
 
 
@@ -51,7 +51,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .maxFramePayloadLength(ws.maxMessageBytes())
         .expectMaskedFrames(true)
         .allowExtensions(false)
-        .closeOnProtocolViolation(true)
+        .closeOnProtocolViolation(false) // WebSocketHandler answers every violation with its close frame
         .build();
     // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
     this.handshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null, decoder);
@@ -84,7 +84,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ? handshakers.newHandshaker(req) : null;
     if (handshaker == null) {
       stats.handshakeFailed();
-      WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel()).addListener(ChannelFutureListener.CLOSE);
+      refuseNonHandshake(ctx, req);
       return;
     }
     Connection connection = Connection.of(ctx);
@@ -104,9 +104,25 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     // Still inside this read: no frame can arrive before the WebSocket handlers are in place.
     ChannelPipeline p = ctx.pipeline();
-    p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(true));
+    p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
     p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
     p.replace(this, "ws-handler", webSocketHandler);
+  }
+
+  /**
+   * A request for the WebSocket path that is not a version 13 handshake (RFC 6455 4.2.1 and 4.2.2): with
+   * another version, 426 naming the one spoken; without any (a browser or curl asking for the page), 400
+   * saying how to connect.
+   */
+  private void refuseNonHandshake(ChannelHandlerContext ctx, FullHttpRequest req) {
+    if (req.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)) {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.UPGRADE_REQUIRED, "text/plain; charset=utf-8",
+          "Upgrade Required: only WebSocket version 13 (RFC 6455) is supported\n", false, 0,
+          Map.of(HttpHeaderNames.SEC_WEBSOCKET_VERSION, WebSocketVersion.V13.toHttpHeaderValue()));
+    } else {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+          "Bad Request: not a WebSocket handshake (connect with a WebSocket client to " + ws.path() + ")\n", false);
+    }
   }
 
   /** Every X-Forwarded-For line, joined: proxies may append their own header line. */

@@ -6,17 +6,31 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.odinws.protocol.CloseCodes;
+import io.odinws.stats.DisconnectReason;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary
- * refused. Fragmented messages arrive whole (the aggregator before it). One instance per shard.
+ * refused, protocol violations answered with their close code. Fragmented messages arrive whole (the
+ * aggregator before it). One instance per shard.
+ *
+ * <p>Netty's decoder and UTF-8 validator only report violations here (closeOnProtocolViolation is
+ * off): after a close frame the decoder would answer one with an empty write instead of a close frame,
+ * and it lets close codes above 4999 through. So every violation gets its close frame from this class.
  */
 @ChannelHandler.Sharable
 final class WebSocketHandler extends ChannelInboundHandlerAdapter {
+
+  /** A close frame's payload is at most 125 bytes, two of them the code. */
+  private static final int MAX_REASON_BYTES = 123;
 
   private final RequestHandler requests;
 
@@ -35,7 +49,12 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
       } else if (msg instanceof PongWebSocketFrame) {
         // activity is recorded by Connection on every read
       } else if (msg instanceof CloseWebSocketFrame close) {
-        c.closeEcho(close.statusCode());
+        int code = close.statusCode(); // -1: no code (the decoder refused a 1-byte payload and a reason that is not UTF-8)
+        if (code == -1 || CloseCodes.isValidInCloseFrame(code)) {
+          c.closeEcho(code);
+        } else {
+          c.close(new Disconnect(CloseCodes.PROTOCOL_ERROR, "Invalid close code " + code, DisconnectReason.PROTOCOL_ERROR));
+        }
       } else if (msg instanceof BinaryWebSocketFrame) {
         requests.onBinary(c);
       }
@@ -46,10 +65,25 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof CorruptedWebSocketFrameException violation) {
+      Connection.of(ctx).close(answer(violation));
+      return;
+    }
     if (cause instanceof TooLongFrameException) {
       Connection.of(ctx).close(Disconnect.TOO_BIG); // a fragmented message grew past ws.maxMessageBytes
       return;
     }
     Connection.of(ctx).onError(cause);
+  }
+
+  /** The close frame for a violation the decoder or the UTF-8 validator found, with their reason text. */
+  private static Disconnect answer(CorruptedWebSocketFrameException violation) {
+    WebSocketCloseStatus status = violation.closeStatus();
+    String reason = violation.getMessage() != null ? violation.getMessage() : status.reasonText();
+    if (reason.getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
+      reason = status.reasonText(); // a close frame's payload is at most 125 bytes
+    }
+    return new Disconnect(status.code(), reason,
+        status.code() == CloseCodes.TOO_BIG ? DisconnectReason.MESSAGE_TOO_BIG : DisconnectReason.PROTOCOL_ERROR);
   }
 }

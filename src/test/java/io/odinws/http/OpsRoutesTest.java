@@ -21,6 +21,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The public port's side of the endpoint table: the same replies as the operations port, written by Netty. */
 class OpsRoutesTest {
@@ -83,6 +84,48 @@ class OpsRoutesTest {
     } finally {
       head.release();
     }
+  }
+
+  @Test
+  void healthResponsesAllowAnyOriginAndMetricsDoNot() {
+    for (String path : new String[] {"/health", "/health/live"}) {
+      FullHttpResponse r = request(HttpMethod.GET, path);
+      try {
+        assertEquals("*", r.headers().get("Access-Control-Allow-Origin"), path);
+      } finally {
+        r.release();
+      }
+    }
+    FullHttpResponse head = request(HttpMethod.HEAD, "/health");
+    FullHttpResponse metrics = request(HttpMethod.GET, "/metrics");
+    try {
+      assertEquals("*", head.headers().get("Access-Control-Allow-Origin"));
+      assertNull(metrics.headers().get("Access-Control-Allow-Origin"), "/metrics is not for browsers");
+    } finally {
+      head.release();
+      metrics.release();
+    }
+  }
+
+  @Test
+  void optionsOfAHealthEndpointIsAnsweredWith200AndTheCorsHeaders() {
+    for (String path : new String[] {"/health", "/health/live", "/health/ready"}) {
+      FullHttpResponse r = request(HttpMethod.OPTIONS, path);
+      try {
+        assertEquals(200, r.status().code(), path);
+        assertEquals("*", r.headers().get("Access-Control-Allow-Origin"));
+        assertEquals("GET, HEAD, OPTIONS", r.headers().get("Access-Control-Allow-Methods"));
+        assertTrue(r.headers().get("Access-Control-Allow-Headers").contains("Content-Type"));
+        assertEquals("GET, HEAD, OPTIONS", r.headers().get(HttpHeaderNames.ALLOW));
+        assertEquals("0", r.headers().get(HttpHeaderNames.CONTENT_LENGTH));
+        assertEquals(0, r.content().readableBytes());
+        assertFalse(r.headers().contains(HttpHeaderNames.CONNECTION), "kept alive");
+      } finally {
+        r.release();
+      }
+    }
+    assertNull(request(HttpMethod.OPTIONS, "/metrics"), "left to the caller (404)");
+    assertEquals(List.of(true, true, true, false), handled);
   }
 
   @Test

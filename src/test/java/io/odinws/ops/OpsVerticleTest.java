@@ -95,6 +95,40 @@ class OpsVerticleTest {
   }
 
   @Test
+  void healthAnswersCorsAndMetricsDoesNot() {
+    endpoints.health = new PublicEndpoints.Health(503, "{\"status\":\"unhealthy\"}");
+    for (String path : new String[] {"/health", "/health/live", "/health/ready"}) {
+      HttpResponse<String> r = send(HttpRequest.newBuilder(uri(path)).header("Origin", "https://status.example"));
+      assertEquals("*", r.headers().firstValue("access-control-allow-origin").orElse(""), path + " " + r.statusCode());
+    }
+    HttpResponse<String> noOrigin = get("/health");
+    assertEquals("*", noOrigin.headers().firstValue("access-control-allow-origin").orElse(""), "also without Origin, as the Go server");
+    assertTrue(get("/metrics").headers().firstValue("access-control-allow-origin").isEmpty(), "/metrics is not for browsers");
+  }
+
+  @Test
+  void optionsOfAHealthEndpointIsAnsweredWith200AndTheCorsHeaders() {
+    for (String path : new String[] {"/health", "/health/live", "/health/ready"}) {
+      // a browser's preflight, and a bare OPTIONS as the Go server's clients probe it
+      for (HttpRequest.Builder req : new HttpRequest.Builder[] {
+          HttpRequest.newBuilder(uri(path)).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+              .header("Origin", "https://status.example").header("Access-Control-Request-Method", "GET")
+              .header("Access-Control-Request-Headers", "content-type"),
+          HttpRequest.newBuilder(uri(path)).method("OPTIONS", HttpRequest.BodyPublishers.noBody())}) {
+        HttpResponse<String> r = send(req);
+        assertEquals(200, r.statusCode(), path);
+        assertEquals("*", r.headers().firstValue("access-control-allow-origin").orElse(""), path);
+        assertEquals("GET, HEAD, OPTIONS", r.headers().firstValue("access-control-allow-methods").orElse(""), path);
+        assertTrue(r.headers().firstValue("access-control-allow-headers").orElse("").toLowerCase().contains("content-type"), path);
+        assertEquals("GET, HEAD, OPTIONS", r.headers().firstValue("allow").orElse(""), path);
+        assertEquals("", r.body());
+      }
+    }
+    HttpResponse<String> metrics = send(HttpRequest.newBuilder(uri("/metrics")).method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+    assertEquals(404, metrics.statusCode());
+  }
+
+  @Test
   void otherPathsAndMethodsAreNotFound() {
     assertEquals(404, get("/ws").statusCode());
     assertEquals(404, get("/").statusCode());

@@ -43,9 +43,43 @@ class ShardUpgradeTest {
       String response = s.http(upgradeRequest("/ws", "8"));
       assertTrue(response.startsWith("HTTP/1.1 426 "), response);
       assertTrue(response.toLowerCase().contains("sec-websocket-version: 13"), "names the version it speaks: " + response);
+      assertTrue(response.endsWith("only WebSocket version 13 (RFC 6455) is supported\n"), response);
       s.channel.runPendingTasks();
       assertFalse(s.channel.isActive(), "closed after the refusal");
       assertEquals(1, s.stats().handshakesFailed());
+      assertEquals(0, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void aPlainGetOfTheWebSocketPathGets400SayingHowToConnect() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http("GET /ws HTTP/1.1\r\nHost: localhost\r\n\r\n");
+      assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+      assertTrue(response.toLowerCase().contains("content-type: text/plain"), response);
+      assertTrue(response.endsWith("Bad Request: not a WebSocket handshake (connect with a WebSocket client to /ws)\n"), response);
+      s.channel.runPendingTasks();
+      assertFalse(s.channel.isActive(), "closed after the refusal");
+      assertEquals(0, s.stats().webSockets());
+    }
+  }
+
+  @Test
+  void aPostToTheWebSocketPathGets400() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http("POST /ws HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+      assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+      assertTrue(response.contains("connect with a WebSocket client to /ws"), response);
+    }
+  }
+
+  @Test
+  void aPostWithAWebSocketHandshakeGets400NamingTheMethod() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http(upgradeRequest("/ws", "13").replaceFirst("^GET ", "POST "));
+      assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+      assertTrue(response.contains("POST"), response);
+      assertTrue(response.contains("connect with a WebSocket client to /ws"), response);
       assertEquals(0, s.stats().webSockets());
     }
   }
