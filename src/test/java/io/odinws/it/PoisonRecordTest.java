@@ -36,12 +36,16 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -148,6 +152,12 @@ class PoisonRecordTest {
   void badValuesReachNoClientLiveNorReplayedFromMemoryNorFromKafka() throws Exception {
     IngestStats ingest = server.server.ingest();
     long invalidBefore = invalid(ingest);
+    try (FuzzLogCapture log = FuzzLogCapture.attach("io.odinws.envelope.RecordFrames")) {
+      run(ingest, invalidBefore, log);
+    }
+  }
+
+  private void run(IngestStats ingest, long invalidBefore, FuzzLogCapture log) throws Exception {
 
     StrictClient live = StrictClient.open(wsClient, server.port());
     live.request("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"" + CHANNEL + "\"]}}", "subscription_ack");
@@ -163,6 +173,13 @@ class PoisonRecordTest {
     long firstOffset = produced.get(0).offset();
     assertEquals(firstOffset, liveData.get(0).getLong("seq"));
     String beforeThem = liveData.get(0).getString("pos"); // the first valid record; every bad one is after it
+    List<Long> badOffsets = new ArrayList<>();
+    for (int i = 0; i < VALUES.size(); i++) {
+      if (!VALID.contains(VALUES.get(i))) {
+        badOffsets.add(produced.get(i).offset());
+      }
+    }
+    assertSkipsLogged(log, "live", badOffsets);
     live.close();
 
     // From the in-memory history: the server has every offset since it started.
@@ -184,9 +201,23 @@ class PoisonRecordTest {
       assertEquals(VALID.size() - 1, kafkaAck.getInteger("messages_replayed"), kafkaAck.encode());
       assertDelivered(VALID.subList(1, VALID.size()), fromKafka.data(), "replay:message");
       assertTrue(fresh.server.replayReader().reads() > 0, "served from Kafka");
+      assertSkipsLogged(log, "replay", badOffsets);
       fromKafka.assertClean();
       fromKafka.close();
     }
+  }
+
+  /** One line per bad record with where it is and why, and nothing else (never the value). */
+  private static void assertSkipsLogged(FuzzLogCapture log, String source, List<Long> offsets) {
+    Pattern line = Pattern.compile("event=kafka_record_skipped source=" + source + " topic=" + Pattern.quote(TOPIC)
+        + " partition=0 offset=(\\d+) reason=(invalid_utf8|invalid_json)");
+    Set<Long> logged = new HashSet<>();
+    for (FuzzLogCapture.Event e : log.matching("source=" + source + " topic=" + TOPIC + " ")) {
+      Matcher m = line.matcher(e.message());
+      assertTrue(m.matches(), "the whole line: " + e.message());
+      logged.add(Long.parseLong(m.group(1)));
+    }
+    assertEquals(new HashSet<>(offsets), logged, source + " skips logged");
   }
 
   private static long invalid(IngestStats ingest) {
