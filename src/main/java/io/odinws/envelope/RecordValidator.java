@@ -83,7 +83,11 @@ final class RecordValidator {
     return isJson(value) ? null : SkipReason.INVALID_JSON;
   }
 
-  /** True when {@code value} holds exactly one JSON value and nothing else, as Jackson reads it. */
+  /**
+   * True when {@code value} holds exactly one JSON value and nothing else, as Jackson reads it: only
+   * half the check (Jackson neither checks UTF-8 inside strings nor refuses a byte-order mark); records
+   * go through {@link #checkValue}.
+   */
   static boolean isJson(byte[] value) {
     if (value == null || value.length == 0) {
       return false;
