@@ -3,6 +3,8 @@ package io.odinws.envelope;
 import io.odinws.ingest.KafkaIngestVerticle;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.bench.FastThreadExecutor;
 import io.odinws.bench.OdinValues;
@@ -36,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  *       package-private validator) rather than through the public {@code RecordFrames.replayMessage}:
  *       that is the replay path, which also decodes the key, builds new channel-key strings per
  *       record and encodes a replay frame, so the validator's share could not be read from it.</li>
+ *   <li>{@link #utf8}, {@link #utf8Netty}, {@link #checkValue}: the strict UTF-8 check ({@link Utf8}),
+ *       Netty's equivalent for comparison, and the whole value check (UTF-8, then JSON).</li>
  *   <li>{@link #ingestRecord}: everything {@code onBatch} does per live record except the recovery
- *       history: {@code RecordFrames.check} (topic map, key check, key decoding, JSON check,
+ *       history: {@code RecordFrames.check} (topic map, key check, key decoding, UTF-8 and JSON check,
  *       interned channel keys), {@code encodeLive}, the {@link OutboundMessage}; frame released.</li>
  * </ul>
  */
@@ -89,6 +93,24 @@ public class FrameEncodingBench {
   @Benchmark
   public boolean isJson() {
     return RecordValidator.isJson(value);
+  }
+
+  /** The strict UTF-8 check every record value passes before {@link #isJson}. */
+  @Benchmark
+  public boolean utf8() {
+    return Utf8.isValid(value);
+  }
+
+  /** Netty's strict check, for comparison: it needs a buffer around the array and reads byte by byte. */
+  @Benchmark
+  public boolean utf8Netty() {
+    return ByteBufUtil.isText(Unpooled.wrappedBuffer(value), StandardCharsets.UTF_8);
+  }
+
+  /** {@code RecordValidator.checkValue}: UTF-8, byte-order mark, then {@link #isJson}. */
+  @Benchmark
+  public boolean checkValue() {
+    return RecordValidator.checkValue(value) == null;
   }
 
   @Benchmark

@@ -1,7 +1,10 @@
 package io.odinws.envelope;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.EnumMap;
 import java.util.Map;
 
 /**
@@ -9,6 +12,28 @@ import java.util.Map;
  * envelope, for live delivery (ingest worker) and for replay (recovery's Kafka reads).
  */
 public final class RecordFrames {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RecordFrames.class);
+
+  /** One outcome per reason: a skipped record costs no allocation. */
+  private static final Map<SkipReason, Checked> SKIPPED = new EnumMap<>(SkipReason.class);
+
+  static {
+    for (SkipReason reason : SkipReason.values()) {
+      SKIPPED.put(reason, new Checked(null, reason));
+    }
+  }
+
+  /** Where a record was read: the ingest worker's live consumption, or a replay's Kafka read. */
+  public enum Source {
+    LIVE("live"), REPLAY("replay");
+
+    final String label;
+
+    Source(String label) {
+      this.label = label;
+    }
+  }
 
   private RecordFrames() {
   }
@@ -23,33 +48,47 @@ public final class RecordFrames {
   public static Checked check(ConsumerRecord<byte[], byte[]> r, Map<String, String> topicToCategory, ChannelNames names) {
     String category = topicToCategory.get(r.topic());
     if (category == null) {
-      return new Checked(null, SkipReason.UNMAPPED_TOPIC);
+      return SKIPPED.get(SkipReason.UNMAPPED_TOPIC);
     }
     SkipReason keyProblem = RecordValidator.checkKey(r.key());
     if (keyProblem != null) {
-      return new Checked(null, keyProblem);
+      return SKIPPED.get(keyProblem);
     }
     String token = RecordValidator.token(r.key());
     if (token == null) {
-      return new Checked(null, SkipReason.INVALID_KEY);
+      return SKIPPED.get(SkipReason.INVALID_KEY);
     }
-    if (!RecordValidator.isJson(r.value())) {
-      return new Checked(null, SkipReason.INVALID_JSON);
+    SkipReason valueProblem = RecordValidator.checkValue(r.value());
+    if (valueProblem != null) {
+      return SKIPPED.get(valueProblem);
     }
     return new Checked(names != null ? names.of(category, token) : ChannelKeys.of(token, category), null);
   }
 
   /**
    * A record as a replay frame ({@code "type":"replay:message","priority":2}), its {@code ts} the
-   * record's timestamp (this server never saw it live); null when the record is skipped.
+   * record's timestamp (this server never saw it live); null when the record is skipped (then
+   * logged as the live path logs it, not counted: the ingest counted it when it read it live).
    * Ownership: the caller owns the returned frame.
    */
   public static OutboundMessage replayMessage(FrameEncoder encoder, Map<String, String> topicToCategory, ConsumerRecord<byte[], byte[]> record) {
     Checked c = check(record, topicToCategory, null);
     if (c.keys() == null) {
+      logSkip(Source.REPLAY, record, c.skip());
       return null;
     }
     return new OutboundMessage(c.keys(), record.partition(), record.offset(),
         encoder.encodeReplay(c.keys().channelUtf8(), record.partition(), record.offset(), record.timestamp(), record.value()));
+  }
+
+  /**
+   * One line per skipped record: where it is in Kafka and why, never its key or value (a value may
+   * hold anything, and bytes that are not UTF-8 would break the log line). A poison producer can
+   * skip thousands per second: the log's WarningRateLimiter keeps this to a few lines per minute and
+   * reports how many it held back; the counters by reason count every one.
+   */
+  public static void logSkip(Source source, ConsumerRecord<?, ?> r, SkipReason reason) {
+    LOG.warn("event=kafka_record_skipped source={} topic={} partition={} offset={} reason={}",
+        source.label, r.topic(), r.partition(), r.offset(), reason.label);
   }
 }

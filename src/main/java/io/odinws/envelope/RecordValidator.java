@@ -58,7 +58,36 @@ final class RecordValidator {
     return token;
   }
 
-  /** True when {@code value} holds exactly one JSON value and nothing else. */
+  /**
+   * @return null when {@code value} is strict UTF-8 (see {@link Utf8}) holding exactly one JSON value
+   *     with nothing but JSON whitespace around it, else the reason
+   */
+  static SkipReason checkValue(byte[] value) {
+    if (value == null || value.length == 0) {
+      return SkipReason.INVALID_JSON;
+    }
+    if (!Utf8.isValid(value)) {
+      return SkipReason.INVALID_UTF8;
+    }
+    // Jackson sniffs the encoding from the first four bytes: it skips a UTF-8 byte-order mark, and a
+    // NUL there makes it read UTF-16 or UTF-32. Neither may start JSON text embedded as UTF-8.
+    int head = Math.min(4, value.length);
+    for (int i = 0; i < head; i++) {
+      if (value[i] == 0) {
+        return SkipReason.INVALID_JSON;
+      }
+    }
+    if (value.length >= 3 && value[0] == (byte) 0xEF && value[1] == (byte) 0xBB && value[2] == (byte) 0xBF) {
+      return SkipReason.INVALID_JSON;
+    }
+    return isJson(value) ? null : SkipReason.INVALID_JSON;
+  }
+
+  /**
+   * True when {@code value} holds exactly one JSON value and nothing else, as Jackson reads it: only
+   * half the check (Jackson neither checks UTF-8 inside strings nor refuses a byte-order mark); records
+   * go through {@link #checkValue}.
+   */
   static boolean isJson(byte[] value) {
     if (value == null || value.length == 0) {
       return false;

@@ -6,7 +6,9 @@ public enum SkipReason {
   EMPTY_KEY("empty_key"),
   /** Key longer than 128 bytes, or with whitespace, control characters, quotes, backslashes or '*'. */
   INVALID_KEY("invalid_key"),
-  /** Value missing or not a single valid JSON value. */
+  /** Value not well-formed UTF-8 (overlong forms, surrogates, beyond U+10FFFF, truncated sequences). */
+  INVALID_UTF8("invalid_utf8"),
+  /** Value missing, or not a single JSON value with nothing but JSON whitespace around it (a byte-order mark included). */
   INVALID_JSON("invalid_json"),
   /** Topic not in the configured topic to category map. */
   UNMAPPED_TOPIC("unmapped_topic");

@@ -208,6 +208,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
         RecordFrames.Checked checked = RecordFrames.check(r, topics, names);
         if (checked.keys() == null) {
           stats.skip(checked.skip());
+          RecordFrames.logSkip(RecordFrames.Source.LIVE, r, checked.skip());
           history.record(r.topic(), r.partition(), r.offset(), null, now); // covered, nothing to replay
           continue;
         }

@@ -65,7 +65,8 @@ import java.util.function.Consumer;
  *
  * <h2>Results and ownership</h2>
  * One read makes one {@link FrameBatch}: the valid records of the read's range in offset order (records
- * that fail validation are omitted, but their offsets count as read). Every request served by the read
+ * that fail the live path's validation, {@link RecordFrames#check}, are omitted and logged, but their
+ * offsets count as read). Every request served by the read
  * gets the same batch with its own reference (retained once per request before any future completes;
  * the reader's own reference goes to the last one), and its own {@link ReplayRead#fromOffset()}/{@link ReplayRead#untilOffset()},
  * with {@link ReplayRead#complete()} judged against its own range. The batch may hold records outside
