@@ -92,7 +92,9 @@ public final class HostileRun {
         bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_REUSEADDR, true);
+                .option(ChannelOption.SO_REUSEADDR, true)
+                // a failed write (the server closed) leaves the channel open, so that its close frame can be read
+                .option(ChannelOption.AUTO_CLOSE, false);
         CompletableFuture<Void> finished = new CompletableFuture<>();
         try {
             long everyNanos = 1_000_000_000L / options.rampPerSecond();

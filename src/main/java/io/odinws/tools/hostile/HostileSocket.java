@@ -19,6 +19,7 @@ final class HostileSocket extends ChannelInboundHandlerAdapter {
     /** Upgrade answers are small; a server that sends more before its blank line is not answering an upgrade. */
     private static final int MAX_HEADER_BYTES = 16 * 1024;
     private static final long FLOOD_TICK_MILLIS = 50;
+    private static final long RESET_GRACE_MILLIS = 200;
 
     private final HostileRun run;
     private final HostileRun.Slot slot;
@@ -29,6 +30,8 @@ final class HostileSocket extends ChannelInboundHandlerAdapter {
     private boolean upgraded;
     private boolean closeSent;
     private boolean done;
+    /** A write or read failed with a reset: the fate unless a close frame still comes in. */
+    private boolean resetSeen;
     private long trickled;
     private double floodCarry;
     private ScheduledFuture<?> timer;
@@ -170,15 +173,21 @@ final class HostileSocket extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        end(upgraded ? Fates.CLOSED_WITHOUT_CLOSE_FRAME : Fates.CLOSED_BEFORE_UPGRADE);
+        end(resetSeen ? Fates.RESET : upgraded ? Fates.CLOSED_WITHOUT_CLOSE_FRAME : Fates.CLOSED_BEFORE_UPGRADE);
         run.ended(slot);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        String m = cause.getMessage();
-        end(cause instanceof IOException && m != null && m.toLowerCase(java.util.Locale.ROOT).contains("reset")
-                ? Fates.RESET : "error_" + cause.getClass().getSimpleName());
+        if (done || resetSeen) return;
+        if (!(cause instanceof IOException)) {
+            end("error_" + cause.getClass().getSimpleName());
+            return;
+        }
+        // A flood's write fails once the server has closed; its close frame may still be waiting to be read (the
+        // channel is not closed on write errors): give the reads a moment before calling it a reset.
+        resetSeen = true;
+        ctx.executor().schedule(() -> end(Fates.RESET), RESET_GRACE_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /** The connect failed: that is this socket's fate. */
