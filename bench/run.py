@@ -1821,13 +1821,15 @@ def draw_charts(report, out):
         s7 = sc.get("S7", {})
         if s7.get("edge", {}).get("rss_series"):
             fig, ax = plt.subplots(figsize=(7, 3.5))
-            for key, style in (("baseline", "b-"), ("edge", "r-")):
+            top = 0
+            for key, style in (("baseline", "b.-"), ("edge", "r.-")):
                 ser = s7.get(key, {}).get("rss_series") or []
-                ax.plot([p["t_s"] for p in ser], [(p["rss_bytes"] or 0) / 2 ** 20 for p in ser], style,
-                        label="healthy alone" if key == "baseline" else "under attack")
+                ys = [(p["rss_bytes"] or 0) / 2 ** 20 for p in ser]
+                top = max([top, *ys])
+                ax.plot([p["t_s"] for p in ser], ys, style, label="healthy alone" if key == "baseline" else "under attack")
             ax.set_xlabel("seconds since publishing started")
             ax.set_ylabel("server RSS (MiB)")
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, top * 1.15 or 1)
             ax.legend(fontsize=8)
             ax.set_title("S7 edge soak: server RSS")
             fig.tight_layout()
@@ -2322,6 +2324,12 @@ def s7_section(s7):
                 f"({'flat' if x.get('flat') else 'not flat'})") if x else "-"
 
     ratio = s7.get("p99_ratio")
+    busy = max(b.get("other_processes_cores") or 0, e.get("other_processes_cores") or 0)
+    if busy > 0.5:
+        L.append(f"**Other work on the machine used up to {busy * 100:.0f} % of a core during these runs** (server "
+                 f"{pct(b['server_cores'])} / {pct(e['server_cores'])} of its core): the latency figures and their "
+                 "ratio measure that contention more than the server; the fates (their lifetimes stretched), the loss and the RSS still tell.")
+        L.append("")
     L.append("| figure | baseline (healthy alone) | under attack | goal |")
     L.append("|---|---:|---:|---|")
     verdict_p99 = ("met" if s7.get("p99_goal_met") else "not met") if s7.get("comparable", True) else \
