@@ -12,6 +12,10 @@ bench/results/latest.md.
   S5 storm       half of N clients with --recover dropped at once (reset, no close frame) while the server
                  runs: time until all are back and recovered; messages recovered, missed, duplicated
   S6 restart     server restart under N clients with --recover: time to all back, recovered/missed
+  S7 edge        S3's load on 10,000 healthy clients, first alone (baseline), then while 2,000 hostile sockets
+                 (`odin-ws hostile`: slow-loris, half-open, flood, reconnect loop, oversize frame) from 20 other
+                 loopback addresses attack the server: healthy p99 against the baseline, loss against Kafka, RSS
+                 over the run, every hostile socket's fate by reason
   floor          the kernel's floor for S2: a C program (bench/floor/fanout.c) that only writes one frame to
                  each of S2's connections per message, at S2's rates: the least any server spends per delivery here
 
@@ -47,6 +51,14 @@ RESULTS = os.path.join(BENCH, "results")
 NCHAN = os.path.join(BENCH, "nchan")
 LOOPBACK = "127.0.0.1"
 SOURCE_ADDRESSES = "127.0.0.2-127.0.0.40"
+# S7: the healthy clients spread over 1,024 addresses (about 10 each, like users behind their own addresses) so that
+# the server's production per-address limits, loopback not exempt, throttle the hostile sockets and not them; the
+# hostile sockets come from 20 addresses of their own.
+S7_HEALTHY_ADDRESSES = "127.0.4.0-127.0.7.255"
+S7_HOSTILE_ADDRESSES = "127.0.1.1-127.0.1.20"
+S7_HOSTILE_KINDS = ("slow_loris", "half_open", "flood", "reconnect", "oversize")
+# Issue 14's goal for S7: the healthy clients' p99 under attack within this factor of the baseline's.
+S7_P99_GOAL = 1.2
 SERVER_CORE = "0"
 GENERATOR_CORE = "1"
 P99_LIMIT_MS = 100.0
@@ -92,7 +104,8 @@ FULL = {
     "s4_clients": 19000, "s4_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
     "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
-    "deadline_s": 19 * 60,
+    "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 15,
+    "deadline_s": 24 * 60,
 }
 QUICK = {
     "ramp": 2000,
@@ -104,7 +117,8 @@ QUICK = {
     "s4_clients": 2000, "s4_publish_s": 25,
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
     "s6_clients": 2000, "s6_rate": 10, "s6_steady_s": 5, "s6_after_s": 12,
-    "deadline_s": 8 * 60,
+    "s7_clients": 2000, "s7_ramp": 500, "s7_hostile": 400, "s7_rate": 50, "s7_publish_s": 20, "s7_warmup_s": 0,
+    "deadline_s": 10 * 60,
 }
 
 
@@ -575,6 +589,45 @@ class Generator:
         return r
 
 
+class Hostile:
+    """One `odin-ws hostile` run (pinned to the generator core, as the client side): it ends by itself after its
+    duration and writes its summary of every socket's fate to --report."""
+
+    def __init__(self, bench, name, args, duration_s):
+        self.name = name
+        self.duration_s = duration_s
+        self.report_path = os.path.join(bench.logs, f"{name}.report.json")
+        self.log_path = os.path.join(bench.logs, f"{name}.log")
+        self.cmd = ["taskset", "-c", GENERATOR_CORE, "java", "-jar", bench.tools_jar, "hostile", *args,
+                    "--duration", str(duration_s), "--report", self.report_path]
+        with open(self.log_path, "a") as f:
+            f.write("$ " + " ".join(self.cmd) + "\n")
+        self.p = PROCS.start(name, self.cmd, self.log_path, cwd=bench.work)
+
+    def finish(self):
+        """Waits for the tool's own end (its duration and the closes), then reads its summary."""
+        try:
+            self.p.wait(self.duration_s + 60)
+        except subprocess.TimeoutExpired:
+            pass
+        Procs.stop(self.p, grace=10)
+        try:
+            with open(self.report_path) as f:
+                return json.load(f)
+        except (OSError, ValueError) as e:
+            raise BenchError(f"{self.name}: no hostile summary ({e}); see {self.log_path}")
+
+
+def jar_defaults(jar):
+    """The built-in configuration (conf/default.json) of a server jar: which keys that build knows."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(jar) as z:
+            return json.loads(z.read("conf/default.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return {}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -605,6 +658,7 @@ class Bench:
         self.broker = None
         self.bootstrap = None
         self.publishers = []
+        self.conf_overrides = None  # sections merged over the bench's server configuration for one scenario (S7)
 
     # -- time budget --
     def left(self):
@@ -726,6 +780,8 @@ class Bench:
             "kafka": {"bootstrap": self.bootstrap},
             "admission": {"enabled": False, "cpuRejectPercent": 100, "heapRejectPercent": 100},
         }
+        for k, v in (self.conf_overrides or {}).items():
+            conf[k] = {**conf[k], **v} if isinstance(v, dict) and isinstance(conf.get(k), dict) else v
         # BENCH_SERVER_CONF='{"ws":{"flushDelayMicros":500}}': sections merged over the above, to measure a setting
         for k, v in json.loads(os.environ.get("BENCH_SERVER_CONF") or "{}").items():
             conf[k] = {**conf[k], **v} if isinstance(v, dict) and isinstance(conf.get(k), dict) else v
@@ -813,10 +869,10 @@ class Bench:
                 return time.monotonic()
         raise BenchError(f"no published record reached the server or the clients within {timeout} s")
 
-    def generator(self, name, connections, duration, extra):
+    def generator(self, name, connections, duration, extra, sources=SOURCE_ADDRESSES, ramp=None):
         url = f"ws://{LOOPBACK}:{self.server_port}/ws"
-        args = ["--url", url, "--connections", str(connections), "--ramp", str(self.cfg["ramp"]),
-                "--duration", str(duration), "--source-addresses", SOURCE_ADDRESSES, *extra]
+        args = ["--url", url, "--connections", str(connections), "--ramp", str(ramp or self.cfg["ramp"]),
+                "--duration", str(duration), "--source-addresses", sources, *extra]
         return Generator(self, name, args, os.path.join(self.logs, f"{name}.report.json"))
 
     def pids(self, gen=None, pub=None):
@@ -880,29 +936,33 @@ class Bench:
     # one measured step: generator up, publisher at a rate, window, generator report
     # ---------------------------------------------------------------------------------------------
     def step(self, name, clients, gen_extra, rate, publish_s, pub_tokens=None, pub_topics=None, expected_fanout=None,
-             rss_every_s=None):
-        ramp_s = clients / self.cfg["ramp"]
-        gen = self.generator(name, clients, int(ramp_s + publish_s + 120), gen_extra)
+             rss_every_s=None, sources=SOURCE_ADDRESSES, before_publish=None, ramp=None):
+        """before_publish: called once the clients are subscribed, just before the publisher starts; returns
+        {name: pid} of what it started, whose CPU the window then reports (S7's hostile sockets)."""
+        ramp_s = clients / (ramp or self.cfg["ramp"])
+        gen = self.generator(name, clients, int(ramp_s + publish_s + 120), gen_extra, sources, ramp)
         try:
             return self._step(name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout,
-                              rss_every_s)
+                              rss_every_s, before_publish)
         finally:
             if gen.alive():
                 Procs.stop(gen.p, grace=30)
 
-    def _step(self, name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout, rss_every_s):
+    def _step(self, name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout, rss_every_s,
+              before_publish=None):
         reached = gen.wait_subscribed(clients, ramp_s + 40)
         if reached < clients:
             log(f"{name}: only {reached} of {clients} subscribed; measuring anyway")
         time.sleep(1.0)
         m0 = scrape_sure(self.ops_port)
+        extra_pids = before_publish() if before_publish else {}
         self._pub_started = time.monotonic()
         pub = self.start_publisher(name, rate, publish_s, pub_tokens, pub_topics)
         t_pub = self.wait_publishing(rate, gen)
         time.sleep(2.0)  # warm-up inside the publishing period
         w0 = time.monotonic()
         ma = scrape_sure(self.ops_port)
-        w = CpuWindow(self.pids(gen, pub))
+        w = CpuWindow({**self.pids(gen, pub), **extra_pids})
         probes = {"public": ProbeTimer(self.server_port), "ops": ProbeTimer(self.ops_port)}
         rss = []
         end = t_pub + publish_s - 1.0
@@ -964,6 +1024,12 @@ class Bench:
             "server_dropped_broadcasts": delta(m1, m0, "ws_dropped_broadcasts_total"),
             "server_slow_clients_disconnected": delta(m1, m0, "ws_slow_clients_disconnected_total"),
             "probe_latency": probes,
+            "loss": rep.get("loss"),
+            "errors_by_kind": rep["errors"]["by_kind"],
+            "extra_cores": {k: cpu["cores_used"].get(k) for k in extra_pids},
+            "server_counter_deltas": counter_deltas(m1, m0, ("ws_capacity_rejections", "ws_connection_rate_limited",
+                                                              "ws_connections_failed", "ws_connection_errors",
+                                                              "ws_disconnects", "ws_rate_limited_messages")),
         }
         if rss:
             res["rss_series"] = [{"t_s": t, "rss_bytes": r, "slow_closed": s} for t, r, s in rss]
@@ -1242,6 +1308,114 @@ class Bench:
             f"duplicates {msgs['duplicates']}, loss {rep.get('loss')}")
 
     # ---------------------------------------------------------------------------------------------
+    # S7 edge soak: healthy clients under hostile sockets
+    # ---------------------------------------------------------------------------------------------
+    def s7_conf(self):
+        """The server configuration of S7: the production admission limits on (the other scenarios turn them off),
+        loopback not exempt where the server has that setting, so the hostile sockets' 127.0.1.x addresses meet
+        every per-address limit. The resource guard stays off as in the other scenarios (the server pinned to one
+        core would refuse on its own fan-out work, baseline and attack alike). Returns (overrides, notes)."""
+        known = jar_defaults(self.server_jar).get("admission", {})
+        adm = {"enabled": True}
+        notes = ["admission.enabled true: per-address and global connection rates at their defaults "
+                 f"(ipBurst {known.get('ipBurst')}, ipPerSecond {known.get('ipPerSecond')}, globalBurst "
+                 f"{known.get('globalBurst')}, globalPerSecond {known.get('globalPerSecond')})"]
+        if "exemptLoopback" in known:
+            adm["exemptLoopback"] = False
+            notes.append("admission.exemptLoopback false (the server's default exempts loopback addresses)")
+        else:
+            notes.append("this server build has no admission.exemptLoopback: loopback is limited like any address")
+        per_address = math.ceil(self.cfg["s7_clients"] / address_count(S7_HEALTHY_ADDRESSES))
+        if "maxConnectionsPerAddress" in known:
+            limit = known["maxConnectionsPerAddress"]
+            if limit < 2 * per_address:
+                limit = 2 * per_address
+                adm["maxConnectionsPerAddress"] = limit
+                notes.append(f"admission.maxConnectionsPerAddress raised to {limit} (its default "
+                             f"{known['maxConnectionsPerAddress']} is below twice the healthy clients per address)")
+            else:
+                notes.append(f"admission.maxConnectionsPerAddress {limit} (default): about {per_address} healthy "
+                             f"clients per address, {self.cfg['s7_hostile'] // 20} hostile slots per address")
+        else:
+            notes.append("this server build has no admission.maxConnectionsPerAddress: no per-address socket limit")
+        return {"admission": adm}, notes
+
+    def s7(self):
+        n = self.cfg["s7_clients"]
+        rate = self.cfg["s7_rate"]
+        publish_s = self.cfg["s7_publish_s"]
+        per_kind = self.cfg["s7_hostile"] // len(S7_HOSTILE_KINDS)
+        # a gentler ramp than the other scenarios': S7 measures the steady state, and on a busy machine 2,000
+        # handshakes a second time out before the measurement starts
+        ramp = self.cfg["s7_ramp"]
+        overrides, notes = self.s7_conf()
+        max_message = jar_defaults(self.server_jar).get("ws", {}).get("maxMessageBytes", 65536)
+        # The hostile tool runs over the whole publishing period: started before the publisher, ended after it.
+        hostile_s = publish_s + 6
+        hostile_args = ["--url", f"ws://{LOOPBACK}:<port>/ws", "--source-addresses", S7_HOSTILE_ADDRESSES,
+                        *[x for k in S7_HOSTILE_KINDS for x in (f"--{k.replace('_', '-')}", str(per_kind))],
+                        "--ramp", "1000", "--pause-ms", "200", "--trickle-ms", "1000", "--flood-rate", "200",
+                        "--oversize-bytes", str(2 * max_message)]
+        log(f"S7 edge: {n} healthy clients (zipf:5, S3's mix at {rate} events/s, {publish_s} s), first alone, then "
+            f"with {per_kind} x {len(S7_HOSTILE_KINDS)} hostile sockets from {S7_HOSTILE_ADDRESSES}")
+        self.conf_overrides = overrides
+        gen_extra = [*self.s3_args(), "--kafka", self.bootstrap]
+        res = {"clients": n, "ramp": ramp, "publish_rate": rate, "publish_s": publish_s, "hostile_s": hostile_s,
+               "hostile_per_kind": per_kind, "hostile_kinds": list(S7_HOSTILE_KINDS),
+               "healthy_addresses": S7_HEALTHY_ADDRESSES, "hostile_addresses": S7_HOSTILE_ADDRESSES,
+               "server_conf_overrides": overrides, "conf_notes": notes,
+               "hostile_command": None}
+        hostile = {}
+        try:
+            self.start_server("S7")
+            if self.cfg["s7_warmup_s"]:
+                # as S2's warm-up: the baseline should not pay for the JIT's first compilations alone
+                w = self.step("s7-warmup", n, self.s3_args(), rate, self.cfg["s7_warmup_s"], sources=S7_HEALTHY_ADDRESSES,
+                              ramp=ramp)
+                res["warmup"] = {k: w.get(k) for k in ("publish_rate", "window_s", "server_cores")}
+            res["baseline"] = self.step("s7-baseline", n, gen_extra, rate, publish_s, rss_every_s=2.0,
+                                        sources=S7_HEALTHY_ADDRESSES, ramp=ramp)
+
+            def start_hostile():
+                args = [a.replace("<port>", str(self.server_port)) for a in hostile_args]
+                hostile["h"] = Hostile(self, "s7-hostile", args, hostile_s)
+                res["hostile_command"] = " ".join(hostile["h"].cmd).replace(self.work + "/", "")
+                time.sleep(2.5)  # the hostile slots open (1,000/s) before the publisher starts
+                return {"hostile": hostile["h"].p.pid}
+
+            res["edge"] = self.step("s7-edge", n, gen_extra, rate, publish_s, rss_every_s=2.0,
+                                    sources=S7_HEALTHY_ADDRESSES, before_publish=start_hostile, ramp=ramp)
+            if "h" in hostile:
+                res["hostile"] = hostile["h"].finish()
+            m_end = scrape_sure(self.ops_port)
+            res["connections_active_after"] = metric_sum(m_end, "ws_connections_active") if m_end else None
+        finally:
+            if "h" in hostile and hostile["h"].p.poll() is None:
+                Procs.stop(hostile["h"].p)
+            self.conf_overrides = None
+            self.stop_server()
+        b99 = res["baseline"]["latency_ms"]["producer_to_client"]["p99"]
+        e99 = res["edge"]["latency_ms"]["producer_to_client"]["p99"]
+        res["baseline_p99_ms"], res["edge_p99_ms"] = b99, e99
+        res["p99_ratio"] = round(e99 / b99, 2) if b99 and e99 is not None else None
+        # the same load on both sides, or the ratio compares two different things
+        res["comparable"] = all(res[k]["subscribed"] >= 0.95 * n for k in ("baseline", "edge"))
+        res["p99_goal_met"] = res["comparable"] and res["p99_ratio"] is not None and res["p99_ratio"] <= S7_P99_GOAL
+        loss = res["edge"].get("loss") or {}
+        res["healthy_missing"] = loss.get("missing")
+        res["loss_goal_met"] = loss.get("missing") == 0
+        for key in ("baseline", "edge"):
+            series = [x["rss_bytes"] for x in res[key].get("rss_series", []) if x["rss_bytes"]]
+            if series:
+                half = series[len(series) // 2:]
+                res[f"{key}_rss"] = {"min_bytes": min(series), "max_bytes": max(series),
+                                     "second_half_growth_bytes": half[-1] - half[0],
+                                     "flat": abs(half[-1] - half[0]) < 0.05 * max(series)}
+        self.report["scenarios"]["S7"] = res
+        log(f"S7: healthy p99 {e99} ms under attack vs {b99} ms alone (x{res['p99_ratio']}), missing "
+            f"{res['healthy_missing']}, hostile fates {(res.get('hostile') or {}).get('total', {}).get('fates')}")
+
+    # ---------------------------------------------------------------------------------------------
     # peer (nchan)
     # ---------------------------------------------------------------------------------------------
     def peer_nchan(self):
@@ -1362,7 +1536,7 @@ class Bench:
     # ---------------------------------------------------------------------------------------------
     def run(self):
         scenarios = [("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S4", self.s4),
-                     ("S5", self.s5), ("S6", self.s6)]
+                     ("S5", self.s5), ("S6", self.s6), ("S7", self.s7)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
             self.loopback_receive = self.steer_loopback_receive()
@@ -1404,10 +1578,35 @@ class Bench:
 # helpers
 # ------------------------------------------------------------------------------------------------
 
+def address_count(spec):
+    """How many addresses a --source-addresses list (a.b.c.d-e.f.g.h ranges, commas) names."""
+    def ip(x):
+        return int.from_bytes(socket.inet_aton(x.strip()), "big")
+    total = 0
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        total += (ip(hi) if hi else ip(lo)) - ip(lo) + 1
+    return total
+
+
 def free_port():
     with socket.socket() as s:
         s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
+
+
+def counter_deltas(m1, m0, prefixes):
+    """Every labelled series of the counters named by prefixes: its increase between two scrapes (0s left out)."""
+    if not m1 or not m0:
+        return None
+    out = {}
+    for k, v in m1.items():
+        if k.startswith("sum:") or not k.startswith(prefixes):
+            continue
+        d = v - m0.get(k, 0.0)
+        if d:
+            out[k] = round(d, 1)
+    return out
 
 
 def verdict(r):
@@ -1619,6 +1818,24 @@ def draw_charts(report, out):
             fig.savefig(os.path.join(out, "s4_rss.png"), dpi=110)
             plt.close(fig)
             charts["S4"] = "s4_rss.png"
+        s7 = sc.get("S7", {})
+        if s7.get("edge", {}).get("rss_series"):
+            fig, ax = plt.subplots(figsize=(7, 3.5))
+            top = 0
+            for key, style in (("baseline", "b.-"), ("edge", "r.-")):
+                ser = s7.get(key, {}).get("rss_series") or []
+                ys = [(p["rss_bytes"] or 0) / 2 ** 20 for p in ser]
+                top = max([top, *ys])
+                ax.plot([p["t_s"] for p in ser], ys, style, label="healthy alone" if key == "baseline" else "under attack")
+            ax.set_xlabel("seconds since publishing started")
+            ax.set_ylabel("server RSS (MiB)")
+            ax.set_ylim(0, top * 1.15 or 1)
+            ax.legend(fontsize=8)
+            ax.set_title("S7 edge soak: server RSS")
+            fig.tight_layout()
+            fig.savefig(os.path.join(out, "s7_rss.png"), dpi=110)
+            plt.close(fig)
+            charts["S7"] = "s7_rss.png"
     except Exception as e:
         charts["error"] = f"{e.__class__.__name__}: {e}"
     return charts
@@ -1992,6 +2209,8 @@ def render_md(r, chart_prefix=""):
         L.append(f"Not measured: {restart.get('error') or restart.get('skipped') or 'not run'}")
     L.append("")
 
+    L.extend(s7_section(sc.get("S7", {})))
+
     L.append("## Peer comparison (nchan)")
     L.append("")
     peer = r.get("peer", {})
@@ -2037,7 +2256,8 @@ def render_md(r, chart_prefix=""):
     if ch.get("skipped"):
         L.append(f"Not drawn: {ch['skipped']}.")
     for k, title in (("S1", "S1 memory per connection"), ("S2", "S2 deliveries/s and p99 vs publish rate"),
-                     ("S3", "S3 latency percentiles"), ("S4", "S4 server RSS over time")):
+                     ("S3", "S3 latency percentiles"), ("S4", "S4 server RSS over time"),
+                     ("S7", "S7 server RSS, healthy alone and under attack")):
         if ch.get(k):
             L.append(f"![{title}]({chart_prefix}{ch[k]})")
             L.append("")
@@ -2052,13 +2272,126 @@ def render_md(r, chart_prefix=""):
     return "\n".join(L) + "\n"
 
 
+S7_FATES = {
+    "http_429": "refused before the upgrade with 429 (a per-address or global connection limit)",
+    "http_503": "refused before the upgrade with 503 (server full or overloaded)",
+    "close_1008": "closed by the server with 1008 (policy: flooding, slow)",
+    "close_1009": "closed by the server with 1009 (message too big)",
+    "closed_by_server_before_upgrade": "closed by the server (FIN) before any HTTP answer: the handshake deadline",
+    "closed_by_server_without_close_frame": "closed by the server after the upgrade without a close frame",
+    "reset_by_server": "reset by the server (RST)",
+    "client_close_echoed": "the reconnect loop's own close (1000), answered by the server: the socket did what it came for",
+    "client_close_not_answered": "the reconnect loop's close not answered within 5 s",
+    "still_open_at_end": "still open when the tool stopped (it then closed it)",
+    "connect_failed": "the TCP connect failed",
+}
+
+
+def s7_section(s7):
+    L = ["## S7 edge soak", ""]
+    if "edge" not in s7:
+        return L + [f"Not measured: {s7.get('error') or s7.get('skipped') or 'not run'}", ""]
+    b, e = s7["baseline"], s7["edge"]
+    kinds = s7.get("hostile_kinds", [])
+    L.append(f"{s7['clients']:,} healthy clients (`--subscribe zipf:5` over S3's 160 channels, `--kafka` ground truth), "
+             f"bound to {s7['healthy_addresses']} (about {math.ceil(s7['clients'] / address_count(s7['healthy_addresses']))} "
+             f"per address, connecting at {s7.get('ramp', '-')}/s), receive S3's mix at {s7['publish_rate']} events/s for {s7['publish_s']} s, twice on one "
+             "server: alone (baseline), then with fresh clients while `odin-ws hostile` holds "
+             f"{s7['hostile_per_kind']:,} sockets of each of {len(kinds)} kinds ({', '.join(kinds)}) from "
+             f"{s7['hostile_addresses']} for {s7['hostile_s']} s (from 2.5 s before the publisher starts to after it "
+             "stops). Each hostile slot opens a new socket 200 ms after its previous one ended, so the table counts "
+             "sockets, not slots. The hostile tool is pinned to the generator's core (the client side).")
+    if s7.get("warmup"):
+        L.append(f"A warm-up of {s7['warmup'].get('window_s')} s of the same load ran first (not in the tables).")
+    L.append("")
+    L.append("Server configuration for S7 (over the bench's): `" + json.dumps(s7.get("server_conf_overrides"), separators=(",", ":"))
+             + "`: " + "; ".join(s7.get("conf_notes", [])) + ".")
+    L.append("")
+    L.append(f"Hostile command: `{s7.get('hostile_command')}`.")
+    L.append("")
+
+    def lat(st):
+        p = st["latency_ms"]["producer_to_client"]
+        return f"{fmt(p['p50'], digits=2)} / {fmt(p['p99'], digits=2)} / {fmt(p['p99_9'], digits=2)}"
+
+    def loss(st):
+        x = st.get("loss") or {}
+        return f"{fmt(x.get('missing'))} of {fmt(x.get('expected'))}" if x else "not measured"
+
+    def rss(key):
+        x = s7.get(f"{key}_rss") or {}
+        return (f"{mib(x.get('min_bytes'))} / {mib(x.get('max_bytes'))} / {mib(x.get('second_half_growth_bytes'))} "
+                f"({'flat' if x.get('flat') else 'not flat'})") if x else "-"
+
+    ratio = s7.get("p99_ratio")
+    busy = max(b.get("other_processes_cores") or 0, e.get("other_processes_cores") or 0)
+    if busy > 0.5:
+        L.append(f"**Other work on the machine used up to {busy * 100:.0f} % of a core during these runs** (server "
+                 f"{pct(b['server_cores'])} / {pct(e['server_cores'])} of its core): the latency figures and their "
+                 "ratio measure that contention more than the server; the fates (their lifetimes stretched), the loss and the RSS still tell.")
+        L.append("")
+    L.append("| figure | baseline (healthy alone) | under attack | goal |")
+    L.append("|---|---:|---:|---|")
+    verdict_p99 = ("met" if s7.get("p99_goal_met") else "not met") if s7.get("comparable", True) else \
+        "not comparable: under 95 % of the healthy clients subscribed in one of the runs"
+    L.append(f"| healthy p50 / p99 / p99.9 producer→client (ms) | {lat(b)} | {lat(e)} | p99 within {S7_P99_GOAL} × "
+             f"baseline: **× {fmt(ratio, digits=2)}, {verdict_p99}** |")
+    L.append(f"| deliveries missed by healthy clients (Kafka ground truth, subscribed clients) | {loss(b)} | {loss(e)} | 0: "
+             f"**{'met' if s7.get('loss_goal_met') else 'not met'}** |")
+    L.append(f"| healthy subscribed / failed to connect | {fmt(b['subscribed'])} / {fmt(b['connections'].get('failed'))} | "
+             f"{fmt(e['subscribed'])} / {fmt(e['connections'].get('failed'))} | all / 0 |")
+    L.append(f"| closes / errors seen by healthy clients | {json.dumps(b.get('closes_by_code') or {})} / "
+             f"{json.dumps(b.get('errors_by_kind') or {})} | {json.dumps(e.get('closes_by_code') or {})} / "
+             f"{json.dumps(e.get('errors_by_kind') or {})} | none |")
+    L.append(f"| server RSS min / max / change over the second half | {rss('baseline')} | {rss('edge')} | flat |")
+    L.append(f"| deliveries/s (server) | {fmt(b['server_deliveries_per_s'])} | {fmt(e['server_deliveries_per_s'])} | |")
+    L.append(f"| server core / generator core / hostile tool core | {pct(b['server_cores'])} / {pct(b['generator_cores'])} / - | "
+             f"{pct(e['server_cores'])} / {pct(e['generator_cores'])} / {pct((e.get('extra_cores') or {}).get('hostile'))} | |")
+    L.append(f"| connections held after the attack (healthy clients gone) | | {fmt(s7.get('connections_active_after'), digits=0)} | 0 |")
+    L.append("")
+    L.append(step_table([dict(b, publish_rate=f"{b['publish_rate']} (baseline)"), dict(e, publish_rate=f"{e['publish_rate']} (attack)")], "events/s"))
+    L.append("")
+    h = s7.get("hostile") or {}
+    if h.get("kinds"):
+        L.append("Every hostile socket's fate (the first of: an HTTP answer other than 101, a close frame from the "
+                 "server, the server closing or resetting the socket, the end of the run), with how long it lived from "
+                 "the start of its connect:")
+        L.append("")
+        L.append("| kind | slots | sockets opened / upgraded | fate | sockets | lived p50 / p90 / max (s) |")
+        L.append("|---|---:|---:|---|---:|---|")
+        for kind in kinds:
+            k = h["kinds"].get(kind)
+            if not k:
+                continue
+            first = True
+            for fate, f in sorted(k["fates"].items(), key=lambda x: -x[1]["count"]):
+                head = (f"| {kind} | {fmt(k['slots'])} | {fmt(k['sockets'])} / {fmt(k['upgraded'])}" if first else "| | |")
+                L.append(f"{head} | `{fate}` | {fmt(f['count'])} | {f['open_s_p50']} / {f['open_s_p90']} / {f['open_s_max']} |")
+                first = False
+            if kind == "flood":
+                L.append(f"| | | | (messages sent by the flood sockets: {fmt(k.get('messages_sent'))}) | | |")
+        L.append("")
+        seen = sorted({f for k in h["kinds"].values() for f in k["fates"]})
+        L.append("Fates: " + "; ".join(f"`{f}` {S7_FATES.get(f, f)}" for f in seen) + ".")
+        L.append("")
+    else:
+        L.append("No hostile summary.")
+        L.append("")
+    if e.get("server_counter_deltas") is not None:
+        L.append("Server counters over the attack step (healthy clients' connects included): `"
+                 + json.dumps(e["server_counter_deltas"], separators=(", ", ": ")) + "`.")
+        L.append("")
+    return L
+
+
 def write_reports(report, out):
     with open(os.path.join(out, "report.json"), "w") as f:
         json.dump(report, f, indent=1)
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write(render_md(report))
     rel = os.path.relpath(out, RESULTS)
-    if not rel.startswith(".."):
+    # latest.md follows the last full run of every scenario (a quick or partial run is in its own directory only)
+    if not rel.startswith("..") and report.get("mode") == "full" and "--only" not in report.get("argv", []):
         with open(os.path.join(RESULTS, "latest.md"), "w") as f:
             f.write(f"<!-- copy of {rel}/report.md -->\n" + render_md(report, chart_prefix=rel + "/"))
     log(f"report: {os.path.relpath(out, ROOT)}/report.md")

@@ -303,7 +303,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (nchan.publishUrl() != null) requireLoopback("--nchan-publish", nchan.publishUrl().getHost());
     }
 
-    static void requireLoopback(String option, String host) {
+    public static void requireLoopback(String option, String host) {
         String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         boolean literal = h.matches("\\d{1,3}(\\.\\d{1,3}){3}") || h.contains(":");
         if (!literal && !h.equalsIgnoreCase("localhost")) {
@@ -320,7 +320,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     }
 
     /** {@code 127.0.0.2-127.0.0.9}, {@code 127.0.0.2,127.0.0.5} or a mix; at most 1024 addresses. */
-    static List<InetAddress> addresses(String value) {
+    public static List<InetAddress> addresses(String value) {
         List<InetAddress> out = new ArrayList<>();
         for (String part : value.split(",", -1)) {
             String p = part.trim();
