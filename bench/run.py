@@ -1326,18 +1326,18 @@ class Bench:
         else:
             notes.append("this server build has no admission.exemptLoopback: loopback is limited like any address")
         per_address = math.ceil(self.cfg["s7_clients"] / address_count(S7_HEALTHY_ADDRESSES))
-        if "maxConnectionsPerAddress" in known:
-            limit = known["maxConnectionsPerAddress"]
+        if "ipMaxConnections" in known:
+            limit = known["ipMaxConnections"]
             if limit < 2 * per_address:
                 limit = 2 * per_address
-                adm["maxConnectionsPerAddress"] = limit
-                notes.append(f"admission.maxConnectionsPerAddress raised to {limit} (its default "
-                             f"{known['maxConnectionsPerAddress']} is below twice the healthy clients per address)")
+                adm["ipMaxConnections"] = limit
+                notes.append(f"admission.ipMaxConnections raised to {limit} (its default "
+                             f"{known['ipMaxConnections']} is below twice the healthy clients per address)")
             else:
-                notes.append(f"admission.maxConnectionsPerAddress {limit} (default): about {per_address} healthy "
-                             f"clients per address, {self.cfg['s7_hostile'] // 20} hostile slots per address")
+                notes.append(f"admission.ipMaxConnections {limit} (default): about {per_address} healthy "
+                             f"clients per address, {self.cfg['s7_hostile'] // 20} hostile sockets per address")
         else:
-            notes.append("this server build has no admission.maxConnectionsPerAddress: no per-address socket limit")
+            notes.append("this server build has no admission.ipMaxConnections: no per-address socket limit")
         return {"admission": adm}, notes
 
     def s7(self):
