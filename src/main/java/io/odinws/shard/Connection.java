@@ -9,7 +9,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -496,8 +495,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** Writes from the handlers above (replies, pongs, close frames) go after the pending frames. */
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (!upgraded && msg instanceof LastHttpContent) {
-      httpSinceNanos = System.nanoTime(); // a request answered: the handshake deadline starts again
+    if (!upgraded) {
+      // Before the upgrade only HTTP answers are written (encoded: this handler is nearest the socket),
+      // each for a complete request: the handshake deadline starts again.
+      httpSinceNanos = System.nanoTime();
     }
     drainPending();
     ctx.write(msg, promise);
