@@ -58,8 +58,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
   /** The whole answer to a socket refused at accept, before its request is read; shared by every connection. */
-  private static final ByteBuf ACCEPT_REFUSED = Unpooled.unreleasableBuffer(Unpooled.directBuffer()
-      .writeBytes(refusalResponse(Admission.CONNECTIONS_REFUSED)).asReadOnly());
+  private static final byte[] ACCEPT_REFUSED = refusalResponse(Admission.CONNECTIONS_REFUSED);
 
   private final ShardScope shard;
   private Channel channel;
@@ -155,7 +154,9 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (!decision.admitted()) {
       LOG.debug("event=connection_refused shard={} remote={} reason={}", shard.id(), channel.remoteAddress(), decision.reason());
       closing = true; // what the client sends meanwhile is dropped (see channelRead)
-      ctx.writeAndFlush(ACCEPT_REFUSED.duplicate()).addListener(ChannelFutureListener.CLOSE);
+      // After the registration that runs this, in a buffer of its own (Netty releases it once written).
+      channel.eventLoop().execute(() -> ctx.writeAndFlush(ctx.alloc().buffer(ACCEPT_REFUSED.length).writeBytes(ACCEPT_REFUSED))
+          .addListener(ChannelFutureListener.CLOSE));
     }
   }
 
