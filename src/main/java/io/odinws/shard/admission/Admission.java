@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
  *   <li>Origin allow-list: 403, a retry would not help.</li>
  *   <li>Resource guard: 503 with Retry-After 5; when the process is short of CPU or heap, even a client within
  *       its rate must wait. Not gated by {@code enabled}.</li>
- *   <li>If {@code enabled}: the per-IP bucket, then the global bucket. Per-IP first, so that an abusive IP is
+ *   <li>Sockets per client address, for a socket not counted at {@link #accept} (its peer is a trusted proxy):
+ *       429 with Retry-After 5. Not gated by {@code enabled}.</li>
+ *   <li>If {@code enabled}: the per-IP bucket (skipped for an exempt loopback client), then the global bucket. Per-IP first, so that an abusive IP is
  *       stopped by its own bucket and never spends global tokens that other clients need. If the IP is
  *       admitted but the global bucket is empty, the IP's token is refunded: the attempt did not become a
  *       connection, so it should not count against that IP.</li>
