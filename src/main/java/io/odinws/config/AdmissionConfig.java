@@ -14,6 +14,10 @@ import java.util.List;
  * @param allowedOrigins    allowed {@code Origin} values; empty: any origin
  * @param cpuRejectPercent  process CPU (percent of all cores) above which new upgrades get 503
  * @param heapRejectPercent heap use (percent of max) above which new upgrades get 503
+ * @param ipMaxConnections  simultaneous sockets per client address (429 beyond); 0: no limit. Applies whether or
+ *                          not {@code enabled} is set
+ * @param exemptLoopback    loopback client addresses (127.0.0.0/8, ::1) skip the per-address rate and concurrency
+ *                          limits (the global rate still applies)
  */
 public record AdmissionConfig(
     boolean enabled,
@@ -24,5 +28,18 @@ public record AdmissionConfig(
     List<String> trustedProxies,
     List<String> allowedOrigins,
     double cpuRejectPercent,
-    double heapRejectPercent) {
+    double heapRejectPercent,
+    int ipMaxConnections,
+    boolean exemptLoopback) {
+
+  /** Default per-address concurrency limit. */
+  public static final int DEFAULT_IP_MAX_CONNECTIONS = 200;
+
+  /** Without the per-address concurrency settings: the default limit, loopback not exempt. */
+  public AdmissionConfig(boolean enabled, int ipBurst, double ipPerSecond, int globalBurst, double globalPerSecond,
+                         List<String> trustedProxies, List<String> allowedOrigins, double cpuRejectPercent,
+                         double heapRejectPercent) {
+    this(enabled, ipBurst, ipPerSecond, globalBurst, globalPerSecond, trustedProxies, allowedOrigins, cpuRejectPercent,
+        heapRejectPercent, DEFAULT_IP_MAX_CONNECTIONS, false);
+  }
 }

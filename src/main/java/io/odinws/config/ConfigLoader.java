@@ -34,7 +34,9 @@ public final class ConfigLoader {
       Map.entry("CONN_RATE_LIMIT_GLOBAL_RATE", "admission.globalPerSecond"),
       Map.entry("WS_CPU_REJECT_THRESHOLD", "admission.cpuRejectPercent"),
       Map.entry("WS_TRUSTED_PROXIES", "admission.trustedProxies"),
-      Map.entry("WS_ALLOWED_ORIGINS", "admission.allowedOrigins"));
+      Map.entry("WS_ALLOWED_ORIGINS", "admission.allowedOrigins"),
+      Map.entry("WS_IP_MAX_CONNECTIONS", "admission.ipMaxConnections"),
+      Map.entry("WS_EXEMPT_LOOPBACK", "admission.exemptLoopback"));
 
   private ConfigLoader() {
   }

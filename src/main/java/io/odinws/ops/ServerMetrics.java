@@ -53,10 +53,16 @@ public final class ServerMetrics {
       FunctionCounter.builder("ws_capacity_rejections", admission, a -> a.refused(reason))
           .tag("reason", reason).description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
     }
+    String limited = "Connections refused with 429 by the connection-rate and per-address limits";
     FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("ip_rate"))
-        .tag("type", "ip").description("Upgrades refused with 429 by the connection-rate limits").register(m);
+        .tag("type", "ip").description(limited).register(m);
     FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("global_rate"))
-        .tag("type", "global").description("Upgrades refused with 429 by the connection-rate limits").register(m);
+        .tag("type", "global").description(limited).register(m);
+    FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("ip_connections"))
+        .tag("type", "ip_connections").description(limited).register(m);
+    FunctionCounter.builder("ws_sockets_closed", shards, r -> sumAll(r, s -> s.handshakeTimeouts()))
+        .tag("reason", "handshake_timeout")
+        .description("Sockets closed by the server before a WebSocket upgrade, by reason").register(m);
     counter(m, "ws_origin_rejections", "Upgrades refused with 403: Origin not in the allow-list", admission, a -> a.refused("origin"));
     counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumAll(r, s -> s.messagesSent()));
     counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumAll(r, s -> s.bytesSent()));

@@ -8,20 +8,28 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.util.ReferenceCountUtil;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.internal.DirectSocket;
 import io.odinws.internal.WriteVector;
 import io.odinws.recovery.RecoveryGate;
 import io.odinws.recovery.ReplayTarget;
+import io.odinws.shard.admission.AddressHold;
+import io.odinws.shard.admission.Admission;
+import io.odinws.shard.admission.Decision;
 import io.odinws.stats.DisconnectReason;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -49,6 +57,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** A complete ping frame (FIN, opcode 9, empty, unmasked), shared by every connection. */
   private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
+  /** The whole answer to a socket refused at accept, before its request is read; shared by every connection. */
+  private static final byte[] ACCEPT_REFUSED = refusalResponse(Admission.CONNECTIONS_REFUSED);
 
   private final ShardScope shard;
   private Channel channel;
@@ -57,6 +67,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private DirectSocket socket;
   private final InboundLimiter limiter;
   private long lastActivityNanos;
+  /** Before the upgrade: when the socket was accepted or its last HTTP answer written, whichever is later. */
+  private long httpSinceNanos;
+  /** The per-address count this socket holds (see {@link Admission#accept}); released when it closes. */
+  private final AddressHold hold = new AddressHold();
   private long lastPingNanos;
   private long upgradedAtNanos;
   /** The WebSocket handshake completed. */
@@ -87,6 +101,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   Connection(ShardScope shard, long nowNanos) {
     this.shard = shard;
     this.lastActivityNanos = nowNanos;
+    this.httpSinceNanos = nowNanos;
     this.lastPingNanos = nowNanos;
     this.limiter = new InboundLimiter(shard.policy(), nowNanos);
   }
@@ -119,6 +134,30 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     upgraded = true;
     upgradedAtNanos = lastPingNanos = System.nanoTime();
     shard.table().upgraded(this);
+  }
+
+  AddressHold hold() {
+    return hold;
+  }
+
+  /** The TCP peer's address; null when the transport has none. */
+  InetAddress peerAddress() {
+    return channel.remoteAddress() instanceof InetSocketAddress inet ? inet.getAddress() : null;
+  }
+
+  /**
+   * The socket was just accepted: counts it against its peer address, or, over that address's limit,
+   * answers 429 without reading the request and closes.
+   */
+  void accepted(Admission admission) {
+    Decision decision = admission.accept(peerAddress(), hold);
+    if (!decision.admitted()) {
+      LOG.debug("event=connection_refused shard={} remote={} reason={}", shard.id(), channel.remoteAddress(), decision.reason());
+      closing = true; // what the client sends meanwhile is dropped (see channelRead)
+      // After the registration that runs this, in a buffer of its own (Netty releases it once written).
+      channel.eventLoop().execute(() -> ctx.writeAndFlush(ctx.alloc().buffer(ACCEPT_REFUSED.length).writeBytes(ACCEPT_REFUSED))
+          .addListener(ChannelFutureListener.CLOSE));
+    }
   }
 
   long upgradedAtNanos() {
@@ -220,13 +259,16 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (closing) {
       return;
     }
-    long idle = now - lastActivityNanos;
     if (!upgraded) {
-      if (idle > policy.handshakeWithinNanos()) {
-        abort(); // an HTTP connection with no request for the handshake window
+      // From accept or the last answer, not the last byte: a trickle of header bytes does not extend it.
+      if (now - httpSinceNanos > policy.handshakeWithinNanos()) {
+        shard.stats().handshakeTimedOut();
+        LOG.debug("event=handshake_timeout shard={} remote={}", shard.id(), channel.remoteAddress());
+        abort();
       }
       return;
     }
+    long idle = now - lastActivityNanos;
     int floodSeconds = limiter.endSecond(policy.floodThreshold());
     if (floodSeconds >= policy.floodSeconds()) {
       LOG.info("event=flooding_client_closed shard={} remote={} seconds={}", shard.id(), channel.remoteAddress(), floodSeconds);
@@ -458,6 +500,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** Writes from the handlers above (replies, pongs, close frames) go after the pending frames. */
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (!upgraded) {
+      // Before the upgrade only HTTP answers are written (encoded: this handler is nearest the socket),
+      // each for a complete request: the handshake deadline starts again.
+      httpSinceNanos = System.nanoTime();
+    }
     drainPending();
     ctx.write(msg, promise);
   }
@@ -471,6 +518,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing && !upgraded) {
+      ReferenceCountUtil.release(msg); // refused or timed out: its request is not served
+      return;
+    }
     lastActivityNanos = System.nanoTime(); // data, ping and pong frames alike
     if (msg instanceof ByteBuf bytes) {
       shard.table().received(bytes.readableBytes());
@@ -496,7 +547,17 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       gate.discard();
       gate = null;
     }
+    hold.release();
     shard.table().closed(this);
     ctx.fireChannelInactive();
+  }
+
+  private static byte[] refusalResponse(Decision d) {
+    String body = d.body() + "\n";
+    return ("HTTP/1.1 " + d.status() + " " + HttpResponseStatus.valueOf(d.status()).reasonPhrase() + "\r\n"
+        + "content-type: text/plain; charset=utf-8\r\n"
+        + "retry-after: " + d.retryAfterSeconds() + "\r\n"
+        + "content-length: " + body.length() + "\r\n"
+        + "connection: close\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
   }
 }

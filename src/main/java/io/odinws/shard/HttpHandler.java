@@ -20,7 +20,6 @@ import io.odinws.shard.admission.Admission;
 import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
 
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
 import io.odinws.http.PublicEndpoints;
@@ -69,9 +68,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
-    // Admission before any WebSocket work: origin, resource guard, per-IP and global connection rates.
-    Decision decision = admission.check(((InetSocketAddress) ctx.channel().remoteAddress()).getAddress(),
-        forwardedFor(req), req.headers().get(HttpHeaderNames.ORIGIN));
+    // Admission before any WebSocket work: origin, resource guard, per-address sockets, per-IP and global connection rates.
+    Connection connection = Connection.of(ctx);
+    Decision decision = admission.check(connection.peerAddress(), forwardedFor(req), req.headers().get(HttpHeaderNames.ORIGIN),
+        connection.hold());
     if (!decision.admitted()) {
       stats.handshakeFailed();
       OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
@@ -87,7 +87,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       refuseNonHandshake(ctx, req);
       return;
     }
-    Connection connection = Connection.of(ctx);
     try {
       handshaker.handshake(ctx.channel(), req).addListener(f -> {
         if (f.isSuccess()) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.bus.FrameBatch;
 import io.odinws.config.OdinConfig;
 import io.odinws.recovery.Recoveries;
+import io.odinws.shard.admission.Admission;
 import io.odinws.stats.ShardStats;
 import io.vertx.core.Promise;
 import org.slf4j.Logger;
@@ -35,6 +36,7 @@ final class Shard {
   private final ShardScope scope;
   private final HttpHandler httpHandler;
   private final WriteBufferWaterMark waterMark;
+  private final Admission admission;
   /** Set while an overload close of every client is scheduled (see {@link #shed}). */
   private final AtomicBoolean shedding = new AtomicBoolean();
 
@@ -49,6 +51,7 @@ final class Shard {
         config.kafka().topics(), stats, loop);
     RequestHandler requests = new RequestHandler(index, stats, config.ws(), policy, config.kafka().topics(), recoveries);
     this.httpHandler = new HttpHandler(stats, new WebSocketHandler(requests), config.ws(), services.endpoints(), services.admission());
+    this.admission = services.admission();
     int high = config.limits().outboundHighWaterBytes();
     this.waterMark = new WriteBufferWaterMark(high / 2, high);
   }
@@ -66,6 +69,7 @@ final class Shard {
         .addLast("http-aggregator", new HttpObjectAggregator(8192))
         .addLast("http-handler", httpHandler);
     table.add(c);
+    c.accepted(admission);
   }
 
   void onBatch(FrameBatch batch) {

@@ -20,6 +20,7 @@ public final class ShardStats {
   private final AtomicLong slowClientsClosed = new AtomicLong();
   private final AtomicLong replayRequests = new AtomicLong();
   private final AtomicLong handshakesFailed = new AtomicLong();
+  private final AtomicLong handshakeTimeouts = new AtomicLong();
   private final AtomicLong replayedMessages = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
@@ -65,6 +66,15 @@ public final class ShardStats {
   /** An upgrade refused or malformed (admission, bad handshake, unsupported version). */
   public void handshakeFailed() {
     handshakesFailed.incrementAndGet();
+  }
+
+  /** A socket closed for not completing the WebSocket upgrade (or its next HTTP request) in time. */
+  public void handshakeTimedOut() {
+    handshakeTimeouts.incrementAndGet();
+  }
+
+  public long handshakeTimeouts() {
+    return handshakeTimeouts.get();
   }
 
   public long handshakesFailed() {

@@ -61,7 +61,8 @@ class AdmissionTest {
   @Test
   void fiveHundredAttemptsInASecondFromOneAddressAreLimitedWhileAnotherAddressIsServed() throws Exception {
     server = ServerHarness.start(kafka, new JsonObject().put("shards", 2).put("admission", new JsonObject()
-        .put("enabled", true).put("ipBurst", 50).put("ipPerSecond", 20).put("globalBurst", 4000).put("globalPerSecond", 2000)));
+        .put("enabled", true).put("ipBurst", 50).put("ipPerSecond", 20).put("globalBurst", 4000).put("globalPerSecond", 2000)
+        .put("exemptLoopback", false).put("ipMaxConnections", 0)));
     WebSocketClient flooder = clientVertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000)
         .setLocalAddress("127.0.0.1"));
     List<Future<?>> attempts = new ArrayList<>();

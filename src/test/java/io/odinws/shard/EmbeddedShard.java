@@ -60,6 +60,8 @@ final class EmbeddedShard implements AutoCloseable {
   final OdinConfig config;
   final EmbeddedChannel channel;
   final Shard shard;
+  /** The shard's admission, as every shard of a server shares one. */
+  final Admission admission;
   private final FrameEncoder encoder = new FrameEncoder(UnpooledByteBufAllocator.DEFAULT);
   /** Masks the client's frames, as every client must (RFC 6455 5.3). */
   private final EmbeddedChannel clientEncoder = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
@@ -90,8 +92,8 @@ final class EmbeddedShard implements AutoCloseable {
       }
     };
     ServerMeters meters = ServerMeters.create(new SimpleMeterRegistry());
-    ShardServices services = new ShardServices(null, new StaticEndpoints(),
-        new Admission(config.admission(), ResourceGuard.disabled()),
+    admission = new Admission(config.admission(), ResourceGuard.disabled());
+    ShardServices services = new ShardServices(null, new StaticEndpoints(), admission,
         new History(config.recovery(), encoder), new NoKafka(), meters);
     // The channel's loop is the shard's: every task the shard queues runs in runPendingTasks().
     shard = new Shard(0, config, services, channel.eventLoop());

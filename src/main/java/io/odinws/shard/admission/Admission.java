@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
  *   <li>Origin allow-list: 403, a retry would not help.</li>
  *   <li>Resource guard: 503 with Retry-After 5; when the process is short of CPU or heap, even a client within
  *       its rate must wait. Not gated by {@code enabled}.</li>
- *   <li>If {@code enabled}: the per-IP bucket, then the global bucket. Per-IP first, so that an abusive IP is
+ *   <li>Sockets per client address, for a socket not counted at {@link #accept} (its peer is a trusted proxy):
+ *       429 with Retry-After 5. Not gated by {@code enabled}.</li>
+ *   <li>If {@code enabled}: the per-IP bucket (skipped for an exempt loopback client), then the global bucket. Per-IP first, so that an abusive IP is
  *       stopped by its own bucket and never spends global tokens that other clients need. If the IP is
  *       admitted but the global bucket is empty, the IP's token is refunded: the attempt did not become a
  *       connection, so it should not count against that IP.</li>
@@ -32,11 +34,19 @@ import java.util.function.LongSupplier;
  * honest client out for the length of the storm; exempting them would let the storm's sources go unthrottled
  * individually. With stripes each source is still throttled, at worst together with the few IPs sharing its
  * stripe, memory stays fixed, and the global bucket still caps the total in every case.
+ *
+ * <p>Per-address concurrency ({@code ipMaxConnections}): each socket counts against one address, from accept to
+ * close. A socket from an untrusted peer counts against that peer from {@link #accept} on, so sockets that never
+ * upgrade (slow-loris, half-open) are bounded per address too. A socket from a trusted proxy is not counted at
+ * accept (the proxy carries many clients, and bounds the headers it waits for itself); it counts against the
+ * client the proxy forwards for from {@link #check} on, once {@code X-Forwarded-For} has been read. With
+ * {@code exemptLoopback}, a loopback client address (the resolved one: a loopback proxy does not exempt the
+ * remote client it forwards for) skips the per-address rate and concurrency limits, not the global rate.
  */
 public final class Admission {
 
   /** Metric labels of refusals. */
-  public static final List<String> REASONS = List.of("origin", "cpu", "heap", "global_rate", "ip_rate");
+  public static final List<String> REASONS = List.of("origin", "cpu", "heap", "global_rate", "ip_rate", "ip_connections");
   public static final int DEFAULT_MAX_TRACKED_IPS = 100_000;
   static final int OVERFLOW_STRIPES = 4096;
 
@@ -45,6 +55,7 @@ public final class Admission {
   private static final int HEAP = 2;
   private static final int GLOBAL_RATE = 3;
   private static final int IP_RATE = 4;
+  private static final int IP_CONNECTIONS = 5;
 
   private static final int OVERLOAD_RETRY_SECONDS = 5;
   private static final String RATE_BODY = "Rate limit exceeded";
@@ -55,6 +66,9 @@ public final class Admission {
   private static final Decision CPU_REFUSED = new Decision(503, "Server overloaded", OVERLOAD_RETRY_SECONDS, "cpu");
   private static final Decision HEAP_REFUSED =
       new Decision(503, "Server overloaded", OVERLOAD_RETRY_SECONDS, "heap");
+  /** A slot frees when one of the address's own sockets closes, which nobody can predict: the overload wait. */
+  public static final Decision CONNECTIONS_REFUSED =
+      new Decision(429, "Too many connections from this address", OVERLOAD_RETRY_SECONDS, "ip_connections");
   private static final Decision[] GLOBAL_REFUSED = rateRefusals("global_rate");
   private static final Decision[] IP_REFUSED = rateRefusals("ip_rate");
 
@@ -69,6 +83,9 @@ public final class Admission {
   private final ResourceGuard guard;
   private final LongSupplier clock;
   private final int maxTrackedIps;
+  private final int ipMaxConnections;
+  private final boolean exemptLoopback;
+  private final AddressCounts sockets = new AddressCounts();
   private final TokenBucket global;
   private final TokenBucket[] overflow;
   private final ConcurrentHashMap<InetAddress, TokenBucket> perIp = new ConcurrentHashMap<>();
@@ -97,6 +114,8 @@ public final class Admission {
     this.guard = guard;
     this.clock = nanoClock;
     this.maxTrackedIps = maxTrackedIps;
+    this.ipMaxConnections = config.ipMaxConnections();
+    this.exemptLoopback = config.exemptLoopback();
     for (int i = 0; i < refused.length; i++) {
       refused[i] = new LongAdder();
     }
@@ -118,6 +137,44 @@ public final class Admission {
     return check(peer, xForwardedFor, origin, clock.getAsLong());
   }
 
+  /** {@link #check(InetAddress, String, String, long, AddressHold)} at the clock's current time. */
+  public Decision check(InetAddress peer, String xForwardedFor, String origin, AddressHold hold) {
+    return check(peer, xForwardedFor, origin, clock.getAsLong(), hold);
+  }
+
+  /**
+   * A socket was accepted from {@code peer}: counts it against the peer (unless the peer is a trusted proxy,
+   * exempt, or unknown), or refuses it when the peer already holds {@code ipMaxConnections} sockets.
+   *
+   * @param hold the socket's hold, released when it closes
+   * @return {@link Decision#ADMIT} or {@link #CONNECTIONS_REFUSED}
+   */
+  public Decision accept(InetAddress peer, AddressHold hold) {
+    if (ipMaxConnections == 0 || peer == null || exempt(peer) || trusted.contains(peer)) {
+      return Decision.ADMIT;
+    }
+    if (!sockets.tryAcquire(peer, ipMaxConnections)) {
+      return refuse(IP_CONNECTIONS, CONNECTIONS_REFUSED);
+    }
+    hold.hold(sockets, peer);
+    return Decision.ADMIT;
+  }
+
+  /** Sockets currently counted against {@code address}. */
+  public int connections(InetAddress address) {
+    return sockets.held(address);
+  }
+
+  /** Addresses currently holding a counted socket. */
+  public int addressesHolding() {
+    return sockets.addresses();
+  }
+
+  /** Whether a client address skips the per-address limits. */
+  private boolean exempt(InetAddress client) {
+    return exemptLoopback && client.isLoopbackAddress();
+  }
+
   /**
    * @param peer          TCP peer address (null if unknown)
    * @param xForwardedFor {@code X-Forwarded-For} value, all lines joined with {@code ","}; may be null
@@ -126,6 +183,17 @@ public final class Admission {
    * @return {@link Decision#ADMIT} or a refusal to send as the HTTP answer
    */
   public Decision check(InetAddress peer, String xForwardedFor, String origin, long nowNanos) {
+    return check(peer, xForwardedFor, origin, nowNanos, null);
+  }
+
+  /**
+   * {@link #check(InetAddress, String, String, long)}, and the per-address concurrency limit: a socket not yet
+   * counted (its peer is a trusted proxy) is counted against the resolved client address, or refused with
+   * {@link #CONNECTIONS_REFUSED}. A count taken here is given back if a rate limit then refuses.
+   *
+   * @param hold the socket's hold (see {@link #accept}); null: no concurrency limit
+   */
+  public Decision check(InetAddress peer, String xForwardedFor, String origin, long nowNanos, AddressHold hold) {
     if (origins.length > 0 && !originAllowed(origin)) {
       return refuse(ORIGIN, ORIGIN_REFUSED);
     }
@@ -133,14 +201,31 @@ public final class Admission {
     if (overload != null) {
       return "heap".equals(overload) ? refuse(HEAP, HEAP_REFUSED) : refuse(CPU, CPU_REFUSED);
     }
+    InetAddress client = ClientAddress.resolve(peer, xForwardedFor, trusted);
+    boolean exempt = client != null && exempt(client);
+    boolean counted = false;
+    if (hold != null && !hold.holds() && ipMaxConnections > 0 && client != null && !exempt) {
+      if (!sockets.tryAcquire(client, ipMaxConnections)) {
+        return refuse(IP_CONNECTIONS, CONNECTIONS_REFUSED);
+      }
+      hold.hold(sockets, client);
+      counted = true;
+    }
     if (enabled) {
-      InetAddress client = ClientAddress.resolve(peer, xForwardedFor, trusted);
-      TokenBucket ip = bucketFor(client == null ? UNKNOWN_PEER : client, nowNanos);
-      if (!ip.tryTake(nowNanos)) {
+      TokenBucket ip = exempt ? null : bucketFor(client == null ? UNKNOWN_PEER : client, nowNanos);
+      if (ip != null && !ip.tryTake(nowNanos)) {
+        if (counted) {
+          hold.release();
+        }
         return refuse(IP_RATE, rateRefusal(IP_REFUSED, "ip_rate", ip.nanosUntilAvailable(nowNanos)));
       }
       if (!global.tryTake(nowNanos)) {
-        ip.refund();
+        if (ip != null) {
+          ip.refund();
+        }
+        if (counted) {
+          hold.release();
+        }
         return refuse(GLOBAL_RATE, rateRefusal(GLOBAL_REFUSED, "global_rate", global.nanosUntilAvailable(nowNanos)));
       }
     }

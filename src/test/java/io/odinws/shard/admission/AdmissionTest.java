@@ -245,7 +245,7 @@ class AdmissionTest {
 
   @Test
   void reasonsAndCounters() {
-    assertEquals(List.of("origin", "cpu", "heap", "global_rate", "ip_rate"), Admission.REASONS);
+    assertEquals(List.of("origin", "cpu", "heap", "global_rate", "ip_rate", "ip_connections"), Admission.REASONS);
     Admission a = admission(config(1, 1, 10, 10));
     for (String r : Admission.REASONS) {
       assertEquals(0, a.refused(r));
