@@ -12,8 +12,11 @@ import java.util.List;
  * @param globalPerSecond   server-wide refill rate
  * @param trustedProxies    peer addresses whose {@code X-Forwarded-For} is believed; empty: never
  * @param allowedOrigins    allowed {@code Origin} values; empty: any origin
- * @param cpuRejectPercent  process CPU (percent of all cores) above which new upgrades get 503
+ * @param cpuRejectPercent  CPU of the shards' event loops (percent of the cores they can use) above which, when
+ *                          sustained, new upgrades get 503
  * @param heapRejectPercent heap use (percent of max) above which new upgrades get 503
+ * @param cpuSustainSeconds how long every once-a-second CPU sample must stay above {@code cpuRejectPercent}
+ *                          before the guard trips
  */
 public record AdmissionConfig(
     boolean enabled,
@@ -24,5 +27,6 @@ public record AdmissionConfig(
     List<String> trustedProxies,
     List<String> allowedOrigins,
     double cpuRejectPercent,
-    double heapRejectPercent) {
+    double heapRejectPercent,
+    int cpuSustainSeconds) {
 }
