@@ -20,6 +20,7 @@ import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
+import io.odinws.stats.ThreadCpu;
 import io.odinws.http.PublicEndpoints;
 import io.odinws.stats.ServerMeters;
 import io.odinws.ops.ServerMetrics;
@@ -71,6 +72,8 @@ public final class OdinServer extends VerticleBase {
   private final List<ShardVerticle> shardVerticles = new CopyOnWriteArrayList<>();
   private final Map<ShardVerticle, String> shardDeployments = new ConcurrentHashMap<>();
   private final AtomicInteger nextShardId = new AtomicInteger();
+  /** The shards' event-loop threads, whose CPU the resource guard watches. */
+  private final ThreadCpu shardCpu = new ThreadCpu();
   /** Configuration changes apply one at a time, in order. */
   private Future<Void> reconfiguring = Future.succeededFuture();
   private ShardServices services;
@@ -116,9 +119,9 @@ public final class OdinServer extends VerticleBase {
         return prometheus.scrape();
       }
     };
-    ResourceGuard guard = new ResourceGuard(config.admission());
+    ResourceGuard guard = new ResourceGuard(config.admission(), shardCpu::percent);
     admission = new Admission(config.admission(), guard);
-    // The guard samples CPU and heap once a second; idle per-IP buckets are dropped every 10 s.
+    // The guard samples the shards' CPU and the heap once a second; idle per-IP buckets are dropped every 10 s.
     vertx.setPeriodic(1_000, t -> guard.sample());
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
@@ -158,6 +161,7 @@ public final class OdinServer extends VerticleBase {
         return vertx.deployVerticle(shard).map(id -> {
           shardVerticles.add(shard);
           shardDeployments.put(shard, id);
+          shard.eventLoop().execute(() -> shardCpu.track(Thread.currentThread()));
           return null;
         });
       });
@@ -263,6 +267,7 @@ public final class OdinServer extends VerticleBase {
   /** Takes a shard out: no new sockets, its clients closed with 1012 (reconnect and recover), then undeployed. */
   private Future<Void> retire(ShardVerticle shard) {
     shardVerticles.remove(shard);
+    shard.eventLoop().execute(() -> shardCpu.untrack(Thread.currentThread()));
     return shard.drain(Disconnect.RESHARD)
         .timeout(config.drainMs() + 1_000, TimeUnit.MILLISECONDS)
         .recover(e -> Future.succeededFuture())

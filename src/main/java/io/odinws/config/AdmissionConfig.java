@@ -12,12 +12,15 @@ import java.util.List;
  * @param globalPerSecond   server-wide refill rate
  * @param trustedProxies    peer addresses whose {@code X-Forwarded-For} is believed; empty: never
  * @param allowedOrigins    allowed {@code Origin} values; empty: any origin
- * @param cpuRejectPercent  process CPU (percent of all cores) above which new upgrades get 503
+ * @param cpuRejectPercent  CPU of the shards' event loops (percent of the cores they can use) above which, when
+ *                          sustained, new upgrades get 503
  * @param heapRejectPercent heap use (percent of max) above which new upgrades get 503
  * @param ipMaxConnections  simultaneous sockets per client address (429 beyond); 0: no limit. Applies whether or
  *                          not {@code enabled} is set
  * @param exemptLoopback    loopback client addresses (127.0.0.0/8, ::1) skip the per-address rate and concurrency
  *                          limits (the global rate still applies)
+ * @param cpuSustainSeconds how long every once-a-second CPU sample must stay above {@code cpuRejectPercent}
+ *                          before the guard trips
  */
 public record AdmissionConfig(
     boolean enabled,
@@ -30,7 +33,8 @@ public record AdmissionConfig(
     double cpuRejectPercent,
     double heapRejectPercent,
     int ipMaxConnections,
-    boolean exemptLoopback) {
+    boolean exemptLoopback,
+    int cpuSustainSeconds) {
 
   /** Default per-address concurrency limit. */
   public static final int DEFAULT_IP_MAX_CONNECTIONS = 200;
@@ -38,8 +42,8 @@ public record AdmissionConfig(
   /** Without the per-address concurrency settings: the default limit, loopback not exempt. */
   public AdmissionConfig(boolean enabled, int ipBurst, double ipPerSecond, int globalBurst, double globalPerSecond,
                          List<String> trustedProxies, List<String> allowedOrigins, double cpuRejectPercent,
-                         double heapRejectPercent) {
+                         double heapRejectPercent, int cpuSustainSeconds) {
     this(enabled, ipBurst, ipPerSecond, globalBurst, globalPerSecond, trustedProxies, allowedOrigins, cpuRejectPercent,
-        heapRejectPercent, DEFAULT_IP_MAX_CONNECTIONS, false);
+        heapRejectPercent, DEFAULT_IP_MAX_CONNECTIONS, false, cpuSustainSeconds);
   }
 }

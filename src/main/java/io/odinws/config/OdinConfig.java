@@ -86,7 +86,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.doubleIn("admission.cpuRejectPercent", 0.01, 100),
         r.doubleIn("admission.heapRejectPercent", 0.01, 100),
         r.intIn("admission.ipMaxConnections", 0, 10_000_000),
-        r.bool("admission.exemptLoopback"));
+        r.bool("admission.exemptLoopback"),
+        r.intIn("admission.cpuSustainSeconds", 1, 3600));
     RecoveryConfig recovery = new RecoveryConfig(
         r.longIn("recovery.historyBytes", 0, 1L << 40),
         r.longIn("recovery.historyMaxAgeMs", 0, 86_400_000),

@@ -44,14 +44,17 @@ public final class ServerMetrics {
           .tag("shard_id", String.valueOf(id)).description("Data bytes written by a shard").register(m);
     });
     counter(m, "ws_connections", "Sockets accepted and given to a shard", router, r -> r.acceptedTotal());
-    counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards, r -> sumAll(r, s -> s.handshakesFailed()));
+    // Every upgrade that did not become a WebSocket: refused (each refusal also has its own counter below) or malformed.
+    counter(m, "ws_connections_failed", "WebSocket upgrades refused or malformed", shards,
+        r -> sumAll(r, s -> s.handshakesFailed()) + router.rejectedFull() + router.rejectedDraining());
+    String capacity = "Upgrades refused with 503: every shard full, shutting down, or the resource guard tripped";
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedFull())
-        .tag("reason", "full").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+        .tag("reason", "full").description(capacity).register(m);
     FunctionCounter.builder("ws_capacity_rejections", router, r -> r.rejectedDraining())
-        .tag("reason", "shutting_down").description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+        .tag("reason", "shutting_down").description(capacity).register(m);
     for (String reason : new String[] {"cpu", "heap"}) {
       FunctionCounter.builder("ws_capacity_rejections", admission, a -> a.refused(reason))
-          .tag("reason", reason).description("Upgrades refused with 503: every shard full, or a resource guard tripped").register(m);
+          .tag("reason", reason).description(capacity).register(m);
     }
     String limited = "Connections refused with 429 by the connection-rate and per-address limits";
     FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("ip_rate"))
@@ -95,6 +98,8 @@ public final class ServerMetrics {
         .description("1 while every partition is assigned and the broker answers").register(m);
     Gauge.builder("ws_memory_bytes", () -> SystemProbe.heap().getUsed()).description("Heap in use").register(m);
     Gauge.builder("ws_cpu_usage_percent", SystemProbe::cpuPercent).description("Process CPU, percent of all cores").register(m);
+    Gauge.builder("ws_shard_cpu_percent", admission, a -> a.guard().lastCpuPercent())
+        .description("CPU of the shards' event loops, percent of the cores they can use, as the resource guard last sampled it").register(m);
   }
 
   private static <T> void counter(MeterRegistry m, String name, String description, T source, ToDoubleFunction<T> f) {

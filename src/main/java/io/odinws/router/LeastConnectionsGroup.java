@@ -34,17 +34,15 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
   private final ShardRegistry registry;
   private final EventLoop refusalLoop;
   private final ServerState state;
-  private final Runnable onFull;
 
   /**
-   * @param refusalLoop where refused sockets are registered to be answered with 503
-   * @param onFull      counts a refusal for capacity
+   * @param refusalLoop where refused sockets are registered to be answered with 503 (and counted there, when the
+   *                    answer goes out: a socket that sends no request, or asks for a probe, is no refused upgrade)
    */
-  LeastConnectionsGroup(ShardRegistry registry, EventLoop refusalLoop, ServerState state, Runnable onFull) {
+  LeastConnectionsGroup(ShardRegistry registry, EventLoop refusalLoop, ServerState state) {
     this.registry = registry;
     this.refusalLoop = refusalLoop;
     this.state = state;
-    this.onFull = onFull;
   }
 
   @Override
@@ -57,7 +55,6 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
     }
     ShardSlot slot = registry.acquireLeastLoaded();
     if (slot == null) {
-      onFull.run();
       channel.attr(REFUSAL).set(FULL);
       return refusalLoop.register(channel);
     }

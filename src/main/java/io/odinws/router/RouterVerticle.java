@@ -48,8 +48,8 @@ public final class RouterVerticle extends VerticleBase {
     this.http = http;
     this.registry = registry;
     this.state = state;
-    this.overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5, endpoints);
-    this.shuttingDown = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server is shutting down", 5, endpoints);
+    this.overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5, endpoints, rejectedFull);
+    this.shuttingDown = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server is shutting down", 5, endpoints, rejectedDraining);
   }
 
   /** The bound port (useful when configured as 0). */
@@ -62,19 +62,19 @@ public final class RouterVerticle extends VerticleBase {
     return acceptedTotal.get();
   }
 
-  /** Sockets refused because the server was shutting down. */
+  /** Requests answered 503 because the server was shutting down (probes answered are not counted). */
   public long rejectedDraining() {
     return rejectedDraining.get();
   }
 
-  /** Sockets refused because every shard was full. */
+  /** Requests answered 503 because every shard was full (probes answered are not counted). */
   public long rejectedFull() {
     return rejectedFull.get();
   }
 
   @Override
   public Future<?> start() {
-    LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), state, rejectedFull::incrementAndGet);
+    LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), state);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(VertxInternals.acceptorGroup(vertx), children)
         .channelFactory(VertxInternals.serverChannelFactory(vertx))
@@ -87,9 +87,6 @@ public final class RouterVerticle extends VerticleBase {
             ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
             if (slot == null) {
               boolean full = LeastConnectionsGroup.FULL.equals(ch.attr(LeastConnectionsGroup.REFUSAL).get());
-              if (!full) {
-                rejectedDraining.incrementAndGet();
-              }
               ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), full ? overloaded : shuttingDown);
               ch.eventLoop().schedule(() -> {
                 ch.close();

@@ -152,6 +152,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   void accepted(Admission admission) {
     Decision decision = admission.accept(peerAddress(), hold);
     if (!decision.admitted()) {
+      shard.stats().handshakeFailed(); // a refused upgrade, as in ws_connections_failed's README line
       LOG.debug("event=connection_refused shard={} remote={} reason={}", shard.id(), channel.remoteAddress(), decision.reason());
       closing = true; // what the client sends meanwhile is dropped (see channelRead)
       // After the registration that runs this, in a buffer of its own (Netty releases it once written).

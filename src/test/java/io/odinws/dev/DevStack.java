@@ -27,11 +27,25 @@ import java.util.concurrent.TimeUnit;
  * Ctrl-C (or SIGTERM) stops all of it. With {@code --no-server} (for {@code make dev}) it runs only
  * the broker and the publisher, and writes the server's configuration to target/dev-conf.json.
  *
+ * <p>{@link #start} runs the same stack for a test ({@link #close} stops it), so that what {@code make run}
+ * gives a newcomer is tested as it is.
+ *
  * <p>Lives on the test class path: the broker never enters the production jar.
  */
-public final class DevStack {
+public final class DevStack implements AutoCloseable {
 
-  private DevStack() {
+  private final EmbeddedKafka kafka;
+  private final Vertx vertx;
+  private final OdinServer server;
+  private final DemoPublisher publisher;
+  private final JsonObject conf;
+
+  private DevStack(EmbeddedKafka kafka, Vertx vertx, OdinServer server, DemoPublisher publisher, JsonObject conf) {
+    this.kafka = kafka;
+    this.vertx = vertx;
+    this.server = server;
+    this.publisher = publisher;
+    this.conf = conf;
   }
 
   @Command(name = "DevStack", description = "The broker, the topics, the server and the demo publisher in one JVM (make run).")
@@ -42,11 +56,89 @@ public final class DevStack {
     @Option(names = "--rate", paramLabel = "N", description = "the demo publisher's events per second (default ${DEFAULT-VALUE})")
     int rate = PublisherOptions.DEFAULT_RATE;
 
+    @Option(names = "--overrides", paramLabel = "JSON", description = "JSON merged over the server's configuration, e.g. '{\"admission\":{\"enabled\":false}}'")
+    String overrides;
+
     @Option(names = "--no-server", description = "only the broker and the publisher; the server's configuration goes to target/dev-conf.json (make dev)")
     boolean noServer;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
     boolean help;
+  }
+
+  /**
+   * Starts {@code make run}'s stack: a fresh broker in {@code data} (deleted first if present), the topics, the
+   * server with {@code make run}'s configuration ({@code overrides} merged over it; null: none) unless
+   * {@code withServer} is false, then the demo publisher. Returns once all of it runs.
+   *
+   * @param port    public port; the operations port is {@code opsPort}
+   */
+  public static DevStack start(Path data, int port, int opsPort, int rate, boolean withServer, JsonObject overrides) throws Exception {
+    if (Files.exists(data)) {
+      deleteTree(data); // a fresh broker each run: stale topics and offsets only confuse a demo
+    }
+    EmbeddedKafka kafka = EmbeddedKafka.start(data);
+    Vertx vertx = null;
+    try {
+      OdinTopics.createAll(kafka);
+      JsonObject conf = new JsonObject()
+          .put("mode", "multi")
+          .put("http", new JsonObject().put("host", "0.0.0.0").put("port", port))
+          .put("ops", new JsonObject().put("port", opsPort))
+          .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()));
+      if (overrides != null) {
+        conf.mergeIn(overrides, true);
+      }
+      OdinServer server = null;
+      if (withServer) {
+        OdinConfig config = ConfigLoader.resolve(conf, Map.of());
+        vertx = Vertx.vertx(Main.vertxOptions(config));
+        server = new OdinServer();
+        vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
+      }
+      DemoPublisher publisher = DemoPublisher.start(
+          PublisherOptions.parse(new String[] {"--bootstrap", kafka.bootstrap(), "--rate", String.valueOf(rate)}));
+      return new DevStack(kafka, vertx, server, publisher, conf);
+    } catch (Exception | Error e) {
+      if (vertx != null) {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      }
+      kafka.close();
+      throw e;
+    }
+  }
+
+  /** The bound public port (-1 without a server). */
+  public int port() {
+    return server == null ? -1 : server.port();
+  }
+
+  /** The bound operations port (-1 without a server). */
+  public int opsPort() {
+    return server == null ? -1 : server.opsPort();
+  }
+
+  public String bootstrap() {
+    return kafka.bootstrap();
+  }
+
+  /** The server's configuration as given (before defaults). */
+  public JsonObject configuration() {
+    return conf.copy();
+  }
+
+  /** Stops the publisher, the server and the broker, in that order. */
+  @Override
+  public void close() {
+    publisher.close();
+    if (vertx != null) {
+      try {
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("server did not stop cleanly: " + e);
+      }
+    }
+    kafka.close();
   }
 
   public static void main(String[] args) throws Exception {
@@ -62,44 +154,18 @@ public final class DevStack {
     int port = options.port;
     int rate = options.rate;
     boolean withServer = !options.noServer;
-    Path data = Path.of("target", "dev-kafka");
-    if (Files.exists(data)) {
-      deleteTree(data); // a fresh broker each run: stale topics and offsets only confuse a demo
-    }
-    EmbeddedKafka kafka = EmbeddedKafka.start(data);
-    OdinTopics.createAll(kafka);
-    JsonObject conf = new JsonObject()
-        .put("mode", "multi")
-        .put("http", new JsonObject().put("host", "0.0.0.0").put("port", port))
-        .put("ops", new JsonObject().put("port", port + 1))
-        .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()));
-    Files.writeString(Path.of("target", "dev-conf.json"), conf.encodePrettily());
-
-    Vertx vertx = null;
-    if (withServer) {
-      OdinConfig config = ConfigLoader.resolve(conf, Map.of());
-      vertx = Vertx.vertx(Main.vertxOptions(config));
-      vertx.deployVerticle(new OdinServer(), new DeploymentOptions().setConfig(conf)).await(30, TimeUnit.SECONDS);
-    }
-    DemoPublisher publisher = DemoPublisher.start(
-        PublisherOptions.parse(new String[] {"--bootstrap", kafka.bootstrap(), "--rate", String.valueOf(rate)}));
+    JsonObject overrides = options.overrides == null || options.overrides.isBlank() ? null : new JsonObject(options.overrides);
+    DevStack stack = start(Path.of("target", "dev-kafka"), port, port + 1, rate, withServer, overrides);
+    Files.writeString(Path.of("target", "dev-conf.json"), stack.conf.encodePrettily());
 
     CountDownLatch stopped = new CountDownLatch(1);
-    Vertx server = vertx;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       System.out.println("\nodin-ws dev stack: stopping publisher, server and broker...");
-      publisher.close();
-      if (server != null) {
-        try {
-          server.close().await(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-          System.err.println("server did not stop cleanly: " + e);
-        }
-      }
-      kafka.close();
+      stack.close();
       stopped.countDown();
       System.out.println("odin-ws dev stack: stopped.");
     }, "dev-stack-shutdown"));
+    EmbeddedKafka kafka = stack.kafka;
 
     String banner = withServer ? """
 

@@ -15,9 +15,17 @@ import java.util.function.DoubleSupplier;
  * service instead of every client degrading together (PROTOCOL.md section 7: 503 "Server overloaded").
  *
  * <p>Probing is done by {@link #sample()} once per second on a timer, never on the upgrade path; the upgrade path
- * only reads one volatile field. CPU must be high for two consecutive samples, because one busy second (a GC, a
- * burst of reconnects) should not turn clients away. Heap trips on a single sample but is measured after GC
- * (see {@link #heapAfterGcPercent()}), which is already a settled figure.
+ * only reads one volatile field.
+ *
+ * <p>CPU is the CPU time of the shards' event loops ({@link io.odinws.stats.ThreadCpu}), not the process's: what
+ * else shares the process (JIT compiler and GC threads, a broker and a publisher in {@code make run}) is not the
+ * server's work, and refusing clients does not make it lighter. It trips only on sustained overload: every sample
+ * of the last {@code cpuSustainSeconds} above the threshold, so the JIT's warm-up, a GC or a burst of reconnects
+ * turns nobody away. Once tripped it stays so until the mean of that window falls to the threshold, so that one
+ * quieter second does not let a still saturated server take a wave of new clients.
+ *
+ * <p>Heap trips on a single sample but is measured after GC (see {@link #heapAfterGcPercent()}), which is
+ * already a settled figure.
  *
  * <p>A threshold of 0 or less disables that check.
  */
@@ -28,52 +36,90 @@ public final class ResourceGuard {
       .filter(p -> p.getType() == MemoryType.HEAP)
       .toList();
 
-  private static final int CPU_SAMPLES_TO_TRIP = 2;
-
   private final double cpuRejectPercent;
   private final double heapRejectPercent;
   private final DoubleSupplier cpu;
   private final DoubleSupplier heap;
 
-  /** Only touched inside synchronized {@link #sample()}. */
-  private int cpuHighSamples;
+  /** The last CPU samples, a ring; it and the fields below only touched inside synchronized {@link #sample()}. */
+  private final double[] cpuWindow;
+  private int cpuNext;
+  private int cpuFilled;
+  private boolean cpuTripped;
   private volatile String reason;
   private volatile double lastCpuPercent;
   private volatile double lastHeapPercent;
 
-  /** Real probes: process CPU from {@link SystemProbe}, heap after GC. */
-  public ResourceGuard(AdmissionConfig config) {
-    this(config.cpuRejectPercent(), config.heapRejectPercent(), SystemProbe::cpuPercent,
+  /**
+   * The configured thresholds and window, heap after GC.
+   *
+   * @param cpu the CPU of the server's own threads, percent of the cores they can use (the shards' loops)
+   */
+  public ResourceGuard(AdmissionConfig config, DoubleSupplier cpu) {
+    this(config.cpuRejectPercent(), config.heapRejectPercent(), config.cpuSustainSeconds(), cpu,
         ResourceGuard::heapAfterGcPercent);
   }
 
-  /** Injectable thresholds and probes (percent, 0..100), for tests. */
-  public ResourceGuard(double cpuRejectPercent, double heapRejectPercent, DoubleSupplier cpu, DoubleSupplier heap) {
+  /**
+   * Injectable thresholds and probes (percent, 0..100), for tests.
+   *
+   * @param cpuSustainSamples consecutive samples above {@code cpuRejectPercent} that trip the CPU check, at least 1
+   */
+  public ResourceGuard(double cpuRejectPercent, double heapRejectPercent, int cpuSustainSamples, DoubleSupplier cpu,
+                       DoubleSupplier heap) {
+    if (cpuSustainSamples < 1) {
+      throw new IllegalArgumentException("cpuSustainSamples must be at least 1: " + cpuSustainSamples);
+    }
     this.cpuRejectPercent = cpuRejectPercent;
     this.heapRejectPercent = heapRejectPercent;
+    this.cpuWindow = new double[cpuSustainSamples];
     this.cpu = cpu;
     this.heap = heap;
   }
 
   /** A guard that never trips. */
   public static ResourceGuard disabled() {
-    return new ResourceGuard(0, 0, () -> 0, () -> 0);
+    return new ResourceGuard(0, 0, 1, () -> 0, () -> 0);
   }
 
   /**
    * Takes one sample of each probe and updates {@link #overloaded()}. Call once per second. Synchronized only
-   * to keep the consecutive-sample count right if two timers ever overlap; the upgrade path never takes
-   * this lock.
+   * to keep the window right if two timers ever overlap; the upgrade path never takes this lock.
    */
   public synchronized void sample() {
     double c = cpu.getAsDouble();
     double h = heap.getAsDouble();
     lastCpuPercent = c;
     lastHeapPercent = h;
-    cpuHighSamples = cpuRejectPercent > 0 && c > cpuRejectPercent ? cpuHighSamples + 1 : 0;
+    cpuWindow[cpuNext] = c;
+    cpuNext = (cpuNext + 1) % cpuWindow.length;
+    cpuFilled = Math.min(cpuFilled + 1, cpuWindow.length);
+    if (cpuRejectPercent <= 0) {
+      cpuTripped = false;
+    } else if (!cpuTripped) {
+      cpuTripped = cpuFilled == cpuWindow.length && windowMin() > cpuRejectPercent;
+    } else {
+      cpuTripped = windowMean() > cpuRejectPercent;
+    }
     boolean heapHigh = heapRejectPercent > 0 && h > heapRejectPercent;
     // heap first: running out of heap ends in OutOfMemoryError for everyone, CPU only in slowness
-    reason = heapHigh ? "heap" : cpuHighSamples >= CPU_SAMPLES_TO_TRIP ? "cpu" : null;
+    reason = heapHigh ? "heap" : cpuTripped ? "cpu" : null;
+  }
+
+  private double windowMin() {
+    double min = Double.MAX_VALUE;
+    for (double v : cpuWindow) {
+      min = Math.min(min, v);
+    }
+    return min;
+  }
+
+  private double windowMean() {
+    double sum = 0;
+    for (double v : cpuWindow) {
+      sum += v;
+    }
+    return sum / cpuWindow.length;
   }
 
   /** True while the last sample says new upgrades should be refused. One volatile read. */
@@ -86,6 +132,7 @@ public final class ResourceGuard {
     return reason;
   }
 
+  /** The last CPU sample: the shards' loops, percent of the cores they can use. */
   public double lastCpuPercent() {
     return lastCpuPercent;
   }

@@ -26,6 +26,8 @@ final class Client {
     /** Wall-clock millis of the first subscription_ack, -1 before. */
     long ackMillis = -1;
     int backoffAttempt;
+    /** Retry-After of the last refused upgrade, in ms; 0 when the last attempt was not refused with one. */
+    long retryAfterMillis;
     boolean everOpened;
     /** Dropped by --drop-fraction, and not subscribed again yet / not answered a reconnect_ack yet. */
     boolean awaitingBack;

@@ -324,7 +324,20 @@ final class LoadRunner {
         int attempt = Math.min(c.backoffAttempt++, 16);
         long cap = Math.min(BACKOFF_MAX_MILLIS, BACKOFF_BASE_MILLIS << Math.min(attempt, 10));
         long delay = cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1); // "equal jitter"
+        long retryAfter = c.retryAfterMillis;
+        c.retryAfterMillis = 0;
+        if (retryAfter > 0) {
+            // the server said when: not before, and spread over half as long again so the refused clients do not
+            // all come back in the same instant
+            delay = Math.max(delay, retryAfterDelay(retryAfter, ThreadLocalRandom.current().nextDouble()));
+            stats.retryAfterWaits.increment();
+        }
         group.schedule(() -> connect(c), delay, TimeUnit.MILLISECONDS);
+    }
+
+    /** The wait after a refusal with {@code Retry-After}: that long plus a jitter of up to half as much; {@code random} in [0, 1). */
+    static long retryAfterDelay(long retryAfterMillis, double random) {
+        return retryAfterMillis + (long) (random * (retryAfterMillis / 2.0));
     }
 
     /** Ends every session: a 1000 close frame where the WebSocket is open, a plain close otherwise. */

@@ -70,7 +70,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     private int duration = 60;
 
     @Option(names = "--recover", description = "keep the last pos per channel; after a close, reconnect with jittered exponential backoff (100 ms .. "
-            + "10 s) and send reconnect with last_offset")
+            + "10 s), after a refused upgrade (429, 503) no sooner than its Retry-After (plus up to half as long again), "
+            + "and send reconnect with last_offset")
     private boolean recover;
 
     @Option(names = "--slow-fraction", paramLabel = "F",

@@ -21,7 +21,7 @@ import org.HdrHistogram.Histogram;
  */
 final class Report {
     /** Sections whose numbers add up across processes. */
-    private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "errors");
+    private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "refusals_by_status", "errors");
     /** The counts of the drop section (the other members are settings, or derived). */
     private static final List<String> DROP_COUNTS = List.of("selected", "dropped", "back", "recovered", "not_recovered");
 
@@ -62,7 +62,8 @@ final class Report {
                 .put("held_at_end", (long) l.heldAtEnd())
                 .put("slow", s.slow.sum())
                 .put("reconnect_attempts", s.reconnectAttempts.sum())
-                .put("reconnected", s.reconnected.sum()));
+                .put("reconnected", s.reconnected.sum())
+                .put("retry_after_waits", s.retryAfterWaits.sum()));
         r.put("ramp_s", round(l.rampSeconds(), 3));
         r.put("acks", counts(Stats.snapshot(s.acks)));
         r.put("messages", new JsonObject()
@@ -80,6 +81,7 @@ final class Report {
                 .put("heartbeats_sent", s.heartbeatsSent.sum())
                 .put("order_by_channel", orderByChannel(o, s)));
         r.put("closes_by_code", counts(Stats.snapshot(s.closes)));
+        r.put("refusals_by_status", counts(Stats.snapshot(s.refusals)));
         r.put("errors", new JsonObject().put("total", s.errorsTotal.sum()).put("by_kind", counts(Stats.snapshot(s.errors))));
         JsonObject dropHist = null;
         if (o.dropFraction() > 0) {

@@ -56,6 +56,9 @@ final class Stats {
     final Map<String, LongAdder> acks = new ConcurrentHashMap<>();
     final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
     final Map<Integer, LongAdder> closes = new ConcurrentHashMap<>();
+    /** Upgrades the server refused, by HTTP status (429, 503, 403...). */
+    final Map<Integer, LongAdder> refusals = new ConcurrentHashMap<>();
+    final LongAdder retryAfterWaits = new LongAdder(); // reconnects delayed by a refusal's Retry-After
 
     /** Per channel-table index: duplicates and out-of-order arrivals. */
     final AtomicLongArray duplicatesByChannel;
@@ -92,6 +95,10 @@ final class Stats {
 
     void ack(String type) {
         acks.computeIfAbsent(type, k -> new LongAdder()).increment();
+    }
+
+    void refused(int status) {
+        refusals.computeIfAbsent(status, k -> new LongAdder()).increment();
     }
 
     void close(int code) {

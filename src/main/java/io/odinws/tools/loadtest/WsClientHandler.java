@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -98,7 +99,12 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         try {
             handshaker.finishHandshake(ctx.channel(), r);
         } catch (WebSocketHandshakeException e) {
-            run.stats.error("handshake_http_" + r.status().code());
+            int status = r.status().code();
+            run.stats.error("handshake_http_" + status);
+            if (status >= 400) {
+                run.stats.refused(status);
+                client.retryAfterMillis = retryAfterMillis(r.headers().get(HttpHeaderNames.RETRY_AFTER));
+            }
             ctx.close();
             return;
         }
@@ -224,6 +230,27 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         }
         client.backoffAttempt = 0;
         if (client.awaitingBack) run.backAfterDrop(client);
+    }
+
+    /**
+     * Retry-After in milliseconds: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); 0 when absent or not
+     * understood, capped at an hour so that a broken header cannot park a client for the whole run.
+     */
+    static long retryAfterMillis(String value) {
+        if (value == null || value.isBlank()) return 0;
+        String v = value.trim();
+        long millis;
+        try {
+            millis = Long.parseLong(v) * 1000;
+        } catch (NumberFormatException notSeconds) {
+            try {
+                millis = java.time.ZonedDateTime.parse(v, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME)
+                        .toInstant().toEpochMilli() - System.currentTimeMillis();
+            } catch (java.time.format.DateTimeParseException notADate) {
+                return 0;
+            }
+        }
+        return Math.max(0, Math.min(millis, 3_600_000));
     }
 
     private static String errorCode(byte[] b, int len) {

@@ -32,7 +32,7 @@ class AddressLimitsTest {
 
   private static Admission admission(boolean rateLimits, int ipBurst, int maxConnections, boolean exemptLoopback, List<String> proxies) {
     AdmissionConfig c = new AdmissionConfig(rateLimits, ipBurst, 0.001, 100_000, 100_000, proxies, List.of(), 75, 90,
-        maxConnections, exemptLoopback);
+        maxConnections, exemptLoopback, 10);
     return new Admission(c, ResourceGuard.disabled(), () -> 0L);
   }
 
@@ -85,7 +85,7 @@ class AddressLimitsTest {
 
   @Test
   void loopbackIsExemptFromPerAddressLimitsButNotFromTheGlobalRate() {
-    AdmissionConfig c = new AdmissionConfig(true, 1, 0.001, 3, 0.001, List.of(), List.of(), 75, 90, 1, true);
+    AdmissionConfig c = new AdmissionConfig(true, 1, 0.001, 3, 0.001, List.of(), List.of(), 75, 90, 1, true, 10);
     Admission a = new Admission(c, ResourceGuard.disabled(), () -> 0L);
     InetAddress v6 = ip("::1");
     for (InetAddress loop : List.of(ip("127.0.0.1"), ip("127.8.9.10"), v6)) {

@@ -39,7 +39,7 @@ class AdmissionTest {
   }
 
   private static AdmissionConfig config(int ipBurst, double ipRate, int globalBurst, double globalRate) {
-    return new AdmissionConfig(true, ipBurst, ipRate, globalBurst, globalRate, List.of(), List.of(), 75, 90);
+    return new AdmissionConfig(true, ipBurst, ipRate, globalBurst, globalRate, List.of(), List.of(), 75, 90, 10);
   }
 
   private Admission admission(AdmissionConfig c) {
@@ -134,7 +134,7 @@ class AdmissionTest {
   @Test
   void originAllowList() {
     AdmissionConfig c = new AdmissionConfig(true, 50, 20, 4000, 2000, List.of(),
-        List.of("https://App.Example.com:8443", " https://x.test/ "), 75, 90);
+        List.of("https://App.Example.com:8443", " https://x.test/ "), 75, 90, 10);
     Admission a = admission(c);
     assertTrue(a.check(A, null, "https://app.example.com:8443", 0).admitted());
     assertTrue(a.check(A, null, "HTTPS://X.TEST", 0).admitted());
@@ -155,8 +155,8 @@ class AdmissionTest {
   void resourceGuardRefusesEvenWithRateLimitsOff() {
     double[] cpu = {90};
     double[] heap = {10};
-    ResourceGuard guard = new ResourceGuard(75, 90, () -> cpu[0], () -> heap[0]);
-    AdmissionConfig off = new AdmissionConfig(false, 1, 1, 1, 1, List.of(), List.of(), 75, 90);
+    ResourceGuard guard = new ResourceGuard(75, 90, 2, () -> cpu[0], () -> heap[0]);
+    AdmissionConfig off = new AdmissionConfig(false, 1, 1, 1, 1, List.of(), List.of(), 75, 90, 10);
     Admission a = new Admission(off, guard, clock::get);
     guard.sample();
     assertTrue(a.check(A, null, null, 0).admitted());
@@ -182,7 +182,7 @@ class AdmissionTest {
 
   @Test
   void limitsApplyToTheForwardedClientBehindTrustedProxies() {
-    AdmissionConfig c = new AdmissionConfig(true, 2, 1, 4000, 2000, List.of("10.0.0.0/8"), List.of(), 75, 90);
+    AdmissionConfig c = new AdmissionConfig(true, 2, 1, 4000, 2000, List.of("10.0.0.0/8"), List.of(), 75, 90, 10);
     Admission a = admission(c);
     assertTrue(a.check(ip("10.0.0.1"), "203.0.113.7", null, 0).admitted());
     assertTrue(a.check(ip("10.0.0.2"), "6.6.6.6, 203.0.113.7", null, 0).admitted());
@@ -266,10 +266,10 @@ class AdmissionTest {
   @Test
   void badConfigFailsFast() {
     assertThrows(IllegalArgumentException.class, () -> admission(
-        new AdmissionConfig(true, 50, 20, 4000, 2000, List.of("proxy.local"), List.of(), 75, 90)));
+        new AdmissionConfig(true, 50, 20, 4000, 2000, List.of("proxy.local"), List.of(), 75, 90, 10)));
     assertThrows(IllegalArgumentException.class, () -> admission(config(0, 20, 4000, 2000)));
     // disabled limits need no valid bucket settings
-    admission(new AdmissionConfig(false, 0, 0, 0, 0, List.of(), List.of(), 75, 90));
+    admission(new AdmissionConfig(false, 0, 0, 0, 0, List.of(), List.of(), 75, 90, 10));
   }
 
   @Test

@@ -7,35 +7,53 @@ import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ResourceGuardTest {
 
+  private static final int SUSTAIN = 10;
+
   private final AtomicReference<Double> cpu = new AtomicReference<>(10.0);
   private final AtomicReference<Double> heap = new AtomicReference<>(10.0);
-  private final ResourceGuard guard = new ResourceGuard(75, 90, cpu::get, heap::get);
+  private final ResourceGuard guard = new ResourceGuard(75, 90, SUSTAIN, cpu::get, heap::get);
+
+  private void samples(double percent, int n) {
+    cpu.set(percent);
+    for (int i = 0; i < n; i++) {
+      guard.sample();
+    }
+  }
 
   @Test
-  void cpuNeedsTwoConsecutiveHighSamples() {
-    guard.sample();
-    assertFalse(guard.overloaded());
-    cpu.set(80.0);
-    guard.sample();
-    assertFalse(guard.overloaded(), "one busy second is not overload");
-    cpu.set(10.0);
-    guard.sample();
-    cpu.set(80.0);
-    guard.sample();
-    assertFalse(guard.overloaded(), "not consecutive");
-    guard.sample();
-    assertTrue(guard.overloaded());
-    assertEquals("cpu", guard.reason());
-    guard.sample();
-    assertEquals("cpu", guard.reason());
-    cpu.set(75.0);
-    guard.sample();
+  void aSpikeShorterThanTheWindowDoesNotTrip() {
+    samples(100, SUSTAIN - 1); // a warm-up, from the first sample on
+    assertFalse(guard.overloaded(), "9 busy seconds are not sustained overload");
+    samples(10, 1);
+    samples(100, SUSTAIN - 1);
+    assertFalse(guard.overloaded(), "one quiet second in between: the window starts again");
+    samples(75, SUSTAIN);
     assertFalse(guard.overloaded(), "at the threshold is fine; only above trips");
+  }
+
+  @Test
+  void sustainedOverloadTripsAndRecoveryUntrips() {
+    samples(80, SUSTAIN - 1);
+    assertFalse(guard.overloaded());
+    samples(80, 1);
+    assertTrue(guard.overloaded(), "every sample of the window above 75");
+    assertEquals("cpu", guard.reason());
+    samples(60, 2);
+    assertTrue(guard.overloaded(), "two quieter seconds: the window's mean (76) is still above");
+    samples(60, 1);
+    assertFalse(guard.overloaded(), "the mean falls to 74: untripped");
     assertNull(guard.reason());
+    samples(80, SUSTAIN - 1);
+    assertFalse(guard.overloaded(), "tripping again needs a whole window above");
+    samples(80, 1);
+    assertTrue(guard.overloaded());
+    samples(0, SUSTAIN);
+    assertFalse(guard.overloaded(), "load gone");
   }
 
   @Test
@@ -44,9 +62,7 @@ class ResourceGuardTest {
     guard.sample();
     assertTrue(guard.overloaded());
     assertEquals("heap", guard.reason());
-    cpu.set(99.0);
-    guard.sample();
-    guard.sample();
+    samples(99, SUSTAIN);
     assertEquals("heap", guard.reason());
     heap.set(50.0);
     guard.sample();
@@ -57,13 +73,14 @@ class ResourceGuardTest {
 
   @Test
   void zeroThresholdsDisableTheChecks() {
-    ResourceGuard off = new ResourceGuard(0, 0, () -> 100, () -> 100);
+    ResourceGuard off = new ResourceGuard(0, 0, 1, () -> 100, () -> 100);
     for (int i = 0; i < 5; i++) {
       off.sample();
     }
     assertFalse(off.overloaded());
     ResourceGuard.disabled().sample();
     assertFalse(ResourceGuard.disabled().overloaded());
+    assertThrows(IllegalArgumentException.class, () -> new ResourceGuard(75, 90, 0, () -> 0, () -> 0));
   }
 
   @Test

@@ -53,6 +53,12 @@ final class FakeOdinServer implements AutoCloseable {
     final Set<String> notRecovered = ConcurrentHashMap.newKeySet();
     /** Upgrades beyond this many are refused with 503, like an odin-ws at capacity. */
     volatile int capacity = Integer.MAX_VALUE;
+    /** The first this many upgrades are refused with 429 and {@link #rateRetryAfter}, like odin-ws's connection-rate limit. */
+    volatile int rateLimitFirst;
+    volatile String rateRetryAfter = "2";
+    /** When each rate-limited upgrade and each accepted one arrived (System.nanoTime). */
+    final List<Long> rateLimitedAt = new CopyOnWriteArrayList<>();
+    final List<Long> acceptedAt = new CopyOnWriteArrayList<>();
     private final Map<String, List<long[]>> produced = new ConcurrentHashMap<>();
 
     int start(int port) throws Exception {
@@ -60,9 +66,16 @@ final class FakeOdinServer implements AutoCloseable {
                 .requestHandler(req -> {
                     if (!"/ws".equals(req.path())) {
                         req.response().setStatusCode(404).end();
-                    } else if (upgrades.incrementAndGet() > capacity) {
+                        return;
+                    }
+                    int n = upgrades.incrementAndGet();
+                    if (n <= rateLimitFirst) {
+                        rateLimitedAt.add(System.nanoTime());
+                        req.response().setStatusCode(429).putHeader("Retry-After", rateRetryAfter).end("Rate limit exceeded");
+                    } else if (n > capacity) {
                         req.response().setStatusCode(503).putHeader("Retry-After", "1").end("Server overloaded");
                     } else {
+                        acceptedAt.add(System.nanoTime());
                         req.toWebSocket().onSuccess(this::onWebSocket);
                     }
                 });

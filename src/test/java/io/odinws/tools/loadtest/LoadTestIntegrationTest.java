@@ -159,8 +159,35 @@ class LoadTestIntegrationTest {
         assertEquals(2L, c.getLong("failed"));
         assertEquals(3L, c.getLong("held_at_end"));
         assertEquals(2L, r.getJsonObject("errors").getJsonObject("by_kind").getLong("handshake_http_503"));
+        assertEquals(2L, r.getJsonObject("refusals_by_status").getLong("503"), "reported by status");
         assertEquals(null, r.getValue("loss"), "no truth: loss is null");
         assertTrue(errBuf.toString(StandardCharsets.UTF_8).contains("FAILED --expect-connections 5: 3 clients"), errBuf.toString());
+    }
+
+    /**
+     * The first three upgrades get 429 with Retry-After 2: with --recover each refused client comes back no sooner
+     * than 2 s later (its usual first backoff is 50 to 100 ms), and the report counts the refusals by status.
+     */
+    @Test
+    void recoverHonoursRetryAfterAndReportsRefusalsByStatus() throws Exception {
+        server.rateLimitFirst = 3;
+        server.rateRetryAfter = "2";
+        LoadTestOptions o = options("--connections", "3", "--duration", "8", "--channels", "A.x", "--recover", "--heartbeat", "0",
+                "--expect-connections", "3");
+        LoadTest.Result result = runAsync(o, null).get(30, TimeUnit.SECONDS);
+        JsonObject r = result.report();
+        assertEquals(0, result.exitStatus(), r.encodePrettily());
+        assertEquals(3L, r.getJsonObject("refusals_by_status").getLong("429"), r.encodePrettily());
+        assertEquals(null, r.getJsonObject("refusals_by_status").getValue("503"));
+        JsonObject c = r.getJsonObject("connections");
+        assertEquals(3L, c.getLong("retry_after_waits"));
+        assertEquals(3L, c.getLong("held_at_end"));
+        assertEquals(3, server.rateLimitedAt.size());
+        assertEquals(3, server.acceptedAt.size(), "each refused client came back once");
+        long firstRefusal = server.rateLimitedAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+        long firstRetry = server.acceptedAt.stream().mapToLong(Long::longValue).min().orElseThrow();
+        assertTrue(firstRetry - firstRefusal >= TimeUnit.SECONDS.toNanos(2),
+                "no client retried before Retry-After: " + (firstRetry - firstRefusal) / 1_000_000 + " ms");
     }
 
     @Test

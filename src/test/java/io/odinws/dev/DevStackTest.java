@@ -1,0 +1,202 @@
+package io.odinws.dev;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code make run}'s stack as a newcomer meets it: {@link DevStack#main} in a JVM of its own, started as the Makefile
+ * starts it (broker, server and publisher in one process, no test JVM flags), one stack for both tests, in order:
+ * <ol>
+ *   <li>from the moment its health URL answers, a WebSocket every 100 ms for 30 s: none refused (the resource guard
+ *       does not take the JIT's warm-up, the broker or the publisher for overload);</li>
+ *   <li>the project's load generator (its own JVM, as a user runs it), 3,000 connections at 200/s from 127.0.0.1:
+ *       every one connected and subscribed. This needs loopback exempt from the per-address limits
+ *       ({@code admission.exemptLoopback}, on by default); without it, check the test itself with
+ *       {@code -Dodin.devstack.overrides='{"admission":{"enabled":false}}'}, which the stack gets as --overrides.</li>
+ * </ol>
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class DevStackTest {
+
+  /** JSON merged over the stack's configuration, to check this test against a server without some feature. */
+  private static final String OVERRIDES = "odin.devstack.overrides";
+  private static final Duration FIRST_PERIOD = Duration.ofSeconds(30);
+  private static final long CONNECT_EVERY_MS = 100;
+
+  private static Path dir;
+  private static int port;
+  private static Process stack;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "dev-stack-test-");
+    Files.createDirectories(dir.resolve("target")); // DevStack keeps its broker and writes its configuration there
+    port = freePortPair();
+    List<String> cmd = new ArrayList<>(List.of(java(), "-cp", System.getProperty("java.class.path"), DevStack.class.getName(),
+        "--port", String.valueOf(port), "--rate", "100"));
+    String overrides = System.getProperty(OVERRIDES);
+    if (overrides != null && !overrides.isBlank()) {
+      cmd.addAll(List.of("--overrides", new JsonObject(overrides).encode()));
+    }
+    stack = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("stack.log").toFile()).start();
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      stack.destroy(); // SIGTERM: DevStack's shutdown hook stops publisher, server and broker
+      if (!stack.waitFor(60, TimeUnit.SECONDS)) {
+        stack.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+      }
+    }
+    if (dir != null && Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aWebSocketEvery100msForTheFirst30sIsNeverRefused() throws Exception {
+    awaitHealth();
+    Vertx vertx = Vertx.vertx();
+    try {
+      WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000)
+          .setConnectTimeout(30_000));
+      List<Future<WebSocket>> attempts = new ArrayList<>();
+      long start = System.nanoTime();
+      long attemptsDue = FIRST_PERIOD.toMillis() / CONNECT_EVERY_MS;
+      for (int i = 0; i < attemptsDue; i++) {
+        long wait = start + TimeUnit.MILLISECONDS.toNanos(i * CONNECT_EVERY_MS) - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait); // the pace of the attempts, not an assertion
+        }
+        attempts.add(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws")));
+      }
+      Map<String, Integer> refusals = new TreeMap<>();
+      int upgraded = 0;
+      for (Future<WebSocket> f : attempts) {
+        try {
+          f.await(60, TimeUnit.SECONDS).close();
+          upgraded++;
+        } catch (UpgradeRejectedException e) {
+          refusals.merge(e.getStatus() + " " + e.getBody(), 1, Integer::sum);
+        }
+      }
+      assertEquals(Map.of(), refusals, "refused in the first " + FIRST_PERIOD.toSeconds() + " s after the health URL answered");
+      assertEquals(attemptsDue, upgraded);
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void theLoadGeneratorConnectsAndSubscribes3000At200PerSecondFromLoopback() throws Exception {
+    awaitHealth();
+    Path report = dir.resolve("loadtest.json");
+    // 15 s of ramp; the rest of the duration is room for a busy machine's handshakes
+    Process loadtest = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"),
+        "io.odinws.tools.loadtest.LoadTest", "--url", "ws://127.0.0.1:" + port + "/ws", "--connections", "3000",
+        "--ramp", "200/s", "--duration", "30", "--heartbeat", "0", "--expect-connections", "3000", "--seed", "1",
+        "--report", report.toString())
+        .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("loadtest.log").toFile()).start();
+    int status;
+    try {
+      assertTrue(loadtest.waitFor(150, TimeUnit.SECONDS), "the load test ends by itself");
+      status = loadtest.exitValue();
+    } finally {
+      loadtest.destroyForcibly();
+    }
+    assertTrue(Files.exists(report), "no report; its log: " + Files.readString(dir.resolve("loadtest.log")));
+    JsonObject r = new JsonObject(Files.readString(report));
+    JsonObject c = r.getJsonObject("connections");
+    System.out.println("DevStackTest: load test ramp_s=" + r.getValue("ramp_s") + " elapsed_s=" + r.getValue("elapsed_s"));
+    String why = c.encode() + " refusals " + r.getJsonObject("refusals_by_status").encode() + " errors "
+        + r.getJsonObject("errors").encode();
+    assertEquals(new JsonObject(), r.getJsonObject("refusals_by_status"), why);
+    assertEquals(3000L, c.getLong("opened"), why);
+    assertEquals(3000L, c.getLong("subscribed"), why);
+    assertEquals(3000L, r.getJsonObject("acks").getLong("subscription_ack"), why);
+    assertEquals(0, status, why);
+  }
+
+  /** Waits for the stack's health URL (operations port, as make run's banner gives it) to answer 200. */
+  private static void awaitHealth() throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + 1) + "/health"))
+        .timeout(Duration.ofSeconds(10)).build();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (true) {
+      assertTrue(stack.isAlive(), () -> "make run's stack ended: " + log());
+      try {
+        if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      assertTrue(System.nanoTime() < deadline, () -> "the stack's health URL did not answer 200 within 180 s: " + log());
+      Thread.sleep(50);
+    }
+  }
+
+  private static String log() {
+    try {
+      return Files.readString(dir.resolve("stack.log"));
+    } catch (IOException e) {
+      return e.toString();
+    }
+  }
+
+  private static String java() {
+    return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+  }
+
+  /** A free port whose next one is free too: make run's public and operations ports. */
+  private static int freePortPair() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(a.getLocalPort() + 1)) {
+        return a.getLocalPort();
+      } catch (IOException taken) {
+        // the next one was taken: another pair
+      }
+    }
+    throw new IOException("no two consecutive free ports");
+  }
+}
