@@ -228,7 +228,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** An exception on this connection closes this connection only. */
   void onError(Throwable cause) {
     if (cause instanceof IOException || cause instanceof CorruptedWebSocketFrameException || cause instanceof PrematureChannelClosureException) {
-      // peer reset or gone mid-message, or a protocol violation the decoder already answered with its close code
+      // peer reset or gone mid-message, or a decoder exception (before the upgrade; after it, WebSocketHandler answers protocol violations)
       LOG.debug("event=connection_closed_on_error shard={} remote={} error=\"{}\"", shard.id(), channel.remoteAddress(), cause.toString());
       if (disconnect == null) {
         disconnect = cause instanceof CorruptedWebSocketFrameException corrupted
