@@ -10,10 +10,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -37,17 +34,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code make run}'s stack as a newcomer meets it: {@link DevStack#main} in a JVM of its own, started as the Makefile
- * starts it (broker, server and publisher in one process, no test JVM flags), one stack for both tests, in order:
- * <ol>
- *   <li>from the moment its health URL answers, a WebSocket every 100 ms for 30 s: none refused (the resource guard
- *       does not take the JIT's warm-up, the broker or the publisher for overload);</li>
+ * starts it (broker, server and publisher in one process, no test JVM flags). From the moment its health URL answers,
+ * together, for 30 s:
+ * <ul>
+ *   <li>a WebSocket every 100 ms: none refused (the resource guard does not take the JIT's warm-up, the broker, the
+ *       publisher or a crowd of arriving clients for overload);</li>
  *   <li>the project's load generator (its own JVM, as a user runs it), 3,000 connections at 200/s from 127.0.0.1:
  *       every one connected and subscribed. This needs loopback exempt from the per-address limits
  *       ({@code admission.exemptLoopback}, on by default); without it, check the test itself with
  *       {@code -Dodin.devstack.overrides='{"admission":{"enabled":false}}'}, which the stack gets as --overrides.</li>
- * </ol>
+ * </ul>
+ * Together rather than one after the other: the guard must hold while both arrive, and the suite waits once.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class DevStackTest {
 
@@ -91,16 +89,18 @@ class DevStackTest {
   }
 
   @Test
-  @Order(1)
-  void aWebSocketEvery100msForTheFirst30sIsNeverRefused() throws Exception {
+  void firstSecondsOfMakeRunRefuseNobody() throws Exception {
     awaitHealth();
+    Process loadtest = startLoadTest();
+    Map<String, Integer> refusals;
+    int upgraded = 0;
+    long attemptsDue = FIRST_PERIOD.toMillis() / CONNECT_EVERY_MS;
     Vertx vertx = Vertx.vertx();
     try {
       WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000)
           .setConnectTimeout(30_000));
       List<Future<WebSocket>> attempts = new ArrayList<>();
       long start = System.nanoTime();
-      long attemptsDue = FIRST_PERIOD.toMillis() / CONNECT_EVERY_MS;
       for (int i = 0; i < attemptsDue; i++) {
         long wait = start + TimeUnit.MILLISECONDS.toNanos(i * CONNECT_EVERY_MS) - System.nanoTime();
         if (wait > 0) {
@@ -108,8 +108,7 @@ class DevStackTest {
         }
         attempts.add(client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws")));
       }
-      Map<String, Integer> refusals = new TreeMap<>();
-      int upgraded = 0;
+      refusals = new TreeMap<>();
       for (Future<WebSocket> f : attempts) {
         try {
           f.await(60, TimeUnit.SECONDS).close();
@@ -118,24 +117,25 @@ class DevStackTest {
           refusals.merge(e.getStatus() + " " + e.getBody(), 1, Integer::sum);
         }
       }
-      assertEquals(Map.of(), refusals, "refused in the first " + FIRST_PERIOD.toSeconds() + " s after the health URL answered");
-      assertEquals(attemptsDue, upgraded);
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
     }
+    assertLoadTestConnectedEveryone(loadtest);
+    assertEquals(Map.of(), refusals, "refused in the first " + FIRST_PERIOD.toSeconds() + " s after the health URL answered");
+    assertEquals(attemptsDue, upgraded);
   }
 
-  @Test
-  @Order(2)
-  void theLoadGeneratorConnectsAndSubscribes3000At200PerSecondFromLoopback() throws Exception {
-    awaitHealth();
-    Path report = dir.resolve("loadtest.json");
-    // 15 s of ramp; the rest of the duration is room for a busy machine's handshakes
-    Process loadtest = new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"),
+  /** 3,000 connections at 200/s: 15 s of ramp; the rest of the duration is room for a busy machine's handshakes. */
+  private static Process startLoadTest() throws IOException {
+    return new ProcessBuilder(java(), "-cp", System.getProperty("java.class.path"),
         "io.odinws.tools.loadtest.LoadTest", "--url", "ws://127.0.0.1:" + port + "/ws", "--connections", "3000",
         "--ramp", "200/s", "--duration", "30", "--heartbeat", "0", "--expect-connections", "3000", "--seed", "1",
-        "--report", report.toString())
+        "--report", dir.resolve("loadtest.json").toString())
         .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("loadtest.log").toFile()).start();
+  }
+
+  private static void assertLoadTestConnectedEveryone(Process loadtest) throws Exception {
+    Path report = dir.resolve("loadtest.json");
     int status;
     try {
       assertTrue(loadtest.waitFor(150, TimeUnit.SECONDS), "the load test ends by itself");
@@ -146,7 +146,6 @@ class DevStackTest {
     assertTrue(Files.exists(report), "no report; its log: " + Files.readString(dir.resolve("loadtest.log")));
     JsonObject r = new JsonObject(Files.readString(report));
     JsonObject c = r.getJsonObject("connections");
-    System.out.println("DevStackTest: load test ramp_s=" + r.getValue("ramp_s") + " elapsed_s=" + r.getValue("elapsed_s"));
     String why = c.encode() + " refusals " + r.getJsonObject("refusals_by_status").encode() + " errors "
         + r.getJsonObject("errors").encode();
     assertEquals(new JsonObject(), r.getJsonObject("refusals_by_status"), why);
