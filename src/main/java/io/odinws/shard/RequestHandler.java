@@ -1,5 +1,6 @@
 package io.odinws.shard;
 
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.odinws.config.WsConfig;
 import io.odinws.envelope.ChannelName;
 import io.odinws.protocol.ClientRequest;
@@ -46,10 +47,10 @@ final class RequestHandler {
         "Subscription limit reached: at most " + maxChannels + " channels per connection");
   }
 
-  /** A text message. */
-  void onText(Connection c, String text) {
+  /** A text message: decoded to a string only once admitted, so a flood's dropped messages cost no string. */
+  void onText(Connection c, TextWebSocketFrame frame) {
     if (admit(c)) {
-      handle(c, ClientRequest.parse(text));
+      handle(c, ClientRequest.parse(frame.text()));
     }
   }
 

@@ -42,8 +42,11 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
       Connection c = Connection.of(ctx);
+      if (c.isClosing() && !(msg instanceof CloseWebSocketFrame)) {
+        return; // closing (flooding, slow, too big...): what the client still sends is not worth reading
+      }
       if (msg instanceof TextWebSocketFrame text) {
-        requests.onText(c, text.text());
+        requests.onText(c, text);
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
       } else if (msg instanceof PongWebSocketFrame) {

@@ -216,6 +216,25 @@ class ShardCloseTest {
   }
 
   @Test
+  void whatAClosingConnectionStillSendsIsNotRead() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      s.channel.freezeTime();
+      s.upgrade();
+      HeldWrites held = new HeldWrites();
+      s.channel.pipeline().addFirst(held); // the close frame waits in the socket: the connection is closing
+      s.shard.drain(Disconnect.SHUTDOWN, Promise.promise());
+      for (int i = 0; i < 200; i++) {
+        s.sendText("{\"type\":\"heartbeat\"}"); // a flooder that goes on after its close
+      }
+      assertEquals(0, s.stats().messagesReceived(), "neither served nor counted against the rate limit");
+      assertEquals(0, s.stats().rateLimitedMessages());
+      held.release();
+      List<EmbeddedShard.Received> frames = s.received();
+      assertEquals(List.of("close"), frames.stream().map(EmbeddedShard.Received::kind).toList(), frames.toString());
+    }
+  }
+
+  @Test
   void drainClosesASocketThatHasNotUpgradedWithoutAFrame() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       Promise<Void> drained = Promise.promise();
