@@ -270,9 +270,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       return;
     }
     long idle = now - lastActivityNanos;
-    int floodSeconds = limiter.endSecond(policy.floodThreshold());
-    if (floodSeconds >= policy.floodSeconds()) {
-      LOG.info("event=flooding_client_closed shard={} remote={} seconds={}", shard.id(), channel.remoteAddress(), floodSeconds);
+    if (limiter.flooding()) {
+      LOG.info("event=flooding_client_closed shard={} remote={}", shard.id(), channel.remoteAddress());
       close(Disconnect.flooding(policy.floodThreshold()));
     } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
       closeSlow("over the high water mark for the grace period");

@@ -8,7 +8,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The per-connection limits and timers of a shard, in the units the loop compares them in.
  *
- * @param floodThreshold messages in one second above which the second counts as flooding
+ * @param floodThreshold messages per second beyond which a client floods, once it has kept that up
+ *                       for {@code floodSeconds} worth of messages (see {@link InboundLimiter})
  */
 record ConnectionPolicy(long pingEveryNanos, long idleAfterNanos, long handshakeWithinNanos, long slowGraceNanos,
                         long hardCapBytes, int messagesPerSecond, int messageBurst, int floodThreshold, int floodSeconds) {

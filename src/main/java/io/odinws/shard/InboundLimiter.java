@@ -4,7 +4,13 @@ import io.odinws.ratelimit.TokenBucket;
 
 /**
  * One connection's inbound protection: a token bucket per message, at most one rate-limit error a
- * second, and the flood detector's per-second window. Owned by its connection, on one loop.
+ * second, and the flood detector. Owned by its connection, on one loop.
+ *
+ * <p>The flood detector is a second bucket, refilled at the flooding threshold and holding
+ * {@code floodSeconds} of it: a client is flooding once it has sent that many messages more than
+ * the threshold's pace allows. It counts messages, not seconds over the threshold, so a loop that
+ * reads a flooder unevenly (a busy shard reads it in bursts, with quiet seconds between) still
+ * sees the flood.
  */
 final class InboundLimiter {
 
@@ -13,18 +19,22 @@ final class InboundLimiter {
   private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
   private final TokenBucket bucket;
+  private final TokenBucket flood;
   private long lastErrorNanos;
-  private int windowMessages;
-  private int floodSeconds;
+  private boolean flooding;
 
   InboundLimiter(ConnectionPolicy policy, long nowNanos) {
     this.bucket = new TokenBucket(policy.messageBurst(), policy.messagesPerSecond(), nowNanos);
+    this.flood = new TokenBucket((int) Math.min(Integer.MAX_VALUE, (long) policy.floodThreshold() * policy.floodSeconds()),
+        policy.floodThreshold(), nowNanos);
     this.lastErrorNanos = nowNanos - NANOS_PER_SECOND;
   }
 
   /** Every inbound data message passes here first. */
   Verdict admit(long nowNanos) {
-    windowMessages++;
+    if (!flood.tryTake(nowNanos)) {
+      flooding = true;
+    }
     if (bucket.tryTake(nowNanos)) {
       return Verdict.PASS;
     }
@@ -36,10 +46,8 @@ final class InboundLimiter {
     return Verdict.DROP;
   }
 
-  /** Ends a one-second window. @return consecutive flooding seconds so far */
-  int endSecond(int threshold) {
-    floodSeconds = windowMessages > threshold ? floodSeconds + 1 : 0;
-    windowMessages = 0;
-    return floodSeconds;
+  /** The flood detector's bucket ran dry: the connection is to be closed at the next sweep. */
+  boolean flooding() {
+    return flooding;
   }
 }

@@ -93,6 +93,25 @@ class ShardCloseTest {
   }
 
   @Test
+  void aFlooderReadUnevenlyIsStillClosed() {
+    // A busy shard reads a flooder in bursts with quiet seconds between: the flood is counted in messages.
+    JsonObject limits = new JsonObject().put("limits", new JsonObject().put("floodSeconds", 2).put("floodFactor", 1));
+    try (EmbeddedShard s = new EmbeddedShard(limits)) {
+      s.upgrade();
+      for (int burst = 0; burst < 2; burst++) {
+        for (int i = 0; i < 15; i++) {
+          s.sendText("{\"type\":\"heartbeat\"}");
+        }
+        s.shard.sweep();
+        s.shard.sweep(); // a second in which nothing was read
+      }
+      s.channel.runPendingTasks();
+      assertEquals(1008, EmbeddedShard.closeFrame(s.received()).closeCode(), "30 messages, 20 beyond the pace of 10/s");
+      assertEquals(1, s.stats().disconnects(DisconnectReason.FLOODING));
+    }
+  }
+
+  @Test
   void aMessageOverTheSizeLimitClosesWith1009() {
     try (EmbeddedShard s = new EmbeddedShard(new JsonObject().put("ws", new JsonObject().put("maxMessageBytes", 1024)))) {
       s.upgrade();
