@@ -76,9 +76,8 @@ class InboundLimitsTest {
   void aBurstOverTheBucketIsDroppedWithOneErrorAndSustainedFloodingClosesWith1008() throws Exception {
     try (RawWsClient c = RawWsClient.connect(server.port())) {
       // Well over the bucket, so part of the burst is dropped however long this machine takes to handle it; how
-      // much refill it earns depends on that time, so the bounds do too. Under twice the flooding threshold, it
-      // cannot make two consecutive flooding seconds even split across the sweep's windows, so the burst alone
-      // never closes the connection.
+      // much refill it earns depends on that time, so the bounds do too. Under the flood detector's depth (the
+      // 2 s window times the threshold), the burst alone never closes the connection.
       int burst = 2 * FLOOD_THRESHOLD - 10;
       long receivedBefore = shardTotal(ShardStats::messagesReceived);
       long droppedBefore = shardTotal(ShardStats::rateLimitedMessages);
