@@ -96,7 +96,7 @@ public final class OdinServer extends VerticleBase {
     BatchBus.registerCodec(vertx.eventBus());
     prometheus = prometheusRegistry();
     HealthReport health = new HealthReport(registry, ingest, state, config.ops().shardStallMs(), config.admission(),
-        () -> admission == null ? null : admission.guard().reason());
+        () -> admission == null ? null : admission.guard());
     Readiness readiness = new Readiness(vertx, registry, ingest, state);
     PublicEndpoints endpoints = new PublicEndpoints() {
       @Override

@@ -9,6 +9,7 @@ import io.odinws.stats.ServerState;
 import io.odinws.ingest.IngestStats;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
+import io.odinws.shard.admission.ResourceGuard;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -33,20 +34,20 @@ public final class HealthReport {
   private final long startedAtMillis = System.currentTimeMillis();
   /** admission.cpuRejectPercent: new upgrades are refused while CPU stays above it (0 or less: never). */
   private final double cpuThreshold;
-  private final Supplier<String> guardReason;
+  private final Supplier<ResourceGuard> guard;
 
   /**
    * @param admission   for the CPU threshold it reports
-   * @param guardReason why the resource guard refuses new upgrades now: {@code "cpu"}, {@code "heap"}, or null
+   * @param guard       the admission's resource guard, or null before admission is built
    */
   public HealthReport(ShardRegistry registry, IngestStats ingest, ServerState state, long shardStallMs, AdmissionConfig admission,
-                      Supplier<String> guardReason) {
+                      Supplier<ResourceGuard> guard) {
     this.registry = registry;
     this.ingest = ingest;
     this.state = state;
     this.stallNanos = TimeUnit.MILLISECONDS.toNanos(shardStallMs);
     this.cpuThreshold = admission.cpuRejectPercent();
-    this.guardReason = guardReason;
+    this.guard = guard;
   }
 
   /**
@@ -115,7 +116,8 @@ public final class HealthReport {
     MemoryUsage heap = SystemProbe.heap();
     long limit = heap.getMax() > 0 ? heap.getMax() : heap.getCommitted();
     // cpu and memory are unhealthy while the resource guard refuses new upgrades for them
-    String refusing = guardReason.get();
+    ResourceGuard g = guard.get();
+    String refusing = g == null ? null : g.reason();
     JsonObject checks = new JsonObject()
         .put("capacity", new JsonObject()
             .put("healthy", capacityPercent <= DEGRADED_ABOVE)
@@ -123,6 +125,8 @@ public final class HealthReport {
         .put("cpu", new JsonObject()
             .put("healthy", !"cpu".equals(refusing))
             .put("percentage", round(SystemProbe.cpuPercent()))
+            // what the guard compares with the threshold: the shards' loops, not the whole process
+            .put("shard_loops_percentage", round(g == null ? 0 : g.lastCpuPercent()))
             .put("threshold", cpuThreshold))
         .put("memory", new JsonObject()
             .put("healthy", !"heap".equals(refusing))

@@ -106,6 +106,7 @@ class DropInTest {
         }
         assertEquals(CPU_THRESHOLD, checks.getJsonObject("cpu").getDouble("threshold"), h.encode());
         assertNotNull(checks.getJsonObject("cpu").getDouble("percentage"), "existing fields stay");
+        assertNotNull(checks.getJsonObject("cpu").getDouble("shard_loops_percentage"), "what the guard compares: " + h.encode());
         JsonArray shards = h.getJsonArray("shards");
         assertEquals(2, shards.size());
         int sockets = 0;
