@@ -1,5 +1,6 @@
 package io.odinws.dev;
 
+import io.odinws.testkit.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -156,23 +157,21 @@ class DevStackTest {
   }
 
   /** Waits for the stack's health URL (operations port, as make run's banner gives it) to answer 200. */
-  private static void awaitHealth() throws Exception {
+  private static void awaitHealth() {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     HttpRequest health = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (port + 1) + "/health"))
         .timeout(Duration.ofSeconds(10)).build();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (true) {
+    Await.until("the stack's health URL to answer 200", Duration.ofSeconds(180), Duration.ofMillis(50), () -> {
       assertTrue(stack.isAlive(), () -> "make run's stack ended: " + log());
       try {
-        if (http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
+        return http.send(health, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
       } catch (IOException notYet) {
-        // not listening yet
+        return false; // not listening yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for the stack's health URL", e);
       }
-      assertTrue(System.nanoTime() < deadline, () -> "the stack's health URL did not answer 200 within 180 s: " + log());
-      Thread.sleep(50);
-    }
+    }, DevStackTest::log);
   }
 
   private static String log() {

@@ -1,6 +1,7 @@
 package io.odinws.it;
 
 import io.netty.channel.EventLoop;
+import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
@@ -10,11 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
@@ -30,9 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class CpuGuardTest {
-
-  private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
   private static EmbeddedKafka kafka;
   private ServerHarness server;
@@ -110,13 +107,10 @@ class CpuGuardTest {
    * Tries an upgrade every 500 ms until one gets {@code status}: upgrades are work for the shards, so polling faster
    * would keep them busy itself.
    */
-  private void awaitUpgradeStatus(int status, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    int last;
-    while ((last = upgradeStatus()) != status) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what + "; last status " + last);
-      Thread.sleep(500);
-    }
+  private void awaitUpgradeStatus(int status, String what) {
+    int[] last = {0};
+    Await.until(what, Duration.ofSeconds(60), Duration.ofMillis(500), () -> (last[0] = upgradeStatus()) == status,
+        () -> "; last status " + last[0]);
   }
 
   private int upgradeStatus() {
@@ -132,17 +126,8 @@ class CpuGuardTest {
   private String upgrade() throws IOException {
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       s.setSoTimeout(30_000);
-      s.getOutputStream().write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
-      InputStream in = s.getInputStream();
-      ByteArrayOutputStream head = new ByteArrayOutputStream();
-      while (!head.toString(StandardCharsets.ISO_8859_1).contains("\r\n\r\n")) {
-        int b = in.read();
-        if (b < 0) {
-          break;
-        }
-        head.write(b);
-      }
-      return head.toString(StandardCharsets.ISO_8859_1);
+      s.getOutputStream().write((RawWsClient.UPGRADE_HEADERS + "\r\n").getBytes(StandardCharsets.US_ASCII));
+      return RawWsClient.readHead(s.getInputStream());
     }
   }
 

@@ -38,6 +38,23 @@ final class RawWsClient implements AutoCloseable {
     this.out = socket.getOutputStream();
   }
 
+  /** A valid upgrade request's line and headers, without the blank line that ends them: add headers, then "\r\n". */
+  static final String UPGRADE_HEADERS = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+
+  /** An HTTP response head, up to and with its blank line; shorter when the socket closes first. */
+  static String readHead(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.write(b);
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+
   static RawWsClient connect(int port) throws IOException {
     return connect(port, 0);
   }
@@ -56,15 +73,10 @@ final class RawWsClient implements AutoCloseable {
         + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
     s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
     InputStream in = s.getInputStream();
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed during handshake: " + head);
-      }
-      head.write(b);
+    String response = readHead(in);
+    if (!response.endsWith("\r\n\r\n")) {
+      throw new IOException("closed during handshake: " + response);
     }
-    String response = head.toString(StandardCharsets.US_ASCII);
     if (!response.startsWith("HTTP/1.1 101")) {
       throw new IOException("handshake refused: " + response);
     }

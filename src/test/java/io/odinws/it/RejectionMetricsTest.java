@@ -31,9 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @ExtendWith(KafkaBrokerExtension.class)
 class RejectionMetricsTest {
 
-  private static final String UPGRADE = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
-
   private static EmbeddedKafka kafka;
   private ServerHarness server;
 
@@ -62,7 +59,7 @@ class RejectionMetricsTest {
       try (Socket silent = new Socket("127.0.0.1", server.port())) {
         silent.getOutputStream().flush(); // connects, sends nothing, leaves
       }
-      String refused = exchange(UPGRADE + "\r\n");
+      String refused = exchange(RawWsClient.UPGRADE_HEADERS + "\r\n");
       assertTrue(refused.startsWith("HTTP/1.1 503"), firstLine(refused));
       assertTrue(refused.contains("Server overloaded"), refused);
 
@@ -79,13 +76,13 @@ class RejectionMetricsTest {
         .put("admission", new JsonObject().put("allowedOrigins", new JsonArray().add("https://app.example"))));
     String health = exchange("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     assertTrue(health.startsWith("HTTP/1.1 200"), firstLine(health));
-    String origin = exchange(UPGRADE + "Origin: https://evil.example\r\n\r\n");
+    String origin = exchange(RawWsClient.UPGRADE_HEADERS + "Origin: https://evil.example\r\n\r\n");
     assertTrue(origin.startsWith("HTTP/1.1 403"), firstLine(origin));
-    String version = exchange(UPGRADE.replace("Version: 13", "Version: 8") + "Origin: https://app.example\r\n\r\n");
+    String version = exchange(RawWsClient.UPGRADE_HEADERS.replace("Version: 13", "Version: 8") + "Origin: https://app.example\r\n\r\n");
     assertTrue(version.startsWith("HTTP/1.1 426"), firstLine(version));
     String noUpgrade = exchange("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://app.example\r\nConnection: close\r\n\r\n");
     assertTrue(noUpgrade.startsWith("HTTP/1.1 4"), firstLine(noUpgrade));
-    String ok = exchange(UPGRADE + "Origin: https://app.example\r\n\r\n");
+    String ok = exchange(RawWsClient.UPGRADE_HEADERS + "Origin: https://app.example\r\n\r\n");
     assertTrue(ok.startsWith("HTTP/1.1 101"), firstLine(ok));
 
     String metrics = opsMetrics();

@@ -1,8 +1,13 @@
 package io.odinws.stats;
 
+import io.odinws.testkit.Await;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -43,13 +48,15 @@ class ThreadCpuTest {
       busy.track(spinner);
       assertEquals(0, idleOnly.percent(), "the first reading has nothing to compare with");
       busy.percent();
-      Thread.sleep(300);
+      ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+      long spunBefore = mx.getThreadCpuTime(spinner.getId());
+      Await.until("the spinner to run 100 ms on a core", Duration.ofSeconds(60),
+          () -> mx.getThreadCpuTime(spinner.getId()) - spunBefore >= TimeUnit.MILLISECONDS.toNanos(100));
       double idlePercent = idleOnly.percent();
       double busyPercent = busy.percent();
       assertTrue(idlePercent < 1, "a parked thread beside a spinning one: " + idlePercent);
       assertTrue(busyPercent > idlePercent && busyPercent <= 100, "the spinning thread: " + busyPercent);
       busy.untrack(spinner);
-      Thread.sleep(50);
       assertEquals(0, busy.percent(), "no thread tracked");
       assertEquals(0, busy.threads());
     } finally {
