@@ -214,7 +214,7 @@ public final class OdinServer extends VerticleBase {
    */
   private static OdinConfig withSharding(OdinConfig running, OdinConfig next) {
     return new OdinConfig(next.mode(), next.shards(), next.maxConnections(), running.http(), running.ops(), running.ws(),
-        running.kafka(), running.limits(), running.admission(), running.recovery(), running.drainMs(), running.reloadScanPeriodMs());
+        running.kafka(), running.limits(), running.admission(), running.recovery(), running.auth(), running.drainMs(), running.reloadScanPeriodMs());
   }
 
   /** The sections of {@code next} that differ from the running configuration and would need a restart. */
@@ -223,6 +223,7 @@ public final class OdinServer extends VerticleBase {
     same.put("http", running.http().equals(next.http()));
     same.put("ops", running.ops().equals(next.ops()));
     same.put("ws", running.ws().equals(next.ws()));
+    same.put("auth", running.auth().equals(next.auth()));
     same.put("kafka", running.kafka().equals(next.kafka()));
     same.put("limits", running.limits().equals(next.limits()));
     same.put("admission", running.admission().equals(next.admission()));

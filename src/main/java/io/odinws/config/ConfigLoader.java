@@ -36,7 +36,15 @@ public final class ConfigLoader {
       Map.entry("WS_TRUSTED_PROXIES", "admission.trustedProxies"),
       Map.entry("WS_ALLOWED_ORIGINS", "admission.allowedOrigins"),
       Map.entry("WS_IP_MAX_CONNECTIONS", "admission.ipMaxConnections"),
-      Map.entry("WS_EXEMPT_LOOPBACK", "admission.exemptLoopback"));
+      Map.entry("WS_EXEMPT_LOOPBACK", "admission.exemptLoopback"),
+      Map.entry("AUTH_MODE", "auth.mode"),
+      Map.entry("AUTH_ALGORITHM", "auth.algorithm"),
+      Map.entry("AUTH_HMAC_SECRET_FILE", "auth.hmacSecretFile"),
+      Map.entry("AUTH_PUBLIC_KEY_FILE", "auth.publicKeyFile"),
+      Map.entry("AUTH_JWKS_FILE", "auth.jwksFile"),
+      Map.entry("AUTH_ISSUER", "auth.issuer"),
+      Map.entry("AUTH_AUDIENCE", "auth.audience"),
+      Map.entry("AUTH_MAX_CONNECTIONS_PER_USER", "auth.maxConnectionsPerUser"));
 
   private ConfigLoader() {
   }
@@ -73,14 +81,27 @@ public final class ConfigLoader {
 
   /**
    * Defaults, then {@code overrides}, then the environment; validated. Objects merge key by key,
-   * except {@code kafka.topics}: a deployment's topic map replaces the default one, so topics can
-   * be removed as well as added.
+   * except {@code kafka.topics} and {@code auth.privateTopics}: a deployment's map replaces the
+   * default one, so topics can be removed as well as added.
    */
   public static OdinConfig resolve(JsonObject overrides, Map<String, String> env) {
     JsonObject merged = defaults().mergeIn(overrides == null ? new JsonObject() : overrides, true);
     JsonObject kafka = overrides == null ? null : overrides.getJsonObject("kafka");
     if (kafka != null && kafka.getValue("topics") instanceof JsonObject topics) {
       merged.getJsonObject("kafka").put("topics", topics.copy());
+    }
+    JsonObject auth = overrides == null ? null : overrides.getJsonObject("auth");
+    if (auth != null && auth.getValue("privateTopics") instanceof JsonObject privateTopics) {
+      merged.getJsonObject("auth").put("privateTopics", privateTopics.copy());
+    } else if (kafka != null && kafka.getValue("topics") instanceof JsonObject topics) {
+      // a deployment's own topic map: the default private topics apply only to topics it kept
+      JsonObject kept = new JsonObject();
+      merged.getJsonObject("auth").getJsonObject("privateTopics").forEach(e -> {
+        if (topics.containsKey(e.getKey())) {
+          kept.put(e.getKey(), e.getValue());
+        }
+      });
+      merged.getJsonObject("auth").put("privateTopics", kept);
     }
     applyEnv(merged, env);
     return OdinConfig.from(merged);

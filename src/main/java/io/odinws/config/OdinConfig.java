@@ -13,7 +13,7 @@ import java.util.Map;
  */
 public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, OpsConfig ops, WsConfig ws,
                          KafkaConfig kafka, LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery,
-                         long drainMs, long reloadScanPeriodMs) {
+                         AuthConfig auth, long drainMs, long reloadScanPeriodMs) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -96,15 +96,55 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.longIn("recovery.kafkaReadTimeoutMs", 100, 600_000),
         r.intIn("recovery.maxRecordsPerKafkaRead", 1, 100_000_000),
         r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000));
+    AuthConfig auth = auth(r, kafka);
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);
     OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ops, ws, kafka, limits, admission, recovery,
-        drainMs, reloadScanPeriodMs);
+        auth, drainMs, reloadScanPeriodMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");
     }
     return config;
+  }
+
+  private static AuthConfig auth(Reader r, KafkaConfig kafka) {
+    AuthConfig auth = new AuthConfig(
+        AuthMode.parse("auth.mode", r.string("auth.mode")),
+        r.string("auth.algorithm").toUpperCase(java.util.Locale.ROOT),
+        r.optionalString("auth.hmacSecretFile"),
+        r.optionalString("auth.hmacSecretEnv"),
+        r.optionalString("auth.publicKeyFile"),
+        r.optionalString("auth.jwksFile"),
+        r.optionalString("auth.issuer"),
+        r.optionalString("auth.audience"),
+        r.longIn("auth.leewaySeconds", 0, 3600),
+        r.longIn("auth.timeoutMs", 100, 600_000),
+        r.intIn("auth.maxConnectionsPerUser", 0, 10_000_000),
+        r.bool("auth.queryToken"),
+        r.string("auth.channelsClaim"),
+        r.pointers("auth.privateTopics"),
+        r.longIn("auth.keyReloadMs", 100, 3_600_000));
+    if (!AuthConfig.ALGORITHMS.contains(auth.algorithm())) {
+      throw new ConfigException("invalid configuration: auth.algorithm = '" + auth.algorithm() + "'; accepted values: "
+          + String.join(", ", AuthConfig.ALGORITHMS));
+    }
+    for (String topic : auth.privateTopics().keySet()) {
+      if (!kafka.topics().containsKey(topic)) {
+        throw new ConfigException("invalid configuration: auth.privateTopics." + topic + " names a topic missing from kafka.topics;"
+            + " accepted values: topics of kafka.topics");
+      }
+    }
+    if (auth.enabled()) {
+      boolean hmac = auth.algorithm().equals("HS256");
+      if (hmac && auth.hmacSecretFile().isEmpty() && auth.hmacSecretEnv().isEmpty()) {
+        throw new ConfigException("invalid configuration: auth.algorithm = HS256 needs auth.hmacSecretFile or auth.hmacSecretEnv");
+      }
+      if (!hmac && auth.publicKeyFile().isEmpty() && auth.jwksFile().isEmpty()) {
+        throw new ConfigException("invalid configuration: auth.algorithm = " + auth.algorithm() + " needs auth.publicKeyFile or auth.jwksFile");
+      }
+    }
+    return auth;
   }
 
   /** Reads dotted keys from nested JSON, failing with the key's name and the accepted values. */
@@ -159,6 +199,33 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         throw new ConfigException("invalid configuration: " + key + " = " + n + "; accepted values: a number from " + min + " to " + max);
       }
       return n;
+    }
+
+    /** A string that may be empty (not set). */
+    String optionalString(String key) {
+      Object v = value(key);
+      if (!(v instanceof String s)) {
+        throw new ConfigException("invalid configuration: " + key + " = '" + v + "'; accepted values: a string (empty: not set)");
+      }
+      return s.strip();
+    }
+
+    /** An object of name to a non-empty array of JSON pointers (RFC 6901: each starts with '/'). */
+    Map<String, java.util.List<String>> pointers(String key) {
+      Object v = value(key);
+      if (!(v instanceof JsonObject obj)) {
+        throw new ConfigException("invalid configuration: " + key + "; accepted values: an object of topic -> [\"/json/pointer\", ...]");
+      }
+      Map<String, java.util.List<String>> out = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : obj) {
+        if (!(e.getValue() instanceof io.vertx.core.json.JsonArray a) || a.isEmpty()
+            || !a.stream().allMatch(x -> x instanceof String s && s.startsWith("/"))) {
+          throw new ConfigException("invalid configuration: " + key + "." + e.getKey() + " = '" + e.getValue()
+              + "'; accepted values: a non-empty array of JSON pointers, each starting with '/'");
+        }
+        out.put(e.getKey(), a.stream().map(String.class::cast).toList());
+      }
+      return Map.copyOf(out);
     }
 
     boolean bool(String key) {

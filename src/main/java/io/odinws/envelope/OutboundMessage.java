@@ -4,6 +4,8 @@ package io.odinws.envelope;
 
 import io.netty.buffer.ByteBuf;
 
+import java.util.List;
+
 /**
  * One Kafka record, encoded once as a complete, unmasked WebSocket text frame (header included).
  * The same {@code frame} bytes go to every subscriber on every shard.
@@ -17,8 +19,24 @@ import io.netty.buffer.ByteBuf;
  * @param partition the Kafka partition
  * @param offset    the Kafka offset (the envelope's {@code seq})
  * @param frame     the complete frame
+ * @param owners    a private record's owners (the {@code sub} values it goes to), without duplicates; null for a
+ *                  public record (every subscriber)
  */
-public record OutboundMessage(ChannelKeys keys, int partition, long offset, ByteBuf frame) {
+public record OutboundMessage(ChannelKeys keys, int partition, long offset, ByteBuf frame, List<String> owners) {
+
+  /** A public record. */
+  public OutboundMessage(ChannelKeys keys, int partition, long offset, ByteBuf frame) {
+    this(keys, partition, offset, frame, null);
+  }
+
+  public boolean isPrivate() {
+    return owners != null;
+  }
+
+  /** Whether a connection authenticated as {@code subject} (null: anonymous) may receive this record. */
+  public boolean isFor(String subject) {
+    return owners == null || subject != null && owners.contains(subject);
+  }
 
   public String channel() {
     return keys.channel();

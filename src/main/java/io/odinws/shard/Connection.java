@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
+import io.odinws.auth.Identity;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.internal.DirectSocket;
 import io.odinws.internal.WriteVector;
@@ -85,6 +86,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private long deliveredStamp;
   /** Position in the shard's connection table, for O(1) removal; -1 once removed. */
   private int tableSlot = -1;
+  /** Who the connection authenticated as; null while anonymous. */
+  private Identity identity;
   /** Subscribed channels and wildcards; null until the first subscribe. */
   private Set<String> channels;
   /** Channels being recovered; null when none. */
@@ -134,6 +137,16 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     upgraded = true;
     upgradedAtNanos = lastPingNanos = System.nanoTime();
     shard.table().upgraded(this);
+  }
+
+  /** Who it authenticated as; null while anonymous. */
+  Identity identity() {
+    return identity;
+  }
+
+  /** The {@code sub} private records are matched against; null while anonymous. */
+  String subject() {
+    return identity == null ? null : identity.subject();
   }
 
   AddressHold hold() {

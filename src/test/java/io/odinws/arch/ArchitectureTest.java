@@ -35,7 +35,7 @@ class ArchitectureTest {
   void leafPackagesDependOnNoCapability() {
     noClasses().that().resideInAnyPackage("io.odinws.config..", "io.odinws.envelope..", "io.odinws.stats..",
             "io.odinws.log..", "io.odinws.ratelimit..", "io.odinws.internal..", "io.odinws.protocol..", "io.odinws.bus..", "io.odinws.http..")
-        .should().dependOnClassesThat().resideInAnyPackage("io.odinws.ingest..", "io.odinws.recovery..",
+        .should().dependOnClassesThat().resideInAnyPackage("io.odinws.ingest..", "io.odinws.recovery..", "io.odinws.auth..",
             "io.odinws.shard..", "io.odinws.router..", "io.odinws.ops..", "io.odinws.cli..")
         .check(server);
   }

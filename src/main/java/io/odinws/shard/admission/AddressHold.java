@@ -1,5 +1,7 @@
 package io.odinws.shard.admission;
 
+import io.odinws.ratelimit.HeldCounts;
+
 import java.net.InetAddress;
 
 /**
@@ -9,11 +11,11 @@ import java.net.InetAddress;
  */
 public final class AddressHold {
 
-  private AddressCounts counts;
+  private HeldCounts<InetAddress> counts;
   private InetAddress address;
 
   /** Counts against {@code address} until released. */
-  void hold(AddressCounts counts, InetAddress address) {
+  void hold(HeldCounts<InetAddress> counts, InetAddress address) {
     this.counts = counts;
     this.address = address;
   }

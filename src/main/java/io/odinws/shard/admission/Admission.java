@@ -1,5 +1,7 @@
 package io.odinws.shard.admission;
 
+import io.odinws.ratelimit.HeldCounts;
+
 import io.odinws.ratelimit.TokenBucket;
 
 import io.odinws.config.AdmissionConfig;
@@ -85,7 +87,7 @@ public final class Admission {
   private final int maxTrackedIps;
   private final int ipMaxConnections;
   private final boolean exemptLoopback;
-  private final AddressCounts sockets = new AddressCounts();
+  private final HeldCounts<InetAddress> sockets = new HeldCounts<>();
   private final TokenBucket global;
   private final TokenBucket[] overflow;
   private final ConcurrentHashMap<InetAddress, TokenBucket> perIp = new ConcurrentHashMap<>();
@@ -167,7 +169,7 @@ public final class Admission {
 
   /** Addresses currently holding a counted socket. */
   public int addressesHolding() {
-    return sockets.addresses();
+    return sockets.keys();
   }
 
   /** Whether a client address skips the per-address limits. */
