@@ -149,6 +149,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     return identity == null ? null : identity.subject();
   }
 
+  /** Who the connection is from now on: a first authentication, or a refresh for the same {@code sub}. */
+  void authenticate(Identity who) {
+    identity = who;
+  }
+
   AddressHold hold() {
     return hold;
   }
