@@ -6,6 +6,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
+import io.odinws.auth.AuthContext;
+import io.odinws.config.AuthConfig;
+import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OpsConfig;
 import io.odinws.config.OdinConfig;
@@ -86,6 +89,7 @@ public final class OdinServer extends VerticleBase {
   private ServerMeters meters;
   private KafkaReplayReader replayReader;
   private OpsVerticle ops;
+  private AuthContext auth;
 
   @Override
   public Future<?> start() {
@@ -127,7 +131,8 @@ public final class OdinServer extends VerticleBase {
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
     replayReader = new KafkaReplayReader(config.kafka(), config.recovery());
     meters = ServerMeters.create(prometheus);
-    ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters);
+    auth = authContext(config.auth());
+    ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters, auth);
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
@@ -144,7 +149,7 @@ public final class OdinServer extends VerticleBase {
         .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
-          ServerMetrics.bind(prometheus, registry, ingest, router, admission);
+          ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats());
           watchConfiguration();
           LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), opsPort(), config.maxConnections(), config.kafka().bootstrap(),
@@ -206,6 +211,14 @@ public final class OdinServer extends VerticleBase {
     }
     OdinConfig live = withSharding(config, next);
     reconfiguring = reconfiguring.transform(ignored -> applySharding(live));
+  }
+
+  /** Authentication's shared parts; with it on, the verifier's key files are re-read every {@code auth.keyReloadMs}. */
+  private AuthContext authContext(AuthConfig config) {
+    if (!config.enabled()) {
+      return AuthContext.off(config);
+    }
+    throw new ConfigException("auth.mode = " + config.mode() + " is not available yet");
   }
 
   /**

@@ -116,7 +116,7 @@ public class FanOutBench {
       ServerMeters meters = ServerMeters.create(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
       // A subscribe reads the history for the channel's position; no endpoint, registry or Kafka replay is used.
       ShardServices services = new ShardServices(null, null, new Admission(config.admission(), ResourceGuard.disabled()),
-          new History(config.recovery(), encoder), null, meters);
+          new History(config.recovery(), encoder), null, meters, io.odinws.auth.AuthContext.off(config.auth()));
       shard = new Shard(0, config, services, loop);
       stats = shard.stats();
     }

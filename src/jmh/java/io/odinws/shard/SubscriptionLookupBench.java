@@ -62,7 +62,7 @@ public class SubscriptionLookupBench {
   public void setup() {
     // A connection needs its shard's limits (its inbound limiter); the index touches nothing else of the scope.
     OdinConfig config = ConfigLoader.resolve(new JsonObject(), Map.of());
-    ShardScope scope = new ShardScope(0, null, ConnectionPolicy.of(config.ws(), config.limits()), null, null);
+    ShardScope scope = new ShardScope(0, null, ConnectionPolicy.of(config.ws(), config.limits()), null, null, null);
     List<String> categories = OdinValues.categories();
     String[] tokens = OdinValues.tokens(channels / categories.size());
     ChannelKeys[] all = new ChannelKeys[tokens.length * categories.size()];

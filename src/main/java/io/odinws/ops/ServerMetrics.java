@@ -1,5 +1,7 @@
 package io.odinws.ops;
 
+import io.odinws.auth.AuthStats;
+import io.odinws.auth.Refusal;
 import io.odinws.stats.SystemProbe;
 import io.odinws.stats.DisconnectReason;
 
@@ -27,7 +29,8 @@ public final class ServerMetrics {
   private ServerMetrics() {
   }
 
-  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission) {
+  public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission,
+                          AuthStats auth) {
     Gauge.builder("ws_connections_active", shards, r -> sumShards(r, s -> s.stats().webSockets()))
         .description("Open WebSocket connections").register(m);
     Gauge.builder("ws_connections_max", shards, ShardRegistry::totalCapacity)
@@ -83,6 +86,17 @@ public final class ServerMetrics {
       FunctionCounter.builder("ws_disconnects", shards, r -> sumAll(r, s -> s.disconnects(reason)))
           .tag("reason", reason.label).tag("initiated_by", reason.initiatedBy)
           .description("WebSocket connections ended, by reason").register(m);
+    }
+    String authentications = "Authentications, at the upgrade and by auth message, by result";
+    FunctionCounter.builder("ws_auth", auth, a -> a.accepted(false)).tag("result", "ok").description(authentications).register(m);
+    FunctionCounter.builder("ws_auth", auth, a -> a.accepted(true)).tag("result", "refresh").description(authentications).register(m);
+    for (Refusal refusal : Refusal.values()) {
+      FunctionCounter.builder("ws_auth", auth, a -> a.refusals(refusal)).tag("result", refusal.label())
+          .description(authentications).register(m);
+    }
+    for (AuthStats.SubscriptionRefusal reason : AuthStats.SubscriptionRefusal.values()) {
+      FunctionCounter.builder("ws_subscriptions_refused", auth, a -> a.subscriptionsRefused(reason)).tag("reason", reason.label)
+          .description("Subscriptions refused for want of an identity or a permission, by reason").register(m);
     }
     counter(m, "ws_replay_requests", "Reconnects (and subscribes with last_offset) that asked for recovery", shards,
         r -> sumAll(r, s -> s.replayRequests()));

@@ -24,6 +24,10 @@ public sealed interface ClientRequest {
   record Heartbeat() implements ClientRequest {
   }
 
+  /** A token for the connection: its first authentication, or a refresh. */
+  record Auth(String token) implements ClientRequest {
+  }
+
   /** {@code lastOffset} maps channel to a {@code pos} string or a bare offset number (issue: recovery). */
   record Reconnect(String clientId, Map<String, Object> lastOffset) implements ClientRequest {
   }
@@ -71,6 +75,9 @@ public sealed interface ClientRequest {
             : new Unsubscribe(channels);
       }
       case "heartbeat" -> new Heartbeat();
+      case "auth" -> d != null && d.getValue("token") instanceof String token && !token.isEmpty()
+          ? new Auth(token)
+          : new Invalid(ErrorReply.malformedData(t, "expected {\"token\":\"<JWT>\"}"));
       case "reconnect" -> reconnect(d);
       default -> new Invalid(ErrorReply.unknownType(t));
     };

@@ -16,6 +16,10 @@ public final class CloseCodes {
   public static final int INTERNAL_ERROR = 1011;
   /** Drain or re-shard: reconnect now, then recover. */
   public static final int SERVICE_RESTART = 1012;
+  /** The connection's token expired without a refresh: fetch a new token, reconnect with it and recover. */
+  public static final int TOKEN_EXPIRED = 4001;
+  /** Authentication required, and no valid token came within {@code auth.timeoutMs} of the upgrade. */
+  public static final int AUTH_TIMEOUT = 4002;
 
   private CloseCodes() {
   }

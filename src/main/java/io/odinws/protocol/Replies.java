@@ -47,6 +47,23 @@ public final class Replies {
     return new JsonObject().put("type", "error").put("code", e.code()).put("message", e.message()).encode();
   }
 
+  /**
+   * @param expiresAtMillis the token's {@code exp}; {@link Long#MAX_VALUE} when it has none ({@code expires_at} null)
+   * @param revoked         subscriptions a refresh's narrower channels claim ended (omitted when none)
+   */
+  public static String authAck(String subject, long expiresAtMillis, List<String> revoked) {
+    JsonObject o = new JsonObject().put("type", "auth_ack").put("sub", subject)
+        .put("expires_at", expiresAtMillis == Long.MAX_VALUE ? null : expiresAtMillis / 1000);
+    if (!revoked.isEmpty()) {
+      o.put("revoked", new JsonArray(List.copyOf(revoked)));
+    }
+    return o.encode();
+  }
+
+  public static String authError(String code, String message) {
+    return new JsonObject().put("type", "auth_error").put("code", code).put("message", message).encode();
+  }
+
   public static String reconnectError(String message) {
     return new JsonObject().put("type", "reconnect_error").put("message", message).encode();
   }

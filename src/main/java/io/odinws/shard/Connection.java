@@ -72,6 +72,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private long httpSinceNanos;
   /** The per-address count this socket holds (see {@link Admission#accept}); released when it closes. */
   private final AddressHold hold = new AddressHold();
+  /** The per-user count this connection holds once authenticated; released when it closes. */
+  private final UserHold userHold = new UserHold();
   private long lastPingNanos;
   private long upgradedAtNanos;
   /** The WebSocket handshake completed. */
@@ -152,6 +154,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** Who the connection is from now on: a first authentication, or a refresh for the same {@code sub}. */
   void authenticate(Identity who) {
     identity = who;
+  }
+
+  UserHold userHold() {
+    return userHold;
+  }
+
+  int shardId() {
+    return shard.id();
   }
 
   AddressHold hold() {
@@ -288,7 +298,12 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       return;
     }
     long idle = now - lastActivityNanos;
-    if (limiter.flooding()) {
+    Disconnect unauthenticated = shard.auth().due(this, now);
+    if (unauthenticated != null) {
+      LOG.debug("event=connection_closed_unauthenticated shard={} remote={} reason={}", shard.id(), channel.remoteAddress(),
+          unauthenticated.label().label);
+      close(unauthenticated);
+    } else if (limiter.flooding()) {
       LOG.info("event=flooding_client_closed shard={} remote={}", shard.id(), channel.remoteAddress());
       close(Disconnect.flooding(policy.floodThreshold()));
     } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
@@ -328,6 +343,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** @return false when not subscribed */
   boolean removeChannel(String name) {
     return channels != null && channels.remove(name);
+  }
+
+  /** The subscribed channels and wildcards, as a copy. */
+  java.util.List<String> channels() {
+    return channels == null ? java.util.List.of() : java.util.List.copyOf(channels);
   }
 
   /** Every subscribed channel, now forgotten here. */
@@ -566,6 +586,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       gate = null;
     }
     hold.release();
+    userHold.release();
     shard.table().closed(this);
     ctx.fireChannelInactive();
   }

@@ -17,6 +17,11 @@ public record Disconnect(int code, String reason, DisconnectReason label) {
   static final Disconnect TOO_BIG = new Disconnect(CloseCodes.TOO_BIG, "Message too big", DisconnectReason.MESSAGE_TOO_BIG);
   static final Disconnect INTERNAL_ERROR = new Disconnect(CloseCodes.INTERNAL_ERROR, "Internal error", DisconnectReason.INTERNAL_ERROR);
 
+  static final Disconnect TOKEN_EXPIRED = new Disconnect(CloseCodes.TOKEN_EXPIRED,
+      "Token expired: reconnect with a new token", DisconnectReason.TOKEN_EXPIRED);
+  static final Disconnect AUTH_TIMEOUT = new Disconnect(CloseCodes.AUTH_TIMEOUT,
+      "Authentication required: no valid token in time", DisconnectReason.AUTH_TIMEOUT);
+
   static Disconnect flooding(int messagesPerSecond) {
     return new Disconnect(CloseCodes.POLICY, "Flooding: over " + messagesPerSecond + " messages per second", DisconnectReason.FLOODING);
   }

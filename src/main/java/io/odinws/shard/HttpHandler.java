@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.odinws.auth.Refusal;
 import io.odinws.config.WsConfig;
 import io.odinws.stats.ShardStats;
 import io.odinws.http.OpsRoutes;
@@ -39,8 +40,11 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final PublicEndpoints endpoints;
   private final WebSocketServerHandshakerFactory handshakers;
   private final Admission admission;
+  private final Authenticator auth;
 
-  HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission) {
+  HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
+              Authenticator auth) {
+    this.auth = auth;
     this.stats = stats;
     this.webSocketHandler = webSocketHandler;
     this.ws = ws;
@@ -77,6 +81,15 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
           decision.body() + "\n", false, decision.retryAfterSeconds());
       return;
+    }
+    String token = auth.presented(req);
+    if (token != null) {
+      Refusal refusal = auth.atUpgrade(connection, token);
+      if (refusal != null) {
+        stats.handshakeFailed();
+        refuseToken(ctx, req, refusal);
+        return;
+      }
     }
     // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
     // handshake for requests without a version, whose key parsing crashes on malformed input.
@@ -121,6 +134,20 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     } else {
       OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
           "Bad Request: not a WebSocket handshake (connect with a WebSocket client to " + ws.path() + ")\n", false);
+    }
+  }
+
+  /**
+   * A token on the upgrade that does not authenticate: 401 with the refusal named (RFC 6750 3.1), or
+   * 429 over the per-user connection limit.
+   */
+  private static void refuseToken(ChannelHandlerContext ctx, FullHttpRequest req, Refusal refusal) {
+    if (refusal == Refusal.USER_CONNECTION_LIMIT) {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "text/plain; charset=utf-8", refusal.message() + "\n", false, 5);
+    } else {
+      OpsRoutes.respond(ctx, req, HttpResponseStatus.UNAUTHORIZED, "text/plain; charset=utf-8", "Unauthorized: " + refusal.message() + "\n",
+          false, 0, Map.of(HttpHeaderNames.WWW_AUTHENTICATE,
+              "Bearer error=\"invalid_token\", error_description=\"" + refusal.label() + "\""));
     }
   }
 

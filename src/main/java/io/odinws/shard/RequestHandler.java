@@ -1,6 +1,7 @@
 package io.odinws.shard;
 
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.odinws.auth.AuthStats;
 import io.odinws.config.WsConfig;
 import io.odinws.envelope.ChannelName;
 import io.odinws.protocol.ClientRequest;
@@ -31,9 +32,11 @@ final class RequestHandler {
   private final ErrorReply channelLimit;
   private final String limitReason;
   private final Recoveries recoveries;
+  private final Authenticator auth;
 
   RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, ConnectionPolicy policy, Map<String, String> topicCategories,
-                 Recoveries recoveries) {
+                 Recoveries recoveries, Authenticator auth) {
+    this.auth = auth;
     this.recoveries = recoveries;
     this.index = index;
     this.stats = stats;
@@ -87,6 +90,8 @@ final class RequestHandler {
       }
     } else if (req instanceof ClientRequest.Unsubscribe u) {
       c.reply(unsubscribe(c, u.channels()));
+    } else if (req instanceof ClientRequest.Auth a) {
+      c.reply(auth.onMessage(c, a.token(), index));
     } else if (req instanceof ClientRequest.Heartbeat) {
       c.reply(Replies.pong(System.currentTimeMillis()));
     } else if (req instanceof ClientRequest.Reconnect r) {
@@ -108,6 +113,13 @@ final class RequestHandler {
     boolean overLimit = false;
     for (String channel : new LinkedHashSet<>(channels)) { // a channel named twice is answered once
       String problem = ChannelName.problem(channel, categories);
+      if (problem == null) {
+        AuthStats.SubscriptionRefusal refusal = auth.refusal(c, channel);
+        if (refusal != null) {
+          auth.stats().subscriptionRefused(refusal);
+          problem = Authenticator.reason(refusal);
+        }
+      }
       if (problem == null && c.subscriptionCount() >= maxChannels && !c.isSubscribed(channel)) {
         problem = limitReason;
         overLimit = true;

@@ -46,11 +46,12 @@ final class Shard {
     this.policy = ConnectionPolicy.of(config.ws(), config.limits());
     this.table = new ConnectionTable(stats, services.meters(), index);
     this.fanOut = new FanOut(index, stats, services.meters(), loop, config.ws().flushDelayMicros());
-    this.scope = new ShardScope(id, stats, policy, table, fanOut);
+    Authenticator auth = new Authenticator(services.auth(), config.kafka().topics());
+    this.scope = new ShardScope(id, stats, policy, table, fanOut, auth);
     Recoveries recoveries = new Recoveries(services.history(), services.kafkaReplay(), config.recovery(),
         config.kafka().topics(), stats, loop);
-    RequestHandler requests = new RequestHandler(index, stats, config.ws(), policy, config.kafka().topics(), recoveries);
-    this.httpHandler = new HttpHandler(stats, new WebSocketHandler(requests), config.ws(), services.endpoints(), services.admission());
+    RequestHandler requests = new RequestHandler(index, stats, config.ws(), policy, config.kafka().topics(), recoveries, auth);
+    this.httpHandler = new HttpHandler(stats, new WebSocketHandler(requests), config.ws(), services.endpoints(), services.admission(), auth);
     this.admission = services.admission();
     int high = config.limits().outboundHighWaterBytes();
     this.waterMark = new WriteBufferWaterMark(high / 2, high);

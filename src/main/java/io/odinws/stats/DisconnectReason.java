@@ -12,7 +12,9 @@ public enum DisconnectReason {
   INTERNAL_ERROR("internal_error", "server"),
   SHUTDOWN("shutdown", "server"),
   OVERLOAD("overload", "server"),
-  RESHARD("reshard", "server");
+  RESHARD("reshard", "server"),
+  TOKEN_EXPIRED("token_expired", "server"),
+  AUTH_TIMEOUT("auth_timeout", "server");
 
   public final String label;
   public final String initiatedBy;

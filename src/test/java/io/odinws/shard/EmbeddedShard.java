@@ -94,7 +94,7 @@ final class EmbeddedShard implements AutoCloseable {
     ServerMeters meters = ServerMeters.create(new SimpleMeterRegistry());
     admission = new Admission(config.admission(), ResourceGuard.disabled());
     ShardServices services = new ShardServices(null, new StaticEndpoints(), admission,
-        new History(config.recovery(), encoder), new NoKafka(), meters);
+        new History(config.recovery(), encoder), new NoKafka(), meters, io.odinws.auth.AuthContext.off(config.auth()));
     // The channel's loop is the shard's: every task the shard queues runs in runPendingTasks().
     shard = new Shard(0, config, services, channel.eventLoop());
     shard.initChannel(channel);

@@ -1,0 +1,196 @@
+package io.odinws.shard;
+
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.odinws.auth.AuthContext;
+import io.odinws.auth.AuthStats;
+import io.odinws.auth.Identity;
+import io.odinws.auth.Refusal;
+import io.odinws.auth.Verification;
+import io.odinws.config.AuthConfig;
+import io.odinws.config.AuthMode;
+import io.odinws.protocol.Replies;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A shard's side of authentication (docs/protocol.md, authentication): the token presented on the
+ * upgrade, the {@code auth} message and its refresh, which subscriptions an identity may hold, and
+ * when a connection's identity runs out. One per shard, on its loop; what it shares is thread-safe.
+ */
+final class Authenticator {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Authenticator.class);
+  private static final String BEARER = "bearer ";
+
+  private final AuthContext auth;
+  private final AuthConfig config;
+  private final AuthStats stats;
+  private final long timeoutNanos;
+  /** Categories whose records go to their owners only; empty when authentication is off. */
+  private final Set<String> privateCategories = new HashSet<>();
+
+  Authenticator(AuthContext auth, Map<String, String> topicCategories) {
+    this.auth = auth;
+    this.config = auth.config();
+    this.stats = auth.stats();
+    this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
+    topicCategories.forEach((topic, category) -> {
+      if (config.isPrivate(topic)) {
+        privateCategories.add(category);
+      }
+    });
+  }
+
+  boolean enabled() {
+    return config.enabled();
+  }
+
+  AuthStats stats() {
+    return stats;
+  }
+
+  /** Whether {@code channel} (exact or {@code *.<category>}) names a private category. */
+  boolean isPrivate(String channel) {
+    int dot = channel.lastIndexOf('.');
+    return dot > 0 && privateCategories.contains(channel.substring(dot + 1));
+  }
+
+  /**
+   * Why {@code c} may not subscribe to {@code channel} (already a valid name); null when it may.
+   */
+  AuthStats.SubscriptionRefusal refusal(Connection c, String channel) {
+    if (!enabled()) {
+      return null;
+    }
+    Identity id = c.identity();
+    if (id == null) {
+      if (config.mode() == AuthMode.REQUIRED) {
+        return AuthStats.SubscriptionRefusal.AUTH_REQUIRED;
+      }
+      return isPrivate(channel) ? AuthStats.SubscriptionRefusal.PRIVATE : null;
+    }
+    return id.permits(channel) ? null : AuthStats.SubscriptionRefusal.NOT_PERMITTED;
+  }
+
+  /**
+   * The token presented on an upgrade request, if any: {@code Authorization: Bearer}, else the
+   * {@code token} query parameter when allowed. Null with authentication off.
+   */
+  String presented(FullHttpRequest req) {
+    if (!enabled()) {
+      return null;
+    }
+    String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+    if (header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return header.substring(BEARER.length()).strip();
+    }
+    if (config.queryToken() && req.uri().indexOf('?') >= 0) {
+      List<String> tokens = new QueryStringDecoder(req.uri()).parameters().get("token");
+      if (tokens != null && !tokens.isEmpty()) {
+        return tokens.get(0);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Authenticates {@code c} with the token of its upgrade request.
+   *
+   * @return null when it is authenticated, else why not
+   */
+  Refusal atUpgrade(Connection c, String token) {
+    Verification v = auth.verifier().verify(token);
+    if (v instanceof Verification.Refused refused) {
+      return refused(c, refused.refusal());
+    }
+    Identity id = ((Verification.Valid) v).identity();
+    if (!c.userHold().acquire(auth.users(), id.subject(), config.maxConnectionsPerUser())) {
+      return refused(c, Refusal.USER_CONNECTION_LIMIT);
+    }
+    c.authenticate(id);
+    stats.accepted();
+    return null;
+  }
+
+  /**
+   * The {@code auth} message: a first authentication, or a refresh for the same {@code sub}.
+   *
+   * @param index where subscriptions a refresh no longer permits are removed
+   * @return the reply
+   */
+  String onMessage(Connection c, String token, SubscriptionIndex index) {
+    if (!enabled()) {
+      return authError(c, Refusal.AUTH_DISABLED);
+    }
+    Verification v = auth.verifier().verify(token);
+    if (v instanceof Verification.Refused refused) {
+      return authError(c, refused.refusal());
+    }
+    Identity id = ((Verification.Valid) v).identity();
+    Identity current = c.identity();
+    if (current == null) {
+      if (!c.userHold().acquire(auth.users(), id.subject(), config.maxConnectionsPerUser())) {
+        return authError(c, Refusal.USER_CONNECTION_LIMIT);
+      }
+      c.authenticate(id);
+      stats.accepted();
+      return Replies.authAck(id.subject(), id.expiresAtMillis(), List.of());
+    }
+    if (!current.subject().equals(id.subject())) {
+      return authError(c, Refusal.SUBJECT_MISMATCH);
+    }
+    c.authenticate(id);
+    stats.refreshed();
+    List<String> revoked = new ArrayList<>();
+    for (String channel : c.channels()) {
+      if (!id.permits(channel)) {
+        revoked.add(channel);
+      }
+    }
+    for (String channel : revoked) {
+      index.remove(c, channel);
+    }
+    return Replies.authAck(id.subject(), id.expiresAtMillis(), revoked);
+  }
+
+  /** The sweep's check: how {@code c} must end for want of a valid identity, or null. */
+  Disconnect due(Connection c, long nowNanos) {
+    if (!enabled()) {
+      return null;
+    }
+    Identity id = c.identity();
+    if (id != null) {
+      return id.expiresAtMillis() != Long.MAX_VALUE && id.expired(System.currentTimeMillis()) ? Disconnect.TOKEN_EXPIRED : null;
+    }
+    return config.mode() == AuthMode.REQUIRED && nowNanos - c.upgradedAtNanos() > timeoutNanos ? Disconnect.AUTH_TIMEOUT : null;
+  }
+
+  private Refusal refused(Connection c, Refusal why) {
+    stats.refused(why);
+    LOG.debug("event=auth_refused shard={} remote={} reason={}", c.shardId(), c.channel().remoteAddress(), why.label());
+    return why;
+  }
+
+  private String authError(Connection c, Refusal why) {
+    refused(c, why);
+    return Replies.authError(why.code(), why.message());
+  }
+
+  /** The reason shown in a subscription ack's {@code rejected} list. */
+  static String reason(AuthStats.SubscriptionRefusal why) {
+    return switch (why) {
+      case AUTH_REQUIRED -> "authentication required: send {\"type\":\"auth\"} first";
+      case PRIVATE -> "private channel: authenticate first";
+      case NOT_PERMITTED -> "not permitted by the token";
+    };
+  }
+}
