@@ -31,6 +31,7 @@ class ClientRequestFuzzTest {
     VALID.put("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"BTC.trade\",\"ETH.trade\"]}}", ClientRequest.Subscribe.class);
     VALID.put("{\"type\":\"unsubscribe\",\"data\":{\"channels\":[\"BTC.trade\"]}}", ClientRequest.Unsubscribe.class);
     VALID.put("{\"type\":\"heartbeat\"}", ClientRequest.Heartbeat.class);
+    VALID.put("{\"type\":\"auth\",\"data\":{\"token\":\"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln\"}}", ClientRequest.Auth.class);
     VALID.put("{\"type\":\"reconnect\",\"data\":{\"client_id\":\"c-17\",\"last_offset\":{\"BTC.trade\":\"3:1042\"}}}",
         ClientRequest.Reconnect.class);
     VALID.put("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"BTC.trade\"],\"last_offset\":{\"BTC.trade\":\"3:1042\"}}}",
@@ -43,7 +44,7 @@ class ClientRequestFuzzTest {
   private static final String[] TOKENS = {
       "{", "}", "[", "]", ":", ",", "\"", "\\", "null", "true", "false", "0", "-0", "1e999", "-1e-999", "1.5", "NaN",
       "\"type\"", "\"data\"", "\"channels\"", "\"last_offset\"", "\"client_id\"", "\"subscribe\"", "\"unsubscribe\"",
-      "\"heartbeat\"", "\"reconnect\"", "\"BTC.trade\"", "\\u0000", "\\ud800", "\\udfff", "\\uZZZZ", "\\", "/*", "*/", "//",
+      "\"heartbeat\"", "\"reconnect\"", "\"auth\"", "\"token\"", "\"BTC.trade\"", "\\u0000", "\\ud800", "\\udfff", "\\uZZZZ", "\\", "/*", "*/", "//",
       "\uFEFF", "\u2028", "\uD83D\uDE00", "99999999999999999999999999999999"};
 
   // ---- (a) random strings -----------------------------------------------------------------
@@ -424,20 +425,36 @@ class ClientRequestFuzzTest {
   }
 
   private static String randomType(Random r) {
-    String[] types = {"subscribe", "unsubscribe", "heartbeat", "reconnect", "Subscribe", "subscribe ", "", "error", "pong",
+    String[] types = {"subscribe", "unsubscribe", "heartbeat", "reconnect", "auth", "Auth", "Subscribe", "subscribe ", "", "error", "pong",
         "subscription_ack", "\u0000", "heartbeat\u0000"};
     return r.nextInt(6) == 0 ? randomText(r) : types[r.nextInt(types.length)];
   }
 
+  /** JWT-like text: base64url parts and dots, often broken, sometimes empty or huge. */
+  private static String randomToken(Random r) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \u0000\u00e9";
+    int length = switch (r.nextInt(8)) {
+      case 0 -> 0;
+      case 1 -> 20_000;
+      default -> r.nextInt(400);
+    };
+    StringBuilder sb = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return sb.toString();
+  }
+
   private static Map<String, Object> randomData(Random r) {
     Map<String, Object> data = new LinkedHashMap<>();
-    for (String key : new String[] {"channels", "last_offset", "client_id"}) {
+    for (String key : new String[] {"channels", "last_offset", "client_id", "token"}) {
       if (r.nextInt(4) == 0) {
         continue;
       }
       data.put(key, switch (key) {
         case "channels" -> r.nextInt(10) < 7 ? randomChannels(r) : randomValue(r, 2);
         case "last_offset" -> r.nextInt(10) < 7 ? randomOffsets(r) : randomValue(r, 2);
+        case "token" -> r.nextInt(10) < 7 ? randomToken(r) : randomValue(r, 2);
         default -> r.nextInt(10) < 7 ? randomText(r) : randomValue(r, 1);
       });
     }
@@ -557,6 +574,10 @@ class ClientRequestFuzzTest {
       }
       case "heartbeat" -> {
         return new Expected(ClientRequest.Heartbeat.class, null, null, null, null);
+      }
+      case "auth" -> {
+        Object token = d == null ? null : d.get("token");
+        return token instanceof String s && !s.isEmpty() ? new Expected(ClientRequest.Auth.class, null, null, null, null) : invalidMessage;
       }
       case "reconnect" -> {
         Object lastOffset = d == null ? null : d.get("last_offset");
