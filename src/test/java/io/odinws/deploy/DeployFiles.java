@@ -33,7 +33,7 @@ final class DeployFiles {
   static final YAMLMapper YAML = new YAMLMapper();
 
   /** Configuration subtrees whose keys are data, not configuration keys (topic names). */
-  static final List<String> FREE_FORM_KEYS = List.of("kafka.topics");
+  static final List<String> FREE_FORM_KEYS = List.of("kafka.topics", "auth.privateTopics");
 
   private DeployFiles() {
   }

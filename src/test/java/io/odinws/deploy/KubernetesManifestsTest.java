@@ -2,6 +2,7 @@ package io.odinws.deploy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.odinws.config.AuthConfig;
 import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.Mode;
@@ -619,6 +620,156 @@ class KubernetesManifestsTest {
       // one shard per core the JVM sees: the CPU limit, or every core of the node without one
       assertTrue(res.path("limits").has("cpu"), v + ": multi mode with shards 0 needs a CPU limit");
     }
+  }
+
+  // ---- authentication keys -------------------------------------------------------------------------
+
+  /** A key file the server reads (auth.*File), and the configuration key that names it. */
+  record KeyFile(String key, String path) {
+  }
+
+  /** The key files the server reads with this configuration: the HS256 secret file, or the PEM and JWKS files. */
+  static List<KeyFile> keyFiles(AuthConfig auth) {
+    List<KeyFile> files = new ArrayList<>();
+    if (auth.algorithm().equals("HS256")) {
+      if (!auth.hmacSecretFile().isEmpty()) {
+        files.add(new KeyFile("auth.hmacSecretFile", auth.hmacSecretFile()));
+      }
+    } else {
+      if (!auth.publicKeyFile().isEmpty()) {
+        files.add(new KeyFile("auth.publicKeyFile", auth.publicKeyFile()));
+      }
+      if (!auth.jwksFile().isEmpty()) {
+        files.add(new KeyFile("auth.jwksFile", auth.jwksFile()));
+      }
+    }
+    return files;
+  }
+
+  @Test
+  void someKustomizationAuthenticatesWithItsKeyInAMountedSecret() {
+    assertTrue(variants().anyMatch(v -> v.config().auth().enabled() && !keyFiles(v.config().auth()).isEmpty()),
+        "no kustomization turns authentication on with its key from a mounted Secret (docs/tokens.md; k8s/overlays/prod shows how)");
+  }
+
+  /**
+   * With authentication on, each key file the configuration names is a key of a Secret of this kustomization, mounted
+   * read-only as a directory (no subPath: the kubelet updates a Secret volume by swapping its ..data symlink, which is
+   * how a rotated key reaches the running server, which re-reads the file every auth.keyReloadMs), and no ConfigMap or
+   * plain environment variable carries the key. An HS256 secret from the environment comes from a secretKeyRef.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variants")
+  void authKeysComeFromAMountedSecretAndNeverFromAConfigMap(Variant v) {
+    AuthConfig auth = v.config().auth();
+    if (!auth.enabled()) {
+      return; // mode off: no token is read, no key needed
+    }
+    List<String> secretValues = new ArrayList<>();
+    for (KeyFile f : keyFiles(auth)) {
+      Path file = Path.of(f.path());
+      String what = v + ": " + f.key() + " " + f.path();
+      assertTrue(file.isAbsolute() && file.getParent() != null, what + " must be an absolute path in the container");
+      String dir = file.getParent().toString();
+      JsonNode mount = null;
+      for (JsonNode m : v.container().path("volumeMounts")) {
+        String at = m.path("mountPath").asText();
+        assertNotEquals(f.path(), at, what + " is mounted as a single file (subPath): a rotated key would never reach the pod;"
+            + " mount the Secret as the directory " + dir);
+        if (at.equals(dir)) {
+          mount = m;
+        }
+      }
+      assertNotNull(mount, what + ": nothing is mounted at " + dir + " (mounts: " + v.container().path("volumeMounts") + ")");
+      assertFalse(mount.has("subPath") || mount.has("subPathExpr"), what + ": the mount at " + dir
+          + " has a subPath: the pod would keep the first key forever");
+      assertTrue(mount.path("readOnly").asBoolean(), what + ": mount the key directory " + dir + " readOnly");
+      JsonNode volume = volume(v, mount.path("name").asText());
+      JsonNode secretVolume = volume.path("secret");
+      assertTrue(secretVolume.isObject(), what + ": the volume at " + dir + " is not a Secret (" + volume + "): a key is never in a ConfigMap");
+      String secretName = secretVolume.path("secretName").asText();
+      ObjectNode secret = v.find("Secret", secretName).orElseGet(() -> fail(what + ": the volume refers to Secret " + secretName
+          + ", which this kustomization does not produce"));
+      String dataKey = file.getFileName().toString();
+      JsonNode items = secretVolume.path("items");
+      if (items.isArray() && !items.isEmpty()) {
+        dataKey = null;
+        for (JsonNode item : items) {
+          if (item.path("path").asText().equals(file.getFileName().toString())) {
+            dataKey = item.path("key").asText();
+          }
+        }
+        assertNotNull(dataKey, what + ": no item of Secret " + secretName + " is mounted as " + file.getFileName());
+      }
+      String value = secretValue(secret, dataKey);
+      assertNotNull(value, what + ": Secret " + secretName + " has no key " + dataKey);
+      secretValues.add(value);
+      for (JsonNode m : v.container().path("volumeMounts")) {
+        JsonNode other = volume(v, m.path("name").asText());
+        if (other.has("configMap")) {
+          assertFalse(f.path().startsWith(m.path("mountPath").asText() + "/"), what + " lies under " + m.path("mountPath").asText()
+              + ", a ConfigMap mount");
+        }
+      }
+    }
+    if (auth.algorithm().equals("HS256") && auth.hmacSecretFile().isEmpty()) {
+      String variable = auth.hmacSecretEnv();
+      JsonNode entry = null;
+      for (JsonNode e : v.container().path("env")) {
+        if (e.path("name").asText().equals(variable)) {
+          entry = e;
+        }
+      }
+      assertNotNull(entry, v + ": HS256 without auth.hmacSecretFile reads the secret from " + variable + ", which the container does not set");
+      JsonNode ref = entry.path("valueFrom").path("secretKeyRef");
+      assertTrue(ref.isObject(), v + ": " + variable + " (the HS256 secret) must come from a Secret (secretKeyRef), not " + entry);
+      ObjectNode secret = v.find("Secret", ref.path("name").asText()).orElseGet(() -> fail(v + ": " + variable
+          + " refers to Secret " + ref.path("name").asText() + ", which this kustomization does not produce"));
+      String value = secretValue(secret, ref.path("key").asText());
+      assertNotNull(value, v + ": Secret " + ref.path("name").asText() + " has no key " + ref.path("key").asText());
+      secretValues.add(value);
+    }
+
+    // Not baked into configuration: no ConfigMap key named like a key file and no ConfigMap value or literal env value holding
+    // a key's content (the configuration names files; the key itself lives only in the Secret).
+    for (ObjectNode cm : v.all("ConfigMap")) {
+      String cmName = cm.path("metadata").path("name").asText();
+      cm.path("data").fields().forEachRemaining(e -> {
+        for (KeyFile f : keyFiles(auth)) {
+          assertNotEquals(Path.of(f.path()).getFileName().toString(), e.getKey(), v + ": ConfigMap " + cmName
+              + " has a key named like the key file " + f.path());
+        }
+        for (String secretValue : secretValues) {
+          assertFalse(!secretValue.isBlank() && e.getValue().asText().contains(secretValue.strip()), v + ": ConfigMap " + cmName
+              + " key " + e.getKey() + " holds the content of the key Secret");
+        }
+      });
+    }
+    for (JsonNode e : v.container().path("env")) {
+      for (String secretValue : secretValues) {
+        assertFalse(e.has("value") && !secretValue.isBlank() && e.path("value").asText().contains(secretValue.strip()),
+            v + ": env " + e.path("name").asText() + " holds the content of the key Secret as a literal");
+      }
+    }
+  }
+
+  private static JsonNode volume(Variant v, String name) {
+    for (JsonNode vol : v.podSpec().path("volumes")) {
+      if (vol.path("name").asText().equals(name)) {
+        return vol;
+      }
+    }
+    return fail(v + ": volumeMount " + name + " has no volume");
+  }
+
+  /** A Secret's value for a key ({@code data} is base64, {@code stringData} plain), or null. */
+  private static String secretValue(ObjectNode secret, String key) {
+    JsonNode data = secret.path("data").path(key);
+    if (data.isTextual()) {
+      return new String(java.util.Base64.getMimeDecoder().decode(data.asText()), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    JsonNode plain = secret.path("stringData").path(key);
+    return plain.isTextual() ? plain.asText() : null;
   }
 
   // ---- the way in: Ingress, Service, trusted proxies -----------------------------------------------
