@@ -16,7 +16,7 @@ public record ErrorReply(String code, String message) {
 
   static ErrorReply unknownType(String type) {
     return new ErrorReply("UNKNOWN_TYPE", "Unknown message type '" + abbreviate(type)
-        + "'; expected subscribe, unsubscribe, heartbeat or reconnect");
+        + "'; expected subscribe, unsubscribe, heartbeat, reconnect or auth");
   }
 
   static ErrorReply malformedData(String type, String expected) {

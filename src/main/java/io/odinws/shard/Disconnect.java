@@ -18,9 +18,9 @@ public record Disconnect(int code, String reason, DisconnectReason label) {
   static final Disconnect INTERNAL_ERROR = new Disconnect(CloseCodes.INTERNAL_ERROR, "Internal error", DisconnectReason.INTERNAL_ERROR);
 
   static final Disconnect TOKEN_EXPIRED = new Disconnect(CloseCodes.TOKEN_EXPIRED,
-      "Token expired: reconnect with a new token", DisconnectReason.TOKEN_EXPIRED);
+      "Token expired", DisconnectReason.TOKEN_EXPIRED);
   static final Disconnect AUTH_TIMEOUT = new Disconnect(CloseCodes.AUTH_TIMEOUT,
-      "Authentication required: no valid token in time", DisconnectReason.AUTH_TIMEOUT);
+      "Authentication timeout", DisconnectReason.AUTH_TIMEOUT);
 
   static Disconnect flooding(int messagesPerSecond) {
     return new Disconnect(CloseCodes.POLICY, "Flooding: over " + messagesPerSecond + " messages per second", DisconnectReason.FLOODING);
