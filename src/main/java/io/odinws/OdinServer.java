@@ -16,6 +16,7 @@ import io.odinws.ingest.IngestStats;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
+import io.odinws.envelope.RecordOwners;
 import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
@@ -125,7 +126,7 @@ public final class OdinServer extends VerticleBase {
     vertx.setPeriodic(1_000, t -> guard.sample());
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
-    replayReader = new KafkaReplayReader(config.kafka(), config.recovery());
+    replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), RecordOwners.of(config.auth()));
     meters = ServerMeters.create(prometheus);
     ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters);
     int shards = config.shardCount();
@@ -141,7 +142,7 @@ public final class OdinServer extends VerticleBase {
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, RecordOwners.of(config.auth())),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);

@@ -288,6 +288,12 @@ class RecoveriesTest {
     boolean closing;
     int flushed;
     String ackText;
+    String subject;
+
+    @Override
+    public String subject() {
+      return subject;
+    }
 
     @Override
     public boolean isClosing() {
