@@ -62,6 +62,11 @@ final class Shard {
     return stats;
   }
 
+  /** The shard's subscriptions (the authentication flow re-indexes a connection that authenticated). */
+  SubscriptionIndex index() {
+    return index;
+  }
+
   /** Builds an accepted socket's pipeline: the connection first, then HTTP until the upgrade. */
   void initChannel(Channel ch) {
     Connection c = new Connection(scope, System.nanoTime());
