@@ -126,7 +126,9 @@ public final class OdinServer extends VerticleBase {
     vertx.setPeriodic(1_000, t -> guard.sample());
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
-    replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), RecordOwners.of(config.auth()));
+    // auth off: every topic public (the configured private topics apply only with authentication)
+    RecordOwners privateTopics = RecordOwners.of(config.auth().enabled() ? config.auth().privateTopics() : Map.of());
+    replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), privateTopics);
     meters = ServerMeters.create(prometheus);
     ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters);
     int shards = config.shardCount();
@@ -142,7 +144,7 @@ public final class OdinServer extends VerticleBase {
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, RecordOwners.of(config.auth())),
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission);

@@ -3,7 +3,6 @@ package io.odinws.envelope;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.odinws.config.AuthConfig;
 
 import java.io.IOException;
 import java.util.HashMap;
@@ -37,18 +36,12 @@ public final class RecordOwners {
     this.byTopic = Map.copyOf(m);
   }
 
-  /** The private topics of {@code auth}: none when authentication is off. */
-  public static RecordOwners of(AuthConfig auth) {
-    if (auth == null || !auth.enabled()) {
-      return NONE;
-    }
-    Map<String, List<String>> m = new HashMap<>();
-    auth.privateTopics().forEach((topic, pointers) -> {
-      if (auth.isPrivate(topic)) {
-        m.put(topic, pointers);
-      }
-    });
-    return m.isEmpty() ? NONE : new RecordOwners(m);
+  /**
+   * @param pointersByTopic the private topics (auth.privateTopics when authentication is on; empty when off)
+   * @return {@link #NONE} when there is none
+   */
+  public static RecordOwners of(Map<String, List<String>> pointersByTopic) {
+    return pointersByTopic.isEmpty() ? NONE : new RecordOwners(pointersByTopic);
   }
 
   public boolean isPrivate(String topic) {

@@ -1,8 +1,5 @@
 package io.odinws.envelope;
 
-import io.odinws.config.ConfigLoader;
-import io.odinws.config.OdinConfig;
-import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +10,6 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,6 +70,7 @@ class RecordOwnersTest {
     assertNull(OWNERS.owners("odin.trades", "{\"data\":{\"user\":\"0xalice\"}}".getBytes(StandardCharsets.UTF_8)));
     assertNull(OWNERS.owners("odin.trades", "not even json".getBytes(StandardCharsets.UTF_8)), "a public value is never read");
     assertEquals(Set.of("balances"), OWNERS.privateCategories(TOPICS));
+    assertEquals(Set.of(), RecordOwners.of(Map.of()).privateCategories(TOPICS), "auth off: no private topic");
   }
 
   @Test
@@ -97,16 +94,6 @@ class RecordOwnersTest {
 
     ConsumerRecord<byte[], byte[]> trade = record("odin.trades", "BTC", "{\"data\":{\"user\":\"0xalice\"}}");
     assertNull(RecordFrames.check(trade, TOPICS, null, OWNERS).owners(), "a public record stays public");
-  }
-
-  @Test
-  void authenticationOffMakesEveryTopicPublic() {
-    OdinConfig off = ConfigLoader.resolve(new JsonObject(), Map.of());
-    assertSame(RecordOwners.NONE, RecordOwners.of(off.auth()));
-    OdinConfig optional = ConfigLoader.resolve(new JsonObject().put("auth", new JsonObject().put("mode", "optional")), Map.of());
-    RecordOwners owners = RecordOwners.of(optional.auth());
-    assertTrue(owners.isPrivate(BALANCES));
-    assertEquals(Set.of("balances"), owners.privateCategories(optional.kafka().topics()));
   }
 
   private static ConsumerRecord<byte[], byte[]> record(String topic, String key, String value) {
