@@ -23,7 +23,8 @@ public final class RecordOwners {
   /** No private topic: every record is public. */
   public static final RecordOwners NONE = new RecordOwners(Map.of());
 
-  private static final JsonFactory JSON = new JsonFactory();
+  /** No interning: field names come from any producer, and the JVM's string table is not the place for them. */
+  private static final JsonFactory JSON = JsonFactory.builder().disable(JsonFactory.Feature.INTERN_FIELD_NAMES).build();
   /** Pointers per topic are a bit mask while walking. */
   private static final int MAX_POINTERS = 64;
 
