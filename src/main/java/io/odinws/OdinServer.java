@@ -19,6 +19,7 @@ import io.odinws.ingest.IngestStats;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
+import io.odinws.envelope.RecordOwners;
 import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.Readiness;
@@ -129,7 +130,9 @@ public final class OdinServer extends VerticleBase {
     vertx.setPeriodic(1_000, t -> guard.sample());
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
-    replayReader = new KafkaReplayReader(config.kafka(), config.recovery());
+    // auth off: every topic public (the configured private topics apply only with authentication)
+    RecordOwners privateTopics = RecordOwners.of(config.auth().enabled() ? config.auth().privateTopics() : Map.of());
+    replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), privateTopics);
     meters = ServerMeters.create(prometheus);
     auth = authContext(config.auth());
     ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters, auth);
@@ -146,7 +149,7 @@ public final class OdinServer extends VerticleBase {
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters),
+        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
             new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats());

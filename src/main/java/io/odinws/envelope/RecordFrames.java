@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -38,14 +39,27 @@ public final class RecordFrames {
   private RecordFrames() {
   }
 
-  /** Outcome of validation: the channel keys, or why the record is skipped. */
-  public record Checked(ChannelKeys keys, SkipReason skip) {
+  /**
+   * Outcome of validation: the channel keys and, for a private topic's record, its owners (null: public); or
+   * why the record is skipped.
+   */
+  public record Checked(ChannelKeys keys, SkipReason skip, List<String> owners) {
+    public Checked(ChannelKeys keys, SkipReason skip) {
+      this(keys, skip, null);
+    }
+  }
+
+  /** {@link #check(ConsumerRecord, Map, ChannelNames, RecordOwners)} with every topic public. */
+  public static Checked check(ConsumerRecord<byte[], byte[]> r, Map<String, String> topicToCategory, ChannelNames names) {
+    return check(r, topicToCategory, names, RecordOwners.NONE);
   }
 
   /**
-   * @param names interns keys (live path), or null to build them per record (replay path)
+   * @param names  interns keys (live path), or null to build them per record (replay path)
+   * @param owners the private topics: their records carry their owners, or are skipped without one
    */
-  public static Checked check(ConsumerRecord<byte[], byte[]> r, Map<String, String> topicToCategory, ChannelNames names) {
+  public static Checked check(ConsumerRecord<byte[], byte[]> r, Map<String, String> topicToCategory, ChannelNames names,
+                              RecordOwners owners) {
     String category = topicToCategory.get(r.topic());
     if (category == null) {
       return SKIPPED.get(SkipReason.UNMAPPED_TOPIC);
@@ -62,7 +76,11 @@ public final class RecordFrames {
     if (valueProblem != null) {
       return SKIPPED.get(valueProblem);
     }
-    return new Checked(names != null ? names.of(category, token) : ChannelKeys.of(token, category), null);
+    List<String> recordOwners = owners.owners(r.topic(), r.value()); // null for a public topic: one map lookup
+    if (recordOwners != null && recordOwners.isEmpty()) {
+      return SKIPPED.get(SkipReason.NO_OWNER);
+    }
+    return new Checked(names != null ? names.of(category, token) : ChannelKeys.of(token, category), null, recordOwners);
   }
 
   /**
@@ -72,13 +90,20 @@ public final class RecordFrames {
    * Ownership: the caller owns the returned frame.
    */
   public static OutboundMessage replayMessage(FrameEncoder encoder, Map<String, String> topicToCategory, ConsumerRecord<byte[], byte[]> record) {
-    Checked c = check(record, topicToCategory, null);
+    return replayMessage(encoder, topicToCategory, record, RecordOwners.NONE);
+  }
+
+  /** As {@link #replayMessage(FrameEncoder, Map, ConsumerRecord)}, a private topic's record carrying its owners as live. */
+  public static OutboundMessage replayMessage(FrameEncoder encoder, Map<String, String> topicToCategory, ConsumerRecord<byte[], byte[]> record,
+                                             RecordOwners owners) {
+    Checked c = check(record, topicToCategory, null, owners);
     if (c.keys() == null) {
       logSkip(Source.REPLAY, record, c.skip());
       return null;
     }
     return new OutboundMessage(c.keys(), record.partition(), record.offset(),
-        encoder.encodeReplay(c.keys().channelUtf8(), record.partition(), record.offset(), record.timestamp(), record.value()));
+        encoder.encodeReplay(c.keys().channelUtf8(), record.partition(), record.offset(), record.timestamp(), record.value()),
+        c.owners());
   }
 
   /**

@@ -11,7 +11,9 @@ public enum SkipReason {
   /** Value missing, or not a single JSON value with nothing but JSON whitespace around it (a byte-order mark included). */
   INVALID_JSON("invalid_json"),
   /** Topic not in the configured topic to category map. */
-  UNMAPPED_TOPIC("unmapped_topic");
+  UNMAPPED_TOPIC("unmapped_topic"),
+  /** A private topic's record with no string at any of the topic's owner pointers: it would reach nobody. */
+  NO_OWNER("no_owner");
 
   public final String label;
 

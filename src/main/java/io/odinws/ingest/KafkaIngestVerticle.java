@@ -2,6 +2,7 @@ package io.odinws.ingest;
 
 import io.odinws.envelope.ChannelNames;
 import io.odinws.envelope.RecordFrames;
+import io.odinws.envelope.RecordOwners;
 import io.odinws.envelope.FrameEncoder;
 
 import io.netty.buffer.ByteBuf;
@@ -60,8 +61,15 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private final Map<TopicPartition, Long> endOffsets = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ServerMeters meters;
+  /** Private topics: their records carry their owners (or are skipped without one). */
+  private final RecordOwners owners;
 
   public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters) {
+    this(config, stats, history, meters, RecordOwners.NONE);
+  }
+
+  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners) {
+    this.owners = owners;
     this.config = config;
     this.stats = stats;
     this.history = history;
@@ -205,7 +213,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
     try {
       Map<String, String> topics = config.topics();
       for (ConsumerRecord<byte[], byte[]> r : records) {
-        RecordFrames.Checked checked = RecordFrames.check(r, topics, names);
+        RecordFrames.Checked checked = RecordFrames.check(r, topics, names, owners);
         if (checked.keys() == null) {
           stats.skip(checked.skip());
           RecordFrames.logSkip(RecordFrames.Source.LIVE, r, checked.skip());
@@ -214,7 +222,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
         }
         ChannelKeys keys = checked.keys();
         ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
-        OutboundMessage m = new OutboundMessage(keys, r.partition(), r.offset(), frame);
+        OutboundMessage m = new OutboundMessage(keys, r.partition(), r.offset(), frame, checked.owners());
         out[n++] = m;
         // Recorded before the batch is published: what a shard delivers is always in the history already.
         history.record(r.topic(), r.partition(), r.offset(), m, now);

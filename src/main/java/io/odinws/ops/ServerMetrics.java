@@ -101,6 +101,8 @@ public final class ServerMetrics {
     counter(m, "ws_replay_requests", "Reconnects (and subscribes with last_offset) that asked for recovery", shards,
         r -> sumAll(r, s -> s.replayRequests()));
     counter(m, "ws_replayed_messages", "Messages sent as replay:message", shards, r -> sumAll(r, s -> s.replayedMessages()));
+    counter(m, "ws_private_deliveries", "Private records written to their owners' connections (live and replayed)", shards,
+        r -> sumAll(r, s -> s.privateDeliveries()));
     counter(m, "ws_replay_channels_not_recovered", "Channels answered recovered:false", shards,
         r -> sumAll(r, s -> s.channelsNotRecovered()));
     counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);

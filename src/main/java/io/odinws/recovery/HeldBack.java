@@ -23,6 +23,8 @@ final class HeldBack {
   private boolean overflow;
   /** The replay is written: only the floor remains. */
   private boolean replayed;
+  /** Private records {@link #release} wrote (a metric: private deliveries on every path). */
+  private int privateReleased;
 
   HeldBack(long lastSent, int max) {
     this.lastSent = lastSent;
@@ -36,7 +38,7 @@ final class HeldBack {
       frame.release();
       return;
     }
-    held.add(new OutboundMessage(m.keys(), m.partition(), m.offset(), frame));
+    held.add(new OutboundMessage(m.keys(), m.partition(), m.offset(), frame, m.owners()));
   }
 
   long lastSent() {
@@ -45,6 +47,10 @@ final class HeldBack {
 
   boolean overflow() {
     return overflow;
+  }
+
+  int privateReleased() {
+    return privateReleased;
   }
 
   boolean replayed() {
@@ -72,6 +78,9 @@ final class HeldBack {
     for (OutboundMessage m : held) {
       if (sendIfNew(target, m.offset(), m.frame())) {
         written++;
+        if (m.isPrivate()) {
+          privateReleased++;
+        }
       }
     }
     held.clear();

@@ -97,11 +97,20 @@ public final class History {
    * Ownership: the caller owns one reference of every frame in the snapshot.
    */
   public Snapshot after(String topic, int partition, long afterOffset, String channel, int max) {
+    return after(topic, partition, afterOffset, channel, max, null);
+  }
+
+  /**
+   * As {@link #after(String, int, long, String, int)}, for a connection authenticated as {@code subject}
+   * (null: anonymous): a private record is in the snapshot (and counts towards {@code max}) only when
+   * {@code subject} is one of its owners.
+   */
+  public Snapshot after(String topic, int partition, long afterOffset, String channel, int max, String subject) {
     PartitionHistory p = partition(topic, partition);
     if (p == null) {
       return new Snapshot(List.of(), -1, -1, false);
     }
-    return p.after(afterOffset, channel, max, replayEncoder);
+    return p.after(afterOffset, channel, max, subject, replayEncoder);
   }
 
   /** Bytes of live frames held, all partitions. */
@@ -200,14 +209,14 @@ public final class History {
       e.release();
     }
 
-    synchronized Snapshot after(long afterOffset, String channel, int max, FrameEncoder encoder) {
+    synchronized Snapshot after(long afterOffset, String channel, int max, String subject, FrameEncoder encoder) {
       List<OutboundMessage> out = new ArrayList<>();
       boolean truncated = false;
       // Oldest first; a linear scan is fine here: this is the recovery path, not the delivery path.
       Iterator<Entry> it = entries.iterator();
       while (it.hasNext()) {
         Entry e = it.next();
-        if (e.live.offset() <= afterOffset || !e.live.channel().equals(channel)) {
+        if (e.live.offset() <= afterOffset || !e.live.channel().equals(channel) || !e.live.isFor(subject)) {
           continue;
         }
         if (out.size() == max) {
@@ -217,7 +226,8 @@ public final class History {
         if (e.replay == null) {
           e.replay = encoder.replayOf(e.live.frame());
         }
-        out.add(new OutboundMessage(e.live.keys(), e.live.partition(), e.live.offset(), e.replay.retainedDuplicate()));
+        out.add(new OutboundMessage(e.live.keys(), e.live.partition(), e.live.offset(), e.replay.retainedDuplicate(),
+            e.live.owners()));
       }
       return new Snapshot(out, start, next, truncated);
     }

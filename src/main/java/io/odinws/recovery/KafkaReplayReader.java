@@ -7,6 +7,7 @@ import io.odinws.config.KafkaConfig;
 import io.odinws.config.RecoveryConfig;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.RecordFrames;
+import io.odinws.envelope.RecordOwners;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -101,6 +102,8 @@ public final class KafkaReplayReader implements KafkaReplay, AutoCloseable {
   private final KafkaConfig kafka;
   private final RecoveryConfig recovery;
   private final Map<String, String> topicToCategory;
+  /** Private topics: their records carry their owners, as on the live path. */
+  private final RecordOwners owners;
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. Entries exist only while a partition has a read in flight. */
   private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
@@ -114,7 +117,16 @@ public final class KafkaReplayReader implements KafkaReplay, AutoCloseable {
   private volatile boolean closed;
 
   public KafkaReplayReader(KafkaConfig kafka, RecoveryConfig recovery) {
-    this(kafka, recovery, THREADS, tp -> { });
+    this(kafka, recovery, RecordOwners.NONE);
+  }
+
+  /** @param owners the private topics (the ingest's: replayed records carry the owners live ones do) */
+  public KafkaReplayReader(KafkaConfig kafka, RecoveryConfig recovery, RecordOwners owners) {
+    this(kafka, recovery, THREADS, tp -> { }, owners);
+  }
+
+  KafkaReplayReader(KafkaConfig kafka, RecoveryConfig recovery, int threads, Consumer<TopicPartition> beforeRead) {
+    this(kafka, recovery, threads, beforeRead, RecordOwners.NONE);
   }
 
   /**
@@ -122,8 +134,10 @@ public final class KafkaReplayReader implements KafkaReplay, AutoCloseable {
    * @param beforeRead called on a reader thread when a read has started (its range fixed) and before
    *                   it touches Kafka; tests use it to hold a read in flight
    */
-  KafkaReplayReader(KafkaConfig kafka, RecoveryConfig recovery, int threads, Consumer<TopicPartition> beforeRead) {
+  KafkaReplayReader(KafkaConfig kafka, RecoveryConfig recovery, int threads, Consumer<TopicPartition> beforeRead,
+                    RecordOwners owners) {
     this.beforeRead = beforeRead;
+    this.owners = owners;
     this.kafka = kafka;
     this.recovery = recovery;
     this.topicToCategory = Map.copyOf(kafka.topics());
@@ -467,7 +481,7 @@ public final class KafkaReplayReader implements KafkaReplay, AutoCloseable {
               }
               count++;
               reached = r.offset() + 1;
-              OutboundMessage m = RecordFrames.replayMessage(encoder, topicToCategory, r);
+              OutboundMessage m = RecordFrames.replayMessage(encoder, topicToCategory, r, owners);
               if (m != null) {
                 out.add(m);
               }

@@ -178,7 +178,7 @@ public final class Recoveries {
   private void recoverChannel(Request req, String channel, String topic, int partition, long after, HeldBack held) {
     ReplayTarget target = req.target;
     // Taken after the gate opened: whatever this shard delivered before is in the history.
-    History.Snapshot snapshot = history.after(topic, partition, after, channel, Math.max(0, req.budget));
+    History.Snapshot snapshot = history.after(topic, partition, after, channel, Math.max(0, req.budget), target.subject());
     boolean fromMemory = snapshot.start() >= 0 && after + 1 >= snapshot.start() && after + 1 <= snapshot.next();
     if (fromMemory) {
       int written = writeReplay(req, held, snapshot);
@@ -222,34 +222,53 @@ public final class Recoveries {
   /** Writes a history snapshot's frames (owned) after what the channel was sent, within the budgets. */
   private int writeReplay(Request req, HeldBack held, History.Snapshot snapshot) {
     int written = 0;
+    int privateWritten = 0;
     for (OutboundMessage m : snapshot.messages()) {
       if (m.offset() > held.lastSent() && req.take()) {
-        written += held.sendIfNew(req.target, m.offset(), m.frame()) ? 1 : 0;
+        if (held.sendIfNew(req.target, m.offset(), m.frame())) {
+          written++;
+          privateWritten += m.isPrivate() ? 1 : 0;
+        }
       } else {
         m.frame().release();
       }
     }
+    countPrivate(privateWritten);
     return written;
   }
 
   /** Writes a Kafka read's frames of {@code channel} after what the channel was sent; releases the caller's reference. */
   private int writeRead(Request req, HeldBack held, String channel, ReplayRead read) {
     int written = 0;
+    int privateWritten = 0;
     try {
       for (OutboundMessage m : read.batch().messages()) {
-        if (m.offset() > held.lastSent() && m.offset() < read.untilOffset() && m.channel().equals(channel) && req.take()) {
-          written += held.sendIfNew(req.target, m.offset(), m.frame().retainedDuplicate()) ? 1 : 0;
+        if (m.offset() > held.lastSent() && m.offset() < read.untilOffset() && m.channel().equals(channel)
+            && m.isFor(req.target.subject()) && req.take()) {
+          if (held.sendIfNew(req.target, m.offset(), m.frame().retainedDuplicate())) {
+            written++;
+            privateWritten += m.isPrivate() ? 1 : 0;
+          }
         }
       }
     } finally {
       read.batch().release();
     }
+    countPrivate(privateWritten);
     return written;
+  }
+
+  private void countPrivate(int written) {
+    if (written > 0) {
+      stats.addPrivateDelivered(written);
+    }
   }
 
   /** The replay is written: now the gated live messages, then live delivery resumes. */
   private void finish(Request req, String channel, HeldBack held, boolean complete, int replayed, String error) {
+    int before = held.privateReleased();
     held.release(req.target);
+    countPrivate(held.privateReleased() - before);
     stats.replayed(replayed);
     req.target.flush();
     boolean recovered = complete && !held.overflow() && req.budget >= 0;

@@ -8,6 +8,12 @@ import io.netty.buffer.ByteBuf;
  */
 public interface ReplayTarget {
 
+  /**
+   * The {@code sub} the connection authenticated as; null while anonymous. A replay writes a private record
+   * only when this is one of its owners.
+   */
+  String subject();
+
   /** A close was started: nothing more is written. */
   boolean isClosing();
 

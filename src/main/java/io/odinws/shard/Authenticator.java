@@ -15,10 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,19 +32,15 @@ final class Authenticator {
   private final AuthConfig config;
   private final AuthStats stats;
   private final long timeoutNanos;
-  /** Categories whose records go to their owners only; empty when authentication is off. */
-  private final Set<String> privateCategories = new HashSet<>();
+  /** The shard's subscriptions: which channels are private, and what authentication re-indexes or revokes. */
+  private final SubscriptionIndex index;
 
-  Authenticator(AuthContext auth, Map<String, String> topicCategories) {
+  Authenticator(AuthContext auth, SubscriptionIndex index) {
     this.auth = auth;
     this.config = auth.config();
     this.stats = auth.stats();
+    this.index = index;
     this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.timeoutMs());
-    topicCategories.forEach((topic, category) -> {
-      if (config.isPrivate(topic)) {
-        privateCategories.add(category);
-      }
-    });
   }
 
   boolean enabled() {
@@ -56,12 +49,6 @@ final class Authenticator {
 
   AuthStats stats() {
     return stats;
-  }
-
-  /** Whether {@code channel} (exact or {@code *.<category>}) names a private category. */
-  boolean isPrivate(String channel) {
-    int dot = channel.lastIndexOf('.');
-    return dot > 0 && privateCategories.contains(channel.substring(dot + 1));
   }
 
   /**
@@ -76,7 +63,7 @@ final class Authenticator {
       if (config.mode() == AuthMode.REQUIRED) {
         return AuthStats.SubscriptionRefusal.AUTH_REQUIRED;
       }
-      return isPrivate(channel) ? AuthStats.SubscriptionRefusal.PRIVATE : null;
+      return index.isPrivate(channel) ? AuthStats.SubscriptionRefusal.PRIVATE : null;
     }
     return id.permits(channel) ? null : AuthStats.SubscriptionRefusal.NOT_PERMITTED;
   }
@@ -118,16 +105,15 @@ final class Authenticator {
     }
     c.authenticate(id);
     stats.accepted();
-    return null;
+    return null; // no subscription yet: nothing to re-index
   }
 
   /**
    * The {@code auth} message: a first authentication, or a refresh for the same {@code sub}.
    *
-   * @param index where subscriptions a refresh no longer permits are removed
    * @return the reply
    */
-  String onMessage(Connection c, String token, SubscriptionIndex index) {
+  String onMessage(Connection c, String token) {
     if (!enabled()) {
       return authError(c, Refusal.AUTH_DISABLED);
     }
@@ -142,6 +128,7 @@ final class Authenticator {
         return authError(c, Refusal.USER_CONNECTION_LIMIT);
       }
       c.authenticate(id);
+      index.authenticated(c); // a T.* subscribed while anonymous now carries the user's private records too
       stats.accepted();
       return Replies.authAck(id.subject(), id.expiresAtMillis(), List.of());
     }

@@ -32,6 +32,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -147,7 +148,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   }
 
   /** The {@code sub} private records are matched against; null while anonymous. */
-  String subject() {
+  @Override
+  public String subject() {
     return identity == null ? null : identity.subject();
   }
 
@@ -345,9 +347,9 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     return channels != null && channels.remove(name);
   }
 
-  /** The subscribed channels and wildcards, as a copy. */
-  java.util.List<String> channels() {
-    return channels == null ? java.util.List.of() : java.util.List.copyOf(channels);
+  /** Every subscribed channel, read-only (the index re-indexes them at authentication). */
+  Set<String> channels() {
+    return channels == null ? Set.of() : Collections.unmodifiableSet(channels);
   }
 
   /** Every subscribed channel, now forgotten here. */

@@ -10,11 +10,12 @@ import io.odinws.stats.ServerMeters;
 import io.odinws.stats.ShardStats;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A shard's delivery of batches to its subscribers: per message, its subscribers by exact channel
- * and both wildcards; per delivery, a reference in the connection's pending frames (no copy, no
+ * and both wildcards (for a private record, only its owners' subscriptions); per delivery, a reference in the connection's pending frames (no copy, no
  * encoding, no reference count, no allocation); per message, one reference held until the flush.
  * The flush runs as its own loop task after the batches already queued, so under load several
  * batches share one syscall per connection. On the shard's loop only.
@@ -66,10 +67,22 @@ final class FanOut {
   /** Queues every message of the batch on its subscribers and schedules one flush. Releases the batch. */
   void onBatch(FrameBatch batch) {
     long delivered = 0;
+    long privateDelivered = 0;
     long bytes = 0;
     try {
       for (OutboundMessage m : batch.messages()) {
         ChannelKeys keys = m.keys();
+        List<String> owners = m.owners();
+        if (owners != null) {
+          int n = deliverPrivate(keys, owners, m);
+          if (n > 0) {
+            holdUntilFlush(m.frame());
+          }
+          delivered += n;
+          privateDelivered += n;
+          bytes += (long) n * m.frame().readableBytes();
+          continue;
+        }
         Subscribers exact = index.get(keys.channel());
         Subscribers byToken = index.get(keys.tokenWildcard());
         Subscribers byCategory = index.get(keys.categoryWildcard());
@@ -91,6 +104,9 @@ final class FanOut {
       batch.release();
       // liveness: a loop that is behind still finishes batches; the sweep's timer would queue behind them
       stats.progressed(System.nanoTime());
+      if (privateDelivered > 0) {
+        stats.addPrivateDelivered(privateDelivered);
+      }
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
         unflushedWrites += (int) Math.min(delivered, MAX_UNFLUSHED_WRITES);
@@ -110,6 +126,22 @@ final class FanOut {
         }
       }
     }
+  }
+
+  /**
+   * A private record: never the public lists; per owner, the owner's connections by exact channel and both
+   * wildcards, each reached once (one stamp for the whole record).
+   */
+  private int deliverPrivate(ChannelKeys keys, List<String> owners, OutboundMessage m) {
+    stamp++;
+    int n = 0;
+    for (int i = 0, count = owners.size(); i < count; i++) {
+      String owner = owners.get(i);
+      n += deliver(index.get(keys.channel(), owner), m, true)
+          + deliver(index.get(keys.tokenWildcard(), owner), m, true)
+          + deliver(index.get(keys.categoryWildcard(), owner), m, true);
+    }
+    return n;
   }
 
   /** @param dedupe skip connections this message already reached through another key */

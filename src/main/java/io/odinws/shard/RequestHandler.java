@@ -91,7 +91,7 @@ final class RequestHandler {
     } else if (req instanceof ClientRequest.Unsubscribe u) {
       c.reply(unsubscribe(c, u.channels()));
     } else if (req instanceof ClientRequest.Auth a) {
-      c.reply(auth.onMessage(c, a.token(), index));
+      c.reply(auth.onMessage(c, a.token()));
     } else if (req instanceof ClientRequest.Heartbeat) {
       c.reply(Replies.pong(System.currentTimeMillis()));
     } else if (req instanceof ClientRequest.Reconnect r) {

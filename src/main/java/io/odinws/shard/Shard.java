@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.odinws.bus.FrameBatch;
 import io.odinws.config.OdinConfig;
+import io.odinws.envelope.RecordOwners;
 import io.odinws.recovery.Recoveries;
 import io.odinws.shard.admission.Admission;
 import io.odinws.stats.ShardStats;
@@ -29,7 +30,7 @@ final class Shard {
   private final int id;
   private final EventLoop loop;
   private final ShardStats stats = new ShardStats();
-  private final SubscriptionIndex index = new SubscriptionIndex(stats);
+  private final SubscriptionIndex index;
   private final ConnectionPolicy policy;
   private final ConnectionTable table;
   private final FanOut fanOut;
@@ -43,10 +44,11 @@ final class Shard {
   Shard(int id, OdinConfig config, ShardServices services, EventLoop loop) {
     this.id = id;
     this.loop = loop;
+    this.index = new SubscriptionIndex(stats, RecordOwners.of(config.auth().enabled() ? config.auth().privateTopics() : java.util.Map.of()).privateCategories(config.kafka().topics()));
     this.policy = ConnectionPolicy.of(config.ws(), config.limits());
     this.table = new ConnectionTable(stats, services.meters(), index);
     this.fanOut = new FanOut(index, stats, services.meters(), loop, config.ws().flushDelayMicros());
-    Authenticator auth = new Authenticator(services.auth(), config.kafka().topics());
+    Authenticator auth = new Authenticator(services.auth(), index);
     this.scope = new ShardScope(id, stats, policy, table, fanOut, auth);
     Recoveries recoveries = new Recoveries(services.history(), services.kafkaReplay(), config.recovery(),
         config.kafka().topics(), stats, loop);
@@ -59,6 +61,11 @@ final class Shard {
 
   ShardStats stats() {
     return stats;
+  }
+
+  /** The shard's subscriptions (the authentication flow re-indexes a connection that authenticated). */
+  SubscriptionIndex index() {
+    return index;
   }
 
   /** Builds an accepted socket's pipeline: the connection first, then HTTP until the upgrade. */

@@ -17,6 +17,15 @@ final class Subscribers {
     return size;
   }
 
+  boolean contains(Connection c) {
+    for (int i = 0; i < size; i++) {
+      if (items[i] == c) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   void add(Connection c) {
     if (size == items.length) {
       items = Arrays.copyOf(items, size * 2);

@@ -22,6 +22,7 @@ public final class ShardStats {
   private final AtomicLong handshakesFailed = new AtomicLong();
   private final AtomicLong handshakeTimeouts = new AtomicLong();
   private final AtomicLong replayedMessages = new AtomicLong();
+  private final AtomicLong privateDeliveries = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
@@ -83,6 +84,15 @@ public final class ShardStats {
 
   public void replayRequest() {
     replayRequests.incrementAndGet();
+  }
+
+  /** Private records written to their owners' connections (live, replayed, held back). */
+  public void addPrivateDelivered(long messages) {
+    privateDeliveries.addAndGet(messages);
+  }
+
+  public long privateDeliveries() {
+    return privateDeliveries.get();
   }
 
   public void replayed(long messages) {

@@ -474,6 +474,39 @@ class KafkaReplayReaderTest {
     }
   }
 
+  @Test
+  void aPrivateTopicsRecordsCarryTheirOwnersAndOneWithoutOwnerIsOmitted(EmbeddedKafka kafka) throws Exception {
+    String topic = topic("balances");
+    kafka.createTopics(Map.of(topic, 1));
+    String[] values = {
+        "{\"type\":\"BALANCE_UPDATED\",\"timestamp\":1,\"data\":{\"user\":\"0xalice\",\"balance\":\"1\",\"change\":\"1\"}}",
+        "{\"type\":\"TRANSFER_COMPLETED\",\"timestamp\":2,\"data\":{\"from\":\"0xalice\",\"to\":\"0xbob\",\"amount\":\"1\"}}",
+        "{\"type\":\"BALANCE_UPDATED\",\"timestamp\":3,\"data\":{\"balance\":\"1\"}}", // no owner: omitted
+        "{\"type\":\"TRANSFER_COMPLETED\",\"timestamp\":4,\"data\":{\"from\":\"0xbob\",\"to\":\"0xbob\",\"amount\":\"1\"}}",
+    };
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      for (String value : values) {
+        producer.send(new ProducerRecord<>(topic, 0, "BTC", value)).get(30, TimeUnit.SECONDS);
+      }
+    }
+    io.odinws.envelope.RecordOwners owners = new io.odinws.envelope.RecordOwners(Map.of(topic, List.of("/data/user", "/data/from", "/data/to")));
+    try (KafkaReplayReader reader = new KafkaReplayReader(kafkaConfig(kafka.bootstrap(), topic), recoveryConfig(10_000, 10_000), owners)) {
+      ReplayRead read = await(reader.read(topic, 0, 0, Long.MAX_VALUE));
+      try {
+        List<Long> offsets = new ArrayList<>();
+        List<List<String>> found = new ArrayList<>();
+        for (OutboundMessage m : read.batch().messages()) {
+          offsets.add(m.offset());
+          found.add(m.owners());
+        }
+        assertEquals(List.of(0L, 1L, 3L), offsets, "the record without owner is skipped, as live");
+        assertEquals(List.of(List.of("0xalice"), List.of("0xalice", "0xbob"), List.of("0xbob")), found);
+      } finally {
+        read.batch().release();
+      }
+    }
+  }
+
   private static String topic(String name) {
     return "replay-test." + name + "." + UUID.randomUUID().toString().substring(0, 8);
   }

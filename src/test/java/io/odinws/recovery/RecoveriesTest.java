@@ -220,6 +220,91 @@ class RecoveriesTest {
     assertNull(onLoop(() -> recoveries.currentPosition("BTC.nosuch")));
   }
 
+  // ---- private channels (issue 15) ----------------------------------------------------------
+
+  /** Even offsets are alice's balance updates, odd ones bob's, and every fifth a transfer between them. */
+  private static List<String> owners(long offset) {
+    return offset % 5 == 0 ? List.of("alice", "bob") : offset % 2 == 0 ? List.of("alice") : List.of("bob");
+  }
+
+  @Test
+  void aMemoryReplayOfAPrivateChannelWritesOnlyTheSubjectsRecordsAndBudgetsOnlyThose() throws Exception {
+    Recoveries recoveries = recoveries(config(10_000, 10_000, 10_000));
+    fillPrivateHistory(0, 12);
+    RecordingTarget alice = new RecordingTarget();
+    alice.subject = "alice";
+    RecordingTarget bob = new RecordingTarget();
+    bob.subject = "bob";
+    RecordingTarget anonymous = new RecordingTarget();
+    onLoop(() -> {
+      recoveries.start(alice, Map.of(CHANNEL, "0:0"), Map.of());
+      recoveries.start(bob, Map.of(CHANNEL, "0:0"), Map.of());
+      recoveries.start(anonymous, Map.of(CHANNEL, "0:0"), Map.of());
+      return null;
+    });
+    assertEquals(List.of(2L, 4L, 5L, 6L, 8L, 10L), alice.replayedOffsets());
+    assertEquals(List.of(1L, 3L, 5L, 7L, 9L, 10L, 11L), bob.replayedOffsets());
+    assertEquals(List.of(), anonymous.replayedOffsets(), "a private record is never for an anonymous connection");
+    assertEquals(6, alice.ack().getInteger("messages_replayed"));
+    assertTrue(alice.recovered());
+    assertEquals(13, stats.privateDeliveries());
+
+    // a budget of 3 is three of alice's records, whatever bob's in between
+    onLoop(() -> {
+      history.clear(); // the next history replaces this one
+      return null;
+    });
+    Recoveries small = recoveries(config(3, 10_000, 10_000));
+    fillPrivateHistory(0, 12);
+    RecordingTarget again = new RecordingTarget();
+    again.subject = "alice";
+    onLoop(() -> {
+      small.start(again, Map.of(CHANNEL, "0:0"), Map.of());
+      return null;
+    });
+    assertEquals(List.of(2L, 4L, 5L), again.replayedOffsets());
+    assertFalse(again.recovered(), "more of alice's records were left");
+  }
+
+  @Test
+  void aKafkaReplayOfAPrivateChannelWritesOnlyTheSubjectsRecords() throws Exception {
+    Recoveries recoveries = recoveries(config(10_000, 10_000, 10_000));
+    fillPrivateHistory(100, 106);
+    RecordingTarget bob = new RecordingTarget();
+    bob.subject = "bob";
+    onLoop(() -> {
+      recoveries.start(bob, Map.of(CHANNEL, "0:89"), Map.of());
+      return null;
+    });
+    assertEquals(1, reads.size());
+    completePrivateRead(reads.get(0), 90, 100, 0, 106);
+    awaitAck(bob);
+    assertEquals(List.of(90L, 91L, 93L, 95L, 97L, 99L, 100L, 101L, 103L, 105L), bob.replayedOffsets(), "Kafka, then the history: bob's only");
+    assertTrue(bob.recovered());
+    assertEquals(10, bob.ack().getInteger("messages_replayed"));
+  }
+
+  /** As {@link #fillHistory}, each record private to {@link #owners}. */
+  private void fillPrivateHistory(long from, long until) {
+    history.begin(TOPIC, 0, from);
+    for (long offset = from; offset < until; offset++) {
+      OutboundMessage m = live(KEYS, offset);
+      history.record(TOPIC, 0, offset, new OutboundMessage(m.keys(), 0, offset, m.frame(), owners(offset)), System.currentTimeMillis());
+      m.frame().release();
+    }
+  }
+
+  /** As {@link #completeRead}, each record private to {@link #owners}, as the replay reader builds them. */
+  private void completePrivateRead(PendingRead read, long from, long until, long logStart, long logEnd) {
+    List<OutboundMessage> messages = new ArrayList<>();
+    for (long offset = from; offset < until; offset++) {
+      byte[] value = ("{\"n\":" + offset + "}").getBytes(StandardCharsets.UTF_8);
+      messages.add(new OutboundMessage(KEYS, 0, offset, encoder.encodeReplay(KEYS.channelUtf8(), 0, offset, offset, value), owners(offset)));
+    }
+    FrameBatch batch = new FrameBatch(messages.toArray(OutboundMessage[]::new), System.currentTimeMillis());
+    read.result().complete(new ReplayRead(batch, read.from(), read.until(), logStart, logEnd, true));
+  }
+
   // ---- kit ---------------------------------------------------------------------------------
 
   private static RecoveryConfig config(int perRequest, int perSecond, int heldPerChannel) {
@@ -288,6 +373,12 @@ class RecoveriesTest {
     boolean closing;
     int flushed;
     String ackText;
+    String subject;
+
+    @Override
+    public String subject() {
+      return subject;
+    }
 
     @Override
     public boolean isClosing() {

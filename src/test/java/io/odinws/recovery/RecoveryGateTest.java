@@ -40,6 +40,11 @@ class RecoveryGateTest {
     List<Long> written = new ArrayList<>();
     held.release(new ReplayTarget() {
       @Override
+      public String subject() {
+        return null;
+      }
+
+      @Override
       public boolean isClosing() {
         return false;
       }

@@ -233,6 +233,93 @@ final class EmbeddedShard implements AutoCloseable {
     return new FrameBatch(messages, System.currentTimeMillis());
   }
 
+  /** A private record on {@code token.category} for {@code owners}, encoded as the ingest worker does. */
+  OutboundMessage privateMessage(String token, String category, String value, String... owners) {
+    OutboundMessage m = message(token, category, value);
+    return new OutboundMessage(m.keys(), m.partition(), m.offset(), m.frame(), List.of(owners));
+  }
+
+  // ---- more clients on the same shard ---------------------------------------------------------
+
+  private final List<Client> clients = new ArrayList<>();
+
+  /** Another socket accepted by the same shard (its own channel, the shard's index and fan-out); closed with the shard. */
+  Client client() {
+    Client c = new Client();
+    clients.add(c);
+    return c;
+  }
+
+  /** One more client socket: the same driving and reading as the shard's first one. */
+  final class Client {
+    final EmbeddedChannel channel;
+    private final EmbeddedChannel encoder = new EmbeddedChannel(new WebSocket13FrameEncoder(true));
+    private final EmbeddedChannel decoder = new EmbeddedChannel(new WebSocket13FrameDecoder(false, false, 1 << 20));
+
+    private Client() {
+      InetSocketAddress peer = new InetSocketAddress(address(192, 0, 2, 8), 40_000 + clients.size() + 1);
+      channel = new EmbeddedChannel() {
+        @Override
+        protected SocketAddress remoteAddress0() {
+          return peer;
+        }
+      };
+      shard.initChannel(channel);
+    }
+
+    Connection connection() {
+      return (Connection) channel.pipeline().get(Connection.NAME);
+    }
+
+    void upgrade() {
+      channel.writeInbound(Unpooled.copiedBuffer(upgradeRequest("/ws", "13"), StandardCharsets.US_ASCII));
+      ByteBuf response = assertInstanceOf(ByteBuf.class, channel.readOutbound());
+      try {
+        assertTrue(response.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 101 "));
+      } finally {
+        response.release();
+      }
+    }
+
+    void sendText(String text) {
+      encoder.writeOutbound(new TextWebSocketFrame(text));
+      for (Object bytes; (bytes = encoder.readOutbound()) != null; ) {
+        channel.writeInbound(bytes);
+      }
+    }
+
+    /** Every text frame the server has written to this client since the last call, as JSON. */
+    List<JsonObject> received() {
+      channel.runPendingTasks();
+      for (Object bytes; (bytes = channel.readOutbound()) != null; ) {
+        decoder.writeInbound(bytes);
+      }
+      List<JsonObject> frames = new ArrayList<>();
+      for (Object f; (f = decoder.readInbound()) != null; ) {
+        try {
+          frames.add(new JsonObject(assertInstanceOf(TextWebSocketFrame.class, f).text()));
+        } finally {
+          ReferenceCountUtil.release(f);
+        }
+      }
+      return frames;
+    }
+
+    JsonObject subscribe(String... channels) {
+      sendText(new JsonObject().put("type", "subscribe").put("data", new JsonObject().put("channels", List.of(channels))).encode());
+      List<JsonObject> replies = received();
+      assertEquals(1, replies.size(), replies.toString());
+      assertEquals("subscription_ack", replies.get(0).getString("type"), replies.toString());
+      return replies.get(0);
+    }
+
+    private void release() {
+      channel.finishAndReleaseAll();
+      encoder.finishAndReleaseAll();
+      decoder.finishAndReleaseAll();
+    }
+  }
+
   // ---- end ---------------------------------------------------------------------------------
 
   /** Stops the shard (which frees its native write vector) and releases everything still queued. */
@@ -241,7 +328,9 @@ final class EmbeddedShard implements AutoCloseable {
     try {
       shard.stop();
       channel.runPendingTasks();
+      clients.forEach(c -> c.channel.runPendingTasks());
     } finally {
+      clients.forEach(Client::release);
       channel.finishAndReleaseAll();
       clientEncoder.finishAndReleaseAll();
       clientDecoder.finishAndReleaseAll();
