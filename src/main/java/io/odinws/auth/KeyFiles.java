@@ -239,6 +239,12 @@ final class KeyFiles {
   }
 
   private static String message(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
     String m = e.getMessage();
     return (m == null ? e.getClass().getSimpleName() : m).replace('"', '\'');
   }

@@ -3,6 +3,8 @@ package io.odinws.auth;
 import io.odinws.config.AuthConfig;
 import io.odinws.ratelimit.HeldCounts;
 
+import java.util.concurrent.atomic.AtomicBoolean;
+
 /**
  * Simultaneous authenticated connections per {@code sub} on this server ({@code auth.maxConnectionsPerUser};
  * 0: no limit), shared by every shard. Each connection takes a {@link Hold} and gives it back once,
@@ -47,7 +49,7 @@ public final class UserLimit {
   public final class Hold {
 
     private final String subject;
-    private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean released = new AtomicBoolean();
 
     private Hold(String subject) {
       this.subject = subject;
