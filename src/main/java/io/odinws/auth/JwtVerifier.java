@@ -33,6 +33,13 @@ public final class JwtVerifier implements TokenVerifier {
 
   private static final Base64.Decoder B64 = Base64.getUrlDecoder();
   private static final Base64.Encoder B64_OUT = Base64.getUrlEncoder().withoutPadding();
+  private static final Verification.Refused[] REFUSED = new Verification.Refused[Refusal.values().length];
+
+  static {
+    for (Refusal r : Refusal.values()) {
+      REFUSED[r.ordinal()] = new Verification.Refused(r);
+    }
+  }
 
   private final String algorithm;
   private final String issuer;
@@ -240,6 +247,6 @@ public final class JwtVerifier implements TokenVerifier {
   }
 
   private static Verification refused(Refusal refusal) {
-    return new Verification.Refused(refusal);
+    return REFUSED[refusal.ordinal()];
   }
 }
