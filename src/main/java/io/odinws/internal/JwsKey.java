@@ -38,6 +38,11 @@ public final class JwsKey {
     this.kid = first.getId();
     this.ecdsa = "EC".equals(first.kty());
     new JWS(first); // fails now, at load, rather than on a loop
+    if (ecdsa) {
+      byte[] probe = new byte[64];
+      java.util.Arrays.fill(probe, (byte) 1);
+      JWS.toASN1(probe); // linked now too: a Vert.x without it fails at startup
+    }
     this.jws = ThreadLocal.withInitial(() -> new JWS(factory.get()));
   }
 

@@ -215,6 +215,11 @@ class JwtVerifierTest {
       }
     }
     refused(Refusal.ALGORITHM, v.verify("e30.e30.e30"), "{} header: no alg");
+    String deep = B64.encodeToString("[".repeat(6000).getBytes(StandardCharsets.US_ASCII));
+    refused(Refusal.MALFORMED, v.check(deep + ".e30.e30"), "nesting far deeper than any header");
+    String deepObject = B64.encodeToString(("{\"a\":".repeat(1001) + "1" + "}".repeat(1001)).getBytes(StandardCharsets.US_ASCII));
+    assertTrue(deepObject.length() < JwtVerifier.MAX_TOKEN_CHARS - 8);
+    refused(Refusal.MALFORMED, v.check(deepObject + ".e30.e30"), "deeper than Jackson's nesting limit");
     // signed, but the payload is not a JSON object
     refused(Refusal.MALFORMED, v.verify(TokenMinter.sign("{\"alg\":\"HS256\"}", "[1,2]", "HS256", HMAC)));
     refused(Refusal.MALFORMED, v.verify(TokenMinter.sign("{\"alg\":\"HS256\"}", "{\"sub\":", "HS256", HMAC)));
