@@ -1,6 +1,7 @@
 package io.odinws.auth;
 
 import io.odinws.tools.token.TokenMinter;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -31,19 +33,16 @@ class JwtFuzzTest {
     KeyPair ec = TestKeys.ec();
     Path rsPem = Files.writeString(dir.resolve("rs.pem"), TestKeys.publicPem(rsa));
     Path esPem = Files.writeString(dir.resolve("es.pem"), TestKeys.publicPem(ec));
-    JsonClaims c = new JsonClaims();
     fuzz(new JwtVerifier(TestKeys.config("HS256", "", "", "", "", ""), Map.of("ODIN_JWT_SECRET", TestKeys.SECRET), () -> NOW),
-        TokenMinter.mint("HS256", TokenMinter.hmacKey(TestKeys.SECRET.getBytes(StandardCharsets.UTF_8)), null, c.get()), 10_000, 1);
+        TokenMinter.mint("HS256", TokenMinter.hmacKey(TestKeys.SECRET.getBytes(StandardCharsets.UTF_8)), null, claims()), 10_000, 1);
     fuzz(new JwtVerifier(TestKeys.config("ES256", "", esPem.toString(), "", "", ""), Map.of(), () -> NOW),
-        TokenMinter.mint("ES256", ec.getPrivate(), null, c.get()), 3_000, 2);
+        TokenMinter.mint("ES256", ec.getPrivate(), null, claims()), 3_000, 2);
     fuzz(new JwtVerifier(TestKeys.config("RS256", "", rsPem.toString(), "", "", ""), Map.of(), () -> NOW),
-        TokenMinter.mint("RS256", rsa.getPrivate(), null, c.get()), 3_000, 3);
+        TokenMinter.mint("RS256", rsa.getPrivate(), null, claims()), 3_000, 3);
   }
 
-  private static final class JsonClaims {
-    io.vertx.core.json.JsonObject get() {
-      return TokenMinter.claims("alice", 600, java.util.List.of("BTC.*"), null, null, NOW / 1000);
-    }
+  private static JsonObject claims() {
+    return TokenMinter.claims("alice", 600, List.of("BTC.*"), null, null, NOW / 1000);
   }
 
   private static void fuzz(JwtVerifier v, String token, int rounds, long seed) {

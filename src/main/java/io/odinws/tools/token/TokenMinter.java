@@ -50,6 +50,11 @@ public final class TokenMinter {
     return c;
   }
 
+  /** An HS256 token for {@code sub} valid {@code ttlSeconds} from now (0: no exp), every channel permitted: the load generator's. */
+  public static String hs256(byte[] secret, String sub, long ttlSeconds) {
+    return mint("HS256", hmacKey(secret), null, claims(sub, ttlSeconds, null, null, null, System.currentTimeMillis() / 1000));
+  }
+
   /** A token of {@code claims} signed with {@code key} ({@link #hmacKey} for HS256, a private key otherwise). */
   public static String mint(String alg, Key key, String kid, JsonObject claims) {
     JsonObject header = new JsonObject().put("alg", alg).put("typ", "JWT");

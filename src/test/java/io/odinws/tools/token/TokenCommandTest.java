@@ -56,6 +56,12 @@ class TokenCommandTest {
         "--iss", "https://auth.odin", "--aud", "odin-ws"}, Map.of(), now());
     assertEquals("bob", assertInstanceOf(Verification.Valid.class, verifier.verify(fromFile)).identity().subject());
 
+    JwtVerifier plain = new JwtVerifier(new AuthConfig(AuthMode.OPTIONAL, "HS256", "", "S", "", "", "", "", 30, 10_000, 100, true,
+        "channels", Map.of(), 5000), Map.of("S", SECRET));
+    Identity quick = assertInstanceOf(Verification.Valid.class,
+        plain.verify(TokenMinter.hs256(SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8), "dave", 60))).identity();
+    assertEquals("dave", quick.subject());
+
     String noAud = TokenCommand.run(new String[] {"--sub", "bob", "--secret-file", secret.toString(), "--iss", "https://auth.odin"},
         Map.of(), now());
     assertEquals(new Verification.Refused(Refusal.AUDIENCE), verifier.verify(noAud));
