@@ -45,7 +45,8 @@ public final class Main implements Callable<Integer> {
   static final List<Tool> TOOLS = List.of(
       new Tool("publish", "io.odinws.tools.publish.PublishCommand"),
       new Tool("loadtest", "io.odinws.tools.loadtest.LoadTestCommand"),
-      new Tool("hostile", "io.odinws.tools.hostile.HostileCommand"));
+      new Tool("hostile", "io.odinws.tools.hostile.HostileCommand"),
+      new Tool("token", "io.odinws.tools.token.TokenCommand"));
 
   /** A tool's command: its name and the class of its picocli command. */
   record Tool(String name, String className) {

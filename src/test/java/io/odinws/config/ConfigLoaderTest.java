@@ -1,8 +1,10 @@
 package io.odinws.config;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -87,5 +89,70 @@ class ConfigLoaderTest {
     ConfigException e = assertThrows(ConfigException.class,
         () -> ConfigLoader.resolve(new JsonObject().put("shards", 4).put("maxConnections", 3), Map.of()));
     assertTrue(e.getMessage().contains("maxConnections"), e.getMessage());
+  }
+
+  @Test
+  void authDefaultsAreOffWithOdinBalancesPrivateByItsParties() {
+    AuthConfig a = ConfigLoader.resolve(new JsonObject(), Map.of()).auth();
+    assertEquals(AuthMode.OFF, a.mode());
+    assertFalse(a.enabled());
+    assertEquals("HS256", a.algorithm());
+    assertEquals("ODIN_JWT_SECRET", a.hmacSecretEnv());
+    assertEquals("", a.hmacSecretFile());
+    assertEquals(30, a.leewaySeconds());
+    assertEquals(10_000, a.timeoutMs());
+    assertEquals(100, a.maxConnectionsPerUser());
+    assertTrue(a.queryToken());
+    assertEquals("channels", a.channelsClaim());
+    assertEquals(5000, a.keyReloadMs());
+    assertEquals(Map.of("odin.balances", List.of("/data/user", "/data/from", "/data/to")), a.privateTopics());
+    assertFalse(a.isPrivate("odin.balances"), "mode off: balances go to everyone, as before");
+  }
+
+  @Test
+  void authEnvironmentOverrides() {
+    AuthConfig a = ConfigLoader.resolve(new JsonObject(), Map.of("AUTH_MODE", "Required", "AUTH_ALGORITHM", "rs256",
+        "AUTH_PUBLIC_KEY_FILE", "/keys/jwt.pem", "AUTH_JWKS_FILE", "/keys/jwks.json", "AUTH_ISSUER", "https://auth.odin",
+        "AUTH_AUDIENCE", "odin-ws", "AUTH_MAX_CONNECTIONS_PER_USER", "7", "AUTH_HMAC_SECRET_FILE", "/secrets/jwt")).auth();
+    assertEquals(AuthMode.REQUIRED, a.mode());
+    assertEquals("RS256", a.algorithm());
+    assertEquals("/keys/jwt.pem", a.publicKeyFile());
+    assertEquals("/keys/jwks.json", a.jwksFile());
+    assertEquals("https://auth.odin", a.issuer());
+    assertEquals("odin-ws", a.audience());
+    assertEquals(7, a.maxConnectionsPerUser());
+    assertEquals("/secrets/jwt", a.hmacSecretFile());
+    assertTrue(a.isPrivate("odin.balances"));
+    assertFalse(a.isPrivate("odin.trades"));
+  }
+
+  @Test
+  void invalidAuthSettingsAreRejected() {
+    ConfigException alg = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject(), Map.of("AUTH_ALGORITHM", "none")));
+    assertTrue(alg.getMessage().contains("auth.algorithm") && alg.getMessage().contains("HS256, RS256, ES256"), alg.getMessage());
+    ConfigException mode = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject(), Map.of("AUTH_MODE", "maybe")));
+    assertTrue(mode.getMessage().contains("auth.mode") && mode.getMessage().contains("off, optional, required"), mode.getMessage());
+    ConfigException noSecret = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(
+        new JsonObject().put("auth", new JsonObject().put("mode", "optional").put("hmacSecretEnv", "")), Map.of()));
+    assertTrue(noSecret.getMessage().contains("hmacSecretFile"), noSecret.getMessage());
+    ConfigException noKey = assertThrows(ConfigException.class,
+        () -> ConfigLoader.resolve(new JsonObject(), Map.of("AUTH_MODE", "optional", "AUTH_ALGORITHM", "ES256")));
+    assertTrue(noKey.getMessage().contains("publicKeyFile"), noKey.getMessage());
+    ConfigException unknownTopic = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject().put("auth",
+        new JsonObject().put("privateTopics", new JsonObject().put("odin.secrets", new JsonArray().add("/data/user")))), Map.of()));
+    assertTrue(unknownTopic.getMessage().contains("auth.privateTopics.odin.secrets"), unknownTopic.getMessage());
+    ConfigException limit = assertThrows(ConfigException.class,
+        () -> ConfigLoader.resolve(new JsonObject(), Map.of("AUTH_MAX_CONNECTIONS_PER_USER", "-1")));
+    assertTrue(limit.getMessage().contains("auth.maxConnectionsPerUser"), limit.getMessage());
+  }
+
+  @Test
+  void aDeploymentsTopicMapDropsTheDefaultPrivateTopicsItDoesNotKeep() {
+    OdinConfig without = ConfigLoader.resolve(new JsonObject().put("kafka", new JsonObject()
+        .put("topics", new JsonObject().put("odin.trades", "trade"))), Map.of("AUTH_MODE", "optional"));
+    assertEquals(Map.of(), without.auth().privateTopics());
+    OdinConfig with = ConfigLoader.resolve(new JsonObject().put("kafka", new JsonObject()
+        .put("topics", new JsonObject().put("odin.trades", "trade").put("odin.balances", "balances"))), Map.of("AUTH_MODE", "optional"));
+    assertEquals(List.of("/data/user", "/data/from", "/data/to"), with.auth().privateTopics().get("odin.balances"));
   }
 }
