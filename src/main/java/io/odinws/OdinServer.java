@@ -7,8 +7,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.odinws.bus.BatchBus;
 import io.odinws.auth.AuthContext;
+import io.odinws.auth.AuthStats;
+import io.odinws.auth.JwtVerifier;
+import io.odinws.auth.UserLimit;
 import io.odinws.config.AuthConfig;
-import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OpsConfig;
 import io.odinws.config.OdinConfig;
@@ -221,7 +223,10 @@ public final class OdinServer extends VerticleBase {
     if (!config.enabled()) {
       return AuthContext.off(config);
     }
-    throw new ConfigException("auth.mode = " + config.mode() + " is not available yet");
+    JwtVerifier verifier = new JwtVerifier(config, System.getenv());
+    // key files are read off the event loops; a rotated key reaches verify() at the next swap
+    vertx.setPeriodic(config.keyReloadMs(), t -> vertx.executeBlocking(verifier::reloadIfChanged, false));
+    return new AuthContext(config, verifier, UserLimit.of(config), new AuthStats());
   }
 
   /**

@@ -100,7 +100,7 @@ final class Authenticator {
       return refused(c, refused.refusal());
     }
     Identity id = ((Verification.Valid) v).identity();
-    if (!c.userHold().acquire(auth.users(), id.subject(), config.maxConnectionsPerUser())) {
+    if (!c.holdUser(auth.users(), id.subject())) {
       return refused(c, Refusal.USER_CONNECTION_LIMIT);
     }
     c.authenticate(id);
@@ -124,7 +124,7 @@ final class Authenticator {
     Identity id = ((Verification.Valid) v).identity();
     Identity current = c.identity();
     if (current == null) {
-      if (!c.userHold().acquire(auth.users(), id.subject(), config.maxConnectionsPerUser())) {
+      if (!c.holdUser(auth.users(), id.subject())) {
         return authError(c, Refusal.USER_CONNECTION_LIMIT);
       }
       c.authenticate(id);

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.auth.Identity;
+import io.odinws.auth.UserLimit;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.internal.DirectSocket;
 import io.odinws.internal.WriteVector;
@@ -73,8 +74,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private long httpSinceNanos;
   /** The per-address count this socket holds (see {@link Admission#accept}); released when it closes. */
   private final AddressHold hold = new AddressHold();
-  /** The per-user count this connection holds once authenticated; released when it closes. */
-  private final UserHold userHold = new UserHold();
+  /** The per-user count this connection holds once authenticated (null before); released when it closes. */
+  private UserLimit.Hold userHold;
   private long lastPingNanos;
   private long upgradedAtNanos;
   /** The WebSocket handshake completed. */
@@ -158,8 +159,16 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     identity = who;
   }
 
-  UserHold userHold() {
-    return userHold;
+  /**
+   * Counts this connection against its user's limit, once: a refresh keeps the hold it has.
+   *
+   * @return false when the user already holds the most connections it may
+   */
+  boolean holdUser(UserLimit users, String subject) {
+    if (userHold == null) {
+      userHold = users.tryAcquire(subject);
+    }
+    return userHold != null;
   }
 
   int shardId() {
@@ -588,7 +597,9 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       gate = null;
     }
     hold.release();
-    userHold.release();
+    if (userHold != null) {
+      userHold.release();
+    }
     shard.table().closed(this);
     ctx.fireChannelInactive();
   }
