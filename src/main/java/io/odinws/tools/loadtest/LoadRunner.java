@@ -112,6 +112,13 @@ final class LoadRunner {
         }
     }
 
+    private Runnable onConnecting = () -> { };
+
+    /** Called once, on the calling thread, right before the first connection is opened. */
+    void onConnecting(Runnable r) {
+        onConnecting = r;
+    }
+
     /** Ends the run early (e.g. on SIGINT); the report is still produced. */
     void requestStop() {
         stopRequest.countDown();
@@ -131,6 +138,7 @@ final class LoadRunner {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 // Small first reads: most frames are a few hundred bytes; the allocator grows when needed.
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
+        onConnecting.run();
         startNanos = System.nanoTime();
         int heldAtEnd;
         long endMillis;

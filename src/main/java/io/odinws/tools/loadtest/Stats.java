@@ -96,10 +96,10 @@ final class Stats {
         errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
     }
 
-    /** An authentication that did not succeed; also counted among the errors as auth_error_<code>. */
+    /** An authentication that did not succeed; also counted among the errors as auth_failed_<code>. */
     void authFailure(String code) {
         authFailures.computeIfAbsent(code, k -> new LongAdder()).increment();
-        error("auth_error_" + code);
+        error("auth_failed_" + code);
     }
 
     void ack(String type) {

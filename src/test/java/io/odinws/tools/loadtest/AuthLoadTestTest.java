@@ -258,7 +258,7 @@ class AuthLoadTestTest {
         assertEquals(3L, r.getJsonObject("auth").getLong("acks"));
         assertEquals(1L, r.getJsonObject("auth").getLong("failed"));
         assertEquals(1L, r.getJsonObject("auth").getJsonObject("failures_by_code").getLong("TOKEN_EXPIRED"));
-        assertEquals(1L, r.getJsonObject("errors").getJsonObject("by_kind").getLong("auth_error_TOKEN_EXPIRED"));
+        assertEquals(1L, r.getJsonObject("errors").getJsonObject("by_kind").getLong("auth_failed_TOKEN_EXPIRED"));
         assertEquals(1L, r.getJsonObject("loss").getLong("leaked"));
         assertEquals("HS256", r.getJsonObject("config").getJsonObject("auth").getString("algorithm"));
         List<Report.Check> checks = Report.check(o, r);
