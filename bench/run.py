@@ -2703,7 +2703,9 @@ def s9_section(s9):
              f"`{s9['private_channel']}` delivers every balance record to every client. Private: HS256, every client "
              "authenticated as its own user (`auth` message), each balance record delivered to its owners only (both "
              "parties of a transfer). Loss and leaks against Kafka: a private record is expected by its owners' clients "
-             "only, and one received by any other client is a leak.")
+             "only, and one received by any other client is a leak. The two runs deliver different mixes (the public "
+             "one also every balance record to every client, a cheap fan-out); the goal compares CPU per delivery, as "
+             "issue 15 asks.")
     L.append("")
     L.append("| figure | public (auth off) | private (HS256) | goal |")
     L.append("|---|---:|---:|---|")
