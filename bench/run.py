@@ -16,6 +16,12 @@ bench/results/latest.md.
                  (`odin-ws hostile`: slow-loris, half-open, flood, reconnect loop, oversize frame) from 20 other
                  loopback addresses attack the server: healthy p99 against the baseline, loss against Kafka, RSS
                  over the run, every hostile socket's fate by reason
+  S8 auth cost   K clients connect at a fixed rate, without a token and with an HS256 / RS256 / ES256 token
+                 (auth.mode optional, one server per algorithm): server CPU seconds per 1,000 connects, ratio to
+                 no token
+  S9 private     10,000 authenticated clients, each on S3's public mix plus its own balances (*.balances, records
+                 owned by its user), against the same with auth off (*.balances public): server CPU per delivery,
+                 ratio (issue 15 goal: within 10 %), loss and leaks against Kafka
   floor          the kernel's floor for S2: a C program (bench/floor/fanout.c) that only writes one frame to
                  each of S2's connections per message, at S2's rates: the least any server spends per delivery here
 
@@ -59,6 +65,16 @@ S7_HOSTILE_ADDRESSES = "127.0.1.1-127.0.1.20"
 S7_HOSTILE_KINDS = ("slow_loris", "half_open", "flood", "reconnect", "oversize")
 # Issue 14's goal for S7: the healthy clients' p99 under attack within this factor of the baseline's.
 S7_P99_GOAL = 1.2
+# S8: how the clients present their tokens: the upgrade's Authorization header (the token checked at the door, the
+# servers' and tools' way) and the auth message (the browsers' way: each connect then also costs the message and its
+# auth_ack); and the algorithms measured, each against a server configured for it.
+S8_PRESENTS = ("header", "message")
+S8_ALGORITHMS = ("HS256", "RS256", "ES256")
+# S9: the public part of S3's mix (S3's categories but balances) and the private channel each client adds.
+S9_PUBLIC_CATEGORIES = "trade,liquidity,metadata,social,community,creation,analytics"
+S9_PRIVATE = "*.balances"
+# Issue 15's goal for S9: CPU per delivery with private balances within this factor of the public-only run.
+S9_CPU_GOAL = 1.10
 SERVER_CORE = "0"
 GENERATOR_CORE = "1"
 P99_LIMIT_MS = 100.0
@@ -105,7 +121,9 @@ FULL = {
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
     "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
     "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 15,
-    "deadline_s": 24 * 60,
+    "s8_connections": 3000, "s8_ramp": 1000,
+    "s9_clients": 10000, "s9_rate": 50, "s9_publish_s": 30, "s9_warmup_s": 15,
+    "deadline_s": 30 * 60,
 }
 QUICK = {
     "ramp": 2000,
@@ -118,7 +136,9 @@ QUICK = {
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
     "s6_clients": 2000, "s6_rate": 10, "s6_steady_s": 5, "s6_after_s": 12,
     "s7_clients": 2000, "s7_ramp": 500, "s7_hostile": 400, "s7_rate": 50, "s7_publish_s": 20, "s7_warmup_s": 0,
-    "deadline_s": 10 * 60,
+    "s8_connections": 1000, "s8_ramp": 500,
+    "s9_clients": 2000, "s9_rate": 50, "s9_publish_s": 12, "s9_warmup_s": 0,
+    "deadline_s": 12 * 60,
 }
 
 
@@ -325,6 +345,41 @@ def server_socket_buffers(port):
     return n, total
 
 
+class CpuSampler:
+    """One process's utime + stime every `every_s` seconds in a thread of its own, for CPU between two instants known
+    only afterwards (interpolated between samples)."""
+
+    def __init__(self, pid, every_s=0.05):
+        self.pid, self.every_s = pid, every_s
+        self.samples = []  # (monotonic, cpu seconds)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            c = proc_cpu_s(self.pid)
+            if c is not None:
+                self.samples.append((time.monotonic(), c))
+            self.stopping.wait(self.every_s)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(2)
+
+    def at(self, t):
+        """CPU seconds at monotonic time t (linear between the samples around it)."""
+        s = self.samples
+        if not s:
+            return None
+        if t <= s[0][0]:
+            return s[0][1]
+        for (t0, c0), (t1, c1) in zip(s, s[1:]):
+            if t0 <= t <= t1:
+                return c0 + (c1 - c0) * (t - t0) / max(1e-9, t1 - t0)
+        return s[-1][1]
+
+
 class CpuWindow:
     """CPU used between two samples: per process (tree), per core, and by the rest of the machine."""
 
@@ -443,6 +498,11 @@ def delta(m1, m0, name):
     return metric_sum(m1, name) - metric_sum(m0, name)
 
 
+def labelled_sum(m, name, label):
+    """The sum of the series of counter `name` whose labels include `label` (e.g. 'result="ok"')."""
+    return sum(v for k, v in m.items() if k.startswith(name + "{") and label in k)
+
+
 def metric_sum(m, name):
     return m.get("sum:" + name, m.get(name, 0.0))
 
@@ -536,6 +596,7 @@ class Generator:
         self.report_path = report_path
         self.lines = []  # (monotonic, dict)
         self.last = None
+        self.t_connecting = None  # when the tool said it opens its first connection (tokens minted by then)
         cmd = ["taskset", "-c", GENERATOR_CORE, "java", "-jar", bench.tools_jar, "loadtest", *args,
                "--report", report_path]
         self.cmd = cmd
@@ -551,6 +612,8 @@ class Generator:
         for raw in self.p.stderr:
             line = raw.decode("utf-8", "replace")
             self.log.write(line)
+            if self.t_connecting is None and line.startswith("loadtest: connecting"):
+                self.t_connecting = time.monotonic()
             m = PROGRESS.search(line)
             if m:
                 d = {"t": float(m.group(1)), "open": int(m.group(2)), "target": int(m.group(3)),
@@ -838,13 +901,14 @@ class Bench:
         return round(took, 3)
 
     # -- publisher --
-    def start_publisher(self, name, rate, duration, tokens=None, topics=None):
+    def start_publisher(self, name, rate, duration, tokens=None, topics=None, extra=None):
         cmd = ["java", "-jar", self.tools_jar, "publish", "--bootstrap", self.bootstrap, "--rate", str(rate),
                "--duration", str(duration)]
         if tokens:
             cmd += ["--tokens", tokens]
         if topics:
             cmd += ["--topics", topics]
+        cmd += extra or []
         p = PROCS.start(name, cmd, os.path.join(self.logs, f"{name}.publisher.log"), cwd=self.work)
         self.publishers.append(p)
         return p
@@ -936,20 +1000,20 @@ class Bench:
     # one measured step: generator up, publisher at a rate, window, generator report
     # ---------------------------------------------------------------------------------------------
     def step(self, name, clients, gen_extra, rate, publish_s, pub_tokens=None, pub_topics=None, expected_fanout=None,
-             rss_every_s=None, sources=SOURCE_ADDRESSES, before_publish=None, ramp=None):
+             rss_every_s=None, sources=SOURCE_ADDRESSES, before_publish=None, ramp=None, pub_extra=None):
         """before_publish: called once the clients are subscribed, just before the publisher starts; returns
         {name: pid} of what it started, whose CPU the window then reports (S7's hostile sockets)."""
         ramp_s = clients / (ramp or self.cfg["ramp"])
         gen = self.generator(name, clients, int(ramp_s + publish_s + 120), gen_extra, sources, ramp)
         try:
             return self._step(name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout,
-                              rss_every_s, before_publish)
+                              rss_every_s, before_publish, pub_extra)
         finally:
             if gen.alive():
                 Procs.stop(gen.p, grace=30)
 
     def _step(self, name, gen, clients, ramp_s, rate, publish_s, pub_tokens, pub_topics, expected_fanout, rss_every_s,
-              before_publish=None):
+              before_publish=None, pub_extra=None):
         reached = gen.wait_subscribed(clients, ramp_s + 40)
         if reached < clients:
             log(f"{name}: only {reached} of {clients} subscribed; measuring anyway")
@@ -957,7 +1021,7 @@ class Bench:
         m0 = scrape_sure(self.ops_port)
         extra_pids = before_publish() if before_publish else {}
         self._pub_started = time.monotonic()
-        pub = self.start_publisher(name, rate, publish_s, pub_tokens, pub_topics)
+        pub = self.start_publisher(name, rate, publish_s, pub_tokens, pub_topics, pub_extra)
         t_pub = self.wait_publishing(rate, gen)
         time.sleep(2.0)  # warm-up inside the publishing period
         w0 = time.monotonic()
@@ -1025,6 +1089,8 @@ class Bench:
             "server_slow_clients_disconnected": delta(m1, m0, "ws_slow_clients_disconnected_total"),
             "probe_latency": probes,
             "loss": rep.get("loss"),
+            "auth": rep.get("auth"),
+            "server_private_deliveries": delta(mb, ma, "ws_private_deliveries_total"),
             "errors_by_kind": rep["errors"]["by_kind"],
             "extra_cores": {k: cpu["cores_used"].get(k) for k in extra_pids},
             "server_counter_deltas": counter_deltas(m1, m0, ("ws_capacity_rejections", "ws_connection_rate_limited",
@@ -1416,6 +1482,210 @@ class Bench:
             f"{res['healthy_missing']}, hostile fates {(res.get('hostile') or {}).get('total', {}).get('fates')}")
 
     # ---------------------------------------------------------------------------------------------
+    # S8 / S9: identity (issue 15)
+    # ---------------------------------------------------------------------------------------------
+    def auth_keys(self):
+        """Keys for S8 and S9, made once in the work directory: an HS256 secret (64 hex characters, no newline, so
+        that a server reading the file raw or trimmed sees the same secret), RS256 and ES256 key pairs from openssl
+        (PKCS#8 private key for the generator, PEM public key for the server). Returns {alg: {"conf": the auth.*
+        keys of the server, "gen": the generator's arguments}} for the algorithms that could be made, and notes."""
+        if getattr(self, "_auth_keys", None) is not None:
+            return self._auth_keys
+        d = os.path.join(self.work, "auth")
+        os.makedirs(d, exist_ok=True)
+        keys, notes = {}, []
+        secret = os.path.join(d, "hs256.secret")
+        with open(secret, "w") as f:
+            f.write(os.urandom(32).hex())
+        os.chmod(secret, 0o600)
+        keys["HS256"] = {"conf": {"algorithm": "HS256", "hmacSecretFile": secret},
+                         "gen": ["--auth-secret-file", secret]}
+        openssl = shutil.which("openssl")
+        for alg, gen_args in (("RS256", ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]),
+                              ("ES256", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"])):
+            if not openssl:
+                notes.append(f"{alg} not measured: openssl not found")
+                continue
+            key, pub = os.path.join(d, f"{alg.lower()}.key.pem"), os.path.join(d, f"{alg.lower()}.pub.pem")
+            r1 = subprocess.run([openssl, "genpkey", *gen_args, "-out", key], capture_output=True, text=True, timeout=60)
+            r2 = subprocess.run([openssl, "pkey", "-in", key, "-pubout", "-out", pub], capture_output=True, text=True,
+                                timeout=60) if r1.returncode == 0 else r1
+            if r2.returncode != 0:
+                notes.append(f"{alg} not measured: openssl failed ({(r2.stderr or '').strip()[:200]})")
+                continue
+            keys[alg] = {"conf": {"algorithm": alg, "publicKeyFile": pub},
+                         "gen": ["--auth-private-key", key, "--auth-alg", alg]}
+        self._auth_keys = (keys, notes)
+        return self._auth_keys
+
+    def auth_support(self):
+        """None when the server build and the generator know auth (issue 15), else why not."""
+        if "auth" not in jar_defaults(self.server_jar):
+            return "this server build has no auth.* configuration"
+        if "--auth-secret-file" not in self.generator_help:
+            return "this load generator has no --auth-* options"
+        return None
+
+    def wait_connections_gone(self, timeout=20):
+        """Until the server holds no client connection (the previous round's closes are not in the next window)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            m = scrape(self.ops_port, timeout=1)
+            if m and metric_sum(m, "ws_connections_active") == 0:
+                return True
+            time.sleep(0.25)
+        return False
+
+    def s8_round(self, name, k, ramp, auth_args):
+        """One batch of k connects at `ramp`/s, each client subscribed to one channel, no heartbeats: server CPU from
+        /proc/<pid>/stat (utime + stime, sampled every 50 ms) from the generator's "connecting" line (its JVM started
+        and its tokens minted) to its first progress line counting every subscription ack, less the server's idle CPU
+        over as long (measured for 3 s just before: the broker's background events, timers)."""
+        self.wait_connections_gone()
+        m0 = scrape_sure(self.ops_port)
+        c0, t0 = proc_cpu_s(self.server.pid), time.monotonic()
+        time.sleep(3.0)
+        idle_rate = max(0.0, (proc_cpu_s(self.server.pid) - c0) / (time.monotonic() - t0))
+        extra = ["--subscribe", "single", "--heartbeat", "0", *(auth_args or [])]
+        duration = int(k / ramp + 60)
+        sampler = CpuSampler(self.server.pid)
+        t_gen = time.monotonic()
+        gen = self.generator(name, k, duration, extra, ramp=ramp)
+        try:
+            reached = gen.wait_subscribed(k, k / ramp + 50)
+            done = next((t for t, d in list(gen.lines) if d["acks"] >= k), None) or time.monotonic()
+            time.sleep(0.2)
+        finally:
+            sampler.stop()
+            rep = gen.finish()
+        m1 = scrape_sure(self.ops_port)
+        t1 = gen.t_connecting or t_gen  # an older generator without the line: from its start
+        t2 = done
+        c1, c2 = sampler.at(t1), sampler.at(t2)
+        window = t2 - t1
+        raw = max(0.0, c2 - c1)
+        net = max(0.0, raw - idle_rate * window)
+        opened = rep["connections"]["opened"]
+        auth = rep.get("auth") or {}
+        res = {"connects": opened, "subscribed": reached, "window_s": round(window, 2),
+               "server_cpu_s": round(raw, 3), "server_idle_cpu_s": round(idle_rate * window, 3),
+               "server_cpu_s_per_1000_connects": round(1000 * net / opened, 4) if opened else None,
+               "auth_acks": auth.get("acks"), "auth_failed": auth.get("failed"),
+               "auth_failures_by_code": auth.get("failures_by_code"),
+               # the server's own count of tokens it accepted (issue 15's metric), None when it has no such metric
+               "server_auth_ok": labelled_sum(m1, "ws_auth_total", 'result="ok"') - labelled_sum(m0, "ws_auth_total", 'result="ok"')
+               if m1 and m0 and "ws_auth_total" in m1 else None,
+               "refusals_by_status": rep["refusals_by_status"], "errors_by_kind": rep["errors"]["by_kind"]}
+        log(f"{name}: {opened} connects, {reached} subscribed, server {raw:.2f} s CPU ({net:.2f} s net of idle) = "
+            f"{res['server_cpu_s_per_1000_connects']} s per 1,000; auth acks {auth.get('acks')}, failed {auth.get('failed')}")
+        return res
+
+    def s8(self):
+        k, ramp = self.cfg["s8_connections"], self.cfg["s8_ramp"]
+        why = self.auth_support()
+        if why:
+            self.report["scenarios"]["S8"] = {"skipped": why}
+            log(f"S8 skipped: {why}")
+            return
+        keys, notes = self.auth_keys()
+        log(f"S8 auth connect cost: {k} connects at {ramp}/s without a token and with {', '.join(a for a in S8_ALGORITHMS if a in keys)} "
+            f"tokens ({' / '.join(S8_PRESENTS)}), one server per algorithm")
+        res = {"connections": k, "ramp": ramp, "presents": list(S8_PRESENTS), "auth_mode": "optional", "notes": notes,
+               "algorithms": {}}
+        for alg in S8_ALGORITHMS:
+            if alg not in keys:
+                res["algorithms"][alg] = {"skipped": "no key (see the notes)"}
+                continue
+            if not self.has_time((3 + len(S8_PRESENTS)) * (k / ramp + 25) + 30):
+                res["algorithms"][alg] = {"skipped": "time budget"}
+                continue
+            self.conf_overrides = {"auth": {"mode": "optional", **keys[alg]["conf"]}}
+            try:
+                self.start_server(f"S8 {alg}")
+                # a fresh JVM compiles its connect path during the first thousands of connects: one round unmeasured
+                self.s8_round(f"s8-{alg.lower()}-warmup", k, ramp, None)
+                base = self.s8_round(f"s8-{alg.lower()}-none", k, ramp, None)
+                out = {"no_token": base, "token": {}}
+                for present in S8_PRESENTS:
+                    tok = self.s8_round(f"s8-{alg.lower()}-{present}", k, ramp,
+                                        [*keys[alg]["gen"], "--auth-present", present, "--auth-users", str(k),
+                                         "--private-categories", "none"])
+                    b, t = base["server_cpu_s_per_1000_connects"], tok["server_cpu_s_per_1000_connects"]
+                    # accepted: the server's ws_auth_total{result="ok"} counted them (header: no reply to count),
+                    # or with the message every client got its auth_ack
+                    ok = tok.get("server_auth_ok")
+                    verified = (ok is not None and ok >= 0.99 * k) if present == "header" else \
+                        ((tok.get("auth_acks") or 0) >= 0.99 * k and not tok.get("auth_failed"))
+                    tok.update({"ratio_to_no_token": round(t / b, 2) if b and t is not None else None,
+                                "extra_cpu_ms_per_connect": round(t - b, 3) if b is not None and t is not None else None,
+                                "tokens_verified": verified})
+                    if not verified:
+                        tok["note"] = ("the server did not count (ws_auth_total ok) or acknowledge (auth_ack) every token: "
+                                       "this build may not verify tokens yet, so the figure is not a verification cost")
+                    out["token"][present] = tok
+                res["algorithms"][alg] = out
+            except Exception as e:
+                res["algorithms"][alg] = {"error": str(e)}
+                log(f"S8 {alg} failed: {e}")
+            finally:
+                self.conf_overrides = None
+                self.stop_server()
+        self.report["scenarios"]["S8"] = res
+
+    def s9(self):
+        n, rate, publish_s = self.cfg["s9_clients"], self.cfg["s9_rate"], self.cfg["s9_publish_s"]
+        why = self.auth_support()
+        if why:
+            self.report["scenarios"]["S9"] = {"skipped": why}
+            log(f"S9 skipped: {why}")
+            return
+        keys, _ = self.auth_keys()
+        common = ["--subscribe", "zipf:5", "--categories", S9_PUBLIC_CATEGORIES, "--private-channels", S9_PRIVATE]
+        truth = ["--kafka", self.bootstrap]  # the measured steps only: loss, and leaks of private records
+        # the publisher's balance and transfer parties are the generator's users: user-0 .. user-(n-1)
+        pub_extra = ["--wallets", str(n), "--wallet-prefix", "user-"]
+        auth_gen = [*keys["HS256"]["gen"], "--auth-present", "message", "--auth-users", str(n)]
+        log(f"S9 private mix: {n} clients, zipf:5 over 20 tokens x 7 public categories + {S9_PRIVATE}, S3's mix at "
+            f"{rate} events/s for {publish_s} s: auth off ({S9_PRIVATE} public), then HS256 with private balances")
+        res = {"clients": n, "publish_rate": rate, "publish_s": publish_s, "public_categories": S9_PUBLIC_CATEGORIES,
+               "private_channel": S9_PRIVATE, "goal_ratio": S9_CPU_GOAL}
+        runs = (("public", None, common),
+                ("private", {"auth": {"mode": "optional", **keys["HS256"]["conf"]}}, [*common, *auth_gen]))
+        # auth off on the public run: the server's default (mode off: *.balances delivers every record to everyone)
+        for key, overrides, gen_args in runs:
+            if not self.has_time(2 * (n / self.cfg["ramp"] + publish_s + 40)):
+                res[key] = {"skipped": "time budget"}
+                continue
+            self.conf_overrides = overrides
+            try:
+                self.start_server(f"S9 {key}")
+                if self.cfg["s9_warmup_s"]:
+                    self.step(f"s9-{key}-warmup", n, gen_args, rate, self.cfg["s9_warmup_s"], pub_extra=pub_extra)
+                res[key] = self.step(f"s9-{key}", n, [*gen_args, *truth], rate, publish_s, pub_extra=pub_extra)
+            except Exception as e:
+                res[key] = {"error": str(e)}
+                log(f"S9 {key} failed: {e}")
+            finally:
+                self.conf_overrides = None
+                self.stop_server()
+        pub, priv = res.get("public") or {}, res.get("private") or {}
+        a, b = pub.get("server_cpu_us_per_delivery"), priv.get("server_cpu_us_per_delivery")
+        res["cpu_ratio_private_over_public"] = round(b / a, 3) if a and b else None
+        loss = priv.get("loss") or {}
+        auth = priv.get("auth") or {}
+        res["private_leaked"] = loss.get("leaked")
+        res["private_missing"] = loss.get("missing")
+        res["authenticated"] = auth.get("acks")
+        res["goal_met"] = (res["cpu_ratio_private_over_public"] is not None and res["cpu_ratio_private_over_public"] <= S9_CPU_GOAL
+                           and loss.get("leaked") == 0 and (auth.get("acks") or 0) >= 0.99 * n)
+        if (auth.get("acks") or 0) < 0.99 * n:
+            res["note"] = ("the server did not acknowledge (auth_ack) the clients' tokens: this build may not authenticate "
+                           "or deliver privately yet, so the private run measures something else")
+        self.report["scenarios"]["S9"] = res
+        log(f"S9: CPU/delivery public {a} µs, private {b} µs (x{res['cpu_ratio_private_over_public']}); private run: "
+            f"{auth.get('acks')} authenticated, missing {loss.get('missing')}, leaked {loss.get('leaked')}")
+
+    # ---------------------------------------------------------------------------------------------
     # peer (nchan)
     # ---------------------------------------------------------------------------------------------
     def peer_nchan(self):
@@ -1536,7 +1806,7 @@ class Bench:
     # ---------------------------------------------------------------------------------------------
     def run(self):
         scenarios = [("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S4", self.s4),
-                     ("S5", self.s5), ("S6", self.s6), ("S7", self.s7)]
+                     ("S5", self.s5), ("S6", self.s6), ("S7", self.s7), ("S8", self.s8), ("S9", self.s9)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
             self.loopback_receive = self.steer_loopback_receive()
@@ -2210,6 +2480,8 @@ def render_md(r, chart_prefix=""):
     L.append("")
 
     L.extend(s7_section(sc.get("S7", {})))
+    L.extend(s8_section(sc.get("S8", {})))
+    L.extend(s9_section(sc.get("S9", {})))
 
     L.append("## Peer comparison (nchan)")
     L.append("")
@@ -2380,6 +2652,91 @@ def s7_section(s7):
     if e.get("server_counter_deltas") is not None:
         L.append("Server counters over the attack step (healthy clients' connects included): `"
                  + json.dumps(e["server_counter_deltas"], separators=(", ", ": ")) + "`.")
+        L.append("")
+    return L
+
+
+def s8_section(s8):
+    L = ["## S8 authentication: CPU per connect", ""]
+    if not s8.get("algorithms"):
+        return L + [f"Not measured: {s8.get('error') or s8.get('skipped') or 'not run'}", ""]
+    L.append(f"{s8['connections']:,} clients connect at {s8['ramp']}/s and subscribe to one channel, on a server with "
+             f"`auth.mode` {s8['auth_mode']} configured for one algorithm; first without a token, then each with its own "
+             "user's token presented in the `Authorization: Bearer` upgrade header, then in an `auth` message after the "
+             "upgrade (`auth_ack`, then the subscription)"
+             + ". Server CPU is utime + stime from /proc (sampled every 50 ms) from the generator's first connect (its "
+             "tokens minted before) to its progress line counting every subscription ack, less the server's idle CPU "
+             "over as long (measured for 3 s before); one unmeasured round first warms the JIT.")
+    L.append("")
+    L.append("| algorithm | token in | no token: s CPU / 1,000 connects | token: s CPU / 1,000 connects | ratio | extra ms per connect | accepted by the server (ws_auth_total ok) / auth_ack / failed | subscribed (none / token) |")
+    L.append("|---|---|---:|---:|---:|---:|---|---|")
+    notes = []
+    for alg, x in s8["algorithms"].items():
+        if "token" not in x:
+            L.append(f"| {alg} | | | | | | | not measured: {x.get('skipped') or x.get('error')} |")
+            continue
+        b = x["no_token"]
+        for present, t in x["token"].items():
+            L.append(f"| {alg} | {present} | {fmt(b['server_cpu_s_per_1000_connects'], digits=3)} | "
+                     f"{fmt(t['server_cpu_s_per_1000_connects'], digits=3)} | × {fmt(t.get('ratio_to_no_token'), digits=2)} | "
+                     f"{fmt(t.get('extra_cpu_ms_per_connect'), digits=3)} | {fmt(t.get('server_auth_ok'), digits=0)} / "
+                     f"{fmt(t.get('auth_acks'))} / {fmt(t.get('auth_failed'))} | {fmt(b['subscribed'])} / {fmt(t['subscribed'])} |")
+            if t.get("note"):
+                notes.append(f"- **{alg} ({present}): {t['note']}** (refusals `{json.dumps(t.get('refusals_by_status'))}`, "
+                             f"failures by code `{json.dumps(t.get('auth_failures_by_code'))}`).")
+    if notes:
+        L.append("")
+        L.extend(notes)
+    for n in s8.get("notes") or []:
+        L.append(f"- {n}.")
+    return L + [""]
+
+
+def s9_section(s9):
+    L = ["## S9 private channels: CPU per delivery", ""]
+    if "public" not in s9 and "private" not in s9:
+        return L + [f"Not measured: {s9.get('error') or s9.get('skipped') or 'not run'}", ""]
+    L.append(f"{s9['clients']:,} clients, each subscribed to 5 channels drawn by Zipf over 20 tokens × the public "
+             f"categories ({s9['public_categories']}) plus `{s9['private_channel']}`; S3's event mix at "
+             f"{s9['publish_rate']} events/s for {s9['publish_s']} s, the publisher's balance and transfer parties "
+             f"being the clients' users (`--wallets {s9['clients']} --wallet-prefix user-`). Public: auth off, so "
+             f"`{s9['private_channel']}` delivers every balance record to every client. Private: HS256, every client "
+             "authenticated as its own user (`auth` message), each balance record delivered to its owners only (both "
+             "parties of a transfer). Loss and leaks against Kafka: a private record is expected by its owners' clients "
+             "only, and one received by any other client is a leak. The two runs deliver different mixes (the public "
+             "one also every balance record to every client, a cheap fan-out); the goal compares CPU per delivery, as "
+             "issue 15 asks.")
+    L.append("")
+    L.append("| figure | public (auth off) | private (HS256) | goal |")
+    L.append("|---|---:|---:|---|")
+    pub, prv = s9.get("public") or {}, s9.get("private") or {}
+
+    def g(x, k, d=1):
+        return fmt(x.get(k), digits=d) if "latency_ms" in x else (x.get("skipped") or x.get("error") or "-")
+
+    def loss(x):
+        lo = x.get("loss") or {}
+        return f"{fmt(lo.get('missing'))} of {fmt(lo.get('expected'))}" if lo else "-"
+
+    ratio = s9.get("cpu_ratio_private_over_public")
+    L.append(f"| server CPU µs per delivery | {g(pub, 'server_cpu_us_per_delivery', 3)} | {g(prv, 'server_cpu_us_per_delivery', 3)} | "
+             f"within × {S9_CPU_GOAL}: **× {fmt(ratio, digits=3)}, {'met' if s9.get('goal_met') else 'not met'}** |")
+    L.append(f"| deliveries/s (server) | {g(pub, 'server_deliveries_per_s')} | {g(prv, 'server_deliveries_per_s')} | |")
+    L.append(f"| private deliveries (server counter) | - | {fmt(prv.get('server_private_deliveries'), digits=0)} | |")
+    L.append(f"| server core | {pct(pub.get('server_cores'))} | {pct(prv.get('server_cores'))} | |")
+    L.append(f"| p99 producer→client (ms) | {fmt(((pub.get('latency_ms') or {}).get('producer_to_client') or {}).get('p99'), digits=2)} | "
+             f"{fmt(((prv.get('latency_ms') or {}).get('producer_to_client') or {}).get('p99'), digits=2)} | |")
+    L.append(f"| authenticated (auth_ack) / failed | - | {fmt((prv.get('auth') or {}).get('acks'))} / {fmt((prv.get('auth') or {}).get('failed'))} | all / 0 |")
+    L.append(f"| missed (Kafka ground truth) | {loss(pub)} | {loss(prv)} | 0 |")
+    L.append(f"| private records expected by their owners / delivered to another user (LEAK) | - | "
+             f"{fmt((prv.get('loss') or {}).get('private_expected'))} / **{fmt((prv.get('loss') or {}).get('leaked'))}** | - / 0 |")
+    L.append("")
+    if s9.get("note"):
+        L.append(f"**{s9['note']}** (failures by code: `{json.dumps((prv.get('auth') or {}).get('failures_by_code'))}`).")
+        L.append("")
+    steps = [dict(x, publish_rate=f"{s9['publish_rate']} ({k})") for k, x in (("public", pub), ("private", prv)) if "latency_ms" in x]
+    if steps:
+        L.append(step_table(steps, "events/s"))
         L.append("")
     return L
 

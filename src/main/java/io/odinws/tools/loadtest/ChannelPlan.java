@@ -1,16 +1,28 @@
 package io.odinws.tools.loadtest;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * Who subscribes to what: the channel table and, per client, the sorted indexes of its channels and
  * whether it is one of the slow clients or of those dropped by --drop-fraction. Decisions depend only on the seed and the client's global index,
  * so a run spread over several processes subscribes exactly as one process would.
+ *
+ * <p>The table holds the drawn-from channel list first, then the channels that --private-channels adds to every
+ * client and that are not in that list ({@code *.balances} stands for {@code <token>.balances} of every token of
+ * the list): a client's channels are its draw plus those, its subscription message names its draw plus the
+ * --private-channels entries as given.
  */
 final class ChannelPlan {
     final ChannelTable table;
+    /** Channel-table indexes every client has besides its draw (from --private-channels), sorted. */
+    private final int[] extra;
+    /** The --private-channels entries as the subscription message names them. */
+    private final List<String> extraNames;
     private final LoadTestOptions.Subscribe subscribe;
     private final double slowFraction;
     private final double dropFraction;
@@ -23,22 +35,66 @@ final class ChannelPlan {
     }
 
     ChannelPlan(List<String> channels, LoadTestOptions.Subscribe subscribe, double slowFraction, double dropFraction, long seed) {
-        this.table = new ChannelTable(channels);
+        this(channels, List.of(), subscribe, slowFraction, dropFraction, seed);
+    }
+
+    ChannelPlan(List<String> channels, List<String> privateChannels, LoadTestOptions.Subscribe subscribe, double slowFraction,
+                double dropFraction, long seed) {
+        List<String> names = new ArrayList<>(channels);
+        Set<String> extraSet = new LinkedHashSet<>(expand(channels, privateChannels));
+        for (String c : extraSet) if (!names.contains(c)) names.add(c);
+        this.table = new ChannelTable(names);
+        this.extra = extraSet.stream().mapToInt(names::indexOf).sorted().toArray();
+        this.extraNames = List.copyOf(privateChannels);
         this.subscribe = subscribe;
         this.slowFraction = slowFraction;
         this.dropFraction = dropFraction;
         this.seed = seed;
-        this.all = new int[channels.size()];
+        this.all = new int[channels.size()]; // the drawn-from list only
         for (int i = 0; i < all.length; i++) all[i] = i;
         this.zipf = subscribe.kind() == LoadTestOptions.Subscribe.Kind.ZIPF ? new Zipf(channels.size(), Zipf.DEFAULT_EXPONENT) : null;
     }
 
     ChannelPlan(LoadTestOptions o) {
-        this(o.channels(), o.subscribe(), o.slowFraction(), o.dropFraction(), o.seed());
+        this(o.channels(), o.privateChannels(), o.subscribe(), o.slowFraction(), o.dropFraction(), o.seed());
     }
 
-    /** Sorted channel indexes of client {@code globalIndex}; ALL shares one array between clients (read-only). */
+    /** The concrete channels of --private-channels entries: {@code *.CAT} is CAT of every token of {@code channels}. */
+    static List<String> expand(List<String> channels, List<String> privateChannels) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String p : privateChannels) {
+            if (!p.startsWith("*.")) {
+                out.add(p);
+                continue;
+            }
+            String category = p.substring(2);
+            for (String c : channels) out.add(c.substring(0, c.lastIndexOf('.')) + "." + category);
+        }
+        return List.copyOf(out);
+    }
+
+    /** Sorted channel indexes of client {@code globalIndex}: its draw plus the --private-channels ones. */
     int[] channelsOf(int globalIndex) {
+        int[] drawn = drawnOf(globalIndex);
+        if (extra.length == 0) return drawn;
+        int[] merged = Arrays.copyOf(drawn, drawn.length + extra.length);
+        System.arraycopy(extra, 0, merged, drawn.length, extra.length);
+        Arrays.sort(merged);
+        int m = 0;
+        for (int i = 0; i < merged.length; i++) if (m == 0 || merged[i] != merged[m - 1]) merged[m++] = merged[i];
+        return m == merged.length ? merged : Arrays.copyOf(merged, m);
+    }
+
+    /** What the subscription message of client {@code globalIndex} names: its draw, then --private-channels as given. */
+    List<String> subscriptionOf(int globalIndex) {
+        List<String> out = new ArrayList<>();
+        for (int i : drawnOf(globalIndex)) out.add(table.name(i));
+        out.addAll(extraNames);
+        return out;
+    }
+
+    /** Sorted channel indexes drawn for client {@code globalIndex}; ALL shares one array between clients (read-only). */
+    int[] drawnOf(int globalIndex) {
         int n = all.length;
         return switch (subscribe.kind()) {
             case ALL -> all;

@@ -37,6 +37,12 @@ final class Client {
     /** This client's socket is being closed by the drop (so its close is not counted as one the client saw). */
     boolean resetByDrop;
 
+    /** --auth-present message: the auth message is sent and not answered yet (the subscription waits for it). */
+    volatile boolean awaitingAuth;
+    volatile long authSentNanos;
+    /** The current session is a reconnect (sends its positions once subscribed). */
+    boolean pendingReconnect;
+
     volatile Channel channel;
     volatile boolean wsOpen;
     volatile long attemptStartNanos;

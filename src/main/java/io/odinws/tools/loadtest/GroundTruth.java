@@ -11,11 +11,18 @@ public interface GroundTruth extends AutoCloseable {
 
     /**
      * The records of one channel produced during the run: offsets and their production timestamps (ms),
-     * index by index, in any order.
+     * index by index, in any order; for a private category also each record's owners (the distinct strings at
+     * the owner pointers of its value, possibly none), else {@code owners} is null.
      */
-    record ChannelRecords(long[] offsets, long[] timestamps) {
+    record ChannelRecords(long[] offsets, long[] timestamps, String[][] owners) {
         public ChannelRecords {
             if (offsets.length != timestamps.length) throw new IllegalArgumentException("offsets and timestamps differ in length");
+            if (owners != null && owners.length != offsets.length) throw new IllegalArgumentException("owners and offsets differ in length");
+        }
+
+        /** A public channel's records: every subscriber expects each. */
+        public ChannelRecords(long[] offsets, long[] timestamps) {
+            this(offsets, timestamps, null);
         }
     }
 

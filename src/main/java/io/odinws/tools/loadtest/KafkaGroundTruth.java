@@ -1,5 +1,8 @@
 package io.odinws.tools.loadtest;
 
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.pointer.JsonPointer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +10,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -26,7 +30,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * the subscribed categories, starting at the end offsets captured at {@link #start}. It records (offset,
  * record timestamp) for each record whose channel ({@code key + "." + category}) is subscribed. At the end
  * it reads up to the end offsets of that moment (bounded wait), so the run's last records are in.
- * The consumer lives on its own thread (KafkaConsumer is not thread-safe).
+ * The consumer lives on its own thread (KafkaConsumer is not thread-safe). For a private category it also keeps
+ * each record's owners, read from its value at the owner pointers (the records of those categories are few).
  */
 final class KafkaGroundTruth implements GroundTruth {
     private static final Duration POLL = Duration.ofMillis(100);
@@ -34,6 +39,8 @@ final class KafkaGroundTruth implements GroundTruth {
 
     private final String bootstrap;
     private final Map<String, String> topicToCategory;
+    /** Private category to the JSON pointers of its records' owners; empty = every category is public. */
+    private final Map<String, List<JsonPointer>> ownerPointers = new HashMap<>();
     private final Map<String, Growing> records = new HashMap<>();
     private final CountDownLatch started = new CountDownLatch(1);
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -44,23 +51,52 @@ final class KafkaGroundTruth implements GroundTruth {
     private volatile Exception failure;
 
     KafkaGroundTruth(String bootstrap, Map<String, String> topicToCategory) {
+        this(bootstrap, topicToCategory, Map.of());
+    }
+
+    /** @param privateOwners category to the JSON pointers of its records' owners ({@link AuthOptions#privateOwners}) */
+    KafkaGroundTruth(String bootstrap, Map<String, String> topicToCategory, Map<String, List<String>> privateOwners) {
         this.bootstrap = bootstrap;
         this.topicToCategory = topicToCategory;
+        privateOwners.forEach((category, pointers) -> ownerPointers.put(category, pointers.stream().map(JsonPointer::from).toList()));
     }
 
     private static final class Growing {
         long[] offsets = new long[64];
         long[] timestamps = new long[64];
+        String[][] owners; // null for a public channel
         int n;
 
-        void add(long offset, long ts) {
+        Growing(boolean owned) {
+            if (owned) owners = new String[64][];
+        }
+
+        void add(long offset, long ts, String[] recordOwners) {
             if (n == offsets.length) {
                 offsets = Arrays.copyOf(offsets, n * 2);
                 timestamps = Arrays.copyOf(timestamps, n * 2);
+                if (owners != null) owners = Arrays.copyOf(owners, n * 2);
             }
+            if (owners != null) owners[n] = recordOwners;
             offsets[n] = offset;
             timestamps[n++] = ts;
         }
+    }
+
+    /** The distinct strings at {@code pointers} in a record value; none when it is not a JSON object. */
+    static String[] owners(byte[] value, List<JsonPointer> pointers) {
+        if (value == null) return new String[0];
+        JsonObject json;
+        try {
+            json = new JsonObject(Buffer.buffer(value));
+        } catch (RuntimeException notAnObject) {
+            return new String[0];
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonPointer p : pointers) {
+            if (p.queryJson(json) instanceof String s) out.add(s);
+        }
+        return out.toArray(new String[0]);
     }
 
     @Override
@@ -68,7 +104,7 @@ final class KafkaGroundTruth implements GroundTruth {
         Set<String> wanted = new HashSet<>(channels);
         Set<String> categories = new HashSet<>();
         for (String c : wanted) categories.add(c.substring(c.lastIndexOf('.') + 1));
-        for (String c : wanted) records.put(c, new Growing());
+        for (String c : wanted) records.put(c, new Growing(ownerPointers.containsKey(c.substring(c.lastIndexOf('.') + 1))));
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "odin-ws-loadtest-truth");
@@ -109,7 +145,7 @@ final class KafkaGroundTruth implements GroundTruth {
                     if (r.key() == null) continue;
                     String category = topicToCategory.get(r.topic());
                     Growing g = records.get(new String(r.key(), StandardCharsets.UTF_8) + "." + category);
-                    if (g != null) g.add(r.offset(), r.timestamp());
+                    if (g != null) g.add(r.offset(), r.timestamp(), g.owners == null ? null : owners(r.value(), ownerPointers.get(category)));
                 }
             }
         } catch (Exception e) {
@@ -133,7 +169,8 @@ final class KafkaGroundTruth implements GroundTruth {
         }
         if (failure != null) throw failure;
         Map<String, ChannelRecords> out = new HashMap<>();
-        records.forEach((ch, g) -> out.put(ch, new ChannelRecords(Arrays.copyOf(g.offsets, g.n), Arrays.copyOf(g.timestamps, g.n))));
+        records.forEach((ch, g) -> out.put(ch, new ChannelRecords(Arrays.copyOf(g.offsets, g.n), Arrays.copyOf(g.timestamps, g.n),
+                g.owners == null ? null : Arrays.copyOf(g.owners, g.n))));
         return out;
     }
 

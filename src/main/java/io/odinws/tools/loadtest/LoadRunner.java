@@ -15,7 +15,10 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -51,6 +54,8 @@ final class LoadRunner {
     private static final long BACKOFF_BASE_MILLIS = 100;
     private static final long BACKOFF_MAX_MILLIS = 10_000;
     private static final byte[] HEARTBEAT = "{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.US_ASCII);
+    /** An auth message unanswered this long: counted as a failure, and the client subscribes anyway. */
+    private static final long AUTH_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final LoadTestOptions options;
     final ChannelPlan plan;
@@ -64,6 +69,8 @@ final class LoadRunner {
     private final Client[] clients;
     private final CountDownLatch stopRequest = new CountDownLatch(1);
     private final byte[] sharedSubscribe;
+    /** --auth-*: the token of each user this process's clients use (null elsewhere); null without auth. */
+    private String[] tokens;
     private EventLoopGroup group;
     private Bootstrap bootstrap;
     private InetSocketAddress remote;
@@ -105,6 +112,13 @@ final class LoadRunner {
         }
     }
 
+    private Runnable onConnecting = () -> { };
+
+    /** Called once, on the calling thread, right before the first connection is opened. */
+    void onConnecting(Runnable r) {
+        onConnecting = r;
+    }
+
     /** Ends the run early (e.g. on SIGINT); the report is still produced. */
     void requestStop() {
         stopRequest.countDown();
@@ -114,6 +128,7 @@ final class LoadRunner {
     JsonObject run() throws Exception {
         long startedAt = System.currentTimeMillis();
         if (truth != null) truth.start(subscribedChannels());
+        if (options.auth() != null) tokens = TokenMinter.mint(options.auth(), options.clientOffset(), clients.length);
         remote = new InetSocketAddress(InetAddress.getByName(options.url().getHost()), options.port());
         group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory());
         bootstrap = new Bootstrap().group(group).channel(channelClass())
@@ -123,6 +138,7 @@ final class LoadRunner {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 // Small first reads: most frames are a few hundred bytes; the allocator grows when needed.
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
+        onConnecting.run();
         startNanos = System.nanoTime();
         int heldAtEnd;
         long endMillis;
@@ -141,7 +157,7 @@ final class LoadRunner {
         LossCalculator.Loss loss = null;
         if (truth != null) {
             Map<String, GroundTruth.ChannelRecords> records = truth.collect(endMillis);
-            loss = LossCalculator.compute(clients, plan.table, records, endMillis, options.lossGraceMillis());
+            loss = LossCalculator.compute(clients, plan.table, records, endMillis, options.lossGraceMillis(), options.auth());
         }
         long lastOpen = lastFirstOpenNanos;
         double ramp = lastOpen == 0 ? 0 : (lastOpen - startNanos) / 1e9;
@@ -187,6 +203,13 @@ final class LoadRunner {
             Channel ch = c.channel;
             if (ch == null) continue;
             if (c.wsOpen) {
+                if (c.awaitingAuth && now - c.authSentNanos > AUTH_TIMEOUT_NANOS) {
+                    ch.eventLoop().execute(() -> {
+                        if (c.channel != ch || !c.awaitingAuth) return; // answered meanwhile
+                        stats.authFailure("no_auth_ack");
+                        authAnswered(c, ch);
+                    });
+                }
                 if (hb > 0 && !nchan && c.index % hb == tick % hb) {
                     ch.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(HEARTBEAT)), ch.voidPromise());
                     stats.heartbeatsSent.increment();
@@ -253,8 +276,15 @@ final class LoadRunner {
         if (again) stats.reconnectAttempts.increment();
         else stats.attempted.increment();
         URI uri = nchan ? nchanUris[c.channels[0]] : options.url();
+        HttpHeaders headers = EmptyHttpHeaders.INSTANCE;
+        String token = tokenOf(c);
+        if (token != null && options.auth().present() == AuthOptions.Present.HEADER) {
+            headers = new DefaultHttpHeaders().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token);
+        } else if (token != null && options.auth().present() == AuthOptions.Present.QUERY) {
+            uri = withToken(uri, token);
+        }
         var handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
-                EmptyHttpHeaders.INSTANCE, MAX_FRAME);
+                headers, MAX_FRAME);
         WsClientHandler handler = new WsClientHandler(this, c, handshaker, c.everOpened);
         Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
@@ -291,6 +321,32 @@ final class LoadRunner {
             stats.reconnected.increment();
         }
         if (nchan) return;
+        c.pendingReconnect = reconnect;
+        String token = tokenOf(c);
+        if (token != null && options.auth().present() == AuthOptions.Present.MESSAGE) {
+            // the subscription waits for the answer: private channels need the identity first
+            c.awaitingAuth = true;
+            c.authSentNanos = System.nanoTime();
+            byte[] auth = ("{\"type\":\"auth\",\"data\":{\"token\":\"" + token + "\"}}").getBytes(StandardCharsets.US_ASCII);
+            ch.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(auth)), ch.voidPromise());
+            return;
+        }
+        subscribe(c, ch);
+    }
+
+    /**
+     * Event loop: the auth message was answered (auth_ack, auth_error, another error, or nothing in time): the
+     * client subscribes either way, so that a refused token shows in the report and its public channels still run.
+     */
+    void authAnswered(Client c, Channel ch) {
+        if (!c.awaitingAuth) return;
+        c.awaitingAuth = false;
+        if (c.channel == ch && ch.isActive()) subscribe(c, ch);
+    }
+
+    /** Event loop: the subscription, and with recovery a reconnect with the positions held. */
+    private void subscribe(Client c, Channel ch) {
+        boolean reconnect = c.pendingReconnect;
         byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
         ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
         c.reconnectSent = false;
@@ -312,6 +368,7 @@ final class LoadRunner {
         }
         if (wasSubscribed) stats.held.decrementAndGet();
         if (c.channel == ch) c.channel = null;
+        c.awaitingAuth = false;
         boolean ours = c.resetByDrop; // the drop is counted in its own section, not as a close the client saw
         c.resetByDrop = false;
         if (stopping) return;
@@ -363,11 +420,26 @@ final class LoadRunner {
         return out;
     }
 
+    /** The token client {@code c} presents, or null without --auth-*. */
+    private String tokenOf(Client c) {
+        return tokens == null ? null : tokens[options.auth().userOf(c.globalIndex)];
+    }
+
+    /** {@code uri} with {@code token=<jwt>} added to its query (a JWT is URL-safe: base64url and dots). */
+    static URI withToken(URI uri, String token) {
+        String q = uri.getRawQuery();
+        String s = uri.toString();
+        int hash = s.indexOf('#');
+        if (hash >= 0) s = s.substring(0, hash);
+        return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + "token=" + token);
+    }
+
     private byte[] subscribeMessage(Client c) {
-        StringBuilder sb = new StringBuilder(32 + c.channels.length * 16).append("{\"type\":\"subscribe\",\"data\":{\"channels\":[");
-        for (int i = 0; i < c.channels.length; i++) {
+        List<String> names = plan.subscriptionOf(c.globalIndex);
+        StringBuilder sb = new StringBuilder(32 + names.size() * 16).append("{\"type\":\"subscribe\",\"data\":{\"channels\":[");
+        for (int i = 0; i < names.size(); i++) {
             if (i > 0) sb.append(',');
-            sb.append('"').append(plan.table.name(c.channels[i])).append('"'); // names hold no quotes or backslashes
+            sb.append('"').append(names.get(i)).append('"'); // names hold no quotes or backslashes
         }
         return sb.append("]}}").toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -157,6 +158,55 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "s before the end")
     private String nchanDelay;
 
+    @Option(names = "--private-channels", paramLabel = "CHANNEL", split = "\\s*,\\s*", splitSynopsisLabel = ",",
+            description = {"every client also subscribes to these: TOKEN.CATEGORY or *.CATEGORY (e.g. *.balances), sent",
+                "as given; *.CATEGORY is accounted as that category's channel of every token of the channel list"})
+    private List<String> privateChannels;
+
+    @Option(names = "--auth-secret-file", paramLabel = "FILE", description = "authenticate with HS256 tokens signed with this secret "
+            + "(the file's bytes, one trailing newline removed)")
+    private String authSecretFile;
+
+    @Option(names = "--auth-private-key", paramLabel = "FILE.pem", description = "authenticate with tokens signed with this PKCS#8 PEM "
+            + "private key (--auth-alg RS256 or ES256)")
+    private String authPrivateKey;
+
+    @Option(names = "--auth-alg", paramLabel = "ALG", description = "HS256 | RS256 | ES256 (default: HS256 with --auth-secret-file, "
+            + "RS256 with --auth-private-key)")
+    private String authAlg;
+
+    @Option(names = "--auth-present", paramLabel = "WHERE", description = {"header | message | query (default message):",
+        "  header: Authorization: Bearer on the upgrade; query: ?token= on the upgrade URL;",
+        "  message: {\"type\":\"auth\",\"data\":{\"token\":..}} right after the upgrade, then the",
+        "  subscription once auth_ack (or auth_error, counted as a failure) arrives"})
+    private String authPresent;
+
+    @Option(names = "--auth-users", paramLabel = "N", description = "distinct users: client i gets sub PREFIX<i mod N>, one token "
+            + "minted per user (default: --connections)")
+    private Integer authUsers;
+
+    @Option(names = "--auth-user-prefix", paramLabel = "PREFIX", description = "sub prefix (default " + AuthOptions.DEFAULT_USER_PREFIX
+            + "; the publisher's --wallet-prefix must match for private records)")
+    private String authUserPrefix;
+
+    @Option(names = "--auth-issuer", paramLabel = "ISS", description = "iss claim (default none)")
+    private String authIssuer;
+
+    @Option(names = "--auth-audience", paramLabel = "AUD", description = "aud claim (default none)")
+    private String authAudience;
+
+    @Option(names = "--auth-ttl", paramLabel = "SECONDS", description = "token lifetime (default: --duration + 1 h)")
+    private Long authTtl;
+
+    @Option(names = "--private-categories", paramLabel = "CATEGORY", split = "\\s*,\\s*", splitSynopsisLabel = ",",
+            description = "with auth: records of these categories go to their owners only (loss counts a client's own "
+                    + "records; any other delivered is a leak); none = no private category (default balances)")
+    private List<String> privateCategories;
+
+    @Option(names = "--owner-pointers", paramLabel = "POINTER", split = "\\s*,\\s*", splitSynopsisLabel = ",",
+            description = "JSON pointers of a private record's owners in its value (default /data/user,/data/from,/data/to)")
+    private List<String> ownerPointers;
+
     @Option(names = "--child", hidden = true, description = "internal: this process is a child of a spread run")
     private boolean child;
 
@@ -240,7 +290,50 @@ public final class LoadTestCommand implements Callable<Integer> {
                 dropFraction, dropAfter == null ? 0 : dropAfter, sources, processCount(), report == null ? null : report.trim(),
                 expectConnections, maxP99Millis, maxLoss, kafka == null ? null : kafka.trim(),
                 topics == null ? PublisherOptions.DEFAULT_TOPICS : topics, threads,
-                seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan);
+                seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan,
+                privateChannels, auth());
+    }
+
+    /** The authentication settings, or null when no key is given (then no other --auth-* option may be). */
+    private AuthOptions auth() {
+        if (authSecretFile == null && authPrivateKey == null) {
+            if (authAlg != null || authPresent != null || authUsers != null || authUserPrefix != null || authIssuer != null
+                    || authAudience != null || authTtl != null || privateCategories != null || ownerPointers != null) {
+                throw new IllegalArgumentException("--auth-* options, --private-categories and --owner-pointers need "
+                        + "--auth-secret-file or --auth-private-key");
+            }
+            return null;
+        }
+        if (authSecretFile != null && authPrivateKey != null) {
+            throw new IllegalArgumentException("--auth-secret-file and --auth-private-key are exclusive");
+        }
+        String alg = authAlg != null ? authAlg.trim().toUpperCase(Locale.ROOT) : authSecretFile != null ? "HS256" : "RS256";
+        if (authSecretFile != null && !alg.equals("HS256")) {
+            throw new IllegalArgumentException("--auth-secret-file signs HS256; --auth-alg " + alg + " needs --auth-private-key");
+        }
+        if (authPrivateKey != null && alg.equals("HS256")) {
+            throw new IllegalArgumentException("--auth-alg HS256 needs --auth-secret-file, not --auth-private-key");
+        }
+        Map<String, List<String>> owners = new LinkedHashMap<>();
+        List<String> categories = privateCategories == null ? List.of("balances") : privateCategories;
+        if (!(categories.size() == 1 && categories.get(0).equalsIgnoreCase("none"))) {
+            for (String c : categories) {
+                LoadTestOptions.checkPart("--private-categories", c);
+                owners.put(c, ownerPointers == null ? AuthOptions.DEFAULT_OWNER_POINTERS : ownerPointers);
+            }
+        } else if (ownerPointers != null) {
+            throw new IllegalArgumentException("--owner-pointers with --private-categories none");
+        }
+        return new AuthOptions(alg, (authSecretFile != null ? authSecretFile : authPrivateKey).trim(),
+                authPresent == null ? AuthOptions.Present.MESSAGE : AuthOptions.present(authPresent),
+                authUsers == null ? connections : authUsers,
+                authUserPrefix == null ? AuthOptions.DEFAULT_USER_PREFIX : authUserPrefix,
+                blankToNull(authIssuer), blankToNull(authAudience),
+                authTtl == null ? duration + 3600L : authTtl, owners);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
     }
 
     private int processCount() {

@@ -43,13 +43,18 @@ import java.util.regex.Pattern;
  * @param child              internal: this process is a child of {@link ProcessSpreader}
  * @param clientOffset       internal: index of this process's first client among all processes
  * @param nchan              null: the odin-ws protocol; else {@code --protocol nchan} and its settings
+ * @param privateChannels    subscribed by every client besides its draw from {@code channels}: {@code TOKEN.CATEGORY}
+ *                           or {@code *.CATEGORY} (sent as given; accounted as that category's channel of every token
+ *                           of {@code channels})
+ * @param auth               null: clients present no token; else how they authenticate and which categories are private
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
                               double dropFraction, int dropAfterSeconds, List<InetAddress> sourceAddresses, int processes, String reportFile,
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
-                              boolean child, int clientOffset, NchanOptions nchan) {
+                              boolean child, int clientOffset, NchanOptions nchan, List<String> privateChannels,
+                              AuthOptions auth) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -147,6 +152,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (clientOffset < 0) throw new IllegalArgumentException("--client-offset must be >= 0, got " + clientOffset);
         checkUrl(url);
         if (nchan != null) checkNchan(subscribe, channels, recover, kafka, nchan);
+        privateChannels = List.copyOf(privateChannels == null ? List.of() : privateChannels);
+        checkPrivateChannels(privateChannels, nchan, auth);
         channels = List.copyOf(channels);
         topics = Collections.unmodifiableMap(new LinkedHashMap<>(topics));
     }
@@ -175,7 +182,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
     LoadTestOptions forChild(int connections, int rampPerSecond, List<InetAddress> addresses, int clientOffset) {
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
-                topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher());
+                topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher(),
+                privateChannels, auth);
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -202,6 +210,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         List<String> t = new ArrayList<>();
         topics.forEach((k, v) -> t.add(k + "=" + v));
         a.addAll(List.of("--topics", String.join(",", t)));
+        if (!privateChannels.isEmpty()) a.addAll(List.of("--private-channels", String.join(",", privateChannels)));
+        if (auth != null) a.addAll(auth.toArgs());
         if (nchan != null) {
             a.addAll(List.of("--protocol", "nchan", "--nchan-rate", "" + nchan.rate(), "--nchan-count", "" + nchan.count(),
                     "--nchan-delay-ms", nchan.delayMillis() < 0 ? "auto" : "" + nchan.delayMillis()));
@@ -231,6 +241,26 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
             }
         }
         throw new IllegalArgumentException("--subscribe must be all, single, random:N or zipf:N, got '" + v + "'");
+    }
+
+    /** {@code TOKEN.CATEGORY} or {@code *.CATEGORY}, distinct; odin protocol only; with auth, checked against nothing else. */
+    private static void checkPrivateChannels(List<String> list, NchanOptions nchan, AuthOptions auth) {
+        if (list.isEmpty()) return;
+        if (nchan != null) throw new IllegalArgumentException("--private-channels is not supported with --protocol nchan");
+        if (new HashSet<>(list).size() != list.size()) throw new IllegalArgumentException("--private-channels must be distinct, got " + list);
+        for (String c : list) {
+            int dot = c.lastIndexOf('.');
+            if (dot == 1 && c.charAt(0) == '*') {
+                checkPart("--private-channels", c.substring(2));
+            } else {
+                checkChannel(c);
+            }
+        }
+    }
+
+    /** The category of a channel name: what follows its last dot. */
+    static String categoryOf(String channel) {
+        return channel.substring(channel.lastIndexOf('.') + 1);
     }
 
     private static void checkChannel(String c) {

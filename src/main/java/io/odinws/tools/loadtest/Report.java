@@ -21,7 +21,7 @@ import org.HdrHistogram.Histogram;
  */
 final class Report {
     /** Sections whose numbers add up across processes. */
-    private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "refusals_by_status", "errors");
+    private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "refusals_by_status", "errors", "auth");
     /** The counts of the drop section (the other members are settings, or derived). */
     private static final List<String> DROP_COUNTS = List.of("selected", "dropped", "back", "recovered", "not_recovered");
 
@@ -52,7 +52,13 @@ final class Report {
                 .put("duration_s", o.durationSeconds())
                 .put("recover", o.recover())
                 .put("slow_fraction", o.slowFraction())
-                .put("seed", o.seed()));
+                .put("seed", o.seed())
+                .put("private_channels", String.join(",", o.privateChannels()))
+                .put("auth", o.auth() == null ? null : new JsonObject()
+                        .put("algorithm", o.auth().algorithm())
+                        .put("present", o.auth().present().name().toLowerCase(java.util.Locale.ROOT))
+                        .put("users", o.auth().users())
+                        .put("private_categories", String.join(",", o.auth().privateOwners().keySet()))));
         r.put("connections", new JsonObject()
                 .put("target", (long) o.connections())
                 .put("attempted", s.attempted.sum())
@@ -82,6 +88,11 @@ final class Report {
                 .put("order_by_channel", orderByChannel(o, s)));
         r.put("closes_by_code", counts(Stats.snapshot(s.closes)));
         r.put("refusals_by_status", counts(Stats.snapshot(s.refusals)));
+        long authFailed = 0;
+        for (var v : s.authFailures.values()) authFailed += v.sum();
+        // counts only (summed across processes); the settings are in config.auth
+        r.put("auth", new JsonObject().put("acks", s.authOk.sum()).put("failed", authFailed)
+                .put("failures_by_code", counts(Stats.snapshot(s.authFailures))));
         r.put("errors", new JsonObject().put("total", s.errorsTotal.sum()).put("by_kind", counts(Stats.snapshot(s.errors))));
         JsonObject dropHist = null;
         if (o.dropFraction() > 0) {
@@ -109,6 +120,9 @@ final class Report {
                     .put("clients_checked", x.clientsChecked())
                     .put("channels_checked", x.channelsChecked())
                     .put("clients_with_loss", x.clientsWithLoss())
+                    .put("private_expected", x.privateExpected())
+                    .put("leaked", x.leaked())
+                    .put("clients_with_leaks", x.clientsWithLeaks())
                     .put("grace_ms", o.lossGraceMillis())
                     .put("source", l.lossSource()));
         }
@@ -264,6 +278,11 @@ final class Report {
                 out.add(new Check("--max-loss", f <= o.maxLoss(), String.format("--max-loss %s: %d of %d expected deliveries missing (%s)",
                         num(o.maxLoss()), loss.getLong("missing"), loss.getLong("expected"), num(f))));
             }
+        }
+        if (o.auth() != null && !o.auth().privateOwners().isEmpty() && r.getValue("loss") instanceof JsonObject loss) {
+            long leaked = loss.getLong("leaked", 0L);
+            out.add(new Check("--auth", leaked == 0, String.format("private records: %d delivered to a client that is not "
+                    + "an owner (LEAK), in %d clients", leaked, loss.getLong("clients_with_leaks", 0L))));
         }
         return out;
     }

@@ -59,6 +59,9 @@ final class Stats {
     /** Upgrades the server refused, by HTTP status (429, 503, 403...). */
     final Map<Integer, LongAdder> refusals = new ConcurrentHashMap<>();
     final LongAdder retryAfterWaits = new LongAdder(); // reconnects delayed by a refusal's Retry-After
+    /** --auth-present message: auth_ack replies, and failures by auth_error code (or error_<code>, no_auth_ack). */
+    final LongAdder authOk = new LongAdder();
+    final Map<String, LongAdder> authFailures = new ConcurrentHashMap<>();
 
     /** Per channel-table index: duplicates and out-of-order arrivals. */
     final AtomicLongArray duplicatesByChannel;
@@ -91,6 +94,12 @@ final class Stats {
     void error(String kind) {
         errorsTotal.increment();
         errors.computeIfAbsent(kind, k -> new LongAdder()).increment();
+    }
+
+    /** An authentication that did not succeed; also counted among the errors as auth_failed_<code>. */
+    void authFailure(String code) {
+        authFailures.computeIfAbsent(code, k -> new LongAdder()).increment();
+        error("auth_failed_" + code);
     }
 
     void ack(String type) {

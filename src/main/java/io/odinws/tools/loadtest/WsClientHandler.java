@@ -36,6 +36,8 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] REJECTED = FrameScanner.ascii("\"rejected\"");
     private static final byte[] RECONNECT_ACK = FrameScanner.ascii("reconnect_ack");
     private static final byte[] RECONNECT_ERROR = FrameScanner.ascii("reconnect_error");
+    private static final byte[] AUTH_ACK = FrameScanner.ascii("auth_ack");
+    private static final byte[] AUTH_ERROR = FrameScanner.ascii("auth_error");
     /** In a reconnect_ack, overall or for one channel: then not everything missed was replayed. */
     private static final byte[] NOT_RECOVERED = FrameScanner.ascii("\"recovered\":false");
 
@@ -180,8 +182,20 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
         } else if (s.typeIs(RECONNECT_ERROR)) {
             stats.error("reconnect_error");
             if (client.awaitingRecovery) run.recoveryAnswered(client, false);
+        } else if (s.typeIs(AUTH_ACK)) {
+            stats.ack("auth_ack");
+            stats.authOk.increment();
+            run.authAnswered(client, ctx.channel());
+        } else if (s.typeIs(AUTH_ERROR)) {
+            stats.authFailure(errorCode(b, len));
+            run.authAnswered(client, ctx.channel());
         } else if (s.typeIs(ERROR)) {
-            stats.error("server_error_" + errorCode(b, len));
+            String code = errorCode(b, len);
+            stats.error("server_error_" + code);
+            if (client.awaitingAuth) { // a server that does not know the auth message
+                stats.authFailure("error_" + code);
+                run.authAnswered(client, ctx.channel());
+            }
         } else {
             String type = s.type();
             if (type == null) {

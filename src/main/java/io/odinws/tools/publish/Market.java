@@ -25,9 +25,18 @@ final class Market {
     final RandomGenerator rng;
     private final String[] wallets = new String[WALLETS];
     private final String[] handles = new String[ADJECTIVES.length * NOUNS.length];
+    /** Account-event parties: 0 = the wallet pool; N = {@code ownerPrefix + 0..N-1} (--wallets). */
+    private final int owners;
+    private final String ownerPrefix;
 
     Market(RandomGenerator rng) {
+        this(rng, 0, "");
+    }
+
+    Market(RandomGenerator rng, int owners, String ownerPrefix) {
         this.rng = rng;
+        this.owners = owners;
+        this.ownerPrefix = ownerPrefix;
         StringBuilder sb = new StringBuilder(42);
         for (int i = 0; i < WALLETS; i++) {
             sb.setLength(0);
@@ -49,6 +58,20 @@ final class Market {
         String w;
         do {
             w = wallet();
+        } while (w.equals(other));
+        return w;
+    }
+
+    /** The party of an account event (balance, transfer): a wallet, or with --wallets one of the named users. */
+    String owner() {
+        return owners == 0 ? wallet() : ownerPrefix + rng.nextInt(owners);
+    }
+
+    /** An account-event party different from {@code other}. */
+    String ownerOtherThan(String other) {
+        String w;
+        do {
+            w = owner();
         } while (w.equals(other));
         return w;
     }

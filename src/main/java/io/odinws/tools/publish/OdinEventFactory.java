@@ -29,6 +29,15 @@ public final class OdinEventFactory {
      * @param rng             the only source of randomness
      */
     public OdinEventFactory(List<String> tokens, Map<String, String> topicToCategory, RandomGenerator rng) {
+        this(tokens, topicToCategory, rng, 0, "");
+    }
+
+    /**
+     * @param wallets      0: account events name random wallets; N: {@code walletPrefix + 0..N-1}
+     * @param walletPrefix see {@code wallets}
+     */
+    public OdinEventFactory(List<String> tokens, Map<String, String> topicToCategory, RandomGenerator rng, int wallets,
+                            String walletPrefix) {
         if (tokens.isEmpty()) throw new IllegalArgumentException("at least one token is needed");
         topicToCategory.forEach((topic, category) -> {
             if (!OdinEventType.CATEGORIES.contains(category)) {
@@ -40,7 +49,7 @@ public final class OdinEventFactory {
             }
         });
         this.tokens = List.copyOf(tokens);
-        this.market = new Market(rng);
+        this.market = new Market(rng, wallets, walletPrefix);
         this.states = new TokenState[this.tokens.size()];
         for (int i = 0; i < states.length; i++) states[i] = new TokenState(this.tokens.get(i), rng);
 
@@ -57,7 +66,8 @@ public final class OdinEventFactory {
 
     /** A factory for the options' tokens and topics, seeded with the options' seed. */
     public static OdinEventFactory create(PublisherOptions options) {
-        return new OdinEventFactory(options.tokens(), options.topics(), new SplittableRandom(options.seed()));
+        return new OdinEventFactory(options.tokens(), options.topics(), new SplittableRandom(options.seed()), options.wallets(),
+                options.walletPrefix());
     }
 
     /** The next event of the mix, stamped with {@code nowMillis} (production time). */

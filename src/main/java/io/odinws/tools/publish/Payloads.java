@@ -189,14 +189,14 @@ final class Payloads {
         double balance = m.tokenAmount(t.price()) * 10;
         double change = m.tokenAmount(t.price()) * (m.rng.nextBoolean() ? 1 : -1);
         if (change < -balance) change = -balance;
-        w.str("user", m.wallet());
+        w.str("user", m.owner());
         decimal(w, "balance", balance + change);
         decimal(w, "change", change);
     }
 
     static void transferCompleted(Market m, TokenState t, JsonWriter w, long now) {
-        String from = m.wallet();
-        w.str("from", from).str("to", m.walletOtherThan(from));
+        String from = m.owner();
+        w.str("from", from).str("to", m.ownerOtherThan(from));
         decimal(w, "amount", m.tokenAmount(t.price()));
         txHash(m, w, "txHash");
     }

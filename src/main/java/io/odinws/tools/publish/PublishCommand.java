@@ -45,6 +45,14 @@ public final class PublishCommand implements Callable<Integer> {
                     + " balances (default: odin.<category>, odin.trades for trade); unmapped categories are not produced"})
     private Map<String, String> topics;
 
+    @Option(names = "--wallets", paramLabel = "N", description = {"balance and transfer parties (BALANCE_UPDATED user, TRANSFER_COMPLETED",
+            "from/to) drawn from PREFIX0..PREFIX<N-1> instead of random addresses: the load generator's",
+            "--auth-users, for private channels (default: random addresses)"})
+    private int wallets;
+
+    @Option(names = "--wallet-prefix", paramLabel = "PREFIX", description = "prefix of those parties (default: ${DEFAULT-VALUE})")
+    private String walletPrefix = PublisherOptions.DEFAULT_WALLET_PREFIX;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
     private boolean help;
 
@@ -70,7 +78,7 @@ public final class PublishCommand implements Callable<Integer> {
         }
         return new PublisherOptions(b.trim(), rate, tokens != null ? tokens : PublisherOptions.DEFAULT_TOKENS, durationSeconds,
                 topics != null ? topics : PublisherOptions.DEFAULT_TOPICS,
-                seed != null ? seed : ThreadLocalRandom.current().nextLong(), maxEvents);
+                seed != null ? seed : ThreadLocalRandom.current().nextLong(), maxEvents, wallets, walletPrefix);
     }
 
     /** Publishes until the duration or the event count is reached, or SIGTERM/Ctrl-C; exit status 0. */

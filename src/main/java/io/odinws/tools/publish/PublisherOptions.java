@@ -17,9 +17,13 @@ import java.util.regex.Pattern;
  * @param topics          topic name to category ({@link OdinEventType#CATEGORIES}), insertion-ordered
  * @param seed            random seed (same seed, same event stream)
  * @param maxEvents       stop after this many events; 0 = no limit
+ * @param wallets         0: balance and transfer parties are random 0x addresses; N: they are
+ *                        {@code walletPrefix + 0 .. walletPrefix + (N-1)} (the load generator's users, for private
+ *                        channels)
+ * @param walletPrefix    see {@code wallets}
  */
 public record PublisherOptions(String bootstrap, int rate, List<String> tokens, long durationSeconds,
-                               Map<String, String> topics, long seed, long maxEvents) {
+                               Map<String, String> topics, long seed, long maxEvents, int wallets, String walletPrefix) {
     public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
     public static final int DEFAULT_RATE = 100;
     public static final int MAX_RATE = 100_000;
@@ -32,7 +36,23 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
     private static final String ONE_HOST_PORT = "(\\[[0-9A-Fa-f:.]+]|[^\\s,:\\[\\]]+):\\d{1,5}"; // host or [IPv6]
     private static final Pattern HOST_PORT = Pattern.compile(ONE_HOST_PORT + "(," + ONE_HOST_PORT + ")*");
 
+    public static final String DEFAULT_WALLET_PREFIX = "user-";
+    public static final int MAX_WALLETS = 10_000_000;
+    private static final Pattern WALLET_PREFIX = Pattern.compile("[A-Za-z0-9_.:@-]{0,64}");
+
+    /** Random 0x wallets (no --wallets). */
+    public PublisherOptions(String bootstrap, int rate, List<String> tokens, long durationSeconds,
+                            Map<String, String> topics, long seed, long maxEvents) {
+        this(bootstrap, rate, tokens, durationSeconds, topics, seed, maxEvents, 0, DEFAULT_WALLET_PREFIX);
+    }
+
     public PublisherOptions {
+        if (wallets != 0 && (wallets < 2 || wallets > MAX_WALLETS)) {
+            throw new IllegalArgumentException("--wallets must be 2.." + MAX_WALLETS + " (a transfer needs two parties), got " + wallets);
+        }
+        if (walletPrefix == null || !WALLET_PREFIX.matcher(walletPrefix).matches()) {
+            throw new IllegalArgumentException("--wallet-prefix must be 0-64 of [A-Za-z0-9_.:@-], got '" + walletPrefix + "'");
+        }
         if (bootstrap == null || !HOST_PORT.matcher(bootstrap).matches()) {
             throw new IllegalArgumentException("--bootstrap must be HOST:PORT[,HOST:PORT...], got '" + bootstrap + "'");
         }

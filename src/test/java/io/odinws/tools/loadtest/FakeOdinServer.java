@@ -31,9 +31,23 @@ final class FakeOdinServer implements AutoCloseable {
     static final class Session {
         final ServerWebSocket ws;
         final Set<String> channels = ConcurrentHashMap.newKeySet();
+        /** The upgrade's Authorization header and token query parameter (null when absent). */
+        final String authorization;
+        final String queryToken;
+        /** Message types in the order the client sent them. */
+        final List<String> received = new CopyOnWriteArrayList<>();
+        /** The sub of the last auth message's token that was acknowledged; null while anonymous. */
+        volatile String subject;
 
-        Session(ServerWebSocket ws) {
+        Session(ServerWebSocket ws, String authorization, String queryToken) {
             this.ws = ws;
+            this.authorization = authorization;
+            this.queryToken = queryToken;
+        }
+
+        /** Subscribed to {@code channel}, by name or by {@code *.CATEGORY}. */
+        boolean wants(String channel) {
+            return channels.contains(channel) || channels.contains("*" + channel.substring(channel.lastIndexOf('.')));
         }
     }
 
@@ -60,6 +74,10 @@ final class FakeOdinServer implements AutoCloseable {
     final List<Long> rateLimitedAt = new CopyOnWriteArrayList<>();
     final List<Long> acceptedAt = new CopyOnWriteArrayList<>();
     private final Map<String, List<long[]>> produced = new ConcurrentHashMap<>();
+    /** Owners of the records produced with {@link #producePrivate}, by channel and offset. */
+    private final Map<String, Map<Long, String[]>> owners = new ConcurrentHashMap<>();
+    /** auth messages whose token's sub is in here are answered with auth_error TOKEN_EXPIRED (no signature check). */
+    final Set<String> refusedSubjects = ConcurrentHashMap.newKeySet();
 
     int start(int port) throws Exception {
         server = vertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(port))
@@ -76,14 +94,16 @@ final class FakeOdinServer implements AutoCloseable {
                         req.response().setStatusCode(503).putHeader("Retry-After", "1").end("Server overloaded");
                     } else {
                         acceptedAt.add(System.nanoTime());
-                        req.toWebSocket().onSuccess(this::onWebSocket);
+                        String auth = req.getHeader("Authorization");
+                        String token = req.getParam("token");
+                        req.toWebSocket().onSuccess(ws -> onWebSocket(ws, auth, token));
                     }
                 });
         return server.listen().await(10, TimeUnit.SECONDS).actualPort();
     }
 
-    private void onWebSocket(ServerWebSocket ws) {
-        Session s = new Session(ws);
+    private void onWebSocket(ServerWebSocket ws, String authorization, String queryToken) {
+        Session s = new Session(ws, authorization, queryToken);
         sessions.add(s);
         sessionsSeen.add(s);
         ws.closeHandler(v -> {
@@ -93,7 +113,17 @@ final class FakeOdinServer implements AutoCloseable {
         });
         ws.textMessageHandler(text -> {
             JsonObject m = new JsonObject(text);
+            s.received.add(m.getString("type", ""));
             switch (m.getString("type", "")) {
+                case "auth" -> {
+                    String sub = subjectOf(m.getJsonObject("data").getString("token"));
+                    if (refusedSubjects.contains(sub)) {
+                        ws.writeTextMessage("{\"type\":\"auth_error\",\"code\":\"TOKEN_EXPIRED\",\"message\":\"Token expired\"}");
+                    } else {
+                        s.subject = sub;
+                        ws.writeTextMessage(new JsonObject().put("type", "auth_ack").put("sub", sub).putNull("expires_at").encode());
+                    }
+                }
                 case "subscribe" -> {
                     JsonArray chs = m.getJsonObject("data").getJsonArray("channels");
                     for (Object c : chs) s.channels.add((String) c);
@@ -139,9 +169,22 @@ final class FakeOdinServer implements AutoCloseable {
                 + channel + "\",\"pos\":\"" + partition + ":" + offset + "\",\"data\":" + value + "}";
     }
 
-    /** Sends a frame to every session subscribed to {@code channel}. */
+    /** The {@code sub} claim of a JWT, read without checking its signature. */
+    static String subjectOf(String jwt) {
+        String payload = jwt.split("\\.")[1];
+        return new JsonObject(new String(java.util.Base64.getUrlDecoder().decode(payload), java.nio.charset.StandardCharsets.UTF_8))
+                .getString("sub");
+    }
+
+    /** Sends a frame to every session subscribed to {@code channel} (by name or {@code *.CATEGORY}). */
     void send(String channel, String frame) {
-        for (Session s : sessions) if (s.channels.contains(channel)) s.ws.writeTextMessage(frame);
+        for (Session s : sessions) if (s.wants(channel)) s.ws.writeTextMessage(frame);
+    }
+
+    /** Records a private record of these owners, and returns its envelope (sent to whom the test decides). */
+    String producePrivate(String channel, int partition, long offset, String... recordOwners) {
+        owners.computeIfAbsent(channel, k -> new ConcurrentHashMap<>()).put(offset, recordOwners);
+        return produce(channel, partition, offset);
     }
 
     /** Produces and sends in one step. */
@@ -178,7 +221,13 @@ final class FakeOdinServer implements AutoCloseable {
                         offsets[i] = copy.get(i)[0];
                         ts[i] = copy.get(i)[1];
                     }
-                    out.put(ch, new ChannelRecords(offsets, ts));
+                    Map<Long, String[]> own = owners.get(ch);
+                    String[][] o = null;
+                    if (own != null) {
+                        o = new String[offsets.length][];
+                        for (int i = 0; i < offsets.length; i++) o[i] = own.getOrDefault(offsets[i], new String[0]);
+                    }
+                    out.put(ch, new ChannelRecords(offsets, ts, o));
                 });
                 return out;
             }

@@ -229,4 +229,29 @@ class OdinEventFactoryTest {
         JsonObject o = new JsonObject(w.toString());
         assertEquals("q\"\\\n", o.getString("s"));
     }
+
+    @Test
+    void walletsMakeTheAccountPartiesNamedUsers() {
+        OdinEventFactory f = new OdinEventFactory(List.of("BTC"), Map.of("odin.balances", "balances"), new SplittableRandom(5),
+                3, "user-");
+        Set<String> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 300; i++) {
+            ProducedEvent e = f.next(NOW);
+            JsonObject d = new JsonObject(new String(e.value(), java.nio.charset.StandardCharsets.UTF_8)).getJsonObject("data");
+            if (e.type().equals("BALANCE_UPDATED")) {
+                seen.add(d.getString("user"));
+            } else {
+                assertEquals("TRANSFER_COMPLETED", e.type());
+                assertNotEquals(d.getString("from"), d.getString("to"), "two parties");
+                seen.add(d.getString("from"));
+                seen.add(d.getString("to"));
+            }
+        }
+        assertEquals(Set.of("user-0", "user-1", "user-2"), seen);
+        // other wallets (trades) keep their addresses
+        OdinEventFactory t = new OdinEventFactory(List.of("BTC"), Map.of("odin.trades", "trade"), new SplittableRandom(5), 3, "user-");
+        String buyer = new JsonObject(new String(t.next(NOW).value(), java.nio.charset.StandardCharsets.UTF_8))
+                .getJsonObject("data").getString("buyer");
+        assertTrue(buyer.startsWith("0x"), buyer);
+    }
 }

@@ -97,4 +97,16 @@ class PublisherOptionsTest {
         assertThrows(IllegalArgumentException.class, () -> new PublisherOptions("h:1", 1, List.of(), 0,
                 PublisherOptions.DEFAULT_TOPICS, 1, 0));
     }
+
+    @Test
+    void walletsNameTheAccountPartiesForPrivateChannels() {
+        PublisherOptions d = parse();
+        assertEquals(0, d.wallets(), "random addresses by default");
+        PublisherOptions o = parse("--wallets", "10000", "--wallet-prefix", "u-");
+        assertEquals(10000, o.wallets());
+        assertEquals("u-", o.walletPrefix());
+        assertEquals("user-", parse("--wallets", "2").walletPrefix());
+        rejects("--wallets", "2..", "--wallets", "1");
+        rejects("--wallet-prefix", "[A-Za-z0-9", "--wallets", "5", "--wallet-prefix", "a b");
+    }
 }
