@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /**
  * How the load generator's clients authenticate (issue 15): each client presents a JWT for the user
- * {@code userPrefix + (globalIndex mod users)}, minted once per user by {@link TokenMinter}.
+ * {@code userPrefix + (globalIndex mod users)}, minted once per user by {@link ClientTokens}.
  *
  * @param algorithm       HS256, RS256 or ES256
  * @param keyFile         HS256: the secret (the file's bytes, one trailing newline removed); RS256/ES256: the PKCS#8 PEM

@@ -128,7 +128,7 @@ final class LoadRunner {
     JsonObject run() throws Exception {
         long startedAt = System.currentTimeMillis();
         if (truth != null) truth.start(subscribedChannels());
-        if (options.auth() != null) tokens = TokenMinter.mint(options.auth(), options.clientOffset(), clients.length);
+        if (options.auth() != null) tokens = ClientTokens.mint(options.auth(), options.clientOffset(), clients.length);
         remote = new InetSocketAddress(InetAddress.getByName(options.url().getHost()), options.port());
         group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory());
         bootstrap = new Bootstrap().group(group).channel(channelClass())

@@ -130,7 +130,7 @@ class AuthLoadTestTest {
                 }
                 AuthOptions a = new AuthOptions(alg, keyFile, AuthOptions.Present.MESSAGE, 4, "user-", "iss-1", "aud-1", 600, Map.of());
                 // clients 10..19 of a process: users 2,3,0,1,2,.. -> every user, each minted once
-                String[] tokens = TokenMinter.mint(a, 10, 10);
+                String[] tokens = ClientTokens.mint(a, 10, 10);
                 assertEquals(4, tokens.length);
                 JWTAuth verifier = JWTAuth.create(vertx, new JWTAuthOptions().addPubSecKey(verifyKey)
                         .setJWTOptions(new io.vertx.ext.auth.JWTOptions().setIssuer("iss-1").setAudience(List.of("aud-1"))));
@@ -149,7 +149,7 @@ class AuthLoadTestTest {
             }
             // a process whose clients need only some users mints only those
             AuthOptions many = new AuthOptions("HS256", s.toString(), AuthOptions.Present.HEADER, 1000, "user-", null, null, 600, Map.of());
-            String[] some = TokenMinter.mint(many, 100, 3);
+            String[] some = ClientTokens.mint(many, 100, 3);
             assertNotNull(some[100]);
             assertNotNull(some[102]);
             assertNull(some[0]);
