@@ -66,9 +66,13 @@ public final class ServerMetrics {
         .tag("type", "global").description(limited).register(m);
     FunctionCounter.builder("ws_connection_rate_limited", admission, a -> a.refused("ip_connections"))
         .tag("type", "ip_connections").description(limited).register(m);
+    String deadlines = "Sockets the server closed when a deadline passed, by reason";
     FunctionCounter.builder("ws_sockets_closed", shards, r -> sumAll(r, s -> s.handshakeTimeouts()))
-        .tag("reason", "handshake_timeout")
-        .description("Sockets closed by the server before a WebSocket upgrade, by reason").register(m);
+        .tag("reason", "handshake_timeout").description(deadlines).register(m);
+    for (DisconnectReason reason : new DisconnectReason[] {DisconnectReason.TOKEN_EXPIRED, DisconnectReason.AUTH_TIMEOUT}) {
+      FunctionCounter.builder("ws_sockets_closed", shards, r -> sumAll(r, s -> s.disconnects(reason)))
+          .tag("reason", reason.label).description(deadlines).register(m);
+    }
     counter(m, "ws_origin_rejections", "Upgrades refused with 403: Origin not in the allow-list", admission, a -> a.refused("origin"));
     counter(m, "ws_messages_sent", "Data messages written to clients", shards, r -> sumAll(r, s -> s.messagesSent()));
     counter(m, "ws_bytes_sent", "Data bytes written to clients", shards, r -> sumAll(r, s -> s.bytesSent()));
