@@ -133,7 +133,7 @@ public final class OdinServer extends VerticleBase {
     vertx.setPeriodic(10_000, t -> admission.evictIdle());
     history = new History(config.recovery(), new FrameEncoder(PooledByteBufAllocator.DEFAULT));
     // auth off: every topic public (the configured private topics apply only with authentication)
-    RecordOwners privateTopics = RecordOwners.of(config.auth().enabled() ? config.auth().privateTopics() : Map.of());
+    RecordOwners privateTopics = RecordOwners.of(config.auth().effectivePrivateTopics());
     replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), privateTopics);
     meters = ServerMeters.create(prometheus);
     auth = authContext(config.auth());

@@ -45,8 +45,8 @@ public record AuthConfig(
     return mode != AuthMode.OFF;
   }
 
-  /** Whether records of {@code topic} go only to their owners (never when authentication is off). */
-  public boolean isPrivate(String topic) {
-    return enabled() && privateTopics.containsKey(topic);
+  /** The private topics in effect: none when authentication is off, whatever {@code privateTopics} says. */
+  public Map<String, List<String>> effectivePrivateTopics() {
+    return enabled() ? privateTopics : Map.of();
   }
 }

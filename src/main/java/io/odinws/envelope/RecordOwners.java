@@ -45,10 +45,6 @@ public final class RecordOwners {
     return pointersByTopic.isEmpty() ? NONE : new RecordOwners(pointersByTopic);
   }
 
-  public boolean isPrivate(String topic) {
-    return byTopic.containsKey(topic);
-  }
-
   /** The categories whose records (of a private topic) go to their owners only. */
   public Set<String> privateCategories(Map<String, String> topicToCategory) {
     Set<String> categories = new LinkedHashSet<>();

@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A shard's delivery of batches to its subscribers: per message, its subscribers by exact channel
- * and both wildcards (for a private record, only its owners' subscriptions); per delivery, a reference in the connection's pending frames (no copy, no
- * encoding, no reference count, no allocation); per message, one reference held until the flush.
+ * and both wildcards (for a private record, only its owners' subscriptions); per delivery, a
+ * reference in the connection's pending frames (no copy, no encoding, no reference count, no
+ * allocation); per message, one reference held until the flush.
  * The flush runs as its own loop task after the batches already queued, so under load several
  * batches share one syscall per connection. On the shard's loop only.
  */

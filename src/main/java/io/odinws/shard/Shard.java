@@ -44,7 +44,8 @@ final class Shard {
   Shard(int id, OdinConfig config, ShardServices services, EventLoop loop) {
     this.id = id;
     this.loop = loop;
-    this.index = new SubscriptionIndex(stats, RecordOwners.of(config.auth().enabled() ? config.auth().privateTopics() : java.util.Map.of()).privateCategories(config.kafka().topics()));
+    this.index = new SubscriptionIndex(stats, 
+        RecordOwners.of(config.auth().effectivePrivateTopics()).privateCategories(config.kafka().topics()));
     this.policy = ConnectionPolicy.of(config.ws(), config.limits());
     this.table = new ConnectionTable(stats, services.meters(), index);
     this.fanOut = new FanOut(index, stats, services.meters(), loop, config.ws().flushDelayMicros());

@@ -106,7 +106,7 @@ class ConfigLoaderTest {
     assertEquals("channels", a.channelsClaim());
     assertEquals(5000, a.keyReloadMs());
     assertEquals(Map.of("odin.balances", List.of("/data/user", "/data/from", "/data/to")), a.privateTopics());
-    assertFalse(a.isPrivate("odin.balances"), "mode off: balances go to everyone, as before");
+    assertFalse(a.effectivePrivateTopics().containsKey("odin.balances"), "mode off: balances go to everyone, as before");
   }
 
   @Test
@@ -122,8 +122,8 @@ class ConfigLoaderTest {
     assertEquals("odin-ws", a.audience());
     assertEquals(7, a.maxConnectionsPerUser());
     assertEquals("/secrets/jwt", a.hmacSecretFile());
-    assertTrue(a.isPrivate("odin.balances"));
-    assertFalse(a.isPrivate("odin.trades"));
+    assertTrue(a.effectivePrivateTopics().containsKey("odin.balances"));
+    assertFalse(a.effectivePrivateTopics().containsKey("odin.trades"));
   }
 
   @Test
