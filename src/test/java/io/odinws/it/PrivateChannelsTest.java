@@ -66,9 +66,13 @@ class PrivateChannelsTest {
   private static final int ANONYMOUS = 5;
   /** A public record after every this many private ones. */
   private static final int PUBLIC_EVERY = 25;
-  /** Phases: records [0, PHASE_2) before the movers leave, [PHASE_2, PHASE_3) while they are away, the rest during their recovery. */
+  /**
+   * Phases: records [0, PHASE_2) before the movers leave, [PHASE_2, PHASE_3) while they are away, [PHASE_3, PHASE_4)
+   * during their recovery, the rest after the restart.
+   */
   private static final int PHASE_2 = 5000;
-  private static final int PHASE_3 = 9000;
+  private static final int PHASE_3 = 8500;
+  private static final int PHASE_4 = 9600;
   private static final int BALANCE_PARTITIONS = 4;
   private static final int TRADE_PARTITIONS = 2;
   private static final String REFUSED = "private channel: authenticate first";
@@ -163,21 +167,24 @@ class PrivateChannelsTest {
         // ---- 4. they come back (new sockets, same tokens) and recover their exact channels, while phase 3 flows
         Map<User, Client> second = new LinkedHashMap<>();
         Map<User, Future<JsonObject>> recoveries = new LinkedHashMap<>();
-        for (User u : movers) {
+        // first those that subscribe with last_offset: their wildcard and public channel are live from the ack on
+        for (User u : movers.stream().filter(PrivateChannelsTest::oneStep).toList()) {
           Client c = open(wsClient, server.port(), u, opened).await(60, TimeUnit.SECONDS);
           second.put(u, c);
-          if (oneStep(u)) {
-            // subscribe with last_offset: the wildcard and the public channel are live from the ack on
-            Future<JsonObject> recovered = c.expect("reconnect_ack");
-            JsonObject ack = c.request(subscribe(u.channels(), positions.get(u)), "subscription_ack").await(30, TimeUnit.SECONDS);
-            assertTrue(rejections(ack).isEmpty(), u.name() + ": " + ack);
-            recoveries.put(u, recovered);
-          } else {
-            recoveries.put(u, c.request(reconnect(positions.get(u)), "reconnect_ack")
-                .compose(ack -> c.request(subscribe(List.of("*.balances", u.publicChannel()), null), "subscription_ack").map(ack)));
-          }
+          Future<JsonObject> recovered = c.expect("reconnect_ack");
+          JsonObject ack = c.request(subscribe(u.channels(), positions.get(u)), "subscription_ack").await(30, TimeUnit.SECONDS);
+          assertTrue(rejections(ack).isEmpty(), u.name() + ": " + ack);
+          recoveries.put(u, recovered);
         }
-        truth.produce(producer, plan, 3);
+        // phase 3 on its way while the others reconnect, so that live records meet replays in progress
+        List<java.util.concurrent.Future<RecordMetadata>> phase3 = truth.send(producer, plan, 3);
+        for (User u : movers.stream().filter(u -> !oneStep(u)).toList()) {
+          Client c = open(wsClient, server.port(), u, opened).await(60, TimeUnit.SECONDS);
+          second.put(u, c);
+          recoveries.put(u, c.request(reconnect(positions.get(u)), "reconnect_ack")
+              .compose(ack -> c.request(subscribe(List.of("*.balances", u.publicChannel()), null), "subscription_ack").map(ack)));
+        }
+        truth.collect(producer, plan, 3, phase3);
         for (User u : movers) {
           JsonObject ack = recoveries.get(u).await(60, TimeUnit.SECONDS);
           assertTrue(ack.getBoolean("recovered"), u.name() + ": " + ack.encode());
@@ -185,11 +192,17 @@ class PrivateChannelsTest {
         }
         awaitComplete("every record, live, to the users who stayed", filter(first, stayers), anonymous, stayers, truth, 3, anonToken);
         int moverReplayed = 0;
+        int[] phase3OnRecovered = new int[2]; // replayed, live
         for (User u : movers) {
           moverReplayed += checkRecovered(u, second.get(u), positions.get(u), truth, oneStep(u));
+          for (String channel : positions.get(u).keySet()) {
+            second.get(u).onChannel(channel).stream().filter(g -> truth.recs.get(g.id()).phase() == 3)
+                .forEach(g -> phase3OnRecovered[g.replayed() ? 0 : 1]++);
+          }
         }
-        System.out.println("private channels: " + USERS + " users, " + truth.recs.size() + " records, phase 1 private deliveries "
-            + owned + "; " + movers.size() + " reconnected, replayed " + moverReplayed);
+        System.out.println("private channels: " + USERS + " users, " + plan.size() + " records, phase 1 private deliveries "
+            + owned + "; " + movers.size() + " reconnected, replayed " + moverReplayed + ", of phase 3 on recovered channels "
+            + phase3OnRecovered[0] + " replayed and " + phase3OnRecovered[1] + " live");
 
       }
       // ---- 5. a server restart: the new server's history is empty, the replay comes from Kafka
@@ -212,30 +225,35 @@ class PrivateChannelsTest {
         Client stranger = open(wsClient, server.port(), nobody, opened).await(60, TimeUnit.SECONDS);
         Map<String, String> all = new LinkedHashMap<>();
         tokens.forEach(t -> all.put(t + ".balances", truth.partitionOf(t) + ":-1"));
-        JsonObject strangerAck = stranger.request(reconnect(all), "reconnect_ack").await(60, TimeUnit.SECONDS);
-        assertTrue(strangerAck.getBoolean("recovered"), strangerAck.encode());
+        Future<JsonObject> strangerAck = stranger.request(reconnect(all), "reconnect_ack");
         Client anon = Client.open(wsClient, plain(server.port(), "/ws"), "anonymous-after-restart", null, opened).await(30, TimeUnit.SECONDS);
         String anonChannel = anonToken + ".balances";
-        JsonObject anonAck = anon.request(reconnect(Map.of(anonChannel, truth.partitionOf(anonToken) + ":-1")), "reconnect_ack")
-            .await(60, TimeUnit.SECONDS);
-        JsonObject anonResult = anonAck.getJsonObject("channels").getJsonObject(anonChannel);
-        assertFalse(anonResult.getBoolean("recovered"), anonAck.encode());
-        assertEquals(REFUSED, anonResult.getString("error"), anonAck.encode());
+        Future<JsonObject> anonAck = anon.request(reconnect(Map.of(anonChannel, truth.partitionOf(anonToken) + ":-1")), "reconnect_ack");
+        // the last records while the replays are read from Kafka: held back, then live on the recovered channels
+        truth.produce(producer, plan, 4);
 
         long replayed = 0;
+        long received = 0;
         for (User u : recoverers) {
           JsonObject ack = acks.get(u).await(60, TimeUnit.SECONDS);
           assertTrue(ack.getBoolean("recovered"), u.name() + ": " + ack.encode());
-          replayed += checkRecovered(u, third.get(u), fromStart.get(u), truth, null);
-          assertEquals(third.get(u).dataCount(), ack.getInteger("messages_replayed"), u.name() + ": " + ack.encode());
+          int r = checkRecovered(u, third.get(u), fromStart.get(u), truth, null);
+          assertEquals(r, ack.getInteger("messages_replayed"), u.name() + ": replayed counts what was sent: " + ack.encode());
+          replayed += r;
+          received += third.get(u).dataCount();
         }
-        // the acks came after their replays: what the stranger and the anonymous client have now is all they get
+        JsonObject strangerResult = strangerAck.await(60, TimeUnit.SECONDS);
+        assertTrue(strangerResult.getBoolean("recovered"), strangerResult.encode());
+        JsonObject anonResult = anonAck.await(60, TimeUnit.SECONDS).getJsonObject("channels").getJsonObject(anonChannel);
+        assertFalse(anonResult.getBoolean("recovered"), anonResult.encode());
+        assertEquals(REFUSED, anonResult.getString("error"), anonResult.encode());
+        // every owner has its last records, live: the stranger would have had its leaks by now
         assertEquals(List.of(), stranger.data(), "the stranger owns none of the records");
         assertEquals(List.of(), anon.data(), "the anonymous client gets no private record");
-        assertEquals(replayed, privateDeliveries(server), "private deliveries of the new server: the owners' replays only");
+        assertEquals(received, privateDeliveries(server), "private deliveries of the new server: the owners' only");
         assertTrue(server.server.replayReader().reads() > 0, "the replays were read from Kafka");
-        System.out.println("private channels after a restart: " + recoverers.size() + " users replayed " + replayed
-            + " records read from Kafka in " + server.server.replayReader().reads() + " reads");
+        System.out.println("private channels after a restart: " + recoverers.size() + " users received " + received + ", "
+            + replayed + " replayed (read from Kafka in " + server.server.replayReader().reads() + " reads), the rest live");
       }
     } finally {
       for (Client c : opened) {
@@ -283,7 +301,7 @@ class PrivateChannelsTest {
     List<Planned> plan = new ArrayList<>();
     long ts = 1_732_000_000_000L;
     for (int i = 0; i < RECORDS; i++) {
-      int phase = i < PHASE_2 ? 1 : i < PHASE_3 ? 2 : 3;
+      int phase = i < PHASE_2 ? 1 : i < PHASE_3 ? 2 : i < PHASE_4 ? 3 : 4;
       User u = users.get(rnd.nextInt(users.size()));
       JsonObject value;
       Set<String> owners;
@@ -329,11 +347,24 @@ class PrivateChannelsTest {
     private final Map<Integer, Long> firstOffset = new HashMap<>();
 
     void produce(KafkaProducer<String, String> producer, List<Planned> plan, int phase) throws Exception {
-      List<Planned> these = plan.stream().filter(p -> p.phase() == phase).toList();
+      collect(producer, plan, phase, send(producer, plan, phase));
+    }
+
+    /** Sends a phase's records, in order, without waiting for them. */
+    List<java.util.concurrent.Future<RecordMetadata>> send(KafkaProducer<String, String> producer, List<Planned> plan, int phase) {
       List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
-      for (Planned p : these) {
-        sent.add(producer.send(new ProducerRecord<>(p.topic(), p.key(), p.value())));
+      for (Planned p : plan) {
+        if (p.phase() == phase) {
+          sent.add(producer.send(new ProducerRecord<>(p.topic(), p.key(), p.value())));
+        }
       }
+      return sent;
+    }
+
+    /** Waits for a phase's records and notes where Kafka put them. */
+    void collect(KafkaProducer<String, String> producer, List<Planned> plan, int phase, List<java.util.concurrent.Future<RecordMetadata>> sent)
+        throws Exception {
+      List<Planned> these = plan.stream().filter(p -> p.phase() == phase).toList();
       producer.flush();
       for (int i = 0; i < these.size(); i++) {
         Planned p = these.get(i);
@@ -481,7 +512,7 @@ class PrivateChannelsTest {
     unexpected.removeAll(phase3WildcardsLive == null ? Set.copyOf(expected.values().stream().flatMap(List::stream).toList()) : allowed);
     assertTrue(unexpected.isEmpty(), what + ": unexpected records " + unexpected.stream().limit(5).map(truth.recs::get).toList());
     if (Boolean.TRUE.equals(phase3WildcardsLive)) {
-      // its *.balances and public channel were live before phase 3 was produced: all of phase 3 is there too
+      // its *.balances and public channel were live before phase 3 was sent: all of phase 3 is there too
       Set<String> missing = new LinkedHashSet<>(phase3);
       missing.removeAll(received);
       assertTrue(missing.isEmpty(), what + ": live records of phase 3 missing: " + missing);
