@@ -28,6 +28,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -279,7 +281,7 @@ class PrivateChannelsTest {
     for (int i = 0; i < USERS; i++) {
       String sub = String.format("0x%040x", 0x5b1c9e0d47L * (i + 1));
       List<String> pool = new ArrayList<>(tokens);
-      java.util.Collections.shuffle(pool, rnd);
+      Collections.shuffle(pool, rnd);
       List<String> exact = List.copyOf(pool.subList(0, 2 + rnd.nextInt(2)));
       String pub = tokens.get(rnd.nextInt(tokens.size()));
       // a tenth follow their public token with the token wildcard, which also carries their own balances of it
@@ -413,7 +415,7 @@ class PrivateChannelsTest {
     List<String> after(User u, String token, int partition, long offset) {
       return recs.values().stream().filter(r -> r.isPrivate() && r.key().equals(token) && r.partition() == partition
               && r.offset() > offset && r.owners().contains(u.sub()))
-          .sorted(java.util.Comparator.comparingLong(Rec::offset)).map(Rec::id).toList();
+          .sorted(Comparator.comparingLong(Rec::offset)).map(Rec::id).toList();
     }
   }
 
