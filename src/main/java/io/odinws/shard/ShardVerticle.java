@@ -54,11 +54,6 @@ public final class ShardVerticle extends VerticleBase {
     return slot;
   }
 
-  /** The shard itself, for tests in this package; use on {@link #eventLoop()} only. */
-  Shard shard() {
-    return shard;
-  }
-
   /** The shard's sockets, read on its own loop (for operations and tests). */
   public Future<List<Channel>> channels() {
     Promise<List<Channel>> result = Promise.promise();
