@@ -264,13 +264,15 @@ final class AuthWs {
 
   // ---- metrics --------------------------------------------------------------------------------
 
-  static String metrics(ServerHarness server) throws IOException {
+  static String metrics(ServerHarness server) {
     try (Socket s = new Socket("127.0.0.1", server.server.opsPort())) {
       s.setSoTimeout(30_000);
       s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
       return answer;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
