@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The life of an authenticated connection on a real server (issue 15, point 5; docs/protocol.md section 11):
  * refresh for the same sub past the first token's exp, refresh for another sub, a refresh that narrows the
  * channels claim, expiry without refresh (4001), the per-user connection limit across shards, and the channels
- * claim at subscription. HS256, {@code auth.mode} optional, leeway 0, two connections per user.
+ * claim at subscription, and a query parameter left unread. HS256, {@code auth.mode} optional, leeway 0, two connections
+ * per user, {@code auth.queryToken} false.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class AuthFlowTest {
@@ -50,7 +51,7 @@ class AuthFlowTest {
     Path secret = Files.write(dir.resolve("secret"), AuthWs.SECRET);
     server = ServerHarness.start(kafka, new JsonObject().put("shards", 2).put("kafka", topics.kafka())
         .put("auth", new JsonObject().put("mode", "optional").put("hmacSecretFile", secret.toString()).put("leewaySeconds", 0)
-            .put("maxConnectionsPerUser", 2).put("privateTopics", topics.privateTopics())));
+            .put("maxConnectionsPerUser", 2).put("queryToken", false).put("privateTopics", topics.privateTopics())));
     vertx = Vertx.vertx();
     ws = vertx.createWebSocketClient();
   }
@@ -206,5 +207,20 @@ class AuthFlowTest {
     }
     String after = AuthWs.metrics(server);
     assertEquals(2, delta(before, after, "ws_subscriptions_refused_total", "reason=\"not_permitted\""));
+  }
+
+  @Test
+  void withQueryTokenOffTheParameterIsNotRead() throws Exception {
+    String before = AuthWs.metrics(server);
+    assertEquals(101, AuthWs.exchange(server.port(), AuthWs.upgrade(AuthWs.query("this-is-no-jwt"), null)).status(), "a bad one is not refused");
+    String user = user();
+    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port(), AuthWs.query(hs256(claims(user, 600, null))), null)) {
+      JsonObject ack = c.subscribe("BTC.balances");
+      assertEquals("private channel: authenticate first", ack.getJsonArray("rejected").getJsonObject(0).getString("reason"),
+          "a good one does not authenticate: " + ack.encode());
+    }
+    String after = AuthWs.metrics(server);
+    assertEquals(0, delta(before, after, "ws_auth_total", "result=\"malformed\""));
+    assertEquals(0, delta(before, after, "ws_auth_total", "result=\"ok\""));
   }
 }
