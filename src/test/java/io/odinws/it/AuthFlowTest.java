@@ -223,4 +223,35 @@ class AuthFlowTest {
     assertEquals(0, delta(before, after, "ws_auth_total", "result=\"malformed\""));
     assertEquals(0, delta(before, after, "ws_auth_total", "result=\"ok\""));
   }
+
+  /**
+   * FINDING (disabled until decided): the channels claim is applied to a refresh but not to a first authentication.
+   * Subscriptions made while anonymous stay whatever the token's claim says, and a {@code BTC.*} among them then
+   * carries the user's own {@code BTC.balances} records although the claim ({@code ["*.trade"]}) permits neither.
+   * docs/protocol.md says the claim narrows and never widens, and that a refresh's claim "applies at once"; it is
+   * silent on the first authentication. Authenticator.onMessage's first-authentication branch could revoke as the
+   * refresh branch does (and list them in the auth_ack's revoked).
+   */
+  @org.junit.jupiter.api.Disabled("finding: the channels claim is not applied to subscriptions made before the first authentication")
+  @Test
+  void theChannelsClaimAppliesToSubscriptionsMadeBeforeTheFirstAuthentication() throws Exception {
+    String user = user();
+    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port());
+         AuthWs.Client witness = AuthWs.Client.bearer(ws, server.port(), hs256(claims(user, 600, null)))) {
+      assertEquals(3, c.subscribe("BTC.*", "ETH.liquidity", "*.trade").getJsonArray("subscribed").size());
+      assertEquals(2, witness.subscribe("BTC.balances", "ETH.liquidity").getJsonArray("subscribed").size());
+      JsonObject auth = c.auth(hs256(claims(user, 600, List.of("*.trade"))));
+      assertEquals("auth_ack", auth.getString("type"), auth.encode());
+      String marker = UUID.randomUUID().toString();
+      AuthWs.produce(kafka, topics.balances(), "BTC", AuthWs.balance(user, "b-" + marker));
+      AuthWs.produce(kafka, topics.liquidity(), "ETH", AuthWs.trade("l-" + marker));
+      witness.awaitData("BTC.balances", "b-" + marker);
+      witness.awaitData("ETH.liquidity", "l-" + marker);
+      // published before the trade: had c's shard sent them to c, they would precede it on c's socket
+      AuthWs.produce(kafka, topics.trades(), "ETH", AuthWs.trade("t-" + marker));
+      c.awaitData("ETH.trade", "t-" + marker);
+      assertFalse(c.hasData("b-" + marker), "a private record through BTC.*, which the claim does not permit: " + c.received);
+      assertFalse(c.hasData("l-" + marker), "ETH.liquidity, which the claim does not permit: " + c.received);
+    }
+  }
 }
