@@ -210,6 +210,16 @@ class AuthFlowTest {
   }
 
   @Test
+  void aTokenWithoutExpIsAcknowledgedWithANullExpiry() throws Exception {
+    String user = user();
+    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port())) {
+      JsonObject ack = c.auth(hs256(claims(user, 0, null)));
+      assertEquals(new JsonObject().put("type", "auth_ack").put("sub", user).putNull("expires_at"), ack);
+      assertTrue(ack.containsKey("expires_at"), "expires_at is null, not absent");
+    }
+  }
+
+  @Test
   void withQueryTokenOffTheParameterIsNotRead() throws Exception {
     String before = AuthWs.metrics(server);
     assertEquals(101, AuthWs.exchange(server.port(), AuthWs.upgrade(AuthWs.query("this-is-no-jwt"), null)).status(), "a bad one is not refused");
