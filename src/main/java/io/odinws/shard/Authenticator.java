@@ -81,7 +81,14 @@ final class Authenticator {
       return header.substring(BEARER.length()).strip();
     }
     if (config.queryToken() && req.uri().indexOf('?') >= 0) {
-      List<String> tokens = new QueryStringDecoder(req.uri()).parameters().get("token");
+      List<String> tokens;
+      try {
+        tokens = new QueryStringDecoder(req.uri()).parameters().get("token");
+      } catch (IllegalArgumentException e) {
+        // A query that does not decode (a bad %-escape): its token is malformed (401). The exception names the
+        // whole URI, token included, so it must not reach the connection's error log.
+        return req.uri().contains("token=") ? "" : null;
+      }
       if (tokens != null && !tokens.isEmpty()) {
         return tokens.get(0);
       }
