@@ -135,15 +135,22 @@ final class Authenticator {
         return authError(c, Refusal.USER_CONNECTION_LIMIT);
       }
       c.authenticate(id);
-      index.authenticated(c); // a T.* subscribed while anonymous now carries the user's private records too
+      // the claim narrows what was subscribed anonymously; a T.* that stays now carries the user's private records too
+      List<String> revoked = revokeUnpermitted(c, id);
+      index.authenticated(c);
       stats.accepted();
-      return Replies.authAck(id.subject(), id.expiresAtMillis(), List.of());
+      return Replies.authAck(id.subject(), id.expiresAtMillis(), revoked);
     }
     if (!current.subject().equals(id.subject())) {
       return authError(c, Refusal.SUBJECT_MISMATCH);
     }
     c.authenticate(id);
     stats.refreshed();
+    return Replies.authAck(id.subject(), id.expiresAtMillis(), revokeUnpermitted(c, id));
+  }
+
+  /** Ends {@code c}'s subscriptions that {@code id}'s channels claim does not permit. @return them */
+  private List<String> revokeUnpermitted(Connection c, Identity id) {
     List<String> revoked = new ArrayList<>();
     for (String channel : c.channels()) {
       if (!id.permits(channel)) {
@@ -153,7 +160,7 @@ final class Authenticator {
     for (String channel : revoked) {
       index.remove(c, channel);
     }
-    return Replies.authAck(id.subject(), id.expiresAtMillis(), revoked);
+    return revoked;
   }
 
   /** The sweep's check: how {@code c} must end for want of a valid identity, or null. */

@@ -82,15 +82,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           decision.body() + "\n", false, decision.retryAfterSeconds());
       return;
     }
-    String token = auth.presented(req);
-    if (token != null) {
-      Refusal refusal = auth.atUpgrade(connection, token);
-      if (refusal != null) {
-        stats.handshakeFailed();
-        refuseToken(ctx, req, refusal);
-        return;
-      }
-    }
     // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
     // handshake for requests without a version, whose key parsing crashes on malformed input.
     WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
@@ -99,6 +90,16 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       stats.handshakeFailed();
       refuseNonHandshake(ctx, req);
       return;
+    }
+    // A handshake, so the token is worth verifying (a plain GET /ws with one gets its 400, not a user's slot).
+    String token = auth.presented(req);
+    if (token != null) {
+      Refusal refusal = auth.atUpgrade(connection, token);
+      if (refusal != null) {
+        stats.handshakeFailed();
+        refuseToken(ctx, req, refusal);
+        return;
+      }
     }
     try {
       handshaker.handshake(ctx.channel(), req).addListener(f -> {
