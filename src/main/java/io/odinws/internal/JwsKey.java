@@ -19,6 +19,8 @@ public final class JwsKey {
   private final String algorithm;
   private final String kid;
   private final boolean ecdsa;
+  /** RSA: the one signature length accepted, the modulus's in bytes (RFC 8017 8.2.2); 0 for the others. */
+  private final int rsaSignatureBytes;
   private final ThreadLocal<JWS> jws;
 
   private JwsKey(String algorithm, Supplier<JWK> factory) {
@@ -37,6 +39,8 @@ public final class JwsKey {
     this.algorithm = algorithm;
     this.kid = first.getId();
     this.ecdsa = "EC".equals(first.kty());
+    this.rsaSignatureBytes = first.publicKey() instanceof java.security.interfaces.RSAPublicKey rsa
+        ? (rsa.getModulus().bitLength() + 7) / 8 : 0;
     new JWS(first); // fails now, at load, rather than on a loop
     if (ecdsa) {
       byte[] probe = new byte[64];
@@ -88,6 +92,9 @@ public final class JwsKey {
           return false;
         }
         s = JWS.toASN1(s);
+      } else if (rsaSignatureBytes != 0 && s.length != rsaSignatureBytes) {
+        // JWS pads a short signature with zeros, so a signature ending in a zero byte would verify without it
+        return false;
       }
       return jws.get().verify(s, signingInput);
     } catch (RuntimeException e) {
