@@ -148,7 +148,13 @@ class HostileSocketsTest {
     List<Socket> held = new ArrayList<>();
     try {
       for (int i = 0; i < 20; i++) {
-        held.add(socketFrom("127.0.0.40"));
+        Socket s = socketFrom("127.0.0.40");
+        held.add(s);
+        // An answer proves the shard counted it: the router's count moves at accept, before the shard's
+        // admission, so without it the 21st could be counted before one of these and be the one let in.
+        s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        s.setSoTimeout(30_000);
+        assertTrue(RawWsClient.readHead(s.getInputStream()).startsWith("HTTP/1.1 200"), "held socket " + i + " served");
       }
       Await.until("the server holds the 20", Duration.ofSeconds(30), () -> sockets() == 20);
       try (Socket over = socketFrom("127.0.0.40"); Socket other = socketFrom("127.0.0.41")) {
