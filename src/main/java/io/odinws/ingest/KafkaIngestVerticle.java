@@ -64,10 +64,6 @@ public final class KafkaIngestVerticle extends VerticleBase {
   /** Private topics: their records carry their owners (or are skipped without one). */
   private final RecordOwners owners;
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters) {
-    this(config, stats, history, meters, RecordOwners.NONE);
-  }
-
   public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners) {
     this.owners = owners;
     this.config = config;

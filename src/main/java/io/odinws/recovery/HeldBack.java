@@ -23,8 +23,6 @@ final class HeldBack {
   private boolean overflow;
   /** The replay is written: only the floor remains. */
   private boolean replayed;
-  /** Private records {@link #release} wrote (a metric: private deliveries on every path). */
-  private int privateReleased;
 
   HeldBack(long lastSent, int max) {
     this.lastSent = lastSent;
@@ -49,10 +47,6 @@ final class HeldBack {
     return overflow;
   }
 
-  int privateReleased() {
-    return privateReleased;
-  }
-
   boolean replayed() {
     return replayed;
   }
@@ -72,20 +66,21 @@ final class HeldBack {
     return false;
   }
 
-  /** The replay is written: writes the held messages it did not cover, in arrival (offset) order, and stays as a floor. @return messages written */
+  /**
+   * The replay is written: writes the held messages it did not cover, in arrival (offset) order, and stays as a floor.
+   *
+   * @return the private records written (the private-deliveries metric counts every path)
+   */
   int release(ReplayTarget target) {
-    int written = 0;
+    int privateWritten = 0;
     for (OutboundMessage m : held) {
-      if (sendIfNew(target, m.offset(), m.frame())) {
-        written++;
-        if (m.isPrivate()) {
-          privateReleased++;
-        }
+      if (sendIfNew(target, m.offset(), m.frame()) && m.isPrivate()) {
+        privateWritten++;
       }
     }
     held.clear();
     replayed = true;
-    return written;
+    return privateWritten;
   }
 
   /** Drops everything held (the connection closed, or a newer recovery of the channel replaced this one). */

@@ -266,9 +266,7 @@ public final class Recoveries {
 
   /** The replay is written: now the gated live messages, then live delivery resumes. */
   private void finish(Request req, String channel, HeldBack held, boolean complete, int replayed, String error) {
-    int before = held.privateReleased();
-    held.release(req.target);
-    countPrivate(held.privateReleased() - before);
+    countPrivate(held.release(req.target));
     stats.replayed(replayed);
     req.target.flush();
     boolean recovered = complete && !held.overflow() && req.budget >= 0;
