@@ -1,0 +1,243 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { backoffDelay, parsePos, isAfter } from "../../dist/index.mjs";
+import { startServer, client, once, record } from "./fake-server.mjs";
+
+test("backoffDelay: full jitter in [0, min(max, base * 2^n)]", () => {
+  for (let n = 0; n < 12; n++) {
+    const cap = Math.min(30000, 500 * 2 ** n);
+    assert.equal(backoffDelay(n, 500, 30000, () => 0), 0);
+    assert.equal(backoffDelay(n, 500, 30000, () => 0.999999), cap * 0.999999);
+    assert.equal(backoffDelay(n, 500, 30000, () => 0.5), cap / 2);
+  }
+  assert.equal(backoffDelay(6, 500, 30000, () => 0.5), 15000, "capped at max from n = 6");
+  assert.equal(backoffDelay(40, 500, 30000, () => 1), 30000);
+  for (let i = 0; i < 1000; i++) {
+    const d = backoffDelay(3, 500, 30000);
+    assert.ok(d >= 0 && d < 4000);
+  }
+});
+
+test("positions: parse and compare", () => {
+  assert.deepEqual(parsePos("3:1042"), [3, 1042]);
+  assert.deepEqual(parsePos("1042"), [-1, 1042]);
+  assert.equal(parsePos("x:1"), undefined);
+  assert.equal(parsePos(""), undefined);
+  assert.equal(isAfter("3:11", "3:10"), true);
+  assert.equal(isAfter("3:10", "3:10"), false);
+  assert.equal(isAfter("3:9", "3:10"), false);
+  assert.equal(isAfter("4:0", "3:10"), true, "another partition");
+  assert.equal(isAfter("3:11", undefined), true);
+  assert.equal(isAfter("3:11", "10"), true);
+  assert.equal(isAfter("3:9", "10"), false, "a bare offset compares offsets");
+});
+
+test("backoff between failed attempts grows, and the attempt counter resets after stableAfter connected", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { random: () => 1, minReconnectDelay: 10, maxReconnectDelay: 1000, stableAfter: 300 });
+  const delays = record(c, "disconnected");
+  c.connect();
+  for (let i = 0; i < 3; i++) (await srv.nextConn()).close(1011, "Internal error");
+  let conn = await srv.nextConn();
+  assert.deepEqual(delays.map((d) => [d.code, d.delay]), [[1011, 10], [1011, 20], [1011, 40]]);
+  conn.close(1008, "Client too slow to process messages");
+  conn = await srv.nextConn();
+  assert.equal(delays.at(-1).delay, 80, "connected (nothing to subscribe) but not for stableAfter: still counting");
+  const up = once(c, "connected");
+  await up;
+  await new Promise((r) => setTimeout(r, 400)); // connected for longer than stableAfter
+  conn.close(1011, "Internal error");
+  await srv.nextConn();
+  assert.equal(delays.at(-1).delay, 10, "counter reset");
+  c.disconnect();
+  await srv.close();
+});
+
+test("1012 and 1001 reconnect soon (under a second, not counted) even with a long backoff", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { minReconnectDelay: 60_000, maxReconnectDelay: 60_000, random: () => 0.5 });
+  const dis = record(c, "disconnected");
+  const up = once(c, "connected");
+  c.connect();
+  (await srv.nextConn());
+  await up;
+  for (const code of [1012, 1001, 1012]) {
+    const again = once(c, "connected");
+    srv.conns.at(-1).close(code, "Service restart: reconnect now");
+    await srv.nextConn();
+    assert.deepEqual(await again, { attempt: 0 }, "not counted as a failed attempt");
+  }
+  assert.deepEqual(dis.map((d) => [d.code, d.delay, d.reconnect]), [[1012, 500, true], [1001, 500, true], [1012, 500, true]]);
+  c.disconnect();
+  await srv.close();
+});
+
+test("4001: getToken is asked again and the client reconnects at once with the new token", async () => {
+  const srv = await startServer();
+  let n = 0;
+  const c = client(srv.url, { getToken: () => "t" + ++n, minReconnectDelay: 60_000, maxReconnectDelay: 60_000 });
+  c.subscribe("BTC.trade");
+  c.connect();
+  const conn = await srv.nextConn();
+  assert.equal((await conn.next("auth")).data.token, "t1");
+  conn.send({ type: "auth_ack", sub: "u", expires_at: Math.floor(Date.now() / 1000) + 3600 });
+  await conn.answerSubscribe({ positions: { "BTC.trade": "1:1" } });
+  const gone = once(c, "disconnected");
+  conn.close(4001, "Token expired");
+  const d = await gone;
+  assert.equal(d.code, 4001);
+  assert.ok(d.delay < 1000);
+  const conn2 = await srv.nextConn();
+  assert.deepEqual(await conn2.next(), { type: "auth", data: { token: "t2" } });
+  conn2.send({ type: "auth_ack", sub: "u", expires_at: null });
+  const req = await conn2.answerSubscribe();
+  assert.deepEqual(req.data.last_offset, { "BTC.trade": "1:1" }, "recovers after the new auth");
+  assert.equal(n, 2);
+  c.disconnect();
+  await srv.close();
+});
+
+test("token refresh: auth with a new token on the open connection before expiry; subscriptions kept", async () => {
+  const srv = await startServer();
+  let n = 0;
+  const c = client(srv.url, { getToken: () => "t" + ++n, refreshRatio: 0.5, random: () => 0 });
+  const s = c.subscribe("BTC.trade");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.next("auth");
+  const expires = Date.now() / 1000 + 2.4; // refresh due after 1.2 s
+  conn.send({ type: "auth_ack", sub: "u", expires_at: expires });
+  await conn.answerSubscribe();
+  await up;
+  const t0 = Date.now();
+  const refresh = await conn.next();
+  const elapsed = Date.now() - t0;
+  assert.deepEqual(refresh, { type: "auth", data: { token: "t2" } });
+  assert.ok(elapsed > 700 && Date.now() < expires * 1000, `refreshed after ${elapsed} ms, before expiry`);
+  const auth = once(c, "auth");
+  conn.send({ type: "auth_ack", sub: "u", expires_at: expires + 3600 });
+  assert.equal((await auth).expiresAt, expires + 3600);
+  assert.equal(c.state, "connected");
+  assert.equal(s.state, "subscribed");
+  assert.equal(srv.conns.length, 1, "same connection");
+  assert.deepEqual(conn.all.map((m) => m.type), ["auth", "subscribe", "auth"]);
+  c.disconnect();
+  await srv.close();
+});
+
+test("a refresh refused with auth_error is retried with a new token until expiry", async () => {
+  const srv = await startServer();
+  let n = 0;
+  const c = client(srv.url, { getToken: () => "t" + ++n, refreshRatio: 0, random: () => 0 });
+  const errors = record(c, "error");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.next("auth");
+  conn.send({ type: "auth_ack", sub: "u", expires_at: Date.now() / 1000 + 30 });
+  await up;
+  assert.equal((await conn.next("auth")).data.token, "t2");
+  conn.send({ type: "auth_error", code: "TOKEN_SIGNATURE", message: "no key verifies it" });
+  assert.equal((await conn.next("auth")).data.token, "t3");
+  assert.deepEqual(errors.map((e) => [e.kind, e.code]), [["auth", "TOKEN_SIGNATURE"]]);
+  assert.equal(c.state, "connected");
+  c.disconnect();
+  await srv.close();
+});
+
+test("heartbeat watchdog: a silent server gets a heartbeat, then the connection is closed and reconnected", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { heartbeatInterval: 150, heartbeatTimeout: 150 });
+  c.subscribe("BTC.trade");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.answerSubscribe();
+  await up;
+  // a live server answers: pongs keep the connection
+  for (let i = 0; i < 3; i++) {
+    await conn.next("heartbeat");
+    conn.send({ type: "pong", ts: Date.now() });
+  }
+  assert.equal(c.state, "connected");
+  assert.equal(srv.conns.length, 1);
+  // now the server goes silent with the TCP connection open
+  const gone = once(c, "disconnected");
+  await conn.next("heartbeat");
+  const d = await gone;
+  assert.equal(d.reason, "heartbeat timeout");
+  assert.equal(d.reconnect, true);
+  const conn2 = await srv.nextConn();
+  const again = once(c, "connected");
+  await conn2.answerSubscribe();
+  await again;
+  c.disconnect();
+  await srv.close();
+});
+
+test("connectTimeout: no answer to subscribe closes the socket and reconnects", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { connectTimeout: 200 });
+  c.subscribe("BTC.trade");
+  const gone = once(c, "disconnected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.next("subscribe");
+  assert.equal((await gone).reason, "connect timeout");
+  const conn2 = await srv.nextConn();
+  const up = once(c, "connected");
+  await conn2.answerSubscribe();
+  await up;
+  c.disconnect();
+  await srv.close();
+});
+
+test("HTTP 503 with Retry-After on the upgrade: the next attempt waits at least Retry-After", async () => {
+  const srv = await startServer();
+  srv.refuse.push({ status: 503, headers: { "Retry-After": "1" } });
+  const c = client(srv.url, { random: () => 0 });
+  const err = once(c, "error", (e) => e.code);
+  const gone = once(c, "disconnected");
+  c.connect();
+  assert.deepEqual(await err, { kind: "transport", code: "HTTP_503", message: "upgrade refused: HTTP 503" });
+  const d = await gone;
+  assert.equal(d.delay, 1000);
+  await srv.nextConn();
+  const waited = srv.upgrades[1] - srv.upgrades[0];
+  assert.ok(waited >= 950, `waited ${waited} ms`);
+  c.disconnect();
+  await srv.close();
+});
+
+test("HTTP 429 with Retry-After as an HTTP date is honoured too", async () => {
+  const srv = await startServer();
+  srv.refuse.push({ status: 429, headers: { "Retry-After": new Date(Date.now() + 2000).toUTCString() } });
+  const c = client(srv.url, { random: () => 0 });
+  const gone = once(c, "disconnected");
+  c.connect();
+  const d = await gone;
+  assert.ok(d.delay > 500 && d.delay <= 2000, `delay ${d.delay}`);
+  c.disconnect();
+  await srv.close();
+});
+
+test("HTTP 401 on the upgrade: getToken is asked again, and the refused token is never retried", async () => {
+  const srv = await startServer();
+  srv.refuse.push({ status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
+  const tokens = ["bad", "bad", "good"];
+  let calls = 0;
+  const c = client(srv.url, { getToken: () => tokens[calls++] });
+  const errors = record(c, "error");
+  c.connect();
+  const conn = await srv.nextConn();
+  assert.deepEqual(await conn.next(), { type: "auth", data: { token: "good" } });
+  assert.equal(calls, 3);
+  assert.equal(srv.upgrades.length, 2, "no upgrade with the refused token");
+  assert.deepEqual(errors.filter((e) => e.kind === "auth").map((e) => e.code || e.message), [
+    "HTTP_401",
+    "getToken returned the token the server refused",
+  ]);
+  c.disconnect();
+  await srv.close();
+});
