@@ -430,7 +430,8 @@ export class OdinClient extends Emitter<ClientEvents> {
 
   private _refreshIn(ms: number): void {
     clearTimeout(this._refreshT);
-    ms = Math.max(1000, ms); // a client clock far ahead must not loop
+    // at least 1 s (a client clock far ahead must not loop), at most setTimeout's 2^31-1 ms (a far exp)
+    ms = Math.min(Math.max(1000, ms), 2 ** 31 - 1);
     const ws = this._ws;
     this._refreshT = setTimeout(async () => {
       let token: string | null = null;

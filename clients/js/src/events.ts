@@ -4,12 +4,15 @@
  * event types this SDK does not know (a deployment may add topics).
  */
 
-interface Ev<T extends string, D> {
-  type: T;
-  /** event time, Unix milliseconds */
-  timestamp: number;
-  data: D;
-}
+/** One event type (distributive: Ev<"A" | "B", D> is Ev<"A", D> | Ev<"B", D>, so that `type` narrows). */
+type Ev<T extends string, D> = T extends string
+  ? {
+      type: T;
+      /** event time, Unix milliseconds */
+      timestamp: number;
+      data: D;
+    }
+  : never;
 
 export interface TradeData { price: number; amount: number; buyer: string; seller: string; txHash: string }
 export interface LiquidityData { amount: number; provider: string; totalLiquidity: number }

@@ -3,12 +3,16 @@ import type { OdinEvent } from "./events.js";
 export type ConnectionState = "disconnected" | "connecting" | "connected";
 export type SubscriptionState = "unsubscribed" | "subscribing" | "subscribed";
 
-/** Anything shaped like the browser's WebSocket (the `ws` package's WebSocket is). */
+/**
+ * Anything shaped like the browser's WebSocket (the `ws` package's WebSocket is). The client reads `data` of
+ * onmessage's event and `code`, `reason` of onclose's; the parameters are `any` so that the DOM's and ws's
+ * WebSocket classes, whose handlers take richer event types, are assignable under strict function types.
+ */
 export interface WebSocketLike {
   readonly readyState: number;
   onopen: ((ev: any) => void) | null;
-  onmessage: ((ev: { data: any }) => void) | null;
-  onclose: ((ev: { code: number; reason: string; wasClean?: boolean }) => void) | null;
+  onmessage: ((ev: any /* { data: any } */) => void) | null;
+  onclose: ((ev: any /* { code: number; reason: string; wasClean?: boolean } */) => void) | null;
   onerror: ((ev: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;

@@ -115,9 +115,9 @@ export function msg(channel, pos, { replayed = false, data } = {}) {
 }
 
 /**
- * Starts a fake server on 127.0.0.1:0. `refuse`: HTTP answers for the next upgrades ({status, headers}), taken in order.
+ * Starts a fake server on 127.0.0.1 (port 0: any free one). `refuse`: HTTP answers for the next upgrades ({status, headers}), taken in order.
  */
-export async function startServer() {
+export async function startServer(port = 0) {
   const http = createServer((req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ noServer: true });
   const conns = [];
@@ -139,7 +139,7 @@ export async function startServer() {
       if (w) w(c);
     });
   });
-  await new Promise((r) => http.listen(0, "127.0.0.1", r));
+  await new Promise((r) => http.listen(port, "127.0.0.1", r));
   let taken = 0;
   let closed = false;
   const srv = {

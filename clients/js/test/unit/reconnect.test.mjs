@@ -241,3 +241,41 @@ test("HTTP 401 on the upgrade: getToken is asked again, and the refused token is
   c.disconnect();
   await srv.close();
 });
+
+test("auth_error at connect: reported, then a new connection with a new token after backoff", async () => {
+  const srv = await startServer();
+  let n = 0;
+  const c = client(srv.url, { getToken: () => "t" + ++n });
+  c.subscribe("BTC.trade");
+  const err = once(c, "error", (e) => e.kind === "auth");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.next("auth");
+  conn.send({ type: "auth_error", code: "TOKEN_EXPIRED", message: "The token has expired: fetch a new one" });
+  assert.deepEqual(await err, { kind: "auth", code: "TOKEN_EXPIRED", message: "The token has expired: fetch a new one" });
+  assert.equal(conn.inbox.length, 0, "no subscribe after auth_error");
+  const conn2 = await srv.nextConn();
+  assert.deepEqual(await conn2.next(), { type: "auth", data: { token: "t2" } });
+  c.disconnect();
+  await srv.close();
+});
+
+test("a server that cannot be reached: attempts back off until it is up, then the client connects", async () => {
+  const srv = await startServer();
+  const port = new URL(srv.url).port;
+  await srv.close();
+  const c = client(srv.url, { random: () => 1, minReconnectDelay: 20, maxReconnectDelay: 80 });
+  const dis = record(c, "disconnected");
+  c.subscribe("BTC.trade");
+  c.connect();
+  await once(c, "disconnected", () => dis.length >= 4);
+  assert.deepEqual(dis.slice(0, 4).map((d) => [d.code, d.delay]), [[1006, 20], [1006, 40], [1006, 80], [1006, 80]]);
+  assert.equal(c.state, "connecting");
+  const srv2 = await startServer(+port);
+  const conn = await srv2.nextConn();
+  const up = once(c, "connected");
+  await conn.answerSubscribe();
+  assert.ok((await up).attempt >= 4);
+  c.disconnect();
+  await srv2.close();
+});
