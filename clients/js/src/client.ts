@@ -73,8 +73,11 @@ export class OdinClient extends Emitter<ClientEvents> {
     return this._state;
   }
 
-  /** Starts connecting; idempotent. */
+  /** Starts connecting; idempotent. Throws when there is no WebSocket implementation (Node 20: pass `ws`). */
   connect(): void {
+    if (!this._o.WebSocket && !(globalThis as any).WebSocket) {
+      throw new Error("no WebSocket: pass options.WebSocket (the ws package on Node 20)");
+    }
     if (!this._want) {
       this._want = true;
       this._open();
@@ -177,10 +180,9 @@ export class OdinClient extends Emitter<ClientEvents> {
     }
     this._token = token;
     this._http = this._retryAfter = 0;
-    const WS: WebSocketConstructor | undefined = this._o.WebSocket || (globalThis as any).WebSocket;
+    const WS: WebSocketConstructor = this._o.WebSocket || (globalThis as any).WebSocket;
     let ws: WebSocketLike;
     try {
-      if (!WS) throw new Error("no WebSocket: pass options.WebSocket (the ws package on Node 20)");
       ws = new WS(this._url);
     } catch (e) {
       this._error("transport", "" + e);
@@ -193,11 +195,13 @@ export class OdinClient extends Emitter<ClientEvents> {
     this._connectT = setTimeout(() => this._drop(1006, "connect timeout", true), this._o.connectTimeout);
     // The ws package exposes the HTTP answer of a refused upgrade (browsers cannot): 401, 429, 503 + Retry-After.
     (ws as any).on?.("unexpected-response", (_req: unknown, res: { statusCode: number; headers: any }) => {
-      this._http = res.statusCode;
-      const ra = res.headers["retry-after"];
-      const n = +ra;
-      if (ra) this._retryAfter = Math.max(0, isNaN(n) ? Date.parse(ra) - now() : n * 1000) || 0;
-      ws.close();
+      if (ws === this._ws) {
+        const ra = res.headers["retry-after"];
+        const n = +ra;
+        this._http = res.statusCode;
+        if (ra) this._retryAfter = Math.max(0, isNaN(n) ? Date.parse(ra) - now() : n * 1000) || 0;
+      }
+      ws.close(); // ws leaves aborting the request to whoever listens
     });
     ws.onopen = () => {
       this._rx();
