@@ -35,8 +35,11 @@ export class OdinClient extends Emitter<ClientEvents> {
   private _want = false;
   /** authenticated (or anonymous) and subscribes sent on the current socket */
   private _ready = false;
-  /** answers still awaited before `connected` */
-  private _pending = 0;
+  /** subscription_acks and reconnect_acks still awaited before `connected` */
+  private _acks = 0;
+  private _recoveries = 0;
+  /** last inbound frame other than pong: a replay in progress */
+  private _progress = 0;
   private _connectedAt = 0;
   private _lastRx = 0;
   private _hbFor = 0;
@@ -191,8 +194,8 @@ export class OdinClient extends Emitter<ClientEvents> {
     }
     this._ws = ws;
     this._ready = false;
-    this._pending = 0;
-    this._connectT = setTimeout(() => this._drop(1006, "connect timeout", true), this._o.connectTimeout);
+    this._acks = this._recoveries = 0;
+    this._connectT = setTimeout(() => this._connectTimeout(), this._o.connectTimeout);
     // The ws package exposes the HTTP answer of a refused upgrade (browsers cannot): 401, 429, 503 + Retry-After.
     (ws as any).on?.("unexpected-response", (_req: unknown, res: { statusCode: number; headers: any }) => {
       if (ws === this._ws) {
@@ -316,14 +319,26 @@ export class OdinClient extends Emitter<ClientEvents> {
       const p = this._pos.get(c);
       if (p) (last[c] = p), (any = true);
     }
-    this._pending += any ? 2 : 1;
+    this._acks++;
+    if (any) this._recoveries++;
     this._send("subscribe", any ? { channels, last_offset: last } : { channels });
+  }
+
+  /**
+   * connectTimeout: the socket, auth_ack and every subscription_ack must be in by then. A recovery only has to
+   * keep progressing (a replay read from Kafka can take the server's 10 s read timeout before its first message):
+   * it fails after 3 x connectTimeout without a replayed message or an ack.
+   */
+  private _connectTimeout(): void {
+    const limit = 3 * this._o.connectTimeout;
+    const idle = now() - this._progress;
+    if (!this._ready || this._acks > 0 || idle >= limit) this._drop(1006, "connect timeout", true);
+    else this._connectT = setTimeout(() => this._connectTimeout(), limit - idle);
   }
 
   /** `connected` once every answer is in. */
   private _check(): void {
-    if (this._pending <= 0 && this._ready && this._state === "connecting") {
-      this._pending = 0;
+    if (this._acks <= 0 && this._recoveries <= 0 && this._ready && this._state === "connecting") {
       clearTimeout(this._connectT);
       this._connectedAt = now();
       this._setState("connected");
@@ -333,6 +348,7 @@ export class OdinClient extends Emitter<ClientEvents> {
 
   private _onMessage(m: any): void {
     const d = m.data;
+    if (m.type !== "pong") this._progress = now();
     if (typeof m.channel === "string" && typeof m.pos === "string" && d !== undefined) return this._deliver(m);
     switch (m.type) {
       case "auth_ack":
@@ -340,7 +356,7 @@ export class OdinClient extends Emitter<ClientEvents> {
       case "auth_error":
         return this._authError(m);
       case "subscription_ack":
-        this._pending--;
+        this._acks--;
         for (const c of m.subscribed || []) {
           const s = this._subs.get(c);
           if (!s) continue;
@@ -360,7 +376,7 @@ export class OdinClient extends Emitter<ClientEvents> {
         }
         return this._check();
       case "reconnect_ack": {
-        this._pending--;
+        this._recoveries--;
         const channels = m.channels || {};
         for (const c in channels) {
           const s = this._subs.get(c);
@@ -370,7 +386,7 @@ export class OdinClient extends Emitter<ClientEvents> {
         return this._check();
       }
       case "reconnect_error":
-        this._pending--;
+        this._recoveries--;
         this._error("server", m.message, "RECONNECT_ERROR");
         return this._check();
       case "error":

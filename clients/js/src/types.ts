@@ -34,7 +34,10 @@ export interface ClientOptions {
   heartbeatInterval?: number;
   /** Further silence, ms, after which the connection is declared dead, closed and reconnected (10 000). */
   heartbeatTimeout?: number;
-  /** From opening the socket to every answer (auth_ack, acks), ms (10 000). */
+  /**
+   * From opening the socket to auth_ack and every subscription_ack, ms (10 000). A recovery may take longer while
+   * it progresses: it fails after 3 x connectTimeout without a replayed message or an ack.
+   */
   connectTimeout?: number;
   /** Refresh the token at this share of the time left until expires_at (0.8). */
   refreshRatio?: number;

@@ -279,3 +279,35 @@ test("a server that cannot be reached: attempts back off until it is up, then th
   c.disconnect();
   await srv2.close();
 });
+
+test("connectTimeout does not cut a recovery that is slow to start (a Kafka read), but one that stalls for 3x", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { connectTimeout: 200 });
+  c.subscribe("BTC.trade", { since: "0:5" });
+  const dis = record(c, "disconnected");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  const req = await conn.next("subscribe");
+  conn.send({ type: "subscription_ack", subscribed: req.data.channels, count: 1, positions: {} });
+  await new Promise((r) => setTimeout(r, 400)); // the server reads history: silence beyond connectTimeout
+  conn.send(msg("BTC.trade", "0:6", { replayed: true }));
+  conn.send({ type: "reconnect_ack", status: "completed", messages_replayed: 1, recovered: true, channels: { "BTC.trade": { recovered: true, replayed: 1 } } });
+  await up;
+  assert.deepEqual(dis, []);
+  c.disconnect();
+
+  // the same, but the recovery never ends
+  const c2 = client(srv.url, { connectTimeout: 200 });
+  c2.subscribe("BTC.trade", { since: "0:5" });
+  const gone = once(c2, "disconnected");
+  const t0 = Date.now();
+  c2.connect();
+  const conn2 = await srv.nextConn();
+  const req2 = await conn2.next("subscribe");
+  conn2.send({ type: "subscription_ack", subscribed: req2.data.channels, count: 1, positions: {} });
+  assert.equal((await gone).reason, "connect timeout");
+  assert.ok(Date.now() - t0 >= 550, "allowed 3 x connectTimeout of silence");
+  c2.disconnect();
+  await srv.close();
+});
