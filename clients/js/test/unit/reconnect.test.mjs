@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { backoffDelay, parsePos, isAfter } from "../../dist/index.mjs";
-import { startServer, client, once, record } from "./fake-server.mjs";
+import { startServer, client, once, record, msg } from "./fake-server.mjs";
 
 test("backoffDelay: full jitter in [0, min(max, base * 2^n)]", () => {
   for (let n = 0; n < 12; n++) {
