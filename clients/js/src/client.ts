@@ -154,7 +154,9 @@ export class OdinClient extends Emitter<ClientEvents> {
   }
 
   private _send(type: string, data?: object): void {
-    this._ws?.send(JSON.stringify(data ? { type, data } : { type }));
+    try {
+      this._ws?.send(JSON.stringify(data ? { type, data } : { type }));
+    } catch {} // a socket closing under us: its onclose follows
   }
 
   private async _getToken(): Promise<string | null> {
