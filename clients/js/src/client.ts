@@ -68,8 +68,9 @@ export class OdinClient extends Emitter<ClientEvents> {
       refreshRatio: 0.8,
       maxChannelsPerRequest: 200,
       random: Math.random,
-      ...options,
     };
+    // an option given as undefined keeps its default
+    for (const k in options) if ((options as any)[k] !== undefined) (this._o as any)[k] = (options as any)[k];
   }
 
   get state(): ConnectionState {

@@ -233,3 +233,16 @@ test("revoked in auth_ack ends those subscriptions", async () => {
   c.disconnect();
   await srv.close();
 });
+
+test("an option given as undefined keeps its default", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { maxChannelsPerRequest: undefined, minReconnectDelay: undefined });
+  const names = Array.from({ length: 201 }, (_, i) => "T" + i + ".trade");
+  for (const n of names) c.subscribe(n);
+  c.connect();
+  const conn = await srv.nextConn();
+  assert.equal((await conn.next("subscribe")).data.channels.length, 200, "default 200 per request");
+  assert.equal((await conn.next("subscribe")).data.channels.length, 1);
+  c.disconnect();
+  await srv.close();
+});
