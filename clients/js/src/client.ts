@@ -42,7 +42,8 @@ export class OdinClient extends Emitter<ClientEvents> {
   private _progress = 0;
   private _connectedAt = 0;
   private _lastRx = 0;
-  private _hbFor = 0;
+  /** when the outstanding heartbeat was sent */
+  private _hbAt = 0;
   private _token: string | null = null;
   private _refused: string | null = null;
   /** HTTP status and Retry-After (ms) of a refused upgrade */
@@ -289,19 +290,24 @@ export class OdinClient extends Emitter<ClientEvents> {
     this._lastRx = now();
   }
 
-  /** Heartbeat watchdog: `heartbeat` after heartbeatInterval of inbound silence, dead after heartbeatTimeout more. */
+  /**
+   * Heartbeat watchdog: `heartbeat` after heartbeatInterval of inbound silence; dead when nothing at all arrived
+   * within heartbeatTimeout of sending it. Measured from the heartbeat actually sent, not from the silence's start,
+   * so that timers a background tab throttles (fired late) never condemn a quiet but healthy connection.
+   */
   private _watch(ms: number): void {
     const o = this._o;
     this._hbT = setTimeout(() => {
-      const last = this._lastRx;
-      const idle = now() - last;
-      if (idle >= o.heartbeatInterval + o.heartbeatTimeout) return this._drop(1006, "heartbeat timeout", true);
+      const t = now();
+      const idle = t - this._lastRx;
       if (idle < o.heartbeatInterval) return this._watch(o.heartbeatInterval - idle);
-      if (this._hbFor !== last) {
-        this._hbFor = last; // one heartbeat per silence
+      if (this._hbAt <= this._lastRx) {
+        this._hbAt = t;
         this._send("heartbeat");
+        return this._watch(o.heartbeatTimeout);
       }
-      this._watch(o.heartbeatInterval + o.heartbeatTimeout - idle);
+      if (t - this._hbAt >= o.heartbeatTimeout) return this._drop(1006, "heartbeat timeout", true);
+      this._watch(o.heartbeatTimeout - (t - this._hbAt));
     }, ms);
   }
 

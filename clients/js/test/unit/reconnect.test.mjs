@@ -311,3 +311,23 @@ test("connectTimeout does not cut a recovery that is slow to start (a Kafka read
   c2.disconnect();
   await srv.close();
 });
+
+test("heartbeat watchdog: a timer that fires late (a throttled background tab) sends a heartbeat before condemning", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { heartbeatInterval: 150, heartbeatTimeout: 150 });
+  const dis = record(c, "disconnected");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  conn.ws.on("message", (d) => {
+    if (JSON.parse(d.toString()).type === "heartbeat") conn.send({ type: "pong", ts: Date.now() });
+  });
+  await up;
+  const end = Date.now() + 450; // the event loop is blocked past interval + timeout: the watchdog's timer fires late
+  while (Date.now() < end);
+  for (let i = 0; i < 3; i++) await conn.next("heartbeat");
+  assert.deepEqual(dis, [], "a quiet, healthy connection is kept");
+  assert.equal(srv.conns.length, 1);
+  c.disconnect();
+  await srv.close();
+});
