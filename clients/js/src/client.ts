@@ -226,7 +226,8 @@ export class OdinClient extends Emitter<ClientEvents> {
       }
       if (m && typeof m === "object") this._onMessage(m);
     };
-    ws.onerror = () => this._error("transport", "WebSocket error");
+    // ws says why, browsers do not; a refused upgrade is reported with its status on close
+    ws.onerror = (e) => this._http || this._error("transport", (e && e.message) || "WebSocket error");
     ws.onclose = (e) => this._closed(e.code, e.reason || "");
   }
 

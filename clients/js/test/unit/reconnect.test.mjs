@@ -197,12 +197,12 @@ test("HTTP 503 with Retry-After on the upgrade: the next attempt waits at least 
   const srv = await startServer();
   srv.refuse.push({ status: 503, headers: { "Retry-After": "1" } });
   const c = client(srv.url, { random: () => 0 });
-  const err = once(c, "error", (e) => e.code);
+  const errors = record(c, "error");
   const gone = once(c, "disconnected");
   c.connect();
-  assert.deepEqual(await err, { kind: "transport", code: "HTTP_503", message: "upgrade refused: HTTP 503" });
   const d = await gone;
   assert.equal(d.delay, 1000);
+  assert.deepEqual(errors, [{ kind: "transport", code: "HTTP_503", message: "upgrade refused: HTTP 503" }], "one error, with the status");
   await srv.nextConn();
   const waited = srv.upgrades[1] - srv.upgrades[0];
   assert.ok(waited >= 950, `waited ${waited} ms`);
