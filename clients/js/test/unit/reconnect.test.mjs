@@ -34,7 +34,7 @@ test("positions: parse and compare", () => {
 
 test("backoff between failed attempts grows, and the attempt counter resets after stableAfter connected", async () => {
   const srv = await startServer();
-  const c = client(srv.url, { random: () => 1, minReconnectDelay: 10, maxReconnectDelay: 1000, stableAfter: 300 });
+  const c = client(srv.url, { random: () => 1, minReconnectDelay: 10, maxReconnectDelay: 1000, stableAfter: 1500 });
   const delays = record(c, "disconnected");
   c.connect();
   for (let i = 0; i < 3; i++) (await srv.nextConn()).close(1011, "Internal error");
@@ -45,7 +45,7 @@ test("backoff between failed attempts grows, and the attempt counter resets afte
   assert.equal(delays.at(-1).delay, 80, "connected (nothing to subscribe) but not for stableAfter: still counting");
   const up = once(c, "connected");
   await up;
-  await new Promise((r) => setTimeout(r, 400)); // connected for longer than stableAfter
+  await new Promise((r) => setTimeout(r, 1600)); // connected for longer than stableAfter
   conn.close(1011, "Internal error");
   await srv.nextConn();
   assert.equal(delays.at(-1).delay, 10, "counter reset");
@@ -55,7 +55,7 @@ test("backoff between failed attempts grows, and the attempt counter resets afte
 
 test("1012 and 1001 reconnect soon (under a second, not counted) even with a long backoff", async () => {
   const srv = await startServer();
-  const c = client(srv.url, { minReconnectDelay: 60_000, maxReconnectDelay: 60_000, random: () => 0.5 });
+  const c = client(srv.url, { minReconnectDelay: 60_000, maxReconnectDelay: 60_000, random: () => 0.1 });
   const dis = record(c, "disconnected");
   const up = once(c, "connected");
   c.connect();
@@ -67,88 +67,14 @@ test("1012 and 1001 reconnect soon (under a second, not counted) even with a lon
     await srv.nextConn();
     assert.deepEqual(await again, { attempt: 0 }, "not counted as a failed attempt");
   }
-  assert.deepEqual(dis.map((d) => [d.code, d.delay, d.reconnect]), [[1012, 500, true], [1001, 500, true], [1012, 500, true]]);
-  c.disconnect();
-  await srv.close();
-});
-
-test("4001: getToken is asked again and the client reconnects at once with the new token", async () => {
-  const srv = await startServer();
-  let n = 0;
-  const c = client(srv.url, { getToken: () => "t" + ++n, minReconnectDelay: 60_000, maxReconnectDelay: 60_000 });
-  c.subscribe("BTC.trade");
-  c.connect();
-  const conn = await srv.nextConn();
-  assert.equal((await conn.next("auth")).data.token, "t1");
-  conn.send({ type: "auth_ack", sub: "u", expires_at: Math.floor(Date.now() / 1000) + 3600 });
-  await conn.answerSubscribe({ positions: { "BTC.trade": "1:1" } });
-  const gone = once(c, "disconnected");
-  conn.close(4001, "Token expired");
-  const d = await gone;
-  assert.equal(d.code, 4001);
-  assert.ok(d.delay < 1000);
-  const conn2 = await srv.nextConn();
-  assert.deepEqual(await conn2.next(), { type: "auth", data: { token: "t2" } });
-  conn2.send({ type: "auth_ack", sub: "u", expires_at: null });
-  const req = await conn2.answerSubscribe();
-  assert.deepEqual(req.data.last_offset, { "BTC.trade": "1:1" }, "recovers after the new auth");
-  assert.equal(n, 2);
-  c.disconnect();
-  await srv.close();
-});
-
-test("token refresh: auth with a new token on the open connection before expiry; subscriptions kept", async () => {
-  const srv = await startServer();
-  let n = 0;
-  const c = client(srv.url, { getToken: () => "t" + ++n, refreshRatio: 0.5, random: () => 0 });
-  const s = c.subscribe("BTC.trade");
-  const up = once(c, "connected");
-  c.connect();
-  const conn = await srv.nextConn();
-  await conn.next("auth");
-  const expires = Date.now() / 1000 + 2.4; // refresh due after 1.2 s
-  conn.send({ type: "auth_ack", sub: "u", expires_at: expires });
-  await conn.answerSubscribe();
-  await up;
-  const t0 = Date.now();
-  const refresh = await conn.next();
-  const elapsed = Date.now() - t0;
-  assert.deepEqual(refresh, { type: "auth", data: { token: "t2" } });
-  assert.ok(elapsed > 700 && Date.now() < expires * 1000, `refreshed after ${elapsed} ms, before expiry`);
-  const auth = once(c, "auth");
-  conn.send({ type: "auth_ack", sub: "u", expires_at: expires + 3600 });
-  assert.equal((await auth).expiresAt, expires + 3600);
-  assert.equal(c.state, "connected");
-  assert.equal(s.state, "subscribed");
-  assert.equal(srv.conns.length, 1, "same connection");
-  assert.deepEqual(conn.all.map((m) => m.type), ["auth", "subscribe", "auth"]);
-  c.disconnect();
-  await srv.close();
-});
-
-test("a refresh refused with auth_error is retried with a new token until expiry", async () => {
-  const srv = await startServer();
-  let n = 0;
-  const c = client(srv.url, { getToken: () => "t" + ++n, refreshRatio: 0, random: () => 0 });
-  const errors = record(c, "error");
-  const up = once(c, "connected");
-  c.connect();
-  const conn = await srv.nextConn();
-  await conn.next("auth");
-  conn.send({ type: "auth_ack", sub: "u", expires_at: Date.now() / 1000 + 30 });
-  await up;
-  assert.equal((await conn.next("auth")).data.token, "t2");
-  conn.send({ type: "auth_error", code: "TOKEN_SIGNATURE", message: "no key verifies it" });
-  assert.equal((await conn.next("auth")).data.token, "t3");
-  assert.deepEqual(errors.map((e) => [e.kind, e.code]), [["auth", "TOKEN_SIGNATURE"]]);
-  assert.equal(c.state, "connected");
+  assert.deepEqual(dis.map((d) => [d.code, d.delay, d.reconnect]), [[1012, 100, true], [1001, 100, true], [1012, 100, true]]);
   c.disconnect();
   await srv.close();
 });
 
 test("heartbeat watchdog: a silent server gets a heartbeat, then the connection is closed and reconnected", async () => {
   const srv = await startServer();
-  const c = client(srv.url, { heartbeatInterval: 150, heartbeatTimeout: 150 });
+  const c = client(srv.url, { heartbeatInterval: 300, heartbeatTimeout: 300 });
   c.subscribe("BTC.trade");
   const up = once(c, "connected");
   c.connect();
@@ -222,44 +148,6 @@ test("HTTP 429 with Retry-After as an HTTP date is honoured too", async () => {
   await srv.close();
 });
 
-test("HTTP 401 on the upgrade: getToken is asked again, and the refused token is never retried", async () => {
-  const srv = await startServer();
-  srv.refuse.push({ status: 401, headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
-  const tokens = ["bad", "bad", "good"];
-  let calls = 0;
-  const c = client(srv.url, { getToken: () => tokens[calls++] });
-  const errors = record(c, "error");
-  c.connect();
-  const conn = await srv.nextConn();
-  assert.deepEqual(await conn.next(), { type: "auth", data: { token: "good" } });
-  assert.equal(calls, 3);
-  assert.equal(srv.upgrades.length, 2, "no upgrade with the refused token");
-  assert.deepEqual(errors.filter((e) => e.kind === "auth").map((e) => e.code || e.message), [
-    "HTTP_401",
-    "getToken returned the token the server refused",
-  ]);
-  c.disconnect();
-  await srv.close();
-});
-
-test("auth_error at connect: reported, then a new connection with a new token after backoff", async () => {
-  const srv = await startServer();
-  let n = 0;
-  const c = client(srv.url, { getToken: () => "t" + ++n });
-  c.subscribe("BTC.trade");
-  const err = once(c, "error", (e) => e.kind === "auth");
-  c.connect();
-  const conn = await srv.nextConn();
-  await conn.next("auth");
-  conn.send({ type: "auth_error", code: "TOKEN_EXPIRED", message: "The token has expired: fetch a new one" });
-  assert.deepEqual(await err, { kind: "auth", code: "TOKEN_EXPIRED", message: "The token has expired: fetch a new one" });
-  assert.equal(conn.inbox.length, 0, "no subscribe after auth_error");
-  const conn2 = await srv.nextConn();
-  assert.deepEqual(await conn2.next(), { type: "auth", data: { token: "t2" } });
-  c.disconnect();
-  await srv.close();
-});
-
 test("a server that cannot be reached: attempts back off until it is up, then the client connects", async () => {
   const srv = await startServer();
   const port = new URL(srv.url).port;
@@ -282,7 +170,7 @@ test("a server that cannot be reached: attempts back off until it is up, then th
 
 test("connectTimeout does not cut a recovery that is slow to start (a Kafka read), but one that stalls for 3x", async () => {
   const srv = await startServer();
-  const c = client(srv.url, { connectTimeout: 200 });
+  const c = client(srv.url, { connectTimeout: 500 });
   c.subscribe("BTC.trade", { since: "0:5" });
   const dis = record(c, "disconnected");
   const up = once(c, "connected");
@@ -290,7 +178,7 @@ test("connectTimeout does not cut a recovery that is slow to start (a Kafka read
   const conn = await srv.nextConn();
   const req = await conn.next("subscribe");
   conn.send({ type: "subscription_ack", subscribed: req.data.channels, count: 1, positions: {} });
-  await new Promise((r) => setTimeout(r, 400)); // the server reads history: silence beyond connectTimeout
+  await new Promise((r) => setTimeout(r, 800)); // the server reads history: silence beyond connectTimeout
   conn.send(msg("BTC.trade", "0:6", { replayed: true }));
   conn.send({ type: "reconnect_ack", status: "completed", messages_replayed: 1, recovered: true, channels: { "BTC.trade": { recovered: true, replayed: 1 } } });
   await up;
@@ -298,7 +186,7 @@ test("connectTimeout does not cut a recovery that is slow to start (a Kafka read
   c.disconnect();
 
   // the same, but the recovery never ends
-  const c2 = client(srv.url, { connectTimeout: 200 });
+  const c2 = client(srv.url, { connectTimeout: 500 });
   c2.subscribe("BTC.trade", { since: "0:5" });
   const gone = once(c2, "disconnected");
   const t0 = Date.now();
@@ -307,14 +195,14 @@ test("connectTimeout does not cut a recovery that is slow to start (a Kafka read
   const req2 = await conn2.next("subscribe");
   conn2.send({ type: "subscription_ack", subscribed: req2.data.channels, count: 1, positions: {} });
   assert.equal((await gone).reason, "connect timeout");
-  assert.ok(Date.now() - t0 >= 550, "allowed 3 x connectTimeout of silence");
+  assert.ok(Date.now() - t0 >= 1400, "allowed 3 x connectTimeout of silence");
   c2.disconnect();
   await srv.close();
 });
 
 test("heartbeat watchdog: a timer that fires late (a throttled background tab) sends a heartbeat before condemning", async () => {
   const srv = await startServer();
-  const c = client(srv.url, { heartbeatInterval: 150, heartbeatTimeout: 150 });
+  const c = client(srv.url, { heartbeatInterval: 300, heartbeatTimeout: 300 });
   const dis = record(c, "disconnected");
   const up = once(c, "connected");
   c.connect();
@@ -323,7 +211,7 @@ test("heartbeat watchdog: a timer that fires late (a throttled background tab) s
     if (JSON.parse(d.toString()).type === "heartbeat") conn.send({ type: "pong", ts: Date.now() });
   });
   await up;
-  const end = Date.now() + 450; // the event loop is blocked past interval + timeout: the watchdog's timer fires late
+  const end = Date.now() + 800; // the event loop is blocked past interval + timeout: the watchdog's timer fires late
   while (Date.now() < end);
   for (let i = 0; i < 3; i++) await conn.next("heartbeat");
   assert.deepEqual(dis, [], "a quiet, healthy connection is kept");
