@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, client, once, record, msg } from "./fake-server.mjs";
+import { startServer, client, once, record, msg, within } from "./fake-server.mjs";
 
 test("states and events: connecting, then connected only after every ack; disconnect() stays disconnected", async () => {
   const srv = await startServer();
@@ -96,13 +96,13 @@ test("chunking: one subscribe per maxChannelsPerRequest channels, last_offset on
   assert.equal(r1.data.last_offset, undefined, "no empty last_offset");
   assert.deepEqual(r2.data.last_offset, { "E.trade": "1:5" });
   const ack = (r) => conn.send({ type: "subscription_ack", subscribed: r.data.channels, count: 0, positions: {} });
+  const lastAcked = once(c.getSubscription("G.trade"), "state", (e) => e.state === "subscribed");
   ack(r1);
   ack(r2);
   ack(r3);
   const done = once(c, "connected");
-  // connected waits for the reconnect_ack of the chunk that carried a position
-  await new Promise((r) => setTimeout(r, 50));
-  assert.equal(connected, false);
+  await lastAcked; // every subscription_ack handled (in order)...
+  assert.equal(connected, false, "...but connected waits for the reconnect_ack of the chunk that carried a position");
   conn.send({ type: "reconnect_ack", status: "completed", messages_replayed: 0, recovered: true, channels: { "E.trade": { recovered: true, replayed: 0 } } });
   await done;
   assert.equal(c.state, "connected");
@@ -183,7 +183,12 @@ test("a listener that throws does not break delivery; its exception surfaces asy
   const saved = process.listeners("uncaughtException");
   process.removeAllListeners("uncaughtException");
   const thrown = [];
-  process.on("uncaughtException", (e) => thrown.push(e.message));
+  let surfaced;
+  const rethrown = new Promise((r) => (surfaced = r));
+  process.on("uncaughtException", (e) => {
+    thrown.push(e.message);
+    surfaced();
+  });
   try {
     const c = client(srv.url);
     const s = c.subscribe("BTC.trade");
@@ -200,7 +205,7 @@ test("a listener that throws does not break delivery; its exception surfaces asy
     const third = once(s, "message", (m) => m.pos === "0:4");
     for (const p of ["0:2", "0:3", "0:4"]) conn.send(msg("BTC.trade", p));
     await third;
-    await new Promise((r) => setTimeout(r, 20));
+    await within("the exception rethrown", (resolve) => rethrown.then(resolve));
     assert.deepEqual(got.map((m) => m.pos), ["0:2", "0:3", "0:4"]);
     assert.deepEqual(clientGot.map((m) => m.pos), ["0:2", "0:3", "0:4"]);
     assert.deepEqual(thrown, ["app bug"]);

@@ -17,7 +17,7 @@ after(async () => {
 });
 
 /** Resolves with the first value `register(resolve)` yields, or rejects after `ms` with `what` in the message. */
-function within(what, register, ms = LIMIT) {
+export function within(what, register, ms = LIMIT) {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error("timed out waiting for " + what)), ms);
     register((v) => {
