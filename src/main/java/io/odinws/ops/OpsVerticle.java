@@ -48,6 +48,12 @@ public final class OpsVerticle extends VerticleBase {
   private HttpServer server;
   private volatile int port = OpsConfig.OFF;
 
+  /** Without the pages. */
+  public OpsVerticle(OpsConfig config, PublicEndpoints endpoints) {
+    this(config, endpoints, null);
+  }
+
+  /** With the pages when {@code pages} is non-null and they are enabled. */
   public OpsVerticle(OpsConfig config, PublicEndpoints endpoints, PagesSetup pages) {
     this.config = config;
     this.endpoints = endpoints;
@@ -63,7 +69,7 @@ public final class OpsVerticle extends VerticleBase {
     own = VertxInternals.contextOn(vertx, loop.next());
     Promise<HttpServer> listening = Promise.promise();
     own.runOnContext(v -> {
-      if (pagesSetup.config().enabled()) {
+      if (pagesSetup != null && pagesSetup.config().enabled()) {
         // sampled and streamed on this port's loop, like its requests
         pages = new PageRoutes(pagesSetup);
         pages.start(vertx);
