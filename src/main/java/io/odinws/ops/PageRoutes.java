@@ -54,11 +54,6 @@ final class PageRoutes {
   void mount(Router router) {
     router.get("/").handler(ctx -> ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/market/")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").putHeader(HttpHeaders.CONTENT_LENGTH, "0").end());
-    StaticHandler files = StaticHandler.create("webroot")
-        .setDirectoryListing(false)
-        .setIncludeHidden(false)
-        .setCachingEnabled(true)
-        .setIndexPage("index.html");
     ClassLoader loader = PageRoutes.class.getClassLoader();
     for (String[] site : SITES) {
       String dir = "/" + site[0];
@@ -76,7 +71,12 @@ final class PageRoutes {
         }
       });
       if (built) {
-        route.handler(files);
+        // a route ending in * serves the path after its prefix: /market/main.js is webroot/market/main.js
+        route.handler(StaticHandler.create("webroot/" + site[0])
+            .setDirectoryListing(false)
+            .setIncludeHidden(false)
+            .setCachingEnabled(true)
+            .setIndexPage("index.html"));
       }
     }
     router.get("/api/pages/config").handler(this::pagesConfig);
