@@ -267,7 +267,7 @@ class OpsPagesTest {
     Socket s = new Socket("127.0.0.1", port);
     s.setSoTimeout(30_000);
     OutputStream out = s.getOutputStream();
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: */*\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
     return s;
   }
