@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -101,7 +102,7 @@ final class OperatorStats {
 
   /** The counters of {@code name} summed by the value of {@code tag}, keys prefixed. */
   private Map<String, Long> byTag(String name, String tag, String prefix) {
-    Map<String, Double> sums = new LinkedHashMap<>();
+    Map<String, Double> sums = new TreeMap<>(); // a stable order, whatever the registry's
     for (FunctionCounter c : meters.find(name).functionCounters()) {
       String value = c.getId().getTag(tag);
       if (value != null) {

@@ -11,6 +11,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -23,6 +26,7 @@ import java.util.regex.Pattern;
  */
 final class PageRoutes {
 
+  private static final Logger LOG = LoggerFactory.getLogger(PageRoutes.class);
   static final String NOT_BUILT = "pages not built: build with Node 20+ and npm (make build)\n";
   private static final long SAMPLE_MS = 1_000;
   private static final int HEARTBEAT_EVERY = 15;
@@ -55,9 +59,15 @@ final class PageRoutes {
     router.get("/").handler(ctx -> ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/market/")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").putHeader(HttpHeaders.CONTENT_LENGTH, "0").end());
     ClassLoader loader = PageRoutes.class.getClassLoader();
+    List<String> missing = SITES.stream().filter(site -> loader.getResource("webroot/" + site[0] + "/" + site[1]) == null)
+        .map(site -> "/" + site[0] + "/").toList();
+    if (!missing.isEmpty()) {
+      LOG.warn("event=pages_not_built paths=\"{}\" action=\"build with Node 20+ and npm (make build); these paths answer 404 until then\"",
+          String.join(" ", missing));
+    }
     for (String[] site : SITES) {
       String dir = "/" + site[0];
-      boolean built = loader.getResource("webroot/" + site[0] + "/" + site[1]) != null;
+      boolean built = !missing.contains(dir + "/");
       // "/market/*" also matches "/market", whose page would load its assets from "/": send it to "/market/"
       var route = router.route(dir + "/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
         if (ctx.request().path().equals(dir)) {
