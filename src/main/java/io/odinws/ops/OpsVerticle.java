@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  * event loop of their own. A shard's loop can be busy for a whole fan-out and seconds behind when
  * overloaded; a probe queued behind that times out and gets a busy pod restarted. This loop is idle
  * between requests, so the kernel runs it as soon as a probe arrives, whatever the shards are doing.
- * Deployed only when the port is on.
+ * Deployed only when the port is on. With {@code pages.enabled} it also serves the pages of issue 16
+ * ({@link PageRoutes}), which never go on the public port.
  */
 public final class OpsVerticle extends VerticleBase {
 
@@ -75,13 +76,13 @@ public final class OpsVerticle extends VerticleBase {
         pages.start(vertx);
       }
       vertx.createHttpServer(new HttpServerOptions()
-            .setHttp2ClearTextEnabled(false) // probes and scrapers speak HTTP/1.1; no upgrade to honour
-            .setIdleTimeout(IDLE_CLOSE_SECONDS)
-            .setMaxInitialLineLength(4096)
-            .setMaxHeaderSize(8192))
-        .requestHandler(router())
-        .listen(config.port(), config.host())
-        .onComplete(listening);
+              .setHttp2ClearTextEnabled(false) // probes and scrapers speak HTTP/1.1; no upgrade to honour
+              .setIdleTimeout(IDLE_CLOSE_SECONDS)
+              .setMaxInitialLineLength(4096)
+              .setMaxHeaderSize(8192))
+          .requestHandler(router())
+          .listen(config.port(), config.host())
+          .onComplete(listening);
     });
     return listening.future()
         .onSuccess(s -> {
