@@ -218,6 +218,18 @@ class OpsPagesTest {
     }
   }
 
+  @Test
+  void pagesOffLeavesTheOperationsPortToHealthAndMetrics() throws Exception {
+    try (ServerHarness off = ServerHarness.start(kafka, new JsonObject().put("mode", "single")
+        .put("pages", new JsonObject().put("enabled", false)))) {
+      int port = off.server.opsPort();
+      for (String path : List.of("/", "/market/", "/sdk/odin-ws.min.js", "/api/pages/config", "/api/operator", "/api/operator/stream")) {
+        assertEquals(404, get(port, path).statusCode(), "pages off: " + path);
+      }
+      assertEquals(200, get(port, "/health/live").statusCode());
+    }
+  }
+
   // ---- helpers ------------------------------------------------------------------------------------------------
 
   private static int ops() {
