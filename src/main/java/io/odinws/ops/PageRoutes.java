@@ -56,7 +56,7 @@ final class PageRoutes {
   }
 
   void mount(Router router) {
-    router.get("/").handler(ctx -> ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/market/")
+    router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, "/market/")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").putHeader(HttpHeaders.CONTENT_LENGTH, "0").end());
     ClassLoader loader = PageRoutes.class.getClassLoader();
     List<String> missing = SITES.stream().filter(site -> loader.getResource("webroot/" + site[0] + "/" + site[1]) == null)
