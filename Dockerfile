@@ -12,14 +12,28 @@
 
 # ---- build stage -------------------------------------------------------------------------------
 FROM maven:3.9-eclipse-temurin-17 AS build
+# Node.js and npm (the distribution's): Maven runs clients/build.sh, which builds the SDK's browser bundle and the
+# operations port's pages into the jar's webroot/.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first: this layer is rebuilt only when pom.xml changes, not on every source edit.
 COPY pom.xml ./
 RUN mvn -B -q dependency:go-offline
+# The clients' build tools, likewise rebuilt only when their lockfile or manifests change.
+COPY clients/package.json clients/package-lock.json ./clients/
+COPY clients/js/package.json ./clients/js/
+COPY clients/pages/package.json ./clients/pages/
+RUN npm --prefix clients ci --no-audit --no-fund
+COPY clients ./clients
 COPY src ./src
 # Not offline (-o): go-offline misses a few plugin dependencies resolved only during the build.
+# The pages must be in the image: a build without them fails here rather than ship a jar that answers 404.
 RUN mvn -B -q package -DskipTests \
- && test -f target/odin-ws.jar
+ && test -f target/odin-ws.jar \
+ && test -f target/classes/webroot/market/index.html \
+ && test -f target/classes/webroot/sdk/odin-ws.min.js
 
 # ---- runtime stage -----------------------------------------------------------------------------
 FROM eclipse-temurin:17-jre-jammy
@@ -67,7 +81,8 @@ USER 10001:10001
 # Override or add with `-e JAVA_OPTS=...` (or the pod's env); a later flag wins.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
 
-# 8080: WebSockets (plus /health and /metrics); 8081: /health and /metrics alone, on a thread of their own
+# 8080: WebSockets (plus /health and /metrics); 8081: /health and /metrics on a thread of their own, and the pages
+# (/market/, /operator/)
 EXPOSE 8080 8081
 
 # Liveness only (the process serves HTTP, no shard's loop is stuck); Kafka readiness is /health/ready,

@@ -8,9 +8,10 @@ PORT ?= 8080
 RATE ?= 100
 DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
 
-.PHONY: run test test-tools jar dev bench jmh clean build
+.PHONY: run test test-tools clients-test jar dev bench jmh clean build
 
-## Compile main and test code and write the dev class path (broker, publisher, CLI).
+## Compile main and test code and write the dev class path (broker, publisher, CLI); Maven also builds the SDK's
+## browser bundle and the pages into target/classes/webroot (clients/build.sh; needs Node 20+ and npm, else skipped).
 build:
 	$(MVN) -q test-compile
 
@@ -18,9 +19,17 @@ build:
 run: build
 	$(JAVA) -cp "$(DEV_CP)" io.odinws.dev.DevStack --port $(PORT) --rate $(RATE)
 
-## The whole test suite (unit and integration, against a real in-process Kafka broker).
-test: test-tools
+## The whole test suite: the SDK's own tests, then unit and integration tests against a real in-process Kafka broker.
+test: test-tools clients-test
 	$(MVN) test
+
+## The SDK's own tests (node --test against a scripted server, the bundle size check); npm ci first when
+## clients/node_modules is missing or older than the lockfile.
+clients-test:
+	@if [ ! -f clients/node_modules/.package-lock.json ] || [ clients/package-lock.json -nt clients/node_modules/.package-lock.json ]; then \
+	  npm --prefix clients ci --no-audit --no-fund; \
+	fi
+	npm --prefix clients test
 
 ## The tools the deployment tests run (kubectl for kustomize, the Dockerfile parser and linter), installed when missing.
 test-tools:

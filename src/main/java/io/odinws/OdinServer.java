@@ -24,6 +24,7 @@ import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.envelope.RecordOwners;
 import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
+import io.odinws.ops.PagesSetup;
 import io.odinws.ops.Readiness;
 import io.odinws.stats.ServerState;
 import io.odinws.stats.ThreadCpu;
@@ -144,7 +145,9 @@ public final class OdinServer extends VerticleBase {
     // the operations port first: probes get an answer (not ready yet) while the rest starts
     Future<?> opsDeployed = Future.succeededFuture();
     if (config.ops().enabled()) {
-      ops = new OpsVerticle(config.ops(), endpoints);
+      RouterVerticle publicPort = router;
+      ops = new OpsVerticle(config.ops(), endpoints,
+          new PagesSetup(config.pages(), config.ws().path(), publicPort::port, prometheus, registry));
       opsDeployed = vertx.deployVerticle(ops);
     }
     return opsDeployed
@@ -234,7 +237,7 @@ public final class OdinServer extends VerticleBase {
    * started with (the ingest's topics, the shared admission and history were built from those).
    */
   private static OdinConfig withSharding(OdinConfig running, OdinConfig next) {
-    return new OdinConfig(next.mode(), next.shards(), next.maxConnections(), running.http(), running.ops(), running.ws(),
+    return new OdinConfig(next.mode(), next.shards(), next.maxConnections(), running.http(), running.ops(), running.pages(), running.ws(),
         running.kafka(), running.limits(), running.admission(), running.recovery(), running.auth(), running.drainMs(), running.reloadScanPeriodMs());
   }
 
@@ -243,6 +246,7 @@ public final class OdinServer extends VerticleBase {
     Map<String, Boolean> same = new java.util.LinkedHashMap<>();
     same.put("http", running.http().equals(next.http()));
     same.put("ops", running.ops().equals(next.ops()));
+    same.put("pages", running.pages().equals(next.pages()));
     same.put("ws", running.ws().equals(next.ws()));
     same.put("auth", running.auth().equals(next.auth()));
     same.put("kafka", running.kafka().equals(next.kafka()));

@@ -11,7 +11,7 @@ import java.util.Map;
  * The whole, validated server configuration. Built only through {@link #from(JsonObject)}, which
  * rejects any invalid value with a message naming the key and what is accepted.
  */
-public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, OpsConfig ops, WsConfig ws,
+public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, OpsConfig ops, PagesConfig pages, WsConfig ws,
                          KafkaConfig kafka, LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery,
                          AuthConfig auth, long drainMs, long reloadScanPeriodMs) {
 
@@ -57,6 +57,7 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     if (!ws.path().startsWith("/")) {
       throw new ConfigException("invalid configuration: ws.path = '" + ws.path() + "'; accepted values: a path starting with '/'");
     }
+    PagesConfig pages = pages(r, ws);
     KafkaConfig kafka = new KafkaConfig(
         r.string("kafka.bootstrap"),
         r.topics("kafka.topics"),
@@ -99,13 +100,31 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     AuthConfig auth = auth(r, kafka);
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);
-    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ops, ws, kafka, limits, admission, recovery,
+    OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ops, pages, ws, kafka, limits, admission, recovery,
         auth, drainMs, reloadScanPeriodMs);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");
     }
     return config;
+  }
+
+  /** The market page subscribes {@code <token>.trade} for every token, on one connection. */
+  private static PagesConfig pages(Reader r, WsConfig ws) {
+    PagesConfig pages = new PagesConfig(r.bool("pages.enabled"), r.strings("pages.marketTokens"));
+    int max = Math.min(ws.maxChannelsPerConnection(), 1000);
+    if (pages.marketTokens().isEmpty() || pages.marketTokens().size() > max) {
+      throw new ConfigException("invalid configuration: pages.marketTokens has " + pages.marketTokens().size()
+          + " tokens; accepted values: 1 to " + max + " tokens (the market page subscribes them all on one connection)");
+    }
+    for (String token : pages.marketTokens()) {
+      String problem = ChannelName.problem(token + ".trade", java.util.Set.of("trade"));
+      if (problem != null || token.indexOf('*') >= 0) {
+        throw new ConfigException("invalid configuration: pages.marketTokens has '" + token + "' ("
+            + (problem == null ? "a wildcard" : problem) + "); accepted values: record keys of the trade topic, such as BTC");
+      }
+    }
+    return pages;
   }
 
   private static AuthConfig auth(Reader r, KafkaConfig kafka) {

@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  * event loop of their own. A shard's loop can be busy for a whole fan-out and seconds behind when
  * overloaded; a probe queued behind that times out and gets a busy pod restarted. This loop is idle
  * between requests, so the kernel runs it as soon as a probe arrives, whatever the shards are doing.
- * Deployed only when the port is on.
+ * Deployed only when the port is on. With {@code pages.enabled} it also serves the pages of issue 16
+ * ({@link PageRoutes}), which never go on the public port.
  */
 public final class OpsVerticle extends VerticleBase {
 
@@ -41,13 +42,23 @@ public final class OpsVerticle extends VerticleBase {
 
   private final OpsConfig config;
   private final PublicEndpoints endpoints;
+  private final PagesSetup pagesSetup;
+  private PageRoutes pages;
+  private Context own;
   private EventLoopGroup loop;
   private HttpServer server;
   private volatile int port = OpsConfig.OFF;
 
+  /** Without the pages. */
   public OpsVerticle(OpsConfig config, PublicEndpoints endpoints) {
+    this(config, endpoints, null);
+  }
+
+  /** With the pages when {@code pages} is non-null and they are enabled. */
+  public OpsVerticle(OpsConfig config, PublicEndpoints endpoints, PagesSetup pages) {
     this.config = config;
     this.endpoints = endpoints;
+    this.pagesSetup = pages;
   }
 
   @Override
@@ -56,23 +67,31 @@ public final class OpsVerticle extends VerticleBase {
     // shards round the pool). An HTTP server serves on the loop of the context it listens from, and
     // readiness completes on the caller's context: so listen from a context on a loop outside the pool.
     loop = VertxInternals.newEventLoopGroup(vertx, 1, new DefaultThreadFactory("odin-ops", true));
-    Context own = VertxInternals.contextOn(vertx, loop.next());
+    own = VertxInternals.contextOn(vertx, loop.next());
     Promise<HttpServer> listening = Promise.promise();
-    own.runOnContext(v -> vertx.createHttpServer(new HttpServerOptions()
-            .setHttp2ClearTextEnabled(false) // probes and scrapers speak HTTP/1.1; no upgrade to honour
-            .setIdleTimeout(IDLE_CLOSE_SECONDS)
-            .setMaxInitialLineLength(4096)
-            .setMaxHeaderSize(8192))
-        .requestHandler(router())
-        .listen(config.port(), config.host())
-        .onComplete(listening));
+    own.runOnContext(v -> {
+      if (pagesSetup != null && pagesSetup.config().enabled()) {
+        // sampled and streamed on this port's loop, like its requests
+        pages = new PageRoutes(pagesSetup);
+        pages.start(vertx);
+      }
+      vertx.createHttpServer(new HttpServerOptions()
+              .setHttp2ClearTextEnabled(false) // probes and scrapers speak HTTP/1.1; no upgrade to honour
+              .setIdleTimeout(IDLE_CLOSE_SECONDS)
+              .setMaxInitialLineLength(4096)
+              .setMaxHeaderSize(8192))
+          .requestHandler(router())
+          .listen(config.port(), config.host())
+          .onComplete(listening);
+    });
     return listening.future()
         .onSuccess(s -> {
           server = s;
           port = s.actualPort();
-          LOG.info("event=ops_listening host={} port={} paths=\"{}\"", config.host(), port, PATHS);
+          LOG.info("event=ops_listening host={} port={} paths=\"{}\"", config.host(), port, paths());
         })
         .recover(e -> {
+          stopPages(); // completed on this port's loop
           loop.shutdownGracefully();
           return Future.failedFuture(new IllegalStateException("cannot listen on " + config.host() + ":" + config.port()
               + " for operations: " + e.getMessage() + " (is another process using the port? set ops.port or OPS_PORT, or -1 to"
@@ -97,8 +116,11 @@ public final class OpsVerticle extends VerticleBase {
                 .end());
       }
     }
+    if (pages != null) {
+      pages.mount(router);
+    }
     // also other methods on these paths, as on the public port
-    router.route().handler(ctx -> send(ctx.response(), 404, "text/plain", "Not Found (this port serves " + PATHS + ")\n"));
+    router.route().handler(ctx -> send(ctx.response(), 404, "text/plain", "Not Found (this port serves " + paths() + ")\n"));
     return router;
   }
 
@@ -107,7 +129,11 @@ public final class OpsVerticle extends VerticleBase {
     return response;
   }
 
-  private static void send(HttpServerResponse response, int status, String contentType, String body) {
+  private String paths() {
+    return pages == null ? PATHS : PATHS + " " + PageRoutes.paths();
+  }
+
+  static void send(HttpServerResponse response, int status, String contentType, String body) {
     Buffer bytes = Buffer.buffer(body);
     response.setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, contentType)
@@ -117,6 +143,13 @@ public final class OpsVerticle extends VerticleBase {
         .end(bytes);
   }
 
+  private void stopPages() {
+    if (pages != null) {
+      pages.stop(vertx);
+      pages = null;
+    }
+  }
+
   /** The bound port; {@link OpsConfig#OFF} until listening. */
   public int port() {
     return port;
@@ -124,7 +157,12 @@ public final class OpsVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    Promise<Void> pagesStopped = Promise.promise();
+    own.runOnContext(v -> {
+      stopPages();
+      pagesStopped.complete();
+    });
+    Future<Void> closed = pagesStopped.future().compose(v -> server == null ? Future.succeededFuture() : server.close());
     return closed.eventually(() -> {
       Promise<Void> stopped = Promise.promise();
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).addListener(f -> stopped.complete());

@@ -63,6 +63,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void thePagesShowTheDemoPublishersTokensUnlessToldOtherwise() {
+    PagesConfig pages = ConfigLoader.resolve(new JsonObject(), Map.of()).pages();
+    assertTrue(pages.enabled());
+    assertEquals(20, pages.marketTokens().size());
+    assertEquals(java.util.List.of("BTC", "ETH"),
+        ConfigLoader.resolve(new JsonObject().put("pages", new JsonObject().put("marketTokens", new io.vertx.core.json.JsonArray()
+            .add("BTC").add("ETH"))), Map.of()).pages().marketTokens());
+    for (String bad : new String[] {"*", "a b", ""}) {
+      ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject()
+          .put("pages", new JsonObject().put("marketTokens", new io.vertx.core.json.JsonArray().add(bad))), Map.of()));
+      assertTrue(e.getMessage().contains("pages.marketTokens"), e.getMessage());
+    }
+    ConfigException none = assertThrows(ConfigException.class, () -> ConfigLoader.resolve(new JsonObject()
+        .put("pages", new JsonObject().put("marketTokens", new io.vertx.core.json.JsonArray())), Map.of()));
+    assertTrue(none.getMessage().contains("1 to 1000"), none.getMessage());
+  }
+
+  @Test
   void theTotalMaximumIsSplitAcrossShards() {
     OdinConfig c = ConfigLoader.resolve(new JsonObject().put("shards", 3).put("maxConnections", 7), Map.of());
     assertEquals(3, c.maxConnectionsOfShard(0));

@@ -61,6 +61,17 @@ class DockerfileTest {
     assertTrue(pkg > sources, "build stage: RUN mvn package after copying the sources: " + ins);
   }
 
+  /** The image serves the pages (issue 16): Maven builds them with npm, so the build stage has Node and clients/. */
+  @Test
+  void buildStageHasNodeAndTheClientsBeforePackaging() {
+    Stage build = buildStage(docker);
+    int node = indexOf(build, "RUN", i -> i.text().matches("(?s).*\\bapt-get\\b.*\\binstall\\b.*\\bnodejs\\b.*") && i.text().matches("(?s).*\\bnpm\\b.*"));
+    int clients = indexOf(build, "COPY", i -> DockerfileModel.copy(i).sources().stream().anyMatch(s -> s.matches("\\.?/?clients/?")));
+    int pkg = indexOf(build, "RUN", i -> i.text().contains("mvn") && i.text().matches(".*\\b(package|install|verify)\\b.*"));
+    assertTrue(node >= 0 && node < pkg, "build stage: apt-get install nodejs npm before mvn package: " + build.instructions());
+    assertTrue(clients >= 0 && clients < pkg, "build stage: COPY clients before mvn package: " + build.instructions());
+  }
+
   @Test
   void runtimeStageCopiesTheJarThePomBuilds() {
     String jar = DeployFiles.serverJar(); // e.g. target/odin-ws.jar, from the shade plugin's outputFile

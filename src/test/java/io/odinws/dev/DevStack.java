@@ -167,9 +167,13 @@ public final class DevStack implements AutoCloseable {
     }, "dev-stack-shutdown"));
     EmbeddedKafka kafka = stack.kafka;
 
+    boolean pagesBuilt = DevStack.class.getClassLoader().getResource("webroot/market/index.html") != null;
     String banner = withServer ? """
 
         ==================================================================================
+           Market      http://127.0.0.1:%d/market/%s
+           Operator    http://127.0.0.1:%d/operator/
+
          odin-ws is running (multi mode, %d shards) with a real Kafka broker and a demo
          publisher at %d events/s.
 
@@ -184,7 +188,8 @@ public final class DevStack implements AutoCloseable {
 
          Ctrl-C stops everything.
         ==================================================================================
-        """.formatted(Runtime.getRuntime().availableProcessors(), rate, port, port + 1, port + 1, kafka.bootstrap(), port)
+        """.formatted(stack.opsPort(), pagesBuilt ? "" : "   (pages not built: install Node 20+ and npm, then make build)",
+            stack.opsPort(), Runtime.getRuntime().availableProcessors(), rate, port, port + 1, port + 1, kafka.bootstrap(), port)
         : """
 
         ==================================================================================

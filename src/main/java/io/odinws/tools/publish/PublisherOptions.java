@@ -1,5 +1,7 @@
 package io.odinws.tools.publish;
 
+import io.odinws.config.PagesConfig;
+
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,8 +29,8 @@ public record PublisherOptions(String bootstrap, int rate, List<String> tokens, 
     public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
     public static final int DEFAULT_RATE = 100;
     public static final int MAX_RATE = 100_000;
-    public static final List<String> DEFAULT_TOKENS = List.of("BTC", "ETH", "SOL", "DOGE", "ODIN", "AVAX",
-            "MATIC", "LINK", "UNI", "AAVE", "SUSHI", "COMP", "MKR", "SNX", "YFI", "CRV", "BAL", "RUNE", "LUNA", "ATOM");
+    /** The server's {@code pages.marketTokens} default, so the market page shows what the publisher publishes. */
+    public static final List<String> DEFAULT_TOKENS = PagesConfig.DEMO_TOKENS;
     public static final Map<String, String> DEFAULT_TOPICS = defaultTopics();
 
     private static final Pattern TOKEN = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,31}");
