@@ -101,6 +101,12 @@ public final class NodeScript implements AutoCloseable {
     return events().get(index);
   }
 
+  /** The first event at or after index {@code from} matching {@code match}; fails as {@link #awaitIndex} does. */
+  public JsonObject await(String what, Duration within, int from, Predicate<JsonObject> match) throws InterruptedException {
+    int index = awaitIndex(what, within, from, match);
+    return events().get(index);
+  }
+
   /**
    * The index in {@link #events} of the first event at or after {@code from} matching {@code match}; fails after
    * {@code within} or when the script exits.
