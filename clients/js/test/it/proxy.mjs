@@ -1,6 +1,7 @@
 // A TCP proxy in front of the server for one client, so that a test can cut the network the way
 // real networks fail: `offline(ms)` black-holes the connections it carries (bytes are read and
-// dropped in both directions, nothing is closed: only the client's heartbeat watchdog can notice)
+// dropped in both directions, and the server's close does not reach the client either: only the
+// client's heartbeat watchdog can notice)
 // and refuses new connections (accepted, then reset) for `ms`. Black-holed connections stay dead
 // after the window, as a half-dead NAT entry does; only new connections go through again.
 //
@@ -75,7 +76,8 @@ export class Proxy {
       up.destroy();
     };
     down.on("close", end);
-    up.on("close", end);
+    // A black hole passes no close either: the client's side stays open until the client gives up on it.
+    up.on("close", () => { if (!pair.dead) end(); });
   }
 }
 
