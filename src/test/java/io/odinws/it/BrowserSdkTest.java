@@ -52,7 +52,7 @@ class BrowserSdkTest {
          NodeScript page = NodeScript.start("test/browser/run.mjs", List.of(new JsonObject()
              .put("chromium", chromium.toString()).put("url", server.wsUrl()).put("channels", names)
              .put("options", new JsonObject().put("heartbeatInterval", 1000).put("heartbeatTimeout", 2000)
-                 .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), seen::add);
+                 .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), this::onEvent);
          RecordPump pump = new RecordPump(kafka.bootstrap(), channels)) {
       page.await("the page connected", STEP, 0, event("connected"));
       pump.start();
@@ -97,5 +97,14 @@ class BrowserSdkTest {
 
   private static Predicate<JsonObject> event(String ev) {
     return e -> ev.equals(e.getString("ev"));
+  }
+
+  /** The script's events: messages to {@link #seen}, the rest (few) to the log, for the story of a failure. */
+  private void onEvent(JsonObject event) {
+    if ("msgs".equals(event.getString("ev"))) {
+      seen.add(event);
+    } else {
+      System.out.println("page: " + event.encode());
+    }
   }
 }

@@ -65,7 +65,7 @@ class SdkRecoveryTest {
          NodeScript follow = NodeScript.start("test/it/follow.mjs", List.of(new JsonObject()
              .put("url", server.wsUrl()).put("clients", subscriptions).put("duplicate", new JsonArray().add(1))
              .put("options", new JsonObject().put("heartbeatInterval", 1000).put("heartbeatTimeout", 2000)
-                 .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), seen::add);
+                 .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), this::onEvent);
          RecordPump producing = new RecordPump(kafka.bootstrap(), channels)) {
       for (int i = 0; i < CLIENTS; i++) {
         awaitEvent(follow, 0, "connected", i, "client " + i + " connected");
@@ -151,6 +151,15 @@ class SdkRecoveryTest {
       return server.health().getJsonArray("shards").size();
     } catch (Exception e) {
       throw new AssertionError("GET /health on the operations port: " + e, e);
+    }
+  }
+
+  /** The script's events: messages to {@link #seen}, the rest (few) to the log, for the story of a failure. */
+  private void onEvent(JsonObject event) {
+    if ("msgs".equals(event.getString("ev"))) {
+      seen.add(event);
+    } else {
+      System.out.println("follow: " + event.encode());
     }
   }
 }
