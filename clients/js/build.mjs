@@ -1,0 +1,17 @@
+// Builds the SDK: dist/index.mjs (ESM), dist/index.cjs (CommonJS), dist/odin-ws.min.js (minified IIFE, global
+// OdinWs, for a <script> tag) with esbuild, and the type declarations with tsc.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const common = { entryPoints: ["src/index.ts"], bundle: true, target: "es2020", logLevel: "warning" };
+rmSync("dist", { recursive: true, force: true });
+await Promise.all([
+  build({ ...common, format: "esm", outfile: "dist/index.mjs" }),
+  build({ ...common, format: "cjs", outfile: "dist/index.cjs" }),
+  build({ ...common, format: "esm", minify: true, outfile: "dist/index.min.mjs" }),
+  build({ ...common, format: "iife", globalName: "OdinWs", minify: true, outfile: "dist/odin-ws.min.js" }),
+]);
+const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+execFileSync(process.execPath, [tsc, "-p", ".", "--emitDeclarationOnly"], { stdio: "inherit" });

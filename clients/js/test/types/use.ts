@@ -1,0 +1,31 @@
+import { WebSocket as WS } from "ws";
+import { OdinClient, isEvent, type OdinMessage, type Gap, type WebSocketConstructor } from "@odin-ws/client";
+
+const c = new OdinClient("ws://localhost:8080/ws", { WebSocket: WS, getToken: async () => "t" });
+const c2 = new OdinClient("ws://localhost:8080/ws", { WebSocket: globalThis.WebSocket });
+const off = c.on("message", (m: OdinMessage) => {
+  if (isEvent(m.data, "TRADE_EXECUTED")) console.log(m.data.data.price.toFixed(2));
+  if (m.data.type === "BALANCE_UPDATED") console.log(m.data);
+});
+off();
+c.on("state", (e) => e.state === "connected");
+c.on("gap", (g: Gap) => g.reason);
+c.on("disconnected", (d) => d.delay);
+c.on("recovered", (r) => r.channels["x"]?.error);
+c.on("auth", (a) => a.expiresAt);
+c.on("error", (e) => e.kind);
+c.on("connected", (e) => e.attempt);
+const s = c.subscribe("BTC.trade", { since: "1:2" });
+s.on("message", (m) => m.pos);
+s.on("error", (e) => e.reason);
+s.on("state", (e) => e.previous);
+s.on("gap", (g) => g.channel);
+const st: "unsubscribed" | "subscribing" | "subscribed" = s.state;
+const p: string | undefined = s.position;
+c.getSubscription("x")?.unsubscribe();
+c.subscriptions().map((x) => x.channel);
+const pos: Record<string, string> = c.positions();
+c.connect(); c.disconnect(); c2.state;
+void st; void p; void pos;
+const W: WebSocketConstructor = WS;
+void W;
