@@ -5,6 +5,7 @@
 //   node clients/pages/test/smoke.mjs --server http://127.0.0.1:9090
 //                                                     the real operations port (a publisher running)
 //   --shots DIR   where market.png and operator.png go (default docs/images; --shots '' for none)
+//   --scheme dark the screenshots in the dark colour scheme (default light)
 //
 // With fakes: a tiny HTTP server (the pages, /api/pages/config, /api/operator, /api/operator/stream) and
 // a tiny WebSocket server speaking the protocol minimally (subscription_ack with positions, data with
@@ -32,6 +33,7 @@ const outDir = resolve(opt("--out", join(pagesDir, "dist")));
 const shotsOpt = opt("--shots", join(repo, "docs/images"));
 const shots = shotsOpt ? resolve(shotsOpt) : null;
 const chromium = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const scheme = opt("--scheme", "light"); // prefers-color-scheme for the screenshots
 const TOKENS = ["BTC", "ETH", "SOL", "DOGE", "ODIN", "AVAX", "MATIC", "LINK", "UNI", "AAVE",
   "SUSHI", "COMP", "MKR", "SNX", "YFI", "CRV", "BAL", "RUNE", "LUNA", "ATOM"];
 
@@ -56,6 +58,7 @@ function fakeMarket() {
   const prices = new Map(TOKENS.map((t, i) => [t, 10 ** ((i % 6) - 1) * (1 + i / 7)]));
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
   const stats = { delivered: 0, connections: 0, replayed: 0, generated: 0 };
+  const state = { lose: null }; // a channel the next recovery reports recovered:false
   wss.on("connection", (ws) => {
     stats.connections++;
     ws.subs = new Set();
@@ -83,6 +86,10 @@ function fakeMarket() {
       const channels = {};
       let total = 0;
       for (const [c, pos] of Object.entries(lastOffset)) {
+        if (c === state.lose) {
+          channels[c] = { recovered: false, replayed: 0, error: "position older than the topic's retention" };
+          continue;
+        }
         const [p, o] = String(pos).split(":").map(Number);
         let n = 0;
         for (const h of history.get(c) ?? []) {
@@ -94,7 +101,8 @@ function fakeMarket() {
         total += n;
       }
       stats.replayed += total;
-      send({ type: "reconnect_ack", status: "completed", messages_replayed: total, message: `Replayed ${total} missed messages`, recovered: true, channels });
+      const recovered = Object.values(channels).every((c) => c.recovered);
+      send({ type: "reconnect_ack", status: "completed", messages_replayed: total, message: `Replayed ${total} missed messages`, recovered, channels });
     });
   });
   function partitionOf(channel) {
@@ -126,7 +134,7 @@ function fakeMarket() {
       for (const ws of wss.clients) if (ws.subs?.has(channel) && ws.readyState === 1) { ws.send(text); stats.delivered++; }
     }
   }, 25);
-  return { wss, stats, close: () => { clearInterval(timer); for (const c of wss.clients) c.terminate(); wss.close(); } };
+  return { wss, stats, state, close: () => { clearInterval(timer); for (const c of wss.clients) c.terminate(); wss.close(); } };
 }
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".map": "application/json" };
@@ -246,13 +254,14 @@ async function main() {
   if (shots) mkdirSync(shots, { recursive: true });
 
   const browser = await puppeteer.launch({
-    executablePath: chromium, headless: true,
+    executablePath: chromium, headless: true, protocolTimeout: 60_000,
     args: ["--no-sandbox", "--headless=new", "--disable-gpu", "--no-first-run", "--disable-extensions"],
   });
   try {
     // ---- market
     const mp = await browser.newPage();
     await mp.setViewport({ width: 1280, height: 800 });
+    await mp.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
     const marketDone = watch(mp, "market", allowed);
     await mp.goto(`${base}/market/`, { waitUntil: "load" });
     await mp.waitForFunction(() => document.querySelector("#state")?.textContent === "connected", { timeout: 20_000 });
@@ -294,6 +303,7 @@ async function main() {
     // ---- operator (the market page stays open: it is a connected client)
     const op = await browser.newPage();
     await op.setViewport({ width: 1280, height: 800 });
+    await op.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
     const operatorDone = watch(op, "operator", allowed);
     await op.goto(`${base}/operator/`, { waitUntil: "load" });
     await op.waitForFunction(() => document.querySelector("#transport").textContent === "stream", { timeout: 15_000 });
@@ -338,6 +348,17 @@ async function main() {
       check(f1 !== f0 && (await text(fp, "#transport")) === "polling", "operator: polling moves when the stream fails", { before: f0, after: f1 });
       fallbackDone();
       ops.state.streamBroken = false;
+    }
+    // ---- a channel the server cannot recover is shown as a gap (fakes only)
+    if (market) {
+      market.state.lose = "LUNA.trade";
+      await mp.bringToFront(); // a background tab runs no animation frame: neither the page's rendering nor click()
+      await mp.click("#drop");
+      await mp.waitForFunction(() => /with a gap/.test(document.querySelector("#recovery").textContent), { timeout: 20_000 });
+      const gap = await mp.$eval('#gaps li[data-channel="LUNA.trade"]', (e) => e.textContent).catch(() => null);
+      const gaps = await number(mp, "#gap-count");
+      check(gaps === 1 && /retention/.test(gap ?? ""), "market: unrecovered channel listed as a gap", { gaps, gap, recovery: await text(mp, "#recovery") });
+      check((await number(mp, "#reconnect-count")) === 2, "market: second reconnect counted");
     }
     marketDone();
     operatorDone();

@@ -129,7 +129,10 @@ class Chart {
     const series = this.def.series();
     const key = series.map((s) => s.label).join("|");
     if (this.plot && key === this.key) {
-      this.plot.setData(this.def.data());
+      const data = this.def.data();
+      this.plot.setData(data);
+      // the legend shows the newest values unless the pointer is over the chart
+      if (!(this.plot.cursor.left! >= 0) && data[0].length > 0) this.plot.setLegend({ idx: data[0].length - 1 });
       return;
     }
     this.plot?.destroy();
