@@ -359,6 +359,14 @@ async function main() {
       const gaps = await number(mp, "#gap-count");
       check(gaps === 1 && /retention/.test(gap ?? ""), "market: unrecovered channel listed as a gap", { gaps, gap, recovery: await text(mp, "#recovery") });
       check((await number(mp, "#reconnect-count")) === 2, "market: second reconnect counted");
+      // the server closes with 1012 (a re-shard): the client reconnects by itself and recovers
+      market.state.lose = null;
+      const before = await number(mp, "#replayed-count");
+      for (const ws of market.wss.clients) ws.close(1012, "Service restart");
+      await mp.waitForFunction(() => document.querySelector("#reconnect-count").textContent === "3"
+        && document.querySelector("#state").textContent === "connected", { timeout: 20_000 });
+      await mp.waitForFunction((n) => Number(document.querySelector("#replayed-count").textContent.replace(/,/g, "")) >= n, { timeout: 5000 }, before);
+      check(true, "market: reconnects by itself after a 1012 close", { replayed: (await number(mp, "#replayed-count")) - before });
     }
     marketDone();
     operatorDone();

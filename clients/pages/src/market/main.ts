@@ -32,7 +32,7 @@ const ui = {
   drop: byId<HTMLButtonElement>("drop"),
   countdown: byId("countdown"),
   recovery: byId("recovery"),
-  error: byId("error"),
+  notice: byId("notice"),
   gaps: byId("gaps"),
   msgCount: byId("msg-count"),
   msgRate: byId("msg-rate"),
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   try {
     config = await loadConfig();
   } catch (e) {
-    setText(ui.error, (e as Error).message);
+    setText(ui.notice, (e as Error).message);
     return;
   }
   buildGrid(config.tokens);
@@ -238,14 +238,18 @@ async function main(): Promise<void> {
   client.on("connected", () => {
     if (connectedOnce) counters.reconnects++;
     connectedOnce = true;
-    setText(ui.error, "");
+    setText(ui.notice, "");
     setText(ui.channels, fmtInt(client.subscriptions().length));
     schedule();
   });
   client.on("message", onMessage);
   client.on("recovered", showRecovery);
   client.on("gap", showGap);
-  client.on("error", (e) => setText(ui.error, `${e.kind}${e.code ? ` ${e.code}` : ""}: ${e.message}`));
+  client.on("error", (e) => setText(ui.notice, `${e.kind}${e.code ? ` ${e.code}` : ""}: ${e.message}`));
+  client.on("disconnected", (d) => {
+    // the server or the network ended the connection: say why and when the client tries again
+    if (d.reconnect) setText(ui.notice, `closed${d.code ? ` ${d.code}` : ""}${d.reason ? ` "${d.reason}"` : ""} · reconnecting in ${(Math.max(0, d.delay) / 1000).toFixed(1)} s`);
+  });
   for (const token of config.tokens) client.subscribe(`${token}.trade`);
   ui.drop.addEventListener("click", () => dropConnection(client));
   startRateMeter();
