@@ -54,7 +54,7 @@ let frame = 0;
 let offline = false;
 
 const priceFormats = [2, 4, 6, 8].map((d) => new Intl.NumberFormat("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
-const amountFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+const amountFormat = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 function fmtPrice(p: number): string {
   const a = Math.abs(p);
@@ -80,7 +80,7 @@ async function loadConfig(): Promise<PagesConfig> {
 
 function buildGrid(list: string[]): void {
   for (const token of list) {
-    const root = el("div", "token");
+    const root = el("div", "card");
     root.dataset.token = token;
     root.dataset.testid = `token-${token}`;
     const name = el("div", "name");
