@@ -4,6 +4,7 @@
 // loads only its own three files, by relative URL: it works under /market/ and /operator/ or any prefix.
 // Options: --sourcemap (linked .map files next to main.js).
 import { build } from "esbuild";
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +25,11 @@ const redirectSdk = {
       resolve(a.resolveDir, a.path) === sdkEntry ? { path: sdkOverride } : undefined);
   },
 };
+
+if (!sdkOverride && !existsSync(sdkEntry)) {
+  console.error(`pages not built: the market page is built on the SDK's source, ${sdkEntry}, which is missing`);
+  process.exit(1);
+}
 
 const started = Date.now();
 for (const page of ["market", "operator"]) {
