@@ -13,7 +13,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const sourcemap = args.includes("--sourcemap");
 const out = resolve(args.find((a) => !a.startsWith("--")) ?? join(here, "dist"));
-// Test-only: ODIN_PAGES_SDK=<file> builds the market page against another SDK entry point.
+// ODIN_PAGES_SDK=<file> builds the market page against another SDK source (another checkout of clients/js).
 const sdkOverride = process.env.ODIN_PAGES_SDK ? resolve(process.env.ODIN_PAGES_SDK) : null;
 const sdkEntry = resolve(here, "../js/src/index.ts");
 
