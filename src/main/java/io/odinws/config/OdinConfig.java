@@ -57,7 +57,7 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     if (!ws.path().startsWith("/")) {
       throw new ConfigException("invalid configuration: ws.path = '" + ws.path() + "'; accepted values: a path starting with '/'");
     }
-    PagesConfig pages = pages(r, ws);
+    PagesConfig pages = pages(r);
     KafkaConfig kafka = new KafkaConfig(
         r.string("kafka.bootstrap"),
         r.topics("kafka.topics"),
@@ -109,10 +109,14 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     return config;
   }
 
-  /** The market page subscribes {@code <token>.trade} for every token, on one connection. */
-  private static PagesConfig pages(Reader r, WsConfig ws) {
+  /**
+   * The market page subscribes {@code <token>.trade} for every token, on one connection. Not checked against
+   * ws.maxChannelsPerConnection: a deployment with a lower limit still starts, and the page shows the channels the
+   * server rejected.
+   */
+  private static PagesConfig pages(Reader r) {
     PagesConfig pages = new PagesConfig(r.bool("pages.enabled"), r.strings("pages.marketTokens"));
-    int max = Math.min(ws.maxChannelsPerConnection(), 1000);
+    int max = 1000;
     if (pages.marketTokens().isEmpty() || pages.marketTokens().size() > max) {
       throw new ConfigException("invalid configuration: pages.marketTokens has " + pages.marketTokens().size()
           + " tokens; accepted values: 1 to " + max + " tokens (the market page subscribes them all on one connection)");
