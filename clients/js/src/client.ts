@@ -55,6 +55,13 @@ export class OdinClient extends Emitter<ClientEvents> {
   private _connectT: any;
   private _hbT: any;
   private _refreshT: any;
+  /** browsers: the network is back, so a reconnect waiting out its backoff goes now */
+  private readonly _online = () => {
+    if (this._want && !this._ws) {
+      clearTimeout(this._reconnectT);
+      this._open();
+    }
+  };
 
   constructor(url: string, options: ClientOptions = {}) {
     super();
@@ -85,6 +92,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     }
     if (!this._want) {
       this._want = true;
+      (globalThis as any).addEventListener?.("online", this._online);
       this._open();
     }
   }
@@ -92,6 +100,7 @@ export class OdinClient extends Emitter<ClientEvents> {
   /** Closes the connection and stays disconnected; subscriptions and positions are kept: connect() recovers. */
   disconnect(): void {
     this._want = false;
+    (globalThis as any).removeEventListener?.("online", this._online);
     this._gen++;
     clearTimeout(this._reconnectT);
     if (this._ws) this._drop(1000, "disconnect");

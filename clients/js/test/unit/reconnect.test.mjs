@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { backoffDelay, parsePos, isAfter } from "../../dist/index.mjs";
-import { startServer, client, once, record, msg } from "./fake-server.mjs";
+import { startServer, client, once, record, msg, within } from "./fake-server.mjs";
 
 test("backoffDelay: full jitter in [0, min(max, base * 2^n)]", () => {
   for (let n = 0; n < 12; n++) {
@@ -218,4 +218,26 @@ test("heartbeat watchdog: a timer that fires late (a throttled background tab) s
   assert.equal(srv.conns.length, 1);
   c.disconnect();
   await srv.close();
+});
+
+test("a browser's 'online' event cuts a reconnect's backoff short", async () => {
+  const target = new EventTarget(); // what a browser's window is to this; Node has no global one
+  globalThis.addEventListener = target.addEventListener.bind(target);
+  globalThis.removeEventListener = target.removeEventListener.bind(target);
+  try {
+    const srv = await startServer();
+    const c = client(srv.url, { minReconnectDelay: 60_000, maxReconnectDelay: 60_000, random: () => 0.5 });
+    const dis = once(c, "disconnected");
+    c.connect();
+    (await srv.nextConn()).close(1011, "Internal error");
+    assert.equal((await dis).delay, 30_000, "a long backoff");
+    const next = srv.nextConn();
+    target.dispatchEvent(new Event("online"));
+    await within("a connection at once after 'online'", (r) => next.then(r), 5000);
+    c.disconnect();
+    await srv.close();
+  } finally {
+    delete globalThis.addEventListener;
+    delete globalThis.removeEventListener;
+  }
 });
