@@ -68,7 +68,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private ChannelHandlerContext ctx;
   /** The socket, for direct writes; null on transports without one (then every write goes through Netty). */
   private DirectSocket socket;
-  private final InboundLimiter limiter;
+  /**
+   * Inbound limits; null while rested (see {@link InboundLimiter#isRested}): most connections send a message
+   * or two, then only listen, and need not keep one.
+   */
+  private InboundLimiter limiter;
   private long lastActivityNanos;
   /** Before the upgrade: when the socket was accepted or its last HTTP answer written, whichever is later. */
   private long httpSinceNanos;
@@ -110,7 +114,6 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     this.lastActivityNanos = nowNanos;
     this.httpSinceNanos = nowNanos;
     this.lastPingNanos = nowNanos;
-    this.limiter = new InboundLimiter(shard.policy(), nowNanos);
   }
 
   /** The connection of a channel whose pipeline a shard built. */
@@ -314,7 +317,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       LOG.debug("event=connection_closed_unauthenticated shard={} remote={} reason={}", shard.id(), channel.remoteAddress(),
           unauthenticated.label().label);
       close(unauthenticated);
-    } else if (limiter.flooding()) {
+    } else if (limiter != null && limiter.flooding()) {
       LOG.info("event=flooding_client_closed shard={} remote={}", shard.id(), channel.remoteAddress());
       close(Disconnect.flooding(policy.floodThreshold()));
     } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
@@ -325,11 +328,17 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       lastPingNanos = now;
       ctx.writeAndFlush(PING.duplicate(), ctx.voidPromise());
     }
+    if (limiter != null && limiter.isRested(now)) {
+      limiter = null;
+    }
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
   InboundLimiter.Verdict admit(long nowNanos) {
+    if (limiter == null) {
+      limiter = new InboundLimiter(shard.policy(), nowNanos);
+    }
     return limiter.admit(nowNanos);
   }
 
