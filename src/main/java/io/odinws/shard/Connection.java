@@ -96,8 +96,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private int tableSlot = -1;
   /** Who the connection authenticated as; null while anonymous. */
   private Identity identity;
-  /** Subscribed channels and wildcards; null until the first subscribe. */
-  private Set<String> channels;
+  /**
+   * Subscribed channels and wildcards: null before the first, the name itself while it is the only one (most
+   * clients hold one), a {@code Set<String>} from the second on.
+   */
+  private Object channels;
   /** Channels being recovered; null when none. */
   private RecoveryGate gate;
   /** When the outbound queue went over the high water mark; 0 while under it. */
@@ -345,36 +348,64 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----
 
   boolean isSubscribed(String channel) {
-    return channels != null && channels.contains(channel);
+    Object held = channels;
+    return held instanceof String one ? one.equals(channel) : held != null && set(held).contains(channel);
   }
 
   int subscriptionCount() {
-    return channels == null ? 0 : channels.size();
+    Object held = channels;
+    return held == null ? 0 : held instanceof String ? 1 : set(held).size();
   }
 
   /** @return false when already subscribed */
   boolean addChannel(String name) {
-    if (channels == null) {
-      channels = new HashSet<>(4);
+    Object held = channels;
+    if (held == null) {
+      channels = name;
+      return true;
     }
-    return channels.add(name);
+    if (held instanceof String one) {
+      if (one.equals(name)) {
+        return false;
+      }
+      Set<String> all = new HashSet<>(4);
+      all.add(one);
+      all.add(name);
+      channels = all;
+      return true;
+    }
+    return set(held).add(name);
   }
 
   /** @return false when not subscribed */
   boolean removeChannel(String name) {
-    return channels != null && channels.remove(name);
+    Object held = channels;
+    if (held instanceof String one) {
+      if (!one.equals(name)) {
+        return false;
+      }
+      channels = null;
+      return true;
+    }
+    return held != null && set(held).remove(name);
   }
 
   /** Every subscribed channel, read-only (the index re-indexes them at authentication). */
   Set<String> channels() {
-    return channels == null ? Set.of() : Collections.unmodifiableSet(channels);
+    Object held = channels;
+    return held == null ? Set.of() : held instanceof String one ? Set.of(one) : Collections.unmodifiableSet(set(held));
   }
 
   /** Every subscribed channel, now forgotten here. */
   Set<String> takeChannels() {
-    Set<String> all = channels == null ? Set.of() : channels;
+    Object held = channels;
     channels = null;
-    return all;
+    return held == null ? Set.of() : held instanceof String one ? Set.of(one) : set(held);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Set<String> set(Object held) {
+    return (Set<String>) held;
   }
 
   // ---- fan-out (called by FanOut) ----------------------------------------------------------
