@@ -9,7 +9,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -53,6 +60,10 @@ import java.util.concurrent.TimeUnit;
 final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   static final String NAME = "conn";
+  /** The name Netty's handshaker gives the WebSocket encoder it adds. */
+  private static final String WS_ENCODER = "wsencoder";
+  /** A payload up to this size is copied behind its header (one buffer); a larger one follows it (Netty's threshold). */
+  private static final int COPY_PAYLOAD_MAX = 1024;
   /** Frames per direct {@code writev}; more go through Netty's queue (Linux IOV_MAX is 1,024). */
   static final int MAX_DIRECT_FRAMES = 1024;
 
@@ -84,6 +95,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private long upgradedAtNanos;
   /** The WebSocket handshake completed. */
   private boolean upgraded;
+  /** This handler encodes the WebSocket frames written (Netty's encoder was taken out after the upgrade). */
+  private boolean encodesFrames;
   /** A close was started: no more fan-out writes. */
   private boolean closing;
   /** Why the server or the client ended it; null until known. */
@@ -146,6 +159,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     }
     upgraded = true;
     upgradedAtNanos = lastPingNanos = System.nanoTime();
+    // The frames written from above are encoded here instead: one handler and context fewer per connection.
+    if (ctx.pipeline().get(WS_ENCODER) instanceof WebSocketFrameEncoder encoder) {
+      ctx.pipeline().remove(encoder);
+      encodesFrames = true;
+    }
     shard.table().upgraded(this);
   }
 
@@ -595,7 +613,65 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       httpSinceNanos = System.nanoTime();
     }
     drainPending();
-    ctx.write(msg, promise);
+    if (encodesFrames && msg instanceof WebSocketFrame frame) {
+      writeEncoded(ctx, frame, promise);
+    } else {
+      ctx.write(msg, promise);
+    }
+  }
+
+  /**
+   * A WebSocket frame as Netty's server encoder writes it (RFC 6455 5.2, unmasked): header, then the payload,
+   * copied into the header's buffer up to {@link #COPY_PAYLOAD_MAX} bytes. Releases {@code frame}.
+   */
+  private static void writeEncoded(ChannelHandlerContext ctx, WebSocketFrame frame, ChannelPromise promise) {
+    try {
+      int opcode = opcode(frame);
+      ByteBuf data = frame.content();
+      int length = data.readableBytes();
+      int header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
+      boolean copy = length <= COPY_PAYLOAD_MAX;
+      ByteBuf buf = ctx.alloc().buffer(copy ? header + length : header);
+      buf.writeByte((frame.isFinalFragment() ? 0x80 : 0) | (frame.rsv() % 8) << 4 | opcode);
+      if (length <= 125) {
+        buf.writeByte(length);
+      } else if (length <= 0xFFFF) {
+        buf.writeByte(126).writeShort(length);
+      } else {
+        buf.writeByte(127).writeLong(length);
+      }
+      if (copy) {
+        buf.writeBytes(data, data.readerIndex(), length);
+        ctx.write(buf, promise);
+      } else {
+        ctx.write(Unpooled.wrappedBuffer(buf, data.retainedSlice()), promise);
+      }
+    } catch (RuntimeException e) {
+      promise.tryFailure(e);
+    } finally {
+      frame.release();
+    }
+  }
+
+  private static int opcode(WebSocketFrame frame) {
+    if (frame instanceof TextWebSocketFrame) {
+      return 0x1;
+    } else if (frame instanceof CloseWebSocketFrame) {
+      return 0x8;
+    } else if (frame instanceof PongWebSocketFrame) {
+      return 0xA;
+    } else if (frame instanceof PingWebSocketFrame) {
+      if (frame.content().readableBytes() > 125) {
+        throw new TooLongFrameException("invalid payload for PING (payload length must be <= 125, was "
+            + frame.content().readableBytes() + ")");
+      }
+      return 0x9;
+    } else if (frame instanceof BinaryWebSocketFrame) {
+      return 0x2;
+    } else if (frame instanceof ContinuationWebSocketFrame) {
+      return 0x0;
+    }
+    throw new UnsupportedOperationException("Cannot encode frame of type: " + frame.getClass().getName());
   }
 
   @Override
