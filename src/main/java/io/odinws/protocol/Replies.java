@@ -21,15 +21,62 @@ public final class Replies {
    *                  connection drops before its first message ({@code "P:O"})
    */
   public static String subscriptionAck(List<String> subscribed, List<Rejected> rejected, int count, Map<String, String> positions) {
-    JsonObject o = new JsonObject().put("type", "subscription_ack").put("subscribed", new JsonArray(List.copyOf(subscribed))).put("count", count);
+    // Written directly, as JsonObject.encode writes it: sent once per subscribe, so once per connect.
+    StringBuilder b = new StringBuilder(64 + 32 * subscribed.size()).append("{\"type\":\"subscription_ack\",\"subscribed\":[");
+    for (int i = 0; i < subscribed.size(); i++) {
+      string(i == 0 ? b : b.append(','), subscribed.get(i));
+    }
+    b.append("],\"count\":").append(count);
     if (!rejected.isEmpty()) {
-      o.put("rejected", rejectedArray(rejected));
+      b.append(",\"rejected\":[");
+      for (int i = 0; i < rejected.size(); i++) {
+        Rejected r = rejected.get(i);
+        string(string((i == 0 ? b : b.append(',')).append("{\"channel\":"), r.channel()).append(",\"reason\":"), r.reason()).append('}');
+      }
+      b.append(']');
     }
     if (!positions.isEmpty()) {
-      o.put("positions", new JsonObject(new java.util.LinkedHashMap<>(positions)));
+      b.append(",\"positions\":{");
+      boolean first = true;
+      for (Map.Entry<String, String> e : positions.entrySet()) {
+        string(string(first ? b : b.append(','), e.getKey()).append(':'), e.getValue());
+        first = false;
+      }
+      b.append('}');
     }
-    return o.encode();
+    return b.append('}').toString();
   }
+
+  /**
+   * {@code s} as a JSON string, escaped as Jackson (behind JsonObject.encode) escapes it: quote, backslash and
+   * control characters, the usual ones by their short form, the others as an upper-case {@code \\u00XX}.
+   */
+  static StringBuilder string(StringBuilder b, String s) {
+    if (s == null) {
+      return b.append("null");
+    }
+    b.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        b.append(c);
+        continue;
+      }
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\b' -> b.append("\\b");
+        case '\t' -> b.append("\\t");
+        case '\n' -> b.append("\\n");
+        case '\f' -> b.append("\\f");
+        case '\r' -> b.append("\\r");
+        default -> b.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
+      }
+    }
+    return b.append('"');
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   public static String unsubscriptionAck(List<String> unsubscribed, List<Rejected> rejected, int count) {
     JsonObject o = new JsonObject().put("type", "unsubscription_ack").put("unsubscribed", new JsonArray(List.copyOf(unsubscribed))).put("count", count);

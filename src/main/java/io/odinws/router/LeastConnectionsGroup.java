@@ -59,7 +59,7 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
       return refusalLoop.register(channel);
     }
     channel.attr(SLOT).set(slot);
-    channel.closeFuture().addListener(f -> slot.connections().decrementAndGet());
+    channel.closeFuture().addListener(slot);
     return slot.loop().register(channel);
   }
 

@@ -5,6 +5,7 @@ import io.odinws.internal.VertxInternals;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -81,10 +82,15 @@ public final class RouterVerticle extends VerticleBase {
         .option(ChannelOption.SO_BACKLOG, 8192)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        // One allocator for every socket (Netty's default is a new one per socket); each keeps its own handle.
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
         .childHandler(new ChannelInitializer<>() {
           @Override
+          @SuppressWarnings("deprecation")
           protected void initChannel(Channel ch) {
-            ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).get();
+            // Removed, not only read: an attribute left on the channel is kept for the socket's whole life
+            // (getAndRemove is deprecated for attributes shared between handlers; this one is read here only).
+            ShardSlot slot = ch.attr(LeastConnectionsGroup.SLOT).getAndRemove();
             if (slot == null) {
               boolean full = LeastConnectionsGroup.FULL.equals(ch.attr(LeastConnectionsGroup.REFUSAL).get());
               ch.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192), new HttpObjectAggregator(8192), full ? overloaded : shuttingDown);

@@ -1,6 +1,8 @@
 package io.odinws.router;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import io.odinws.stats.ShardStats;
 
@@ -12,7 +14,7 @@ import java.util.function.Consumer;
  * goes up when the router assigns a socket (so a burst of handshakes spreads evenly) and down when
  * the socket closes. The capacity changes when the configuration does (re-sharding, a new total).
  */
-public final class ShardSlot {
+public final class ShardSlot implements ChannelFutureListener {
 
   private final int id;
   private final EventLoop loop;
@@ -57,6 +59,12 @@ public final class ShardSlot {
 
   public ShardStats stats() {
     return stats;
+  }
+
+  /** A socket of this shard closed (the slot listens to each socket's close future: no listener object per socket). */
+  @Override
+  public void operationComplete(ChannelFuture closed) {
+    connections.decrementAndGet();
   }
 
   public boolean hasRoom() {

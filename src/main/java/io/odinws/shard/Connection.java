@@ -9,7 +9,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -53,6 +60,10 @@ import java.util.concurrent.TimeUnit;
 final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   static final String NAME = "conn";
+  /** The name Netty's handshaker gives the WebSocket encoder it adds. */
+  private static final String WS_ENCODER = "wsencoder";
+  /** A payload up to this size is copied behind its header (one buffer); a larger one follows it (Netty's threshold). */
+  private static final int COPY_PAYLOAD_MAX = 1024;
   /** Frames per direct {@code writev}; more go through Netty's queue (Linux IOV_MAX is 1,024). */
   static final int MAX_DIRECT_FRAMES = 1024;
 
@@ -68,7 +79,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private ChannelHandlerContext ctx;
   /** The socket, for direct writes; null on transports without one (then every write goes through Netty). */
   private DirectSocket socket;
-  private final InboundLimiter limiter;
+  /**
+   * Inbound limits; null while rested (see {@link InboundLimiter#isRested}): most connections send a message
+   * or two, then only listen, and need not keep one.
+   */
+  private InboundLimiter limiter;
   private long lastActivityNanos;
   /** Before the upgrade: when the socket was accepted or its last HTTP answer written, whichever is later. */
   private long httpSinceNanos;
@@ -80,6 +95,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private long upgradedAtNanos;
   /** The WebSocket handshake completed. */
   private boolean upgraded;
+  /** This handler encodes the WebSocket frames written (Netty's encoder was taken out after the upgrade). */
+  private boolean encodesFrames;
   /** A close was started: no more fan-out writes. */
   private boolean closing;
   /** Why the server or the client ended it; null until known. */
@@ -92,8 +109,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private int tableSlot = -1;
   /** Who the connection authenticated as; null while anonymous. */
   private Identity identity;
-  /** Subscribed channels and wildcards; null until the first subscribe. */
-  private Set<String> channels;
+  /**
+   * Subscribed channels and wildcards: null before the first, the name itself while it is the only one (most
+   * clients hold one), a {@code Set<String>} from the second on.
+   */
+  private Object channels;
   /** Channels being recovered; null when none. */
   private RecoveryGate gate;
   /** When the outbound queue went over the high water mark; 0 while under it. */
@@ -110,7 +130,6 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     this.lastActivityNanos = nowNanos;
     this.httpSinceNanos = nowNanos;
     this.lastPingNanos = nowNanos;
-    this.limiter = new InboundLimiter(shard.policy(), nowNanos);
   }
 
   /** The connection of a channel whose pipeline a shard built. */
@@ -140,6 +159,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     }
     upgraded = true;
     upgradedAtNanos = lastPingNanos = System.nanoTime();
+    // The frames written from above are encoded here instead: one handler and context fewer per connection.
+    if (ctx.pipeline().get(WS_ENCODER) instanceof WebSocketFrameEncoder encoder) {
+      ctx.pipeline().remove(encoder);
+      encodesFrames = true;
+    }
     shard.table().upgraded(this);
   }
 
@@ -314,7 +338,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       LOG.debug("event=connection_closed_unauthenticated shard={} remote={} reason={}", shard.id(), channel.remoteAddress(),
           unauthenticated.label().label);
       close(unauthenticated);
-    } else if (limiter.flooding()) {
+    } else if (limiter != null && limiter.flooding()) {
       LOG.info("event=flooding_client_closed shard={} remote={}", shard.id(), channel.remoteAddress());
       close(Disconnect.flooding(policy.floodThreshold()));
     } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
@@ -325,47 +349,81 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       lastPingNanos = now;
       ctx.writeAndFlush(PING.duplicate(), ctx.voidPromise());
     }
+    if (limiter != null && limiter.isRested(now)) {
+      limiter = null;
+    }
   }
 
   // ---- inbound -----------------------------------------------------------------------------
 
   InboundLimiter.Verdict admit(long nowNanos) {
+    if (limiter == null) {
+      limiter = new InboundLimiter(shard.policy(), nowNanos);
+    }
     return limiter.admit(nowNanos);
   }
 
   // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----
 
   boolean isSubscribed(String channel) {
-    return channels != null && channels.contains(channel);
+    Object held = channels;
+    return held instanceof String one ? one.equals(channel) : held != null && set(held).contains(channel);
   }
 
   int subscriptionCount() {
-    return channels == null ? 0 : channels.size();
+    Object held = channels;
+    return held == null ? 0 : held instanceof String ? 1 : set(held).size();
   }
 
   /** @return false when already subscribed */
   boolean addChannel(String name) {
-    if (channels == null) {
-      channels = new HashSet<>(4);
+    Object held = channels;
+    if (held == null) {
+      channels = name;
+      return true;
     }
-    return channels.add(name);
+    if (held instanceof String one) {
+      if (one.equals(name)) {
+        return false;
+      }
+      Set<String> all = new HashSet<>(4);
+      all.add(one);
+      all.add(name);
+      channels = all;
+      return true;
+    }
+    return set(held).add(name);
   }
 
   /** @return false when not subscribed */
   boolean removeChannel(String name) {
-    return channels != null && channels.remove(name);
+    Object held = channels;
+    if (held instanceof String one) {
+      if (!one.equals(name)) {
+        return false;
+      }
+      channels = null;
+      return true;
+    }
+    return held != null && set(held).remove(name);
   }
 
   /** Every subscribed channel, read-only (the index re-indexes them at authentication). */
   Set<String> channels() {
-    return channels == null ? Set.of() : Collections.unmodifiableSet(channels);
+    Object held = channels;
+    return held == null ? Set.of() : held instanceof String one ? Set.of(one) : Collections.unmodifiableSet(set(held));
   }
 
   /** Every subscribed channel, now forgotten here. */
   Set<String> takeChannels() {
-    Set<String> all = channels == null ? Set.of() : channels;
+    Object held = channels;
     channels = null;
-    return all;
+    return held == null ? Set.of() : held instanceof String one ? Set.of(one) : set(held);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Set<String> set(Object held) {
+    return (Set<String>) held;
   }
 
   // ---- fan-out (called by FanOut) ----------------------------------------------------------
@@ -555,7 +613,65 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       httpSinceNanos = System.nanoTime();
     }
     drainPending();
-    ctx.write(msg, promise);
+    if (encodesFrames && msg instanceof WebSocketFrame frame) {
+      writeEncoded(ctx, frame, promise);
+    } else {
+      ctx.write(msg, promise);
+    }
+  }
+
+  /**
+   * A WebSocket frame as Netty's server encoder writes it (RFC 6455 5.2, unmasked): header, then the payload,
+   * copied into the header's buffer up to {@link #COPY_PAYLOAD_MAX} bytes. Releases {@code frame}.
+   */
+  private static void writeEncoded(ChannelHandlerContext ctx, WebSocketFrame frame, ChannelPromise promise) {
+    try {
+      int opcode = opcode(frame);
+      ByteBuf data = frame.content();
+      int length = data.readableBytes();
+      int header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
+      boolean copy = length <= COPY_PAYLOAD_MAX;
+      ByteBuf buf = ctx.alloc().buffer(copy ? header + length : header);
+      buf.writeByte((frame.isFinalFragment() ? 0x80 : 0) | (frame.rsv() % 8) << 4 | opcode);
+      if (length <= 125) {
+        buf.writeByte(length);
+      } else if (length <= 0xFFFF) {
+        buf.writeByte(126).writeShort(length);
+      } else {
+        buf.writeByte(127).writeLong(length);
+      }
+      if (copy) {
+        buf.writeBytes(data, data.readerIndex(), length);
+        ctx.write(buf, promise);
+      } else {
+        ctx.write(Unpooled.wrappedBuffer(buf, data.retainedSlice()), promise);
+      }
+    } catch (RuntimeException e) {
+      promise.tryFailure(e);
+    } finally {
+      frame.release();
+    }
+  }
+
+  private static int opcode(WebSocketFrame frame) {
+    if (frame instanceof TextWebSocketFrame) {
+      return 0x1;
+    } else if (frame instanceof CloseWebSocketFrame) {
+      return 0x8;
+    } else if (frame instanceof PongWebSocketFrame) {
+      return 0xA;
+    } else if (frame instanceof PingWebSocketFrame) {
+      if (frame.content().readableBytes() > 125) {
+        throw new TooLongFrameException("invalid payload for PING (payload length must be <= 125, was "
+            + frame.content().readableBytes() + ")");
+      }
+      return 0x9;
+    } else if (frame instanceof BinaryWebSocketFrame) {
+      return 0x2;
+    } else if (frame instanceof ContinuationWebSocketFrame) {
+      return 0x0;
+    }
+    throw new UnsupportedOperationException("Cannot encode frame of type: " + frame.getClass().getName());
   }
 
   @Override

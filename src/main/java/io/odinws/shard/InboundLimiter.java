@@ -46,6 +46,14 @@ final class InboundLimiter {
     return Verdict.DROP;
   }
 
+  /**
+   * Both buckets full again, no flood, and an error could be told now: a new limiter would behave the
+   * same, so the connection may drop this one until its next message.
+   */
+  boolean isRested(long nowNanos) {
+    return !flooding && bucket.isFull(nowNanos) && flood.isFull(nowNanos) && nowNanos - lastErrorNanos >= NANOS_PER_SECOND;
+  }
+
   /** The flood detector's bucket ran dry: the connection is to be closed at the next sweep. */
   boolean flooding() {
     return flooding;

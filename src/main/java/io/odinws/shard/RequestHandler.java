@@ -109,9 +109,10 @@ final class RequestHandler {
 
   private SubscribeResult subscribe(Connection c, List<String> channels) {
     List<String> accepted = new ArrayList<>(channels.size());
-    List<Replies.Rejected> rejected = new ArrayList<>();
+    List<Replies.Rejected> rejected = List.of();
     boolean overLimit = false;
-    for (String channel : new LinkedHashSet<>(channels)) { // a channel named twice is answered once
+    // a channel named twice is answered once (one channel, the usual request, needs no set for that)
+    for (String channel : channels.size() == 1 ? channels : new LinkedHashSet<>(channels)) {
       String problem = ChannelName.problem(channel, categories);
       if (problem == null) {
         AuthStats.SubscriptionRefusal refusal = auth.refusal(c, channel);
@@ -125,22 +126,38 @@ final class RequestHandler {
         overLimit = true;
       }
       if (problem != null) {
+        if (rejected.isEmpty()) {
+          rejected = new ArrayList<>();
+        }
         rejected.add(new Replies.Rejected(channel, problem));
       } else {
         index.add(c, channel);
         accepted.add(channel);
       }
     }
-    Map<String, String> refused = new LinkedHashMap<>();
-    rejected.forEach(r -> refused.put(r.channel(), r.reason()));
-    Map<String, String> positions = new LinkedHashMap<>();
+    Map<String, String> refused = Map.of();
+    if (!rejected.isEmpty()) {
+      refused = new LinkedHashMap<>();
+      for (Replies.Rejected r : rejected) {
+        refused.put(r.channel(), r.reason());
+      }
+    }
+    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions(accepted)), refused, overLimit);
+  }
+
+  /** Where each accepted exact channel would be recovered from, in order; none for wildcards. */
+  private Map<String, String> positions(List<String> accepted) {
+    Map<String, String> positions = Map.of();
     for (String channel : accepted) {
       String pos = recoveries.currentPosition(channel);
       if (pos != null) {
+        if (positions.isEmpty()) {
+          positions = new LinkedHashMap<>(4);
+        }
         positions.put(channel, pos);
       }
     }
-    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions), refused, overLimit);
+    return positions;
   }
 
   private String unsubscribe(Connection c, List<String> channels) {
