@@ -61,9 +61,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The main verticle: resolves the configuration, deploys the operations port (serving on a thread of
- * its own), then the shards (before the other verticles, so each gets its own event loop), the router on
- * the public port, and the Kafka worker. Deployable by
+ * The main verticle: resolves the configuration, deploys the Kafka worker (assigning in the background), the
+ * operations port (serving on a thread of its own), then the shards (each on an event loop of its own), and the
+ * router on the public port. Deployable by
  * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
  */
 public final class OdinServer extends VerticleBase {
@@ -142,7 +142,13 @@ public final class OdinServer extends VerticleBase {
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
-    // the operations port first: probes get an answer (not ready yet) while the rest starts
+    // The Kafka worker first and alongside the rest: creating the consumer and its first metadata and offset round
+    // trips are most of the time to ready, and need none of the other verticles. Deployed before the shards, so
+    // its context's event loop is taken before theirs (they still get distinct ones, checkDistinctLoops).
+    Future<String> ingestDeployed = vertx.deployVerticle(
+        new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
+        new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
+    // the operations port next: probes get an answer (not ready yet) while the rest starts
     Future<?> opsDeployed = Future.succeededFuture();
     if (config.ops().enabled()) {
       RouterVerticle publicPort = router;
@@ -154,8 +160,7 @@ public final class OdinServer extends VerticleBase {
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .compose(id -> ingestDeployed)
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats());
           watchConfiguration();
