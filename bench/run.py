@@ -117,6 +117,11 @@ SERVER_JVM_FLAGS = ["-XX:MaxRAM=2g", *IMAGE_JVM_FLAGS, "-XX:NativeMemoryTracking
 # the report with the other flags.
 SERVER_JVM_FLAGS += os.environ.get("BENCH_SERVER_JAVA_OPTS", "").split()
 
+# BENCH_SERVER_JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java: the server on another JDK (the tools stay on `java`).
+# On a JDK 25 or later the bench writes that JDK's ahead-of-time cache (-XX:AOTCacheOutput, same training run as
+# the class-data sharing archive) and starts the server with -XX:AOTCache instead of -XX:SharedArchiveFile.
+SERVER_JAVA = os.environ.get("BENCH_SERVER_JAVA") or "java"
+
 # Issue 7's target for S5: every dropped client back and recovered within this many seconds of the drop.
 S5_TARGET_S = 10.0
 
@@ -812,14 +817,24 @@ class Bench:
         flags = [f for f in SERVER_JVM_FLAGS if f.startswith("-XX:SharedArchiveFile=")]
         if not flags:
             return
-        log("writing the class-data sharing archive (java -XX:ArchiveClassesAtExit ... cds-training)")
-        r = subprocess.run(["java", f"-XX:ArchiveClassesAtExit={jsa}", "-jar", self.server_jar, "cds-training"],
-                           capture_output=True, text=True, timeout=120, cwd=self.work)
-        if r.returncode != 0 or not os.path.exists(jsa):
+        version = subprocess.run([SERVER_JAVA, "-version"], capture_output=True, text=True).stderr
+        m = re.search(r'version "(\d+)', version)
+        if m and int(m.group(1)) >= 25:
+            # the JDK's ahead-of-time cache (JEP 483/514/515), trained by the same run, with the image's collector
+            aot = os.path.join(self.work, "odin-ws.aot")
+            log(f"writing the ahead-of-time cache ({SERVER_JAVA} -XX:AOTCacheOutput ... cds-training)")
+            train, flag = ["-XX:+UseSerialGC", f"-XX:AOTCacheOutput={aot}"], f"-XX:AOTCache={aot}"
+            out = aot
+        else:
+            log("writing the class-data sharing archive (java -XX:ArchiveClassesAtExit ... cds-training)")
+            train, flag, out = [f"-XX:ArchiveClassesAtExit={jsa}"], f"-XX:SharedArchiveFile={jsa}", jsa
+        r = subprocess.run([SERVER_JAVA, *train, "-jar", self.server_jar, "cds-training"],
+                           capture_output=True, text=True, timeout=180, cwd=self.work)
+        if r.returncode != 0 or not os.path.exists(out):
             log(f"cds-training failed ({r.returncode}): the server starts without the archive")
             SERVER_JVM_FLAGS = [f for f in SERVER_JVM_FLAGS if f not in flags]
             return
-        SERVER_JVM_FLAGS = [f"-XX:SharedArchiveFile={jsa}" if f in flags else f for f in SERVER_JVM_FLAGS]
+        SERVER_JVM_FLAGS = [flag if f in flags else f for f in SERVER_JVM_FLAGS]
 
     def start_broker(self):
         log("starting the Kafka broker (DevStack --no-server --rate 1)")
@@ -874,7 +889,7 @@ class Bench:
         with open(conf_path, "w") as f:
             json.dump(self.server_conf(port, ops_port), f, indent=1)
         self.report["setup"]["server_conf"] = self.server_conf("<port>", "<ops port>")
-        cmd = ["taskset", "-c", SERVER_CORE, "java", *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
+        cmd = ["taskset", "-c", SERVER_CORE, SERVER_JAVA, *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
         self.report["setup"]["server_command"] = " ".join(cmd).replace(self.work + "/", "")
         t0 = time.monotonic()
         p = PROCS.start("server", cmd, os.path.join(self.logs, "server.log"), cwd=self.work)
@@ -2005,7 +2020,7 @@ def read_first(path, pattern):
 
 def machine_info():
     mem_kb = read_first("/proc/meminfo", r"MemTotal:\s+(\d+)")
-    jdk = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.strip().splitlines()
+    jdk = subprocess.run([SERVER_JAVA, "-version"], capture_output=True, text=True).stderr.strip().splitlines()
     try:
         commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
