@@ -898,11 +898,13 @@ class Bench:
             if p.poll() is not None:
                 raise BenchError(f"server exited with {p.returncode} during startup; see logs/server.log")
             try:
+                # on the operations port, as Kubernetes probes (k8s/base readinessProbe port: ops): the public port's
+                # answer waits behind every client knocking at a restart (S6), which says nothing of readiness
                 if live is None:
-                    st, _ = http_get(f"http://{LOOPBACK}:{port}/health/live", timeout=1)
+                    st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/live", timeout=1)
                     if st == 200:
                         live = time.monotonic() - t0
-                st, _ = http_get(f"http://{LOOPBACK}:{port}/health/ready", timeout=1)
+                st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/ready", timeout=1)
                 if st == 200:
                     ready = time.monotonic() - t0
                     break
@@ -2396,7 +2398,7 @@ def render_md(r, chart_prefix=""):
     L += targets_section(r)
     L.append("## Startup")
     L.append("")
-    L.append("Time from `java` process start to `/health/ready` 200 (Kafka reachable, every partition assigned); "
+    L.append("Time from `java` process start to `/health/ready` 200 on the operations port (Kafka reachable, every partition assigned); "
              "issue 7 target: 1.5 s.")
     L.append("")
     L.append("| start | /health/live 200 | /health/ready 200 |")
