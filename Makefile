@@ -4,6 +4,8 @@
 
 MVN  ?= mvn -B
 JAVA ?= java
+# A JDK 25 for the ahead-of-time cache that `make jar` adds (JEP 483/514/515), when one is installed; empty: none.
+JDK25 ?= $(firstword $(wildcard /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64))
 PORT ?= 8080
 RATE ?= 100
 DEV_CP = target/classes:target/test-classes:$$(cat target/dev-classpath.txt)
@@ -41,7 +43,13 @@ jar:
 	@# class-data sharing archive for a faster start (Dockerfile, README "Running in production")
 	@rm -f target/odin-ws.jsa; $(JAVA) -XX:ArchiveClassesAtExit=target/odin-ws.jsa -jar target/odin-ws.jar cds-training > target/cds-training.log 2>&1 \
 	  || echo "make jar: cds-training failed (target/cds-training.log); the server still runs, only its start is slower"
-	@ls -l target/odin-ws.jar target/odin-ws-tools.jar target/odin-ws.jsa 2>/dev/null || true
+	@# with a JDK 25 on the machine, also its ahead-of-time cache (classes loaded and linked, method profiles) from the
+	@# same training run: `$(JDK25)/bin/java -XX:AOTCache=target/odin-ws.aot -jar target/odin-ws.jar` (README)
+	@rm -f target/odin-ws.aot; if [ -x "$(JDK25)/bin/java" ]; then \
+	  "$(JDK25)/bin/java" -XX:+UseSerialGC -XX:AOTCacheOutput=target/odin-ws.aot -jar target/odin-ws.jar cds-training > target/aot-training.log 2>&1 \
+	    || echo "make jar: AOT training on $(JDK25) failed (target/aot-training.log); JDK 25 still runs the jar, without the cache"; \
+	fi
+	@ls -l target/odin-ws.jar target/odin-ws-tools.jar target/odin-ws.jsa target/odin-ws.aot 2>/dev/null || true
 
 ## The dev broker and publisher in the background, the server under the Vert.x CLI with redeploy on source change.
 dev: build

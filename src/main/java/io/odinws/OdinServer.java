@@ -62,8 +62,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The main verticle: resolves the configuration, deploys the operations port (serving on a thread of
- * its own), then the shards (before the other verticles, so each gets its own event loop), the router on
- * the public port, and the Kafka worker. Deployable by
+ * its own), then the shards (before the other verticles, so each gets its own event loop), then the router on
+ * the public port and the Kafka worker side by side. Deployable by
  * {@link Main}, by the Vert.x CLI ({@code run io.odinws.OdinServer -conf ...}), or by tests.
  */
 public final class OdinServer extends VerticleBase {
@@ -153,9 +153,15 @@ public final class OdinServer extends VerticleBase {
     return opsDeployed
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
-        .compose(v -> vertx.deployVerticle(router))
-        .compose(id -> vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
-            new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
+        .compose(v -> {
+          // The router and the Kafka worker side by side: creating the consumer and its first metadata and offset
+          // round trips are most of the time to ready and need no listening router. Not before the shards: the
+          // worker and its consumer thread each take a loop of the pool, which would then wrap onto a shard's.
+          Future<String> routerDeployed = vertx.deployVerticle(router);
+          Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
+              new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
+          return Future.all(routerDeployed, ingestDeployed);
+        })
         .onSuccess(id -> {
           ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats());
           watchConfiguration();

@@ -22,13 +22,15 @@ import java.util.regex.Pattern;
  * {@code /operator/} and {@code /sdk/} are files of the class path's {@code webroot/} (clients/build.sh puts them
  * there at build time); {@code /api/pages/config} tells the market page where the WebSockets are and what to
  * show; {@code /api/operator} is the operator page's snapshot, {@code /api/operator/stream} the same once a
- * second as Server-Sent Events. Confined to the operations port's loop: {@link #start} from it.
+ * second as Server-Sent Events; the snapshot is sampled only while someone reads it. Confined to the operations port's loop: {@link #start} from it.
  */
 final class PageRoutes {
 
   private static final Logger LOG = LoggerFactory.getLogger(PageRoutes.class);
   static final String NOT_BUILT = "pages not built: build with Node 20+ and npm (make build)\n";
   private static final long SAMPLE_MS = 1_000;
+  /** The sampler stops this long after the last read when no stream is open: an idle server samples nothing. */
+  static final long READ_IDLE_MS = 30_000;
   private static final int HEARTBEAT_EVERY = 15;
   /** Host names and IPv4 addresses as a Host header carries them; anything else falls back to the local address. */
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]{1,253}");
@@ -41,11 +43,20 @@ final class PageRoutes {
   private final OperatorStats stats;
   private final OperatorStreams streams = new OperatorStreams();
   private String latest;
+  private Vertx vertx;
   private long timer = -1;
   private long ticks;
+  private long lastReadNanos;
+  private final long readIdleNanos;
 
   PageRoutes(PagesSetup setup) {
+    this(setup, READ_IDLE_MS);
+  }
+
+  /** With the sampler stopping {@code readIdleMs} after the last read (tests). */
+  PageRoutes(PagesSetup setup, long readIdleMs) {
     this.setup = setup;
+    this.readIdleNanos = readIdleMs * 1_000_000;
     this.stats = new OperatorStats(setup.meters(), setup.shards());
     this.latest = stats.sample().toJson().encode();
   }
@@ -90,9 +101,9 @@ final class PageRoutes {
       }
     }
     router.get("/api/pages/config").handler(this::pagesConfig);
-    router.get("/api/operator").handler(ctx -> OpsVerticle.send(ctx.response(), 200, "application/json", latest));
+    router.get("/api/operator").handler(ctx -> OpsVerticle.send(ctx.response(), 200, "application/json", read()));
     router.get("/api/operator/stream").handler(ctx -> {
-      if (!streams.open(ctx.response(), latest)) {
+      if (!streams.open(ctx.response(), read())) {
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
         OpsVerticle.send(ctx.response(), 503, "text/plain; charset=utf-8",
             "too many operator streams open (" + OperatorStreams.MAX_STREAMS + "); poll /api/operator instead\n");
@@ -100,20 +111,47 @@ final class PageRoutes {
     });
   }
 
-  /** Samples once a second from now on; call on the operations port's loop. */
+  /** Call on the operations port's loop. Sampling starts with the first read, not here. */
   void start(Vertx vertx) {
-    timer = vertx.setPeriodic(SAMPLE_MS, t -> {
+    this.vertx = vertx;
+  }
+
+  /**
+   * The latest snapshot for a reader. Sampled once a second only while someone reads (a stream open, or a read in
+   * the last {@link #READ_IDLE_MS}): a reader after a quiet spell gets a fresh sample, whose rates and latency
+   * cover the time since the previous one, and the following reads get one-second figures again.
+   */
+  private String read() {
+    lastReadNanos = System.nanoTime();
+    if (timer < 0 && vertx != null) {
       latest = stats.sample().toJson().encode();
-      streams.publish(latest);
-      if (++ticks % HEARTBEAT_EVERY == 0) {
-        streams.heartbeat();
-      }
-    });
+      timer = vertx.setPeriodic(SAMPLE_MS, t -> tick());
+    }
+    return latest;
+  }
+
+  private void tick() {
+    if (streams.size() == 0 && System.nanoTime() - lastReadNanos > readIdleNanos) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+      return;
+    }
+    latest = stats.sample().toJson().encode();
+    streams.publish(latest);
+    if (++ticks % HEARTBEAT_EVERY == 0) {
+      streams.heartbeat();
+    }
+  }
+
+  /** Whether the snapshot is being sampled now. */
+  boolean sampling() {
+    return timer >= 0;
   }
 
   void stop(Vertx vertx) {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+      timer = -1;
     }
     streams.closeAll();
   }
