@@ -123,25 +123,24 @@ public final class ServerProcess implements AutoCloseable {
     process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", classpath, "io.odinws.cli.Main", "-conf", confFile.toString()))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    long deadline = System.nanoTime() + READY_WITHIN.toNanos();
     URI ready = URI.create("http://127.0.0.1:" + port + "/health/ready");
-    while (!isReady(ready)) {
+    Await.until("the server ready, see " + log, READY_WITHIN, Duration.ofMillis(100), () -> {
       if (!process.isAlive()) {
         throw new AssertionError("the server exited with " + process.exitValue() + " before it was ready; see " + log);
       }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("the server was not ready within " + READY_WITHIN + "; see " + log);
-      }
-      Thread.sleep(100); // polling an observed condition: the server's readiness
-    }
+      return isReady(ready);
+    });
   }
 
-  private boolean isReady(URI ready) throws InterruptedException {
+  private boolean isReady(URI ready) {
     try {
       return http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(5)).build(),
           HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
     } catch (IOException notYet) {
       return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted waiting for the server's readiness");
     }
   }
 
