@@ -7,7 +7,11 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -166,26 +170,30 @@ class AddressLimitsTest {
     int threads = 4;
     AtomicInteger over = new AtomicInteger();
     CountDownLatch start = new CountDownLatch(1);
+    // Every thread holds its round's sockets until all have tried theirs: 4 x 20 wanted at once, so some must be
+    // refused whatever the scheduling (without it, a thread could run its round alone on a busy machine).
+    CyclicBarrier roundHeld = new CyclicBarrier(threads);
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       Thread w = new Thread(() -> {
         try {
           start.await();
-        } catch (InterruptedException e) {
-          return;
-        }
-        for (int round = 0; round < 2000; round++) {
-          List<AddressHold> mine = new ArrayList<>();
-          for (int i = 0; i < 20; i++) {
-            AddressHold h = new AddressHold();
-            if (a.accept(A, h).admitted()) {
-              mine.add(h);
+          for (int round = 0; round < 2000; round++) {
+            List<AddressHold> mine = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+              AddressHold h = new AddressHold();
+              if (a.accept(A, h).admitted()) {
+                mine.add(h);
+              }
             }
+            if (a.connections(A) > limit) {
+              over.incrementAndGet();
+            }
+            roundHeld.await(30, TimeUnit.SECONDS); // breaks the barrier for all rather than hang if a thread is lost
+            mine.forEach(AddressHold::release);
           }
-          if (a.connections(A) > limit) {
-            over.incrementAndGet();
-          }
-          mine.forEach(AddressHold::release);
+        } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+          throw new AssertionError(e);
         }
       });
       w.start();
