@@ -7,6 +7,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -20,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -42,7 +45,7 @@ public final class RouterVerticle extends VerticleBase {
   private final ServerState state;
   private final RefusalHandler overloaded;
   private final RefusalHandler shuttingDown;
-  private Channel serverChannel;
+  private volatile Channel serverChannel;
   private volatile int port = -1;
 
   public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints, ServerState state) {
@@ -103,6 +106,14 @@ public final class RouterVerticle extends VerticleBase {
             }
           }
         });
+    if (http.reusePort()) {
+      // Native transports (epoll, io_uring) take the Unix option; the JDK's NIO channel its standard one.
+      if (vertx.isNativeTransportEnabled()) {
+        bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
+      } else {
+        bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+      }
+    }
     Promise<Void> bound = Promise.promise();
     bootstrap.bind(http.host(), http.port()).addListener(f -> {
       if (f.isSuccess()) {
@@ -118,13 +129,28 @@ public final class RouterVerticle extends VerticleBase {
     return bound.future();
   }
 
-  @Override
-  public Future<?> stop() {
-    if (serverChannel == null) {
+  /**
+   * Draining: with {@code http.reusePort} the port stops listening now, so that new connections reach the process
+   * that shares the port (what was already accepted is answered as before); without it, this process goes on
+   * refusing them with 503 until it exits, so that clients are told rather than reset.
+   */
+  public Future<Void> draining() {
+    if (!http.reusePort()) {
       return Future.succeededFuture();
     }
+    LOG.info("event=router_stopped_listening port={} why=\"draining with http.reusePort: another process takes new connections\"", port);
+    return stop().mapEmpty();
+  }
+
+  @Override
+  public Future<?> stop() {
+    Channel listening = serverChannel;
+    if (listening == null) {
+      return Future.succeededFuture();
+    }
+    serverChannel = null;
     Promise<Void> closed = Promise.promise();
-    serverChannel.close().addListener(f -> closed.complete());
+    listening.close().addListener(f -> closed.complete());
     return closed.future();
   }
 }
