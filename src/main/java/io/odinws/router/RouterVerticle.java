@@ -7,8 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.nio.NioChannelOption;
-import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -22,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -107,12 +104,7 @@ public final class RouterVerticle extends VerticleBase {
           }
         });
     if (http.reusePort()) {
-      // Native transports (epoll, io_uring) take the Unix option; the JDK's NIO channel its standard one.
-      if (vertx.isNativeTransportEnabled()) {
-        bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
-      } else {
-        bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
-      }
+      VertxInternals.reusePort(vertx, bootstrap);
     }
     Promise<Void> bound = Promise.promise();
     bootstrap.bind(http.host(), http.port()).addListener(f -> {
