@@ -880,7 +880,7 @@ class Bench:
             conf[k] = {**conf[k], **v} if isinstance(v, dict) and isinstance(conf.get(k), dict) else v
         return conf
 
-    def start_server(self, label, port=None, required=True, ready_timeout=60):
+    def start_server(self, label, port=None, required=True, ready_timeout=60, log_name="server"):
         port = port or free_port()
         ops_port = free_port()
         while ops_port == port:
@@ -892,11 +892,11 @@ class Bench:
         cmd = ["taskset", "-c", SERVER_CORE, SERVER_JAVA, *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
         self.report["setup"]["server_command"] = " ".join(cmd).replace(self.work + "/", "")
         t0 = time.monotonic()
-        p = PROCS.start("server", cmd, os.path.join(self.logs, "server.log"), cwd=self.work)
+        p = PROCS.start("server", cmd, os.path.join(self.logs, f"{log_name}.log"), cwd=self.work)
         ready = live = None
         while time.monotonic() - t0 < ready_timeout:
             if p.poll() is not None:
-                raise BenchError(f"server exited with {p.returncode} during startup; see logs/server.log")
+                raise BenchError(f"server exited with {p.returncode} during startup; see logs/{log_name}.log")
             try:
                 # on the operations port, as Kubernetes probes (k8s/base readinessProbe port: ops): the public port's
                 # answer waits behind every client knocking at a restart (S6), which says nothing of readiness
@@ -917,7 +917,7 @@ class Bench:
         self.report["startups"].append(entry)
         if ready is None:
             if required:
-                raise BenchError(f"server not ready within {ready_timeout} s; see logs/server.log")
+                raise BenchError(f"server not ready within {ready_timeout} s; see logs/{log_name}.log")
             log(f"server for {label}: /health/ready not 200 within {ready_timeout} s")
             return p
         log(f"server up for {label}: pid {p.pid}, port {port}, /health/ready 200 after {ready:.2f} s")
@@ -1374,9 +1374,14 @@ class Bench:
         rate = self.cfg["s6_rate"]
         log(f"S6 server restart under clients: {n} clients with --recover, server restarted under them, {rate} events/s")
         port = free_port()
+        # http.reusePort (when this jar has it) lets the hand-over below start a second process on the port
+        handover = "reusePort" in jar_defaults(self.server_jar).get("http", {})
+        saved_overrides = self.conf_overrides
+        if handover:
+            self.conf_overrides = {**(saved_overrides or {}), "http": {**(saved_overrides or {}).get("http", {}), "reusePort": True}}
         self.start_server("S6 first start", port)
         ramp_s = n / self.cfg["ramp"]
-        total = int(ramp_s + self.cfg["s6_steady_s"] + self.cfg["s6_after_s"] + 90)
+        total = int(ramp_s + self.cfg["s6_steady_s"] + 2 * self.cfg["s6_after_s"] + (150 if handover else 90))
         # Trade events only (20 channels, rate/20 per channel), clients on 3 of those 20 by Zipf: every client
         # then holds a position on each of its channels before the drop. A client that has received nothing on
         # a channel has no position to send, so what it misses there cannot be asked for (protocol), and the
@@ -1410,6 +1415,8 @@ class Bench:
             time.sleep(0.2)
         time.sleep(self.cfg["s6_after_s"])
         m_after = scrape(self.ops_port)
+        handed = self.s6_handover(n, port, gen) if handover else None
+        self.conf_overrides = saved_overrides
         rep = gen.finish()
         Procs.stop(pub)
         self.stop_server()
@@ -1428,10 +1435,45 @@ class Bench:
             "connections_series": series,
             **reconnect_figures(rep, m_after),
             "server_messages_sent_before_restart": metric_sum(m_before, "ws_messages_sent_total"),
+            "handover": handed or "not run: this server jar has no http.reusePort",
         }
         self.report["scenarios"]["S6"] = res
         log(f"S6: all back {res['sigterm_to_all_back_s']} s after SIGTERM; replayed {msgs['replayed']}, "
             f"duplicates {msgs['duplicates']}, loss {rep.get('loss')}")
+
+    def s6_handover(self, n, port, gen):
+        """The restart a production rollout makes: the new process starts beside the running one on the same port
+        (http.reusePort; on Kubernetes a surge pod), and the old one gets SIGTERM once the new one is ready. Its
+        clients get 1001 and reconnect to the new process, recovering from Kafka. From SIGTERM to every client back."""
+        old, old_ops = self.server, self.ops_port
+        log("S6 hand-over: a second process on the same port; SIGTERM to the first once it is ready")
+        self.server = None
+        self.start_server("S6 hand-over: new process beside the running one", port, required=False, log_name="server-handover")
+        new_ready = self.report["startups"][-1]["ready_s"]
+        t_kill = time.monotonic()
+        old.send_signal(signal.SIGTERM)  # not Procs.stop: it would wait for the exit; the clock runs from the signal
+        back_at = None
+        series = []
+        end = t_kill + 60
+        while time.monotonic() < end:
+            m = scrape(self.ops_port, timeout=2)
+            subs = metric_sum(m, "ws_connections_active") if m else None
+            series.append((round(time.monotonic() - t_kill, 2), subs))
+            if subs is not None and subs >= n:
+                back_at = time.monotonic()
+                break
+            time.sleep(0.1)
+        try:
+            old.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            Procs.stop(old, grace=1)
+        old_exit_s = round(time.monotonic() - t_kill, 3)
+        time.sleep(self.cfg["s6_after_s"])
+        res = {"new_process_ready_s": new_ready, "old_process_exit_s": old_exit_s,
+               "sigterm_to_all_back_s": round(back_at - t_kill, 3) if back_at else None, "connections_series": series}
+        log(f"S6 hand-over: all back {res['sigterm_to_all_back_s']} s after SIGTERM to the old process "
+            f"(it exited after {old_exit_s} s)")
+        return res
 
     # ---------------------------------------------------------------------------------------------
     # S7 edge soak: healthy clients under hostile sockets
@@ -2315,7 +2357,11 @@ def targets(r):
     back = sc.get("S6", {}).get("sigterm_to_all_back_s")
     if back is not None:
         values["s6_all_back_s"] = back
-        how["s6_all_back_s"] = f"{sc['S6'].get('clients')} clients, restart ready after {sc['S6'].get('restart_ready_s')} s"
+        ho = sc["S6"].get("handover")
+        how["s6_all_back_s"] = (f"{sc['S6'].get('clients')} clients, in place (stop, then start): restart ready after "
+                                f"{sc['S6'].get('restart_ready_s')} s"
+                                + (f"; hand-over (new process ready first, as a rolling update): all back "
+                                   f"{ho.get('sigterm_to_all_back_s')} s after SIGTERM" if isinstance(ho, dict) else ""))
     else:
         missing["s6_all_back_s"] = "needs S6 (or not all clients came back within 60 s)"
 
@@ -2649,6 +2695,10 @@ def render_md(r, chart_prefix=""):
                        ("SIGTERM → new process ready", fmt(restart['sigterm_to_ready_s'], ' s', 2)),
                        ("SIGTERM → all clients connected again", fmt(restart['sigterm_to_all_back_s'], ' s', 2)),
                        ("new process ready → all connected", fmt(restart['ready_to_all_back_s'], ' s', 2)),
+                       *((("hand-over (new process ready beside the old, then SIGTERM to the old): SIGTERM → all back",
+                           fmt(restart['handover'].get('sigterm_to_all_back_s'), ' s', 2)),
+                          ("hand-over: SIGTERM → old process exited", fmt(restart['handover'].get('old_process_exit_s'), ' s', 2)))
+                         if isinstance(restart.get('handover'), dict) else ()),
                        ("reconnect attempts / reconnected", f"{fmt(restart['reconnect_attempts'])} / {fmt(restart['reconnected'])}"),
                        ("held at the end", fmt(restart['held_at_end'])),
                        ("closes seen by clients", json.dumps(restart['closes_by_code'])),

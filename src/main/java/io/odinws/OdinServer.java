@@ -313,6 +313,7 @@ public final class OdinServer extends VerticleBase {
    */
   public Future<Void> drain() {
     state.startDraining();
+    router.draining();
     long t0 = System.nanoTime();
     int open = registry.totalConnections();
     LOG.info("event=drain_started connections={} drain_ms={}", open, config.drainMs());

@@ -25,6 +25,7 @@ public final class ConfigLoader {
       Map.entry("WS_MAX_CONNECTIONS", "maxConnections"),
       Map.entry("WS_HOST", "http.host"),
       Map.entry("WS_PORT", "http.port"),
+      Map.entry("WS_REUSE_PORT", "http.reusePort"),
       Map.entry("OPS_PORT", "ops.port"),
       Map.entry("KAFKA_BROKERS", "kafka.bootstrap"),
       Map.entry("CONN_RATE_LIMIT_ENABLED", "admission.enabled"),

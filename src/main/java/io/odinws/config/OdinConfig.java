@@ -39,7 +39,7 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     Mode mode = Mode.parse("mode", r.string("mode"));
     int shards = r.intIn("shards", 0, 256);
     int maxConnections = r.intIn("maxConnections", 1, 10_000_000);
-    HttpConfig http = new HttpConfig(r.string("http.host"), r.intIn("http.port", 0, 65535));
+    HttpConfig http = new HttpConfig(r.string("http.host"), r.intIn("http.port", 0, 65535), r.bool("http.reusePort"));
     OpsConfig ops = new OpsConfig(r.string("ops.host"), r.intIn("ops.port", OpsConfig.OFF, 65535),
         r.longIn("ops.shardStallMs", 1_000, 3_600_000));
     if (ops.port() > 0 && ops.port() == http.port()) {

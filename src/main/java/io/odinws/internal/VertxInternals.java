@@ -1,5 +1,9 @@
 package io.odinws.internal;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.unix.UnixChannelOption;
+import java.net.StandardSocketOptions;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -40,6 +44,15 @@ public final class VertxInternals {
   /** A server channel of the transport Vert.x runs on (NIO, epoll or io_uring), so accepted sockets fit the shards' loops. */
   public static ChannelFactory<? extends ServerChannel> serverChannelFactory(Vertx vertx) {
     return ((VertxInternal) vertx).transport().serverChannelFactory(false);
+  }
+
+  /** Sets {@code SO_REUSEPORT} on {@code bootstrap}'s listening socket: the Unix option on a native transport (epoll, io_uring), the JDK's standard one on NIO. */
+  public static void reusePort(Vertx vertx, ServerBootstrap bootstrap) {
+    if (vertx.isNativeTransportEnabled()) {
+      bootstrap.option(UnixChannelOption.SO_REUSEPORT, true);
+    } else {
+      bootstrap.option(NioChannelOption.of(StandardSocketOptions.SO_REUSEPORT), true);
+    }
   }
 
   /** A Vert.x context on {@code loop}: callbacks of Vert.x APIs called there come back to that thread. */

@@ -42,7 +42,7 @@ public final class RouterVerticle extends VerticleBase {
   private final ServerState state;
   private final RefusalHandler overloaded;
   private final RefusalHandler shuttingDown;
-  private Channel serverChannel;
+  private volatile Channel serverChannel;
   private volatile int port = -1;
 
   public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints, ServerState state) {
@@ -103,6 +103,9 @@ public final class RouterVerticle extends VerticleBase {
             }
           }
         });
+    if (http.reusePort()) {
+      VertxInternals.reusePort(vertx, bootstrap);
+    }
     Promise<Void> bound = Promise.promise();
     bootstrap.bind(http.host(), http.port()).addListener(f -> {
       if (f.isSuccess()) {
@@ -118,13 +121,28 @@ public final class RouterVerticle extends VerticleBase {
     return bound.future();
   }
 
-  @Override
-  public Future<?> stop() {
-    if (serverChannel == null) {
+  /**
+   * Draining: with {@code http.reusePort} the port stops listening now, so that new connections reach the process
+   * that shares the port (what was already accepted is answered as before); without it, this process goes on
+   * refusing them with 503 until it exits, so that clients are told rather than reset.
+   */
+  public Future<Void> draining() {
+    if (!http.reusePort()) {
       return Future.succeededFuture();
     }
+    LOG.info("event=router_stopped_listening port={} why=\"draining with http.reusePort: another process takes new connections\"", port);
+    return stop().mapEmpty();
+  }
+
+  @Override
+  public Future<?> stop() {
+    Channel listening = serverChannel;
+    if (listening == null) {
+      return Future.succeededFuture();
+    }
+    serverChannel = null;
     Promise<Void> closed = Promise.promise();
-    serverChannel.close().addListener(f -> closed.complete());
+    listening.close().addListener(f -> closed.complete());
     return closed.future();
   }
 }

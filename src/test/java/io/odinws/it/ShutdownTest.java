@@ -114,4 +114,38 @@ class ShutdownTest {
       assertEquals("Server is shutting down\n", r.getBody().toString());
     }
   }
+  /**
+   * {@code http.reusePort}: a second server binds the same port while the first runs, and once the first drains
+   * every new upgrade reaches the second (the first stopped listening instead of answering 503). Without the
+   * option the second cannot bind; without the stop, about half of the new upgrades would be refused with 503.
+   */
+  @Test
+  void withReusePortANewServerTakesEveryNewConnectionWhileTheOldOneDrains(Vertx clientVertx) throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    JsonObject shared = new JsonObject().put("shards", 1)
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port).put("reusePort", true));
+    try (ServerHarness old = ServerHarness.start(kafka, shared.copy()); ServerHarness next = ServerHarness.start(kafka, shared.copy())) {
+      assertEquals(port, old.port());
+      assertEquals(port, next.port());
+      WebSocketClient ws = clientVertx.createWebSocketClient();
+      List<WsTestClient> before = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        before.add(WsTestClient.open(ws, port));
+      }
+      old.server.drain().await(30, TimeUnit.SECONDS);
+      int onOld = old.server.shards().totalConnections();
+      assertEquals(0, onOld, "the old server still holds connections after its drain");
+      int onNextBefore = next.server.shards().totalConnections();
+      List<WsTestClient> after = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        after.add(WsTestClient.open(ws, port)); // a 503 from the old server would throw here
+      }
+      Await.until("the new server holds every new connection", Duration.ofSeconds(30),
+          () -> next.server.shards().totalConnections() == onNextBefore + 20);
+      after.forEach(c -> assertEquals(null, c.closeCode));
+    }
+  }
 }
