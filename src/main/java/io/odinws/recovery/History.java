@@ -161,10 +161,11 @@ public final class History {
   /**
    * A recovery's view of one partition.
    *
-   * @param messages   replay frames of the channel after the asked offset, in offset order (owned by the caller)
+   * @param messages   replay frames of the channel after the asked offset ({@link #after}), or snapshot frames of
+   *                   the last ones before it ({@link #lastBefore}), in offset order (owned by the caller)
    * @param start      the first offset the history covered (-1: nothing yet)
    * @param next       the offset after the last one it covered
-   * @param truncated  more messages matched than {@code max}
+   * @param truncated  more messages matched than {@code max} ({@link #after}); {@code max} were found ({@link #lastBefore})
    */
   public record Snapshot(List<OutboundMessage> messages, long start, long next, boolean truncated) {
 

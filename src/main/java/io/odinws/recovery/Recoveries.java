@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * history), then write the gated live messages the replay did not already cover, and answer
  * {@code reconnect_ack} once every channel is done. Limits: messages per request, and a per-shard
  * token bucket of replayed messages per second. Runs on the shard's loop ({@code loop}); Kafka
- * reads complete elsewhere and hop back to it.
+ * reads complete elsewhere and hop back to it. Snapshots on subscribe ({@link SnapshotRequest}) use the same
+ * gate, history, Kafka reader and per-second bucket.
  */
 public final class Recoveries {
 
