@@ -148,6 +148,7 @@ class SnapshotTest {
   @Test
   void anAskOverTheMaximumIsClampedToIt() throws Exception {
     produceAndAwait(server, topics.trades(), "SC", MAX + 10);
+    String before = AuthWs.metrics(server);
     try (AuthWs.Client c = AuthWs.Client.open(ws, server.port())) {
       subscribe(c, new JsonObject().put("channels", List.of("SC.trade")).put("snapshot", 1000));
       JsonObject channel = snapshotAck(c).getJsonObject("channels").getJsonObject("SC.trade");
@@ -156,6 +157,7 @@ class SnapshotTest {
       assertEquals("snapshot limit reached", channel.getString("error"));
       List<Long> truth = KafkaTruth.offsets(kafka.bootstrap(), topics.trades(), 0, 0, "SC");
       assertEquals(truth.subList(truth.size() - MAX, truth.size()), c.data("SC.trade").stream().map(m -> m.getLong("seq")).toList());
+      assertEquals(MAX, AuthWs.delta(before, AuthWs.metrics(server), "ws_snapshot_messages_total", null));
     }
   }
 
