@@ -96,7 +96,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.intIn("recovery.maxMessagesPerSecond", 1, 100_000_000),
         r.longIn("recovery.kafkaReadTimeoutMs", 100, 600_000),
         r.intIn("recovery.maxRecordsPerKafkaRead", 1, 100_000_000),
-        r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000));
+        r.intIn("recovery.maxHeldBackPerChannel", 1, 100_000_000),
+        r.intIn("recovery.maxSnapshotMessages", 0, 1_000_000));
     AuthConfig auth = auth(r, kafka);
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);

@@ -10,6 +10,7 @@ package io.odinws.config;
  * @param kafkaReadTimeoutMs     a read of older positions from Kafka gives up after this
  * @param maxRecordsPerKafkaRead records one Kafka read may fetch (a bound on its memory)
  * @param maxHeldBackPerChannel  live messages held back for a channel while it replays; beyond it the channel is not recovered
+ * @param maxSnapshotMessages    messages a subscribe's {@code snapshot} may ask per channel (larger asks are clamped); 0 disables snapshots
  */
 public record RecoveryConfig(
     long historyBytes,
@@ -18,5 +19,6 @@ public record RecoveryConfig(
     int maxMessagesPerSecond,
     long kafkaReadTimeoutMs,
     int maxRecordsPerKafkaRead,
-    int maxHeldBackPerChannel) {
+    int maxHeldBackPerChannel,
+    int maxSnapshotMessages) {
 }

@@ -23,6 +23,7 @@ public final class FrameEncoder {
   private static final byte[] TS = ascii(",\"ts\":");
   private static final byte[] LIVE = ascii(",\"type\":\"price:update\",\"priority\":1,\"channel\":\"");
   private static final byte[] REPLAY = ascii(",\"type\":\"replay:message\",\"priority\":2,\"channel\":\"");
+  private static final byte[] SNAPSHOT = ascii(",\"type\":\"snapshot:message\",\"priority\":2,\"channel\":\"");
   private static final byte[] POS = ascii("\",\"pos\":\"");
   private static final byte[] DATA = ascii("\",\"data\":");
   private static final byte FIN_TEXT = (byte) 0x81;
@@ -54,22 +55,47 @@ public final class FrameEncoder {
    * and data, only the type and priority differ. The live frame is not modified or released.
    */
   public ByteBuf replayOf(ByteBuf liveFrame) {
-    int i = liveFrame.readerIndex();
-    int b1 = liveFrame.getUnsignedByte(i + 1);
-    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
-    int payloadStart = i + header;
-    int payloadEnd = liveFrame.writerIndex();
-    byte[] payload = new byte[payloadEnd - payloadStart];
-    liveFrame.getBytes(payloadStart, payload);
-    int typeAt = indexOf(payload, LIVE);
-    if (typeAt < 0) {
+    ByteBuf frame = retyped(liveFrame, LIVE, REPLAY);
+    if (frame == null) {
       throw new IllegalArgumentException("not a live frame of this encoder");
     }
-    // payload = {"seq":O,"ts":T  LIVE  channel","pos":"P:O","data":VALUE}
-    int afterType = typeAt + LIVE.length;
-    ByteBuf frame = frame(typeAt + REPLAY.length + (payload.length - afterType));
+    return frame;
+  }
+
+  /**
+   * The snapshot frame (PROTOCOL.md section 6, snapshot on subscribe) of a live or replay frame this
+   * encoder's format produced: {@code "type":"snapshot:message","priority":2}, everything else the same.
+   * The given frame is not modified or released.
+   */
+  public ByteBuf snapshotOf(ByteBuf liveOrReplayFrame) {
+    ByteBuf frame = retyped(liveOrReplayFrame, LIVE, SNAPSHOT);
+    if (frame == null) {
+      frame = retyped(liveOrReplayFrame, REPLAY, SNAPSHOT);
+    }
+    if (frame == null) {
+      throw new IllegalArgumentException("not a live or replay frame of this encoder");
+    }
+    return frame;
+  }
+
+  /** A copy of {@code source} with its type prefix {@code from} replaced by {@code to}; null when it has no {@code from}. */
+  private ByteBuf retyped(ByteBuf source, byte[] from, byte[] to) {
+    int i = source.readerIndex();
+    int b1 = source.getUnsignedByte(i + 1);
+    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int payloadStart = i + header;
+    int payloadEnd = source.writerIndex();
+    byte[] payload = new byte[payloadEnd - payloadStart];
+    source.getBytes(payloadStart, payload);
+    int typeAt = indexOf(payload, from);
+    if (typeAt < 0) {
+      return null;
+    }
+    // payload = {"seq":O,"ts":T  TYPE  channel","pos":"P:O","data":VALUE}
+    int afterType = typeAt + from.length;
+    ByteBuf frame = frame(typeAt + to.length + (payload.length - afterType));
     frame.writeBytes(payload, 0, typeAt);
-    frame.writeBytes(REPLAY);
+    frame.writeBytes(to);
     frame.writeBytes(payload, afterType, payload.length - afterType);
     return frame;
   }

@@ -105,6 +105,8 @@ public final class ServerMetrics {
     counter(m, "ws_replay_requests", "Reconnects (and subscribes with last_offset) that asked for recovery", shards,
         r -> sumAll(r, s -> s.replayRequests()));
     counter(m, "ws_replayed_messages", "Messages sent as replay:message", shards, r -> sumAll(r, s -> s.replayedMessages()));
+    counter(m, "ws_snapshot_messages", "Messages sent as snapshot:message (snapshot on subscribe)", shards,
+        r -> sumAll(r, s -> s.snapshotMessages()));
     counter(m, "ws_private_deliveries", "Private records written to their owners' connections (live and replayed)", shards,
         r -> sumAll(r, s -> s.privateDeliveries()));
     counter(m, "ws_replay_channels_not_recovered", "Channels answered recovered:false", shards,

@@ -15,7 +15,15 @@ import java.util.Map;
  */
 public sealed interface ClientRequest {
 
-  record Subscribe(List<String> channels, JsonObject lastOffset) implements ClientRequest {
+  /**
+   * @param snapshot messages per channel the client asked for as a snapshot (0: none), as asked: the
+   *                 server clamps it to {@code recovery.maxSnapshotMessages}
+   */
+  record Subscribe(List<String> channels, JsonObject lastOffset, long snapshot) implements ClientRequest {
+
+    public Subscribe(List<String> channels, JsonObject lastOffset) {
+      this(channels, lastOffset, 0);
+    }
   }
 
   record Unsubscribe(List<String> channels) implements ClientRequest {
@@ -41,6 +49,11 @@ public sealed interface ClientRequest {
   }
 
   static ClientRequest parse(String text) {
+    return parse(text, Integer.MAX_VALUE);
+  }
+
+  /** @param maxSnapshot {@code recovery.maxSnapshotMessages}, named in the error for a malformed {@code snapshot} */
+  static ClientRequest parse(String text, int maxSnapshot) {
     JsonObject msg;
     try {
       msg = new JsonObject(text);
@@ -66,7 +79,11 @@ public sealed interface ClientRequest {
         if (channels == null || (lastOffset != null && !(lastOffset instanceof JsonObject))) {
           yield new Invalid(ErrorReply.malformedData(t, "expected {\"channels\":[\"<token>.<category>\", ...]}"));
         }
-        yield new Subscribe(channels, (JsonObject) lastOffset);
+        long snapshot = d == null || !d.containsKey("snapshot") ? 0 : snapshot(d.getValue("snapshot"));
+        if (snapshot < 0) {
+          yield new Invalid(ErrorReply.malformedData(t, "\"snapshot\" must be a whole number from 0 to " + maxSnapshot));
+        }
+        yield new Subscribe(channels, (JsonObject) lastOffset, snapshot);
       }
       case "unsubscribe" -> {
         List<String> channels = channels(d);
@@ -81,6 +98,29 @@ public sealed interface ClientRequest {
       case "reconnect" -> reconnect(d);
       default -> new Invalid(ErrorReply.unknownType(t));
     };
+  }
+
+  /**
+   * A subscribe's {@code snapshot} (present): a whole number >= 0 (20, 20.0, or beyond a long:
+   * {@link Long#MAX_VALUE}, clamped later anyway); anything else -1.
+   */
+  private static long snapshot(Object value) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+      long v = ((Number) value).longValue();
+      return v >= 0 ? v : -1;
+    }
+    if (value instanceof java.math.BigInteger b) {
+      return b.signum() < 0 ? -1 : b.bitLength() < 64 ? b.longValue() : Long.MAX_VALUE;
+    }
+    if (value instanceof java.math.BigDecimal b) {
+      return b.signum() < 0 || b.stripTrailingZeros().scale() > 0 ? -1 : b.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) >= 0
+          ? Long.MAX_VALUE : b.longValueExact();
+    }
+    if (value instanceof Double || value instanceof Float) {
+      double v = ((Number) value).doubleValue();
+      return v >= 0 && v == Math.rint(v) && !Double.isInfinite(v) ? (v >= 0x1p63 ? Long.MAX_VALUE : (long) v) : -1;
+    }
+    return -1;
   }
 
   private static List<String> channels(JsonObject data) {

@@ -142,6 +142,34 @@ public final class Replies {
         .encode();
   }
 
+  /**
+   * One channel of a snapshot on subscribe.
+   *
+   * @param requested what the subscribe asked (before clamping)
+   * @param position  the position the channel's live messages continue after ({@code "P:O"}); null when unknown
+   * @param error     why fewer than asked were sent although the channel may have more; null otherwise
+   */
+  public record ChannelSnapshot(long requested, int sent, String position, String error) {
+  }
+
+  public static String snapshotAck(Map<String, ChannelSnapshot> channels) {
+    int sent = 0;
+    JsonObject per = new JsonObject();
+    for (Map.Entry<String, ChannelSnapshot> e : channels.entrySet()) {
+      ChannelSnapshot c = e.getValue();
+      sent += c.sent();
+      JsonObject channel = new JsonObject().put("requested", c.requested()).put("sent", c.sent());
+      if (c.position() != null) {
+        channel.put("position", c.position());
+      }
+      if (c.error() != null) {
+        channel.put("error", c.error());
+      }
+      per.put(e.getKey(), channel);
+    }
+    return new JsonObject().put("type", "snapshot_ack").put("messages_sent", sent).put("channels", per).encode();
+  }
+
   private static JsonArray rejectedArray(List<Rejected> rejected) {
     JsonArray a = new JsonArray();
     for (Rejected r : rejected) {

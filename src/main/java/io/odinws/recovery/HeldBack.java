@@ -43,6 +43,11 @@ final class HeldBack {
     return lastSent;
   }
 
+  /** Nothing at or below {@code offset} is written any more (a snapshot's end: live continues after it). */
+  void floor(long offset) {
+    lastSent = Math.max(lastSent, offset);
+  }
+
   boolean overflow() {
     return overflow;
   }

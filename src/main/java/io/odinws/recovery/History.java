@@ -113,6 +113,26 @@ public final class History {
     return p.after(afterOffset, channel, max, subject, replayEncoder);
   }
 
+  /**
+   * The last {@code max} messages of {@code channel} in a partition with offsets before {@code untilOffset}
+   * (for {@code subject}, as in {@link #after(String, int, long, String, int, String)}), as snapshot frames
+   * (built once per message and cached), in offset order, with the range the history covered at that
+   * moment; {@code truncated}: {@code max} were found (older ones may exist). Ownership: the caller owns
+   * one reference of every frame in the snapshot.
+   */
+  public Snapshot lastBefore(String topic, int partition, long untilOffset, String channel, int max, String subject) {
+    PartitionHistory p = partition(topic, partition);
+    if (p == null) {
+      return new Snapshot(List.of(), -1, -1, false);
+    }
+    return p.lastBefore(untilOffset, channel, max, subject, replayEncoder);
+  }
+
+  /** A snapshot frame of a live or replay frame (a new buffer the caller owns; {@code frame} untouched). */
+  ByteBuf snapshotOf(ByteBuf frame) {
+    return replayEncoder.snapshotOf(frame);
+  }
+
   /** Bytes of live frames held, all partitions. */
   public long bytes() {
     long sum = 0;
@@ -141,10 +161,11 @@ public final class History {
   /**
    * A recovery's view of one partition.
    *
-   * @param messages   replay frames of the channel after the asked offset, in offset order (owned by the caller)
+   * @param messages   replay frames of the channel after the asked offset ({@link #after}), or snapshot frames of
+   *                   the last ones before it ({@link #lastBefore}), in offset order (owned by the caller)
    * @param start      the first offset the history covered (-1: nothing yet)
    * @param next       the offset after the last one it covered
-   * @param truncated  more messages matched than {@code max}
+   * @param truncated  more messages matched than {@code max} ({@link #after}); {@code max} were found ({@link #lastBefore})
    */
   public record Snapshot(List<OutboundMessage> messages, long start, long next, boolean truncated) {
 
@@ -160,6 +181,7 @@ public final class History {
       final OutboundMessage live;
       final long atMillis;
       ByteBuf replay; // built on first use, shared by every later replay of it
+      ByteBuf snapshot; // likewise for snapshots on subscribe
 
       Entry(OutboundMessage live, long atMillis) {
         this.live = live;
@@ -170,6 +192,9 @@ public final class History {
         live.frame().release();
         if (replay != null) {
           replay.release();
+        }
+        if (snapshot != null) {
+          snapshot.release();
         }
       }
     }
@@ -230,6 +255,25 @@ public final class History {
             e.live.owners()));
       }
       return new Snapshot(out, start, next, truncated);
+    }
+
+    synchronized Snapshot lastBefore(long untilOffset, String channel, int max, String subject, FrameEncoder encoder) {
+      List<OutboundMessage> out = new ArrayList<>(Math.min(max, 64));
+      // Newest first, then reversed: the last max matches are near the end.
+      Iterator<Entry> it = entries.descendingIterator();
+      while (it.hasNext() && out.size() < max) {
+        Entry e = it.next();
+        if (e.live.offset() >= untilOffset || !e.live.channel().equals(channel) || !e.live.isFor(subject)) {
+          continue;
+        }
+        if (e.snapshot == null) {
+          e.snapshot = encoder.snapshotOf(e.live.frame());
+        }
+        out.add(new OutboundMessage(e.live.keys(), e.live.partition(), e.live.offset(), e.snapshot.retainedDuplicate(),
+            e.live.owners()));
+      }
+      java.util.Collections.reverse(out);
+      return new Snapshot(out, start, next, max > 0 && out.size() == max);
     }
 
     synchronized void begin(long offset) {

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * history), then write the gated live messages the replay did not already cover, and answer
  * {@code reconnect_ack} once every channel is done. Limits: messages per request, and a per-shard
  * token bucket of replayed messages per second. Runs on the shard's loop ({@code loop}); Kafka
- * reads complete elsewhere and hop back to it.
+ * reads complete elsewhere and hop back to it. Snapshots on subscribe ({@link SnapshotRequest}) use the same
+ * gate, history, Kafka reader and per-second bucket.
  */
 public final class Recoveries {
 
@@ -53,6 +54,8 @@ public final class Recoveries {
   private final class Request {
     final ReplayTarget target;
     final Map<String, Replies.ChannelRecovery> results = new LinkedHashMap<>();
+    /** Runs once reconnect_ack is written (a subscribe's snapshot comes after its recovery). */
+    Runnable then = () -> { };
     int pending;
     int budget = config.maxMessagesPerRequest();
 
@@ -67,6 +70,7 @@ public final class Recoveries {
       }
       if (--pending == 0 && !target.isClosing()) {
         target.reply(Replies.reconnectAck(results));
+        then.run();
       }
     }
 
@@ -86,14 +90,21 @@ public final class Recoveries {
    * @param refused   channels the subscribe step refused, with why
    */
   public void start(ReplayTarget target, Map<String, Object> positions, Map<String, String> refused) {
+    start(target, positions, refused, () -> { });
+  }
+
+  /** As {@link #start(ReplayTarget, Map, Map)}, running {@code then} on the loop once reconnect_ack is written. */
+  public void start(ReplayTarget target, Map<String, Object> positions, Map<String, String> refused, Runnable then) {
     stats.replayRequest();
     Request req = new Request(target);
+    req.then = then;
     for (String channel : positions.keySet()) {
       req.results.put(channel, null); // keeps the client's order in the ack
     }
     req.pending = positions.size();
     if (req.pending == 0) {
       target.reply(Replies.reconnectAck(req.results));
+      then.run();
       return;
     }
     List<Job> jobs = new ArrayList<>();
@@ -164,8 +175,48 @@ public final class Recoveries {
     return next < 0 ? null : partition + ":" + (next - 1);
   }
 
+  /**
+   * A subscribe's snapshot of the last {@code requested} messages (clamped to {@code recovery.maxSnapshotMessages})
+   * of each of {@code channels} (accepted, in order, without those the subscribe recovers from a position): opens
+   * their gates now, so call it in the loop task that subscribed them, before their positions are read for the
+   * subscription_ack; then {@link SnapshotRequest#start()} once the request's other answers are written.
+   */
+  public SnapshotRequest openSnapshot(ReplayTarget target, long requested, List<String> channels) {
+    return new SnapshotRequest(this, target, requested, channels);
+  }
+
+  public int maxSnapshotMessages() {
+    return config.maxSnapshotMessages();
+  }
+
+  // What a snapshot shares with recovery: one history, one Kafka reader, one per-second budget per shard.
+
+  RecoveryConfig config() {
+    return config;
+  }
+
+  History history() {
+    return history;
+  }
+
+  KafkaReplay kafka() {
+    return kafka;
+  }
+
+  ShardStats stats() {
+    return stats;
+  }
+
+  ScheduledExecutorService loop() {
+    return loop;
+  }
+
+  TokenBucket perSecond() {
+    return perSecond;
+  }
+
   /** The topic an exact channel's messages come from; null for wildcards and unknown categories. */
-  private String topicOf(String channel) {
+  String topicOf(String channel) {
     String category = ChannelName.exactCategory(channel);
     return category == null ? null : topicByCategory.get(category);
   }

@@ -8,6 +8,7 @@ import io.odinws.protocol.ClientRequest;
 import io.odinws.protocol.ErrorReply;
 import io.odinws.protocol.Replies;
 import io.odinws.recovery.Recoveries;
+import io.odinws.recovery.SnapshotRequest;
 import io.odinws.stats.ShardStats;
 
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ final class RequestHandler {
   /** A text message: decoded to a string only once admitted, so a flood's dropped messages cost no string. */
   void onText(Connection c, TextWebSocketFrame frame) {
     if (admit(c)) {
-      handle(c, ClientRequest.parse(frame.text()));
+      handle(c, ClientRequest.parse(frame.text(), recoveries.maxSnapshotMessages()));
     }
   }
 
@@ -80,13 +81,17 @@ final class RequestHandler {
 
   private void handle(Connection c, ClientRequest req) {
     if (req instanceof ClientRequest.Subscribe s) {
-      SubscribeResult result = subscribe(c, s.channels());
+      SubscribeResult result = subscribe(c, s.channels(), s.snapshot(), s.lastOffset() == null ? Set.of() : s.lastOffset().fieldNames());
       c.reply(result.ack());
       if (result.overLimit()) {
         sendError(c, channelLimit);
       }
+      // On the wire: subscription_ack, [replayed messages, reconnect_ack], [snapshot messages, snapshot_ack].
+      SnapshotRequest snapshot = result.snapshot();
       if (s.lastOffset() != null) {
-        reconnect(c, s.lastOffset().getMap());
+        reconnect(c, s.lastOffset().getMap(), snapshot == null ? () -> { } : snapshot::start);
+      } else if (snapshot != null) {
+        snapshot.start();
       }
     } else if (req instanceof ClientRequest.Unsubscribe u) {
       c.reply(unsubscribe(c, u.channels()));
@@ -95,7 +100,7 @@ final class RequestHandler {
     } else if (req instanceof ClientRequest.Heartbeat) {
       c.reply(Replies.pong(System.currentTimeMillis()));
     } else if (req instanceof ClientRequest.Reconnect r) {
-      reconnect(c, r.lastOffset());
+      reconnect(c, r.lastOffset(), () -> { });
     } else if (req instanceof ClientRequest.InvalidReconnect r) {
       c.reply(Replies.reconnectError(r.message()));
     } else if (req instanceof ClientRequest.Invalid i) {
@@ -103,11 +108,22 @@ final class RequestHandler {
     }
   }
 
-  /** What a subscribe did: the ack to send, the channels refused with why, and whether the limit was hit. */
-  private record SubscribeResult(String ack, Map<String, String> rejected, boolean overLimit) {
+  /**
+   * What a subscribe did: the ack to send, the channels refused with why, whether the limit was hit, and
+   * its snapshot, gated and waiting to start (null when none was asked).
+   */
+  private record SubscribeResult(String ack, Map<String, String> rejected, boolean overLimit, SnapshotRequest snapshot) {
   }
 
   private SubscribeResult subscribe(Connection c, List<String> channels) {
+    return subscribe(c, channels, 0, Set.of());
+  }
+
+  /**
+   * @param snapshot  messages per channel asked as a snapshot (0: none)
+   * @param recovered channels the same message recovers from a position (last_offset): no snapshot for them
+   */
+  private SubscribeResult subscribe(Connection c, List<String> channels, long snapshot, Set<String> recovered) {
     List<String> accepted = new ArrayList<>(channels.size());
     List<Replies.Rejected> rejected = List.of();
     boolean overLimit = false;
@@ -142,7 +158,14 @@ final class RequestHandler {
         refused.put(r.channel(), r.reason());
       }
     }
-    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions(accepted)), refused, overLimit);
+    SnapshotRequest snapshotRequest = null;
+    if (snapshot > 0) {
+      // Gated before the positions are read: the ack's position of a channel is at or after its snapshot's end.
+      List<String> asked = recovered.isEmpty() ? accepted : accepted.stream().filter(ch -> !recovered.contains(ch)).toList();
+      snapshotRequest = recoveries.openSnapshot(c, snapshot, asked);
+    }
+    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions(accepted)), refused, overLimit,
+        snapshotRequest);
   }
 
   /** Where each accepted exact channel would be recovered from, in order; none for wildcards. */
@@ -173,11 +196,12 @@ final class RequestHandler {
    * Subscribes every channel named in {@code lastOffset} that is not subscribed yet (old clients
    * subscribe first, then reconnect; both orders work), then recovers each from its position.
    */
-  private void reconnect(Connection c, Map<String, Object> lastOffset) {
+  private void reconnect(Connection c, Map<String, Object> lastOffset, Runnable then) {
     for (String key : lastOffset.keySet()) {
       if (topics.contains(key)) {
         c.reply(Replies.reconnectError("last_offset is keyed by topic ('" + key + "'); key it by channel instead, with the pos"
             + " of the last message received on it, e.g. {\"BTC.trade\":\"3:1042\"}"));
+        then.run();
         return;
       }
     }
@@ -188,7 +212,7 @@ final class RequestHandler {
       }
     }
     Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
-    recoveries.start(c, lastOffset, refused);
+    recoveries.start(c, lastOffset, refused, then);
   }
 
   private static void sendError(Connection c, ErrorReply error) {

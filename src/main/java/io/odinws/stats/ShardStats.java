@@ -22,6 +22,7 @@ public final class ShardStats {
   private final AtomicLong handshakesFailed = new AtomicLong();
   private final AtomicLong handshakeTimeouts = new AtomicLong();
   private final AtomicLong replayedMessages = new AtomicLong();
+  private final AtomicLong snapshotMessages = new AtomicLong();
   private final AtomicLong privateDeliveries = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
@@ -97,6 +98,15 @@ public final class ShardStats {
 
   public void replayed(long messages) {
     replayedMessages.addAndGet(messages);
+  }
+
+  /** Messages sent as snapshot:message (snapshot on subscribe). */
+  public void snapshotted(long messages) {
+    snapshotMessages.addAndGet(messages);
+  }
+
+  public long snapshotMessages() {
+    return snapshotMessages.get();
   }
 
   public void channelNotRecovered() {

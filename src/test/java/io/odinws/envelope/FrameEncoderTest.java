@@ -116,6 +116,38 @@ class FrameEncoderTest {
     }
   }
 
+  @Test
+  void aSnapshotFrameOfALiveOrReplayFrameDiffersOnlyInTypeAndPriority() {
+    for (int valueLen : new int[] {10, 120, 70_000}) {
+      byte[] value = new byte[valueLen];
+      java.util.Arrays.fill(value, (byte) 'a');
+      value[0] = '"';
+      value[valueLen - 1] = '"';
+      ByteBuf live = encoder.encodeLive("ETH.trade".getBytes(StandardCharsets.UTF_8), 5, 77, 1000, value);
+      ByteBuf replay = encoder.encodeReplay("ETH.trade".getBytes(StandardCharsets.UTF_8), 5, 77, 1000, value);
+      ByteBuf fromLive = encoder.snapshotOf(live);
+      ByteBuf fromReplay = encoder.snapshotOf(replay);
+      try {
+        assertEquals(fromLive, fromReplay, "the same snapshot frame from either, value length " + valueLen);
+        JsonObject a = new JsonObject(payload(live));
+        JsonObject b = new JsonObject(payload(fromLive));
+        assertEquals("snapshot:message", b.getString("type"));
+        assertEquals(2, b.getInteger("priority"));
+        a.remove("type");
+        a.remove("priority");
+        b.remove("type");
+        b.remove("priority");
+        assertEquals(a, b);
+        assertEquals(1, live.refCnt(), "the live frame is untouched");
+      } finally {
+        live.release();
+        replay.release();
+        fromLive.release();
+        fromReplay.release();
+      }
+    }
+  }
+
   private static String payload(ByteBuf frame) {
     int b1 = frame.getUnsignedByte(1);
     int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;

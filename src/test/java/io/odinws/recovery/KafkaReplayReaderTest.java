@@ -516,7 +516,7 @@ class KafkaReplayReaderTest {
   }
 
   private static RecoveryConfig recoveryConfig(int maxRecordsPerRead, long timeoutMs) {
-    return new RecoveryConfig(64L << 20, 60_000, 10_000, 10_000, timeoutMs, maxRecordsPerRead, 10_000);
+    return new RecoveryConfig(64L << 20, 60_000, 10_000, 10_000, timeoutMs, maxRecordsPerRead, 10_000, 100);
   }
 
   /** {@code count} valid records with keys {@code K0, K1, ...} at offsets 0.. of the partition. */

@@ -308,7 +308,7 @@ class RecoveriesTest {
   // ---- kit ---------------------------------------------------------------------------------
 
   private static RecoveryConfig config(int perRequest, int perSecond, int heldPerChannel) {
-    return new RecoveryConfig(1L << 20, 60_000, perRequest, perSecond, 5_000, 10_000, heldPerChannel);
+    return new RecoveryConfig(1L << 20, 60_000, perRequest, perSecond, 5_000, 10_000, heldPerChannel, 100);
   }
 
   private Recoveries recoveries(RecoveryConfig config) {
