@@ -24,6 +24,8 @@ public final class ShardStats {
   private final AtomicLong replayedMessages = new AtomicLong();
   private final AtomicLong privateDeliveries = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
+  private final AtomicLong conflated = new AtomicLong();
+  private volatile long keptMessages;
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
@@ -113,6 +115,24 @@ public final class ShardStats {
 
   public long channelsNotRecovered() {
     return channelsNotRecovered.get();
+  }
+
+  /** A slow connection replaced a pending message of a {@code latest} channel with a newer one (one skipped). */
+  public void conflated() {
+    conflated.incrementAndGet();
+  }
+
+  public long conflatedMessages() {
+    return conflated.get();
+  }
+
+  /** Messages the shard's slow connections hold for their next drain, one at most per channel (the loop's count). */
+  public void keptMessages(long kept) {
+    keptMessages = kept;
+  }
+
+  public long keptMessages() {
+    return keptMessages;
   }
 
   public void slowClientClosed() {
