@@ -370,12 +370,19 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   /**
    * At the end of a grace period: a connection over its high water mark only because of {@code latest} traffic
-   * (it conflated, and queued no message of an {@code all} channel meanwhile) whose queue shrank during the period
-   * keeps draining: its grace starts again. Its memory is bounded anyway: nothing is queued for it but replies.
+   * (it conflated, and queued no message of an {@code all} channel meanwhile) that keeps draining gets a new grace
+   * period. Draining: the kernel sent its socket new data during the period (the client's window opened: it
+   * reads), or else our queue shrank. The kernel's send buffer takes from our queue only once a third of it is
+   * free, so with megabytes of it a client that reads slowly leaves our queue still for a long while.
    */
   private boolean conflatingAndDraining(long now) {
+    if (!conflatedWhileSlow || queuedAllWhileSlow) {
+      return false;
+    }
     long queued = queuedBytes();
-    if (!conflatedWhileSlow || queuedAllWhileSlow || queued >= slowQueuedBytes) {
+    long sinceSent = DirectSocket.millisSinceDataSent(channel);
+    boolean draining = sinceSent >= 0 && TimeUnit.MILLISECONDS.toNanos(sinceSent) < now - slowSinceNanos || queued < slowQueuedBytes;
+    if (!draining) {
       return false;
     }
     slowSinceNanos = now;
@@ -613,6 +620,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         closeSlow("queued over the hard cap");
       }
       slowQueuedBytes = Math.max(slowQueuedBytes, queued);
+      shard.stats().slowQueued(queued);
     }
   }
 

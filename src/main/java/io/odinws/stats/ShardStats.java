@@ -26,6 +26,7 @@ public final class ShardStats {
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLong conflated = new AtomicLong();
   private volatile long keptMessages;
+  private final AtomicLong slowQueuedPeak = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
@@ -133,6 +134,18 @@ public final class ShardStats {
 
   public long keptMessages() {
     return keptMessages;
+  }
+
+  /** A flush of a connection over its high water mark left {@code bytes} queued for it. */
+  public void slowQueued(long bytes) {
+    if (bytes > slowQueuedPeak.get()) {
+      slowQueuedPeak.accumulateAndGet(bytes, Math::max);
+    }
+  }
+
+  /** The most bytes a flush left queued for one connection over its high water mark, since the start. */
+  public long slowQueuedPeak() {
+    return slowQueuedPeak.get();
   }
 
   public void slowClientClosed() {
