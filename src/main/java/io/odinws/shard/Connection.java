@@ -556,9 +556,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       return; // closing: released at channelInactive; over the mark again: the next drain writes them
     }
     drainPending();
-    long[] bytes = new long[1];
+    long[] sent = new long[2]; // messages, bytes
     int n = kept.takeAll((message, skipped) -> {
       ByteBuf shared = message.frame();
+      if (gate != null && !gate.passes(message)) {
+        // its channel is being recovered since: the replay covers it, or the gate holds it (with its own reference)
+        shared.release();
+        return;
+      }
       ByteBuf frame;
       if (skipped > 0) {
         frame = FrameEncoder.skippedOf(shared, skipped, ctx.alloc());
@@ -566,11 +571,15 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       } else {
         frame = shared.duplicate(); // carries the kept reference to Netty, which releases it once written
       }
-      bytes[0] += frame.readableBytes();
+      sent[0]++;
+      sent[1] += frame.readableBytes();
       ctx.write(frame, ctx.voidPromise());
     });
+    if (gate != null && gate.isEmpty()) {
+      gate = null;
+    }
     shard.fanOut().keptChanged(-n);
-    shard.stats().addSent(n, bytes[0]);
+    shard.stats().addSent(sent[0], sent[1]);
     ctx.flush();
   }
 
