@@ -528,7 +528,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       kept = new KeptMessages();
     }
     if (kept.keep(m)) {
-      shard.stats().conflated();
+      shard.fanOut().conflated();
     } else {
       shard.fanOut().keptChanged(1);
     }

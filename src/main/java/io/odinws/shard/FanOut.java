@@ -56,6 +56,8 @@ final class FanOut {
   private final Set<String> latestCategories;
   /** Messages the shard's connections keep for their next drain (see {@link Connection#offer}). */
   private long kept;
+  /** Kept messages replaced by newer ones during the current batch; added to the stats once per batch. */
+  private long conflated;
 
   FanOut(SubscriptionIndex index, ShardStats stats, ServerMeters meters, EventLoop loop, long flushDelayMicros,
          Set<String> latestCategories) {
@@ -115,6 +117,10 @@ final class FanOut {
       stats.progressed(System.nanoTime());
       if (privateDelivered > 0) {
         stats.addPrivateDelivered(privateDelivered);
+      }
+      if (conflated > 0) {
+        stats.addConflated(conflated);
+        conflated = 0;
       }
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
@@ -180,6 +186,11 @@ final class FanOut {
       }
     }
     return written;
+  }
+
+  /** A slow connection replaced a kept message with a newer one of its channel (one skipped). */
+  void conflated() {
+    conflated++;
   }
 
   /** A connection kept {@code delta} more (or fewer) messages for its next drain. */

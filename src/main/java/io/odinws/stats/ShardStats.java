@@ -118,9 +118,9 @@ public final class ShardStats {
     return channelsNotRecovered.get();
   }
 
-  /** A slow connection replaced a pending message of a {@code latest} channel with a newer one (one skipped). */
-  public void conflated() {
-    conflated.incrementAndGet();
+  /** Slow connections replaced this many pending messages of {@code latest} channels with newer ones (skipped). */
+  public void addConflated(long messages) {
+    conflated.addAndGet(messages);
   }
 
   public long conflatedMessages() {
