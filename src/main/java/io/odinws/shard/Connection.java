@@ -502,12 +502,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         return false;
       }
     }
-    if (!channel.isWritable() || kept != null && kept.contains(m.channel())) {
+    // slowSinceNanos is set exactly while Netty's queue is over the high water mark (see channelWritabilityChanged)
+    boolean slow = slowSinceNanos != 0;
+    if (slow || kept != null && !kept.isEmpty() && kept.contains(m.channel())) {
       if (latest) {
         conflate(m);
         return false;
       }
-      queuedAllWhileSlow |= !channel.isWritable();
+      queuedAllWhileSlow |= slow;
     }
     if (pending == null) {
       pending = new ByteBuf[4];
@@ -533,7 +535,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       shard.fanOut().keptChanged(1);
     }
     conflatedWhileSlow = true;
-    if (channel.isWritable()) {
+    if (slowSinceNanos == 0) {
       queueKeptWrite(); // drained meanwhile: its write is due
     }
   }
