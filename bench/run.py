@@ -11,6 +11,9 @@ bench/results/latest.md.
   S2 hot channel one channel, many subscribers, publish rate stepped: deliveries/s, CPU per delivery
   S3 market      market-shaped load (tokens x categories, Zipf subscriptions), event rate stepped
   S4 slow        S3 at one rate with 5 % of the clients not reading: healthy p99, RSS, slow closes
+  S4C conflation S4's slow clients reading at a tenth of the rate, on one hot channel delivered `all` (BTC.trade),
+                 then on one delivered `latest` (BTC.analytics, conflated): slow closes, server RSS, how far behind
+                 the slow clients' values are, messages skipped (issue 18)
   S5 storm       half of N clients with --recover dropped at once (reset, no close frame) while the server
                  runs: time until all are back and recovered; messages recovered, missed, duplicated
   S6 restart     server restart under N clients with --recover: time to all back, recovered/missed
@@ -136,6 +139,7 @@ FULL = {
     "floor_s": 10, "floor_batching_rate": 5,
     "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
     "s4_clients": 19000, "s4_publish_s": 75,
+    "s4c_clients": 100, "s4c_rate": 800, "s4c_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
     "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
     "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 15,
@@ -152,6 +156,7 @@ QUICK = {
     "floor_s": 5, "floor_batching_rate": 20,
     "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
     "s4_clients": 2000, "s4_publish_s": 25,
+    "s4c_clients": 40, "s4c_rate": 1000, "s4c_publish_s": 30,
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
     "s6_clients": 2000, "s6_rate": 10, "s6_steady_s": 5, "s6_after_s": 12,
     "s7_clients": 2000, "s7_ramp": 500, "s7_hostile": 400, "s7_rate": 50, "s7_publish_s": 20, "s7_warmup_s": 0,
@@ -1142,7 +1147,8 @@ class Bench:
             "broker_cores": cpu["cores_used"].get("broker"),
             "publisher_cores": cpu["cores_used"].get("publisher"),
             "latency_ms": lat,
-            "messages": {k: rep["messages"][k] for k in ("received", "duplicates", "out_of_order", "replayed")},
+            "messages": {**{k: rep["messages"][k] for k in ("received", "duplicates", "out_of_order", "replayed")},
+                         **{k: v for k, v in rep["messages"].items() if k.startswith("slow_")}},
             "connections": rep["connections"], "closes_by_code": rep["closes_by_code"],
             "errors": rep["errors"]["total"],
             "server_dropped_broadcasts": delta(m1, m0, "ws_dropped_broadcasts_total"),
@@ -1307,6 +1313,58 @@ class Bench:
         res["bytes_per_client_sent"] = round(r["bytes_per_client_per_s"] * self.cfg["s4_publish_s"])
         res["closes_by_code"] = r["closes_by_code"]
         self.report["scenarios"]["S4"] = res
+
+    # ---------------------------------------------------------------------------------------------
+    # S4C slow consumers on a conflated channel (issue 18)
+    # ---------------------------------------------------------------------------------------------
+    # Every client subscribes one hot channel; 5 % read at a tenth of what they are sent. The per-client rate must
+    # outgrow the kernel's socket buffers (megabytes on loopback) within the run for the server to see them slow at
+    # all, hence few clients and a high rate. Run twice: on BTC.trade (delivered `all`: queued, then closed with 1008)
+    # and on BTC.analytics (`latest` by default: conflated, kept connected).
+    # the publisher's mean frame size per channel (measured: bytes sent per client / events), for "a tenth of the rate"
+    S4C_FRAME_BYTES = {"all": 390, "latest": 250}
+
+    def s4c(self):
+        n = self.cfg["s4c_clients"]
+        rate = self.cfg["s4c_rate"]
+        publish_s = self.cfg["s4c_publish_s"]
+        log(f"S4C conflation: {n} clients on one channel, 5 % reading a tenth, {rate} events/s for {publish_s} s")
+        res = {"clients": n, "slow_fraction": 0.05, "publish_rate": rate}
+        for mode, channel, topic in (("all", "BTC.trade", "odin.trades=trade"), ("latest", "BTC.analytics", "odin.analytics=analytics")):
+            read_bps = max(1, int(rate * self.S4C_FRAME_BYTES[mode] / 10))
+            if not self.has_time(n / self.cfg["ramp"] + publish_s + 200):
+                res[mode] = {"skipped": "time budget"}
+                continue
+            self.start_server("S4C")
+            m0 = scrape_sure(self.ops_port)
+            gen = ["--subscribe", "single", "--channels", channel, "--slow-fraction", "0.05", "--slow-read-rate", str(read_bps)]
+            r = self.step(f"s4c-{mode}", n, gen, rate, publish_s, pub_tokens="BTC", pub_topics=topic, expected_fanout=n,
+                          rss_every_s=2.0)
+            m1 = scrape_sure(self.ops_port)
+            self.stop_server()
+            msgs = r.get("messages", {})
+            slow = r["connections"].get("slow") or 0
+            out = {"channel": channel, "step": r, "slow_clients": slow, "slow_read_bytes_per_s": read_bps,
+                   "slow_closed_by_server": r["server_slow_clients_disconnected"],
+                   "closes_by_code": r["closes_by_code"],
+                   "conflated_messages": delta(m1, m0, "ws_conflated_messages_total"),
+                   "slow_received": msgs.get("slow_received"), "slow_skipped": msgs.get("slow_skipped")}
+            if msgs.get("slow_received"):
+                # client clock minus the server's ts of each value a slow client read: how far behind its values are
+                out["slow_behind_ms_mean"] = round(msgs["slow_behind_ms_sum"] / msgs["slow_received"], 1)
+            if slow and r.get("bytes_per_client_per_s"):
+                # what a slow client read against what a healthy one was sent: the "tenth" actually achieved
+                out["slow_read_fraction"] = round(msgs.get("slow_bytes", 0) / slow / (r["window_s"] + 3.0) / r["bytes_per_client_per_s"], 3)
+            series = [x["rss_bytes"] for x in r.get("rss_series", []) if x["rss_bytes"]]
+            if series:
+                half = series[len(series) // 2:]
+                out["rss_min_bytes"] = min(series)
+                out["rss_max_bytes"] = max(series)
+                out["rss_second_half_growth_bytes"] = half[-1] - half[0]
+            out["healthy_p50_ms"] = r["latency_ms"]["producer_to_client"]["p50"]
+            out["healthy_p99_ms"] = r["latency_ms"]["producer_to_client"]["p99"]
+            res[mode] = out
+        self.report["scenarios"]["S4C"] = res
 
     # ---------------------------------------------------------------------------------------------
     # S5 reconnect storm
@@ -1910,7 +1968,7 @@ class Bench:
     # ---------------------------------------------------------------------------------------------
     def run(self):
         scenarios = [("startup", self.startup), ("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S4", self.s4),
-                     ("S5", self.s5), ("S6", self.s6), ("S7", self.s7), ("S8", self.s8), ("S9", self.s9)]
+                     ("S4C", self.s4c), ("S5", self.s5), ("S6", self.s6), ("S7", self.s7), ("S8", self.s8), ("S9", self.s9)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
             self.loopback_receive = self.steer_loopback_receive()
@@ -2629,6 +2687,33 @@ def render_md(r, chart_prefix=""):
     else:
         L.append(f"Not measured: {s4.get('error') or s4.get('skipped') or 'not run'}")
     L.append("")
+
+    s4c = sc.get("S4C")
+    if s4c:
+        L.append("## S4C slow consumers on a conflated channel")
+        L.append("")
+        L.append(f"{s4c.get('clients')} clients on one channel at {s4c.get('publish_rate')} events/s; 5 % read about a "
+                 "tenth of what they are sent (`--slow-read-rate`; the fraction achieved is in the table). `all`: "
+                 "BTC.trade, every message queued; `latest`: BTC.analytics, conflated over the high water mark "
+                 "(`delivery`, docs/protocol.md section 9).")
+        L.append("")
+        L.append("Conflated: `ws_conflated_messages_total` (the `skipped` counts the slow clients read in parentheses). Values "
+                 "behind: the slow clients' clock minus the server's `ts` of each value they read; the kernel's socket buffers "
+                 "(megabytes on loopback) are read before anything the server kept, so a short run may end before they "
+                 "reach a conflated value.")
+        L.append("")
+        L.append("| delivery | slow clients | closed by the server | conflated (skipped) | slow read fraction | slow clients' values behind, mean | healthy p50 / p99 | server RSS min / max / second-half change |")
+        L.append("|---|---:|---:|---:|---:|---:|---|---|")
+        for mode in ("all", "latest"):
+            o = s4c.get(mode) or {}
+            if "step" not in o:
+                L.append(f"| {mode} | not measured: {o.get('skipped') or o.get('error') or 'not run'} | | | | | | |")
+                continue
+            L.append(f"| {mode} ({o.get('channel')}) | {fmt(o.get('slow_clients'))} | {fmt(o.get('slow_closed_by_server'), '', 0)} "
+                     f"| {fmt(o.get('conflated_messages'), '', 0)} ({fmt(o.get('slow_skipped'))}) | {fmt(o.get('slow_read_fraction'), '', 3)} "
+                     f"| {fmt(o.get('slow_behind_ms_mean'), ' ms')} | {fmt(o.get('healthy_p50_ms'))} / {fmt(o.get('healthy_p99_ms'))} ms "
+                     f"| {mib(o.get('rss_min_bytes'))} / {mib(o.get('rss_max_bytes'))} / {mib(o.get('rss_second_half_growth_bytes'))} |")
+        L.append("")
 
     s5 = sc.get("S5", {})
     L.append("## S5 reconnect storm")

@@ -244,7 +244,8 @@ public final class OdinServer extends VerticleBase {
    */
   private static OdinConfig withSharding(OdinConfig running, OdinConfig next) {
     return new OdinConfig(next.mode(), next.shards(), next.maxConnections(), running.http(), running.ops(), running.pages(), running.ws(),
-        running.kafka(), running.limits(), running.admission(), running.recovery(), running.auth(), running.drainMs(), running.reloadScanPeriodMs());
+        running.kafka(), running.limits(), running.admission(), running.recovery(), running.auth(), running.drainMs(), running.reloadScanPeriodMs(),
+        running.delivery());
   }
 
   /** The sections of {@code next} that differ from the running configuration and would need a restart. */
@@ -261,6 +262,7 @@ public final class OdinServer extends VerticleBase {
     same.put("recovery", running.recovery().equals(next.recovery()));
     same.put("shutdown", running.drainMs() == next.drainMs());
     same.put("reload", running.reloadScanPeriodMs() == next.reloadScanPeriodMs());
+    same.put("delivery", running.delivery().equals(next.delivery()));
     return same.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
   }
 

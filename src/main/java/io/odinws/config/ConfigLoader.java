@@ -104,6 +104,16 @@ public final class ConfigLoader {
       });
       merged.getJsonObject("auth").put("privateTopics", kept);
     }
+    if (kafka != null && kafka.getValue("topics") instanceof JsonObject topics && merged.getValue("delivery") instanceof JsonObject delivery) {
+      // a deployment's own topic map: the default delivery modes apply only to categories it kept (its own are validated)
+      JsonObject own = overrides.getValue("delivery") instanceof JsonObject d ? d : new JsonObject();
+      java.util.Set<Object> categories = new java.util.HashSet<>(topics.getMap().values());
+      for (String category : java.util.List.copyOf(delivery.fieldNames())) {
+        if (!own.containsKey(category) && !categories.contains(category)) {
+          delivery.remove(category);
+        }
+      }
+    }
     applyEnv(merged, env);
     return OdinConfig.from(merged);
   }

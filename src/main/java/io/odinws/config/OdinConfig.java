@@ -13,7 +13,8 @@ import java.util.Map;
  */
 public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig http, OpsConfig ops, PagesConfig pages, WsConfig ws,
                          KafkaConfig kafka, LimitsConfig limits, AdmissionConfig admission, RecoveryConfig recovery,
-                         AuthConfig auth, long drainMs, long reloadScanPeriodMs) {
+                         AuthConfig auth, long drainMs, long reloadScanPeriodMs,
+                         DeliveryConfig delivery) {
 
   /** Shards actually deployed: 1 in single mode, else {@code shards}, or one per core when 0. */
   public int shardCount() {
@@ -101,8 +102,9 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
     AuthConfig auth = auth(r, kafka);
     long drainMs = r.longIn("shutdown.drainMs", 0, 600_000);
     long reloadScanPeriodMs = r.longIn("reload.scanPeriodMs", 100, 3_600_000);
+    DeliveryConfig delivery = delivery(r, kafka);
     OdinConfig config = new OdinConfig(mode, shards, maxConnections, http, ops, pages, ws, kafka, limits, admission, recovery,
-        auth, drainMs, reloadScanPeriodMs);
+        auth, drainMs, reloadScanPeriodMs, delivery);
     if (maxConnections < config.shardCount()) {
       throw new ConfigException("invalid configuration: maxConnections = " + maxConnections + " is below the shard count "
           + config.shardCount() + "; accepted values: maxConnections >= the number of shards");
@@ -130,6 +132,28 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
       }
     }
     return pages;
+  }
+
+  /** {@code delivery}: category -> all | latest, for categories of kafka.topics; absent: every category {@code all}. */
+  private static DeliveryConfig delivery(Reader r, KafkaConfig kafka) {
+    Object v = r.root().getValue("delivery");
+    if (v == null) {
+      return new DeliveryConfig(Map.of());
+    }
+    if (!(v instanceof JsonObject obj)) {
+      throw new ConfigException("invalid configuration: delivery = '" + v + "'; accepted values: an object of category -> \"all\" | \"latest\"");
+    }
+    java.util.Set<String> categories = new java.util.TreeSet<>(kafka.topics().values());
+    Map<String, DeliveryConfig.Mode> modes = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : obj) {
+      String key = "delivery." + e.getKey();
+      if (!categories.contains(e.getKey())) {
+        throw new ConfigException("invalid configuration: " + key + " names an unknown category; accepted values: categories of kafka.topics ("
+            + String.join(", ", categories) + ")");
+      }
+      modes.put(e.getKey(), DeliveryConfig.Mode.parse(key, e.getValue()));
+    }
+    return new DeliveryConfig(modes);
   }
 
   private static AuthConfig auth(Reader r, KafkaConfig kafka) {

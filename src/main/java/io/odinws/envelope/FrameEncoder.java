@@ -100,6 +100,63 @@ public final class FrameEncoder {
     return frame;
   }
 
+  /**
+   * The envelope a slow connection gets for a live frame after skipping older messages of its channel (PROTOCOL.md
+   * section 5): the same bytes with {@code ,"skipped":N} right after {@code pos}. Built per connection, only on the
+   * conflation path. The live frame is not modified or released.
+   *
+   * @param skipped messages of the channel not sent to the connection before this one (at least 1)
+   * @return a new buffer (refCnt 1) owned by the caller
+   */
+  public static ByteBuf skippedOf(ByteBuf liveFrame, long skipped, ByteBufAllocator alloc) {
+    int i = liveFrame.readerIndex();
+    int b1 = liveFrame.getUnsignedByte(i + 1);
+    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int payloadStart = i + header;
+    int payloadEnd = liveFrame.writerIndex();
+    // the first "," "data": closes pos (channel names and positions never hold a quote)
+    int dataAt = indexOf(liveFrame, payloadStart, payloadEnd, DATA);
+    if (dataAt < 0 || skipped < 1) {
+      throw new IllegalArgumentException("not a live frame of this encoder, or nothing skipped");
+    }
+    int insertAt = dataAt + 1; // after the closing quote of pos
+    byte[] field = ascii(",\"skipped\":" + skipped);
+    int payloadLen = payloadEnd - payloadStart + field.length;
+    int headerLen = payloadLen < 126 ? 2 : payloadLen <= 0xFFFF ? 4 : 10;
+    ByteBuf frame = alloc.directBuffer(headerLen + payloadLen, headerLen + payloadLen);
+    writeHeader(frame, payloadLen);
+    frame.writeBytes(liveFrame, payloadStart, insertAt - payloadStart);
+    frame.writeBytes(field);
+    frame.writeBytes(liveFrame, insertAt, payloadEnd - insertAt);
+    return frame;
+  }
+
+  private static int indexOf(ByteBuf haystack, int from, int to, byte[] needle) {
+    outer:
+    for (int i = from; i + needle.length <= to; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack.getByte(i + j) != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static void writeHeader(ByteBuf frame, int payloadLen) {
+    frame.writeByte(FIN_TEXT);
+    if (payloadLen < 126) {
+      frame.writeByte(payloadLen);
+    } else if (payloadLen <= 0xFFFF) {
+      frame.writeByte(126);
+      frame.writeShort(payloadLen);
+    } else {
+      frame.writeByte(127);
+      frame.writeLong(payloadLen);
+    }
+  }
+
   private ByteBuf encode(byte[] type, byte[] channel, int partition, long offset, long tsMillis, byte[] value, int valueFrom, int valueLen) {
     prefixLen = 0;
     put(SEQ);

@@ -35,6 +35,21 @@ public final class DirectSocket {
     return socket.writevAddresses(vector.address(), vector.count());
   }
 
+  /**
+   * Milliseconds since the kernel last sent new data on the channel's TCP socket (TCP_INFO's last_data_sent; a
+   * zero-window probe carries none), or -1 when the transport cannot tell. Allocates: for rare checks only.
+   */
+  public static long millisSinceDataSent(Channel channel) {
+    if (channel instanceof io.netty.channel.epoll.EpollSocketChannel epoll && channel.isActive()) {
+      try {
+        return epoll.tcpInfo().lastDataSent();
+      } catch (RuntimeException e) {
+        return -1;
+      }
+    }
+    return -1;
+  }
+
   /** Bytes Netty has queued for the channel and not yet written to its socket. */
   public static long queuedBytes(Channel channel) {
     var buffer = channel.unsafe().outboundBuffer();

@@ -86,6 +86,8 @@ public final class ServerMetrics {
         r -> sumAll(r, s -> s.rateLimitedMessages()));
     counter(m, "ws_slow_clients_disconnected", "Connections closed with 1008 for reading too slowly", shards,
         r -> sumAll(r, s -> s.slowClientsClosed()));
+    counter(m, "ws_conflated_messages", "Live messages of latest categories a slow connection skipped for a newer one of the same channel",
+        shards, r -> sumAll(r, s -> s.conflatedMessages()));
     for (DisconnectReason reason : DisconnectReason.values()) {
       FunctionCounter.builder("ws_disconnects", shards, r -> sumAll(r, s -> s.disconnects(reason)))
           .tag("reason", reason.label).tag("initiated_by", reason.initiatedBy)

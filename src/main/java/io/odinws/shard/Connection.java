@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.auth.Identity;
 import io.odinws.auth.UserLimit;
+import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.internal.DirectSocket;
 import io.odinws.internal.WriteVector;
@@ -116,8 +117,21 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private Object channels;
   /** Channels being recovered; null when none. */
   private RecoveryGate gate;
-  /** When the outbound queue went over the high water mark; 0 while under it. */
+  /** When the outbound queue went over the high water mark (or the grace last restarted); 0 while under it. */
   private long slowSinceNanos;
+  /** The most bytes queued since {@link #slowSinceNanos}, at flushes: less at the grace's end means the client is draining. */
+  private long slowQueuedBytes;
+  /** Over the high water mark, a live message of a {@code latest} channel was kept instead of queued. */
+  private boolean conflatedWhileSlow;
+  /** Over the high water mark, a live message of an {@code all} channel was queued: the grace applies as it always did. */
+  private boolean queuedAllWhileSlow;
+  /**
+   * The newest pending message per {@code latest} channel while over the high water mark; null until the first.
+   * Owns one reference per kept frame (see {@link KeptMessages}); written at the next drain, released at close.
+   */
+  private KeptMessages kept;
+  /** A write of the kept messages is queued on the loop (see {@link #writeKept}). */
+  private boolean keptWriteQueued;
   /**
    * Fan-out frames since the last flush, in order. Not owned: the fan-out holds one reference to each
    * frame until its flush has run. Null until the first.
@@ -341,7 +355,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     } else if (limiter != null && limiter.flooding()) {
       LOG.info("event=flooding_client_closed shard={} remote={}", shard.id(), channel.remoteAddress());
       close(Disconnect.flooding(policy.floodThreshold()));
-    } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos()) {
+    } else if (slowSinceNanos != 0 && now - slowSinceNanos > policy.slowGraceNanos() && !conflatingAndDraining(now)) {
       closeSlow("over the high water mark for the grace period");
     } else if (idle > policy.idleAfterNanos()) {
       close(Disconnect.IDLE);
@@ -352,6 +366,28 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (limiter != null && limiter.isRested(now)) {
       limiter = null;
     }
+  }
+
+  /**
+   * At the end of a grace period: a connection over its high water mark only because of {@code latest} traffic
+   * (it conflated, and queued no message of an {@code all} channel meanwhile) that keeps draining gets a new grace
+   * period. Draining: the kernel sent its socket new data during the period (the client's window opened: it
+   * reads), or else our queue shrank. The kernel's send buffer takes from our queue only once a third of it is
+   * free, so with megabytes of it a client that reads slowly leaves our queue still for a long while.
+   */
+  private boolean conflatingAndDraining(long now) {
+    if (!conflatedWhileSlow || queuedAllWhileSlow) {
+      return false;
+    }
+    long queued = queuedBytes();
+    long sinceSent = DirectSocket.millisSinceDataSent(channel);
+    boolean draining = sinceSent >= 0 && TimeUnit.MILLISECONDS.toNanos(sinceSent) < now - slowSinceNanos || queued < slowQueuedBytes;
+    if (!draining) {
+      return false;
+    }
+    slowSinceNanos = now;
+    slowQueuedBytes = queued;
+    return true;
   }
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -403,9 +439,16 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         return false;
       }
       channels = null;
-      return true;
+    } else if (held == null || !set(held).remove(name)) {
+      return false;
     }
-    return held != null && set(held).remove(name);
+    if (kept != null) {
+      // a kept message no subscription covers any more is not sent after the unsubscribe_ack
+      int dropped = kept.releaseIf(keys -> !isSubscribed(keys.channel()) && !isSubscribed(keys.tokenWildcard())
+          && !isSubscribed(keys.categoryWildcard()));
+      shard.fanOut().keptChanged(-dropped);
+    }
+    return true;
   }
 
   /** Every subscribed channel, read-only (the index re-indexes them at authentication). */
@@ -439,11 +482,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   /**
    * Queues a live message for the next flush, unless the connection is closing or the recovery gate
-   * holds it. Takes no reference: the fan-out holds one per message until the flush.
+   * holds it. Takes no reference: the fan-out holds one per message until the flush. A message of a
+   * {@code latest} channel is kept instead while the connection is over its high water mark (see
+   * {@link #conflate}).
    *
+   * @param latest the message's category is delivered {@code latest}
    * @return true when queued
    */
-  boolean offer(OutboundMessage m) {
+  boolean offer(OutboundMessage m, boolean latest) {
     if (closing) {
       return false;
     }
@@ -456,6 +502,15 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         return false;
       }
     }
+    // slowSinceNanos is set exactly while Netty's queue is over the high water mark (see channelWritabilityChanged)
+    boolean slow = slowSinceNanos != 0;
+    if (slow || kept != null && !kept.isEmpty() && kept.contains(m.channel())) {
+      if (latest) {
+        conflate(m);
+        return false;
+      }
+      queuedAllWhileSlow |= slow;
+    }
     if (pending == null) {
       pending = new ByteBuf[4];
     } else if (pendingCount == pending.length) {
@@ -463,6 +518,76 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     }
     pending[pendingCount++] = m.frame();
     return true;
+  }
+
+  /**
+   * Over the high water mark: {@code m} becomes its channel's kept message, replacing (and releasing) an older
+   * one, written once the socket drains. Also while a kept message of its channel waits for that write, so
+   * a channel's messages stay in order.
+   */
+  private void conflate(OutboundMessage m) {
+    if (kept == null) {
+      kept = new KeptMessages();
+    }
+    if (kept.keep(m)) {
+      shard.fanOut().conflated();
+    } else {
+      shard.fanOut().keptChanged(1);
+    }
+    conflatedWhileSlow = true;
+    if (slowSinceNanos == 0) {
+      queueKeptWrite(); // drained meanwhile: its write is due
+    }
+  }
+
+  private void queueKeptWrite() {
+    if (!keptWriteQueued) {
+      keptWriteQueued = true;
+      // a task of its own: the drain that calls for it may run inside Netty's flush, where a flush does nothing
+      channel.eventLoop().execute(this::writeKept);
+    }
+  }
+
+  /**
+   * The socket drained: writes each kept message once, after what is pending, with {@code "skipped":N} when it
+   * replaced older ones (a frame for this connection only) or else the shared frame.
+   */
+  private void writeKept() {
+    keptWriteQueued = false;
+    if (closing || kept == null || kept.isEmpty() || !channel.isWritable()) {
+      return; // closing: released at channelInactive; over the mark again: the next drain writes them
+    }
+    drainPending();
+    long[] sent = new long[2]; // messages, bytes
+    int n = kept.takeAll((message, skipped) -> {
+      ByteBuf shared = message.frame();
+      if (gate != null && !gate.passes(message)) {
+        // its channel is being recovered since: the replay covers it, or the gate holds it (with its own reference)
+        shared.release();
+        return;
+      }
+      ByteBuf frame;
+      if (skipped > 0) {
+        frame = FrameEncoder.skippedOf(shared, skipped, ctx.alloc());
+        shared.release();
+      } else {
+        frame = shared.duplicate(); // carries the kept reference to Netty, which releases it once written
+      }
+      sent[0]++;
+      sent[1] += frame.readableBytes();
+      ctx.write(frame, ctx.voidPromise());
+    });
+    if (gate != null && gate.isEmpty()) {
+      gate = null;
+    }
+    shard.fanOut().keptChanged(-n);
+    shard.stats().addSent(sent[0], sent[1]);
+    ctx.flush();
+  }
+
+  /** Kept messages waiting for the socket to drain (for tests and the operator). */
+  int keptCount() {
+    return kept == null ? 0 : kept.size();
   }
 
   /** @return true the first time since the fan-out's last flush: the caller adds it to its dirty list */
@@ -500,8 +625,13 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       }
     }
     ctx.flush();
-    if (slowSinceNanos != 0 && queuedBytes() > shard.policy().hardCapBytes()) {
-      closeSlow("queued over the hard cap");
+    if (slowSinceNanos != 0) {
+      long queued = queuedBytes();
+      if (queued > shard.policy().hardCapBytes()) {
+        closeSlow("queued over the hard cap");
+      }
+      slowQueuedBytes = Math.max(slowQueuedBytes, queued);
+      shard.stats().slowQueued(queued);
     }
   }
 
@@ -698,8 +828,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     if (channel.isWritable()) {
       slowSinceNanos = 0;
+      conflatedWhileSlow = false;
+      queuedAllWhileSlow = false;
+      if (kept != null && !kept.isEmpty()) {
+        queueKeptWrite();
+      }
     } else if (slowSinceNanos == 0) {
       slowSinceNanos = System.nanoTime();
+      slowQueuedBytes = queuedBytes();
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -708,6 +844,9 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   public void channelInactive(ChannelHandlerContext ctx) {
     closing = true;
     clearPending();
+    if (kept != null) {
+      shard.fanOut().keptChanged(-kept.releaseAll());
+    }
     if (gate != null) {
       gate.discard();
       gate = null;

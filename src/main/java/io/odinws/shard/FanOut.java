@@ -11,6 +11,7 @@ import io.odinws.stats.ShardStats;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,8 +52,16 @@ final class FanOut {
   private int unflushedBatches;
   /** Increases per message that has wildcard subscribers; see {@link Connection#firstDelivery}. */
   private long stamp;
+  /** The category wildcard keys ({@code *.<category>}) of the categories delivered {@code latest}. */
+  private final Set<String> latestCategories;
+  /** Messages the shard's connections keep for their next drain (see {@link Connection#offer}). */
+  private long kept;
+  /** Kept messages replaced by newer ones during the current batch; added to the stats once per batch. */
+  private long conflated;
 
-  FanOut(SubscriptionIndex index, ShardStats stats, ServerMeters meters, EventLoop loop, long flushDelayMicros) {
+  FanOut(SubscriptionIndex index, ShardStats stats, ServerMeters meters, EventLoop loop, long flushDelayMicros,
+         Set<String> latestCategories) {
+    this.latestCategories = Set.copyOf(latestCategories);
     this.index = index;
     this.stats = stats;
     this.meters = meters;
@@ -74,8 +83,9 @@ final class FanOut {
       for (OutboundMessage m : batch.messages()) {
         ChannelKeys keys = m.keys();
         List<String> owners = m.owners();
+        boolean latest = !latestCategories.isEmpty() && latestCategories.contains(keys.categoryWildcard());
         if (owners != null) {
-          int n = deliverPrivate(keys, owners, m);
+          int n = deliverPrivate(keys, owners, m, latest);
           if (n > 0) {
             holdUntilFlush(m.frame());
           }
@@ -90,10 +100,10 @@ final class FanOut {
         int n;
         if (byToken == null && byCategory == null) {
           // the common case: a connection is at most once in one list, no de-duplication needed
-          n = exact == null ? 0 : deliver(exact, m, false);
+          n = exact == null ? 0 : deliver(exact, m, latest, false);
         } else {
           stamp++;
-          n = deliver(exact, m, true) + deliver(byToken, m, true) + deliver(byCategory, m, true);
+          n = deliver(exact, m, latest, true) + deliver(byToken, m, latest, true) + deliver(byCategory, m, latest, true);
         }
         if (n > 0) {
           holdUntilFlush(m.frame());
@@ -107,6 +117,10 @@ final class FanOut {
       stats.progressed(System.nanoTime());
       if (privateDelivered > 0) {
         stats.addPrivateDelivered(privateDelivered);
+      }
+      if (conflated > 0) {
+        stats.addConflated(conflated);
+        conflated = 0;
       }
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
@@ -133,20 +147,23 @@ final class FanOut {
    * A private record: never the public lists; per owner, the owner's connections by exact channel and both
    * wildcards, each reached once (one stamp for the whole record).
    */
-  private int deliverPrivate(ChannelKeys keys, List<String> owners, OutboundMessage m) {
+  private int deliverPrivate(ChannelKeys keys, List<String> owners, OutboundMessage m, boolean latest) {
     stamp++;
     int n = 0;
     for (int i = 0, count = owners.size(); i < count; i++) {
       String owner = owners.get(i);
-      n += deliver(index.get(keys.channel(), owner), m, true)
-          + deliver(index.get(keys.tokenWildcard(), owner), m, true)
-          + deliver(index.get(keys.categoryWildcard(), owner), m, true);
+      n += deliver(index.get(keys.channel(), owner), m, latest, true)
+          + deliver(index.get(keys.tokenWildcard(), owner), m, latest, true)
+          + deliver(index.get(keys.categoryWildcard(), owner), m, latest, true);
     }
     return n;
   }
 
-  /** @param dedupe skip connections this message already reached through another key */
-  private int deliver(Subscribers subs, OutboundMessage m, boolean dedupe) {
+  /**
+   * @param latest the message's category is delivered {@code latest} (a slow connection keeps it instead)
+   * @param dedupe skip connections this message already reached through another key
+   */
+  private int deliver(Subscribers subs, OutboundMessage m, boolean latest, boolean dedupe) {
     if (subs == null) {
       return 0;
     }
@@ -157,8 +174,8 @@ final class FanOut {
       if (dedupe && !c.firstDelivery(stamp)) {
         continue;
       }
-      if (!c.offer(m)) {
-        continue; // closing, or held back by its recovery gate
+      if (!c.offer(m, latest)) {
+        continue; // closing, held back by its recovery gate, or kept by a slow connection
       }
       written++;
       if (c.markDirty()) {
@@ -169,6 +186,19 @@ final class FanOut {
       }
     }
     return written;
+  }
+
+  /** A slow connection replaced a kept message with a newer one of its channel (one skipped). */
+  void conflated() {
+    conflated++;
+  }
+
+  /** A connection kept {@code delta} more (or fewer) messages for its next drain. */
+  void keptChanged(int delta) {
+    if (delta != 0) {
+      kept += delta;
+      stats.keptMessages(kept);
+    }
   }
 
   /** Keeps {@code frame} alive until the next flush has written it to its connections. */

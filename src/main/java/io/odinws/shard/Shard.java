@@ -48,7 +48,8 @@ final class Shard {
         RecordOwners.of(config.auth().effectivePrivateTopics()).privateCategories(config.kafka().topics()));
     this.policy = ConnectionPolicy.of(config.ws(), config.limits());
     this.table = new ConnectionTable(stats, services.meters(), index);
-    this.fanOut = new FanOut(index, stats, services.meters(), loop, config.ws().flushDelayMicros());
+    this.fanOut = new FanOut(index, stats, services.meters(), loop, config.ws().flushDelayMicros(),
+        config.delivery().latestCategoryKeys());
     Authenticator auth = new Authenticator(services.auth(), index);
     this.scope = new ShardScope(id, stats, policy, table, fanOut, auth);
     Recoveries recoveries = new Recoveries(services.history(), services.kafkaReplay(), config.recovery(),

@@ -25,6 +25,9 @@ public final class ShardStats {
   private final AtomicLong snapshotMessages = new AtomicLong();
   private final AtomicLong privateDeliveries = new AtomicLong();
   private final AtomicLong channelsNotRecovered = new AtomicLong();
+  private final AtomicLong conflated = new AtomicLong();
+  private volatile long keptMessages;
+  private final AtomicLong slowQueuedPeak = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
   private volatile long subscriptions;
@@ -123,6 +126,36 @@ public final class ShardStats {
 
   public long channelsNotRecovered() {
     return channelsNotRecovered.get();
+  }
+
+  /** Slow connections replaced this many pending messages of {@code latest} channels with newer ones (skipped). */
+  public void addConflated(long messages) {
+    conflated.addAndGet(messages);
+  }
+
+  public long conflatedMessages() {
+    return conflated.get();
+  }
+
+  /** Messages the shard's slow connections hold for their next drain, one at most per channel (the loop's count). */
+  public void keptMessages(long kept) {
+    keptMessages = kept;
+  }
+
+  public long keptMessages() {
+    return keptMessages;
+  }
+
+  /** A flush of a connection over its high water mark left {@code bytes} queued for it. */
+  public void slowQueued(long bytes) {
+    if (bytes > slowQueuedPeak.get()) {
+      slowQueuedPeak.accumulateAndGet(bytes, Math::max);
+    }
+  }
+
+  /** The most bytes a flush left queued for one connection over its high water mark, since the start. */
+  public long slowQueuedPeak() {
+    return slowQueuedPeak.get();
   }
 
   public void slowClientClosed() {

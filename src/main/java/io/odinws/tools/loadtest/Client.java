@@ -46,6 +46,9 @@ final class Client {
     volatile Channel channel;
     volatile boolean wsOpen;
     volatile long attemptStartNanos;
+    /** --slow-read-rate: when this slow client started reading slowly, and the data bytes it has read since. */
+    long slowReadStartNanos;
+    long slowReadBytes;
 
     Client(int index, int globalIndex, int[] channels, boolean slow, boolean drop, boolean recover, boolean trackOffsets) {
         this.index = index;

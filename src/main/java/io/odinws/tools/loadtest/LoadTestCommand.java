@@ -79,6 +79,11 @@ public final class LoadTestCommand implements Callable<Integer> {
             description = "this fraction of clients stops reading after its ack, 0..1 (default 0)")
     private double slowFraction;
 
+    @Option(names = "--slow-read-rate", paramLabel = "BYTES_PER_SECOND",
+            description = "the slow clients read this many bytes per second instead of nothing (default 0: they stop reading); "
+                    + "what they get is counted apart (messages.slow_*): how many, how many the server said it skipped, how far behind")
+    private long slowReadRate;
+
     @Option(names = "--drop-fraction", paramLabel = "F", description = "with --recover: drop this fraction of the clients "
             + "at once, 0..1 (default 0): at --drop-after every chosen client whose socket is open is reset (SO_LINGER 0, "
             + "no close frame, like a network failure) and reconnects with recovery; the report's \"drop\" section counts "
@@ -291,7 +296,7 @@ public final class LoadTestCommand implements Callable<Integer> {
                 expectConnections, maxP99Millis, maxLoss, kafka == null ? null : kafka.trim(),
                 topics == null ? PublisherOptions.DEFAULT_TOPICS : topics, threads,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan,
-                privateChannels, auth());
+                privateChannels, auth(), slowReadRate);
     }
 
     /** The authentication settings, or null when no key is given (then no other --auth-* option may be). */

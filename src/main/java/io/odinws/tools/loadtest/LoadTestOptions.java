@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *                           or {@code *.CATEGORY} (sent as given; accounted as that category's channel of every token
  *                           of {@code channels})
  * @param auth               null: clients present no token; else how they authenticate and which categories are private
+ * @param slowReadBytesPerSecond 0: a slow client stops reading after its ack; else it reads this many bytes of data
+ *                           messages per second (their latency, counted apart, is how far behind its values are)
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
@@ -54,7 +56,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
                               boolean child, int clientOffset, NchanOptions nchan, List<String> privateChannels,
-                              AuthOptions auth) {
+                              AuthOptions auth, long slowReadBytesPerSecond) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -110,6 +112,10 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         }
         if (!(slowFraction >= 0 && slowFraction <= 1)) {
             throw new IllegalArgumentException("--slow-fraction must be 0..1, got " + slowFraction);
+        }
+        if (slowReadBytesPerSecond < 0 || slowReadBytesPerSecond > 1L << 30) {
+            throw new IllegalArgumentException("--slow-read-rate must be 0..1073741824 bytes per second (0 = not at all), got "
+                    + slowReadBytesPerSecond);
         }
         checkDrop(dropFraction, dropAfterSeconds, durationSeconds, recover, nchan);
         sourceAddresses = List.copyOf(sourceAddresses == null ? List.of() : sourceAddresses);
@@ -183,7 +189,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
                 topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher(),
-                privateChannels, auth);
+                privateChannels, auth, slowReadBytesPerSecond);
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -195,6 +201,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 "--threads", "" + threads, "--seed", "" + seed, "--loss-grace-ms", "" + lossGraceMillis,
                 "--client-offset", "" + clientOffset));
         if (recover) a.add("--recover");
+        if (slowReadBytesPerSecond > 0) a.addAll(List.of("--slow-read-rate", "" + slowReadBytesPerSecond));
         if (dropFraction > 0) a.addAll(List.of("--drop-fraction", "" + dropFraction, "--drop-after", "" + dropAfterSeconds));
         if (child) a.add("--child");
         if (!sourceAddresses.isEmpty()) {

@@ -26,7 +26,11 @@ final class Stats {
     final LongAdder reconnectAttempts = new LongAdder();
     final LongAdder reconnected = new LongAdder();     // reconnect attempts that got a WebSocket open
     final LongAdder subscribed = new LongAdder();      // clients that got a first subscription_ack
-    final LongAdder slow = new LongAdder();            // clients that stopped reading
+    final LongAdder slow = new LongAdder();            // clients that stopped reading (or read at --slow-read-rate)
+    final LongAdder slowReceived = new LongAdder();    // --slow-read-rate: data frames the slow clients read
+    final LongAdder slowBytes = new LongAdder();
+    final LongAdder slowSkipped = new LongAdder();     // the "skipped" counts of those frames (conflation)
+    final LongAdder slowBehindMillis = new LongAdder(); // sum over those frames of client time - server ts
     final LongAdder received = new LongAdder();        // data frames (with seq)
     final LongAdder live = new LongAdder();
     final LongAdder replayed = new LongAdder();

@@ -31,6 +31,7 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
     private static final byte[] SUBSCRIPTION_ACK = FrameScanner.ascii("subscription_ack");
     private static final byte[] POSITIONS = FrameScanner.ascii("\"positions\"");
     private static final byte[] REPLAY = FrameScanner.ascii("replay:message");
+    private static final byte[] SKIPPED = FrameScanner.ascii("\"skipped\":");
     private static final byte[] PONG = FrameScanner.ascii("pong");
     private static final byte[] ERROR = FrameScanner.ascii("error");
     private static final byte[] REJECTED = FrameScanner.ascii("\"rejected\"");
@@ -133,6 +134,10 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
             onControl(ctx, s, b, len);
             return;
         }
+        if (client.slow && client.ackMillis >= 0 && run.options.slowReadBytesPerSecond() > 0) {
+            slowData(ctx, s, b, len);
+            return;
+        }
         stats.received.increment();
         int channel = s.channelStart < 0 ? -1 : run.plan.table.indexOf(b, s.channelStart, s.channelEnd);
         int slot = channel < 0 ? -1 : client.slot(channel);
@@ -164,6 +169,30 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
             stats.noEventTimestamp.increment();
         }
         if (s.ts != FrameScanner.ABSENT) Stats.record(stats.serverToClient, now - s.ts * 1000, stats.clockSkew);
+    }
+
+    /**
+     * A data message to a slow client reading at --slow-read-rate: counted apart (not a delivery of the loss and latency
+     * figures); then, when it is ahead of its rate, it stops reading until the bytes read are due.
+     */
+    private void slowData(ChannelHandlerContext ctx, FrameScanner s, byte[] b, int len) {
+        Stats stats = run.stats;
+        stats.slowReceived.increment();
+        stats.slowBytes.add(len);
+        int at = indexOf(b, len, SKIPPED);
+        if (at >= 0) {
+            long n = 0;
+            for (int i = at + SKIPPED.length; i < len && b[i] >= '0' && b[i] <= '9'; i++) n = n * 10 + (b[i] - '0');
+            stats.slowSkipped.add(n);
+        }
+        if (s.ts != FrameScanner.ABSENT) stats.slowBehindMillis.add(Math.max(0, System.currentTimeMillis() - s.ts));
+        client.slowReadBytes += len;
+        long due = client.slowReadStartNanos + client.slowReadBytes * 1_000_000_000L / run.options.slowReadBytesPerSecond();
+        long wait = due - System.nanoTime();
+        if (wait > 1_000_000 && ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(false);
+            ctx.executor().schedule(() -> ctx.channel().config().setAutoRead(true), wait, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Replies and errors: rare, so Strings are fine here. */
@@ -239,7 +268,11 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
             stats.subscribed.increment();
             if (client.slow) {
                 stats.slow.increment();
-                ctx.channel().config().setAutoRead(false); // stop reading: the server's queue for us fills up
+                if (run.options.slowReadBytesPerSecond() == 0) {
+                    ctx.channel().config().setAutoRead(false); // stop reading: the server's queue for us fills up
+                } else {
+                    client.slowReadStartNanos = System.nanoTime();
+                }
             }
         }
         client.backoffAttempt = 0;

@@ -103,8 +103,10 @@ class LoadTestOptionsTest {
     void toArgsRoundTrips() {
         LoadTestOptions o = parse("--connections", "10", "--subscribe", "random:2", "--channels", "A.x,B.y,C.z",
                 "--recover", "--source-addresses", "127.0.0.5", "--kafka", "localhost:9092", "--max-loss", "0.5", "--seed", "3",
-                "--drop-fraction", "0.25", "--drop-after", "7");
+                "--drop-fraction", "0.25", "--drop-after", "7", "--slow-fraction", "0.1", "--slow-read-rate", "35000");
         assertEquals(o, parse(o.toArgs().toArray(new String[0])));
+        assertEquals(35_000, o.slowReadBytesPerSecond());
+        assertTrue(o.toArgs().containsAll(List.of("--slow-read-rate", "35000")), "child processes read slowly too");
         assertTrue(o.toArgs().containsAll(List.of("--drop-fraction", "0.25", "--drop-after", "7")), "child processes drop too");
     }
 
@@ -159,6 +161,7 @@ class LoadTestOptionsTest {
         rejects("--heartbeat", "0..3600", "--heartbeat", "-1");
         rejects("--duration", "1..86400", "--duration", "0");
         rejects("--slow-fraction", "0..1", "--slow-fraction", "1.5");
+        rejects("--slow-read-rate", "0..1073741824", "--slow-read-rate", "-1");
         rejects("--source-addresses", "127.x.y.z", "--source-addresses", "10.0.0.1");
         rejects("--source-addresses", "backwards", "--source-addresses", "127.0.0.9-127.0.0.2");
         rejects("--source-addresses", "not an IPv4 address", "--source-addresses", "127.0.0");
@@ -223,6 +226,7 @@ class LoadTestOptionsTest {
                 List.of("--subscribe", "single"),
                 List.of("--subscribe", "single", "--channels", "BTC.trade"),
                 List.of("--subscribe", "zipf:5", "--slow-fraction", "0.05"),
+                List.of("--subscribe", "single", "--channels", "BTC.analytics", "--slow-fraction", "0.05", "--slow-read-rate", "17500"),
                 List.of("--subscribe", "zipf:3", "--categories", "trade", "--recover", "--kafka", "127.0.0.1:19092",
                         "--drop-fraction", "0.5", "--drop-after", "40"),
                 List.of("--subscribe", "zipf:3", "--categories", "trade", "--recover", "--kafka", "127.0.0.1:19092"));
