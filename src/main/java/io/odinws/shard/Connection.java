@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -72,6 +73,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** A complete ping frame (FIN, opcode 9, empty, unmasked), shared by every connection. */
   private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
+  /** The socket send buffer of a connection that receives {@code latest} channels (Linux doubles it); see {@link #fixSendBuffer}. */
+  private static final int LATEST_SNDBUF = 64 * 1024;
   /** The whole answer to a socket refused at accept, before its request is read; shared by every connection. */
   private static final byte[] ACCEPT_REFUSED = refusalResponse(Admission.CONNECTIONS_REFUSED);
 
@@ -132,6 +135,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private KeptMessages kept;
   /** A write of the kept messages is queued on the loop (see {@link #writeKept}). */
   private boolean keptWriteQueued;
+  /** The socket's send buffer was fixed small for {@code latest} channels (see {@link #fixSendBuffer}). */
+  private boolean sendBufferFixed;
   /**
    * Fan-out frames since the last flush, in order. Not owned: the fan-out holds one reference to each
    * frame until its flush has run. Null until the first.
@@ -502,6 +507,9 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         return false;
       }
     }
+    if (latest && !sendBufferFixed) {
+      fixSendBuffer();
+    }
     // slowSinceNanos is set exactly while Netty's queue is over the high water mark (see channelWritabilityChanged)
     boolean slow = slowSinceNanos != 0;
     if (slow || kept != null && !kept.isEmpty() && kept.contains(m.channel())) {
@@ -538,6 +546,16 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (slowSinceNanos == 0) {
       queueKeptWrite(); // drained meanwhile: its write is due
     }
+  }
+
+  /**
+   * Linux grows a socket's send buffer to megabytes on its own (autotuning), and a slow reader reads all of it before
+   * any kept value: conflation would keep it connected but not current. Fixed small before the first {@code latest}
+   * message is written, while the buffer is still empty.
+   */
+  private void fixSendBuffer() {
+    sendBufferFixed = true;
+    channel.config().setOption(ChannelOption.SO_SNDBUF, LATEST_SNDBUF);
   }
 
   private void queueKeptWrite() {
