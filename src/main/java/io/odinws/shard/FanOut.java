@@ -77,7 +77,7 @@ final class FanOut {
         if (owners != null) {
           int n = deliverPrivate(keys, owners, m);
           if (n > 0) {
-            holdUntilFlush(m.frame());
+            holdUntilFlush(m);
           }
           delivered += n;
           privateDelivered += n;
@@ -96,7 +96,7 @@ final class FanOut {
           n = deliver(exact, m, true) + deliver(byToken, m, true) + deliver(byCategory, m, true);
         }
         if (n > 0) {
-          holdUntilFlush(m.frame());
+          holdUntilFlush(m);
         }
         delivered += n;
         bytes += (long) n * m.frame().readableBytes();
@@ -171,7 +171,14 @@ final class FanOut {
     return written;
   }
 
-  /** Keeps {@code frame} alive until the next flush has written it to its connections. */
+  /** Keeps the message's frames (and its compressed one) alive until the next flush has written them to its connections. */
+  private void holdUntilFlush(OutboundMessage m) {
+    holdUntilFlush(m.frame());
+    if (m.deflated() != null) {
+      holdUntilFlush(m.deflated());
+    }
+  }
+
   private void holdUntilFlush(ByteBuf frame) {
     if (heldCount == held.length) {
       held = Arrays.copyOf(held, heldCount * 2);
