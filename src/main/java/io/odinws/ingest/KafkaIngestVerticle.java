@@ -222,6 +222,8 @@ public final class KafkaIngestVerticle extends VerticleBase {
     int n = 0;
     // once per message, for every connection of every shard that negotiated it (read once per poll)
     FrameDeflater compress = deflater != null && deflateDemand.any() ? deflater : null;
+    int compressed = 0;
+    long saved = 0;
     try {
       Map<String, String> topics = config.topics();
       for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -237,6 +239,10 @@ public final class KafkaIngestVerticle extends VerticleBase {
         ByteBuf deflated;
         try {
           deflated = compress == null ? null : compress.deflate(frame);
+          if (deflated != null) {
+            compressed++;
+            saved += frame.readableBytes() - deflated.readableBytes();
+          }
         } catch (RuntimeException | Error e) {
           frame.release(); // not in out[] yet
           throw e;
@@ -259,6 +265,9 @@ public final class KafkaIngestVerticle extends VerticleBase {
       return;
     }
     stats.addBatch(records.count(), n);
+    if (compressed > 0) {
+      stats.addCompressed(compressed, saved);
+    }
     meters.batchSize().record(n);
     if (n > 0) {
       BatchBus.publish(vertx.eventBus(), new FrameBatch(n == out.length ? out : Arrays.copyOf(out, n), now));
