@@ -47,6 +47,7 @@ import java.util.regex.Pattern;
  *                           or {@code *.CATEGORY} (sent as given; accounted as that category's channel of every token
  *                           of {@code channels})
  * @param auth               null: clients present no token; else how they authenticate and which categories are private
+ * @param deflate            offer permessage-deflate and inflate compressed messages ({@code --deflate})
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
@@ -54,7 +55,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
                               boolean child, int clientOffset, NchanOptions nchan, List<String> privateChannels,
-                              AuthOptions auth) {
+                              AuthOptions auth, boolean deflate) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -183,7 +184,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
                 topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher(),
-                privateChannels, auth);
+                privateChannels, auth, deflate);
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -195,6 +196,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                 "--threads", "" + threads, "--seed", "" + seed, "--loss-grace-ms", "" + lossGraceMillis,
                 "--client-offset", "" + clientOffset));
         if (recover) a.add("--recover");
+        if (deflate) a.add("--deflate");
         if (dropFraction > 0) a.addAll(List.of("--drop-fraction", "" + dropFraction, "--drop-after", "" + dropAfterSeconds));
         if (child) a.add("--child");
         if (!sourceAddresses.isEmpty()) {

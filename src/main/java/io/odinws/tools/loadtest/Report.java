@@ -77,6 +77,7 @@ final class Report {
                 .put("live", s.live.sum())
                 .put("replayed", s.replayed.sum())
                 .put("bytes", s.bytes.sum())
+                .put("wire_bytes", s.wireBytes.sum())
                 .put("duplicates", s.duplicates.sum())
                 .put("out_of_order", s.outOfOrder.sum())
                 .put("beyond_seq_window", s.beyondSeqWindow.sum())
