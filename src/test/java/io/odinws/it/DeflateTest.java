@@ -127,6 +127,28 @@ class DeflateTest {
   }
 
   @Test
+  void aFragmentedCompressedMessageIsInflatedWhole() throws Exception {
+    try (Client c = Client.open(server.port(), "permessage-deflate")) {
+      byte[] compressed = Client.compress("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"FRAG.trade\"]}}".getBytes(StandardCharsets.UTF_8));
+      int half = compressed.length / 2;
+      c.send(0x40 | 0x1, Arrays.copyOf(compressed, half)); // RSV1 on the first frame only, not FIN
+      c.send(0x80, Arrays.copyOfRange(compressed, half, compressed.length)); // FIN continuation
+      Frame ack = c.readData();
+      assertEquals("subscription_ack", new JsonObject(ack.text()).getString("type"), ack.text());
+    }
+  }
+
+  @Test
+  void corruptCompressedDataClosesWith1007() throws Exception {
+    try (Client c = Client.open(server.port(), "permessage-deflate")) {
+      c.send(0x80 | 0x40 | 0x1, new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02});
+      Frame close = c.readUntilClose();
+      assertNotNull(close);
+      assertEquals(1007, close.closeCode());
+    }
+  }
+
+  @Test
   void anInflationBombClosesWith1009() throws Exception {
     try (Client c = Client.open(server.port(), "permessage-deflate")) {
       byte[] zeros = new byte[4 * 1024 * 1024]; // 64 KiB allowed (ws.maxMessageBytes); a few KiB compressed
@@ -263,12 +285,16 @@ class DeflateTest {
 
     /** RFC 7692 7.2.1: raw deflate, sync flush, the trailing 00 00 ff ff removed, RSV1 on the frame. */
     void sendCompressed(byte[] message) throws IOException {
+      send(0x80 | 0x40 | 0x1, compress(message));
+    }
+
+    static byte[] compress(byte[] message) {
       Deflater d = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
       d.setInput(message);
       byte[] buf = new byte[message.length + 1024];
       int n = d.deflate(buf, 0, buf.length, Deflater.SYNC_FLUSH);
       d.end();
-      send(0x80 | 0x40 | 0x1, Arrays.copyOf(buf, n - 4));
+      return Arrays.copyOf(buf, n - 4);
     }
 
     Frame read() throws IOException {
