@@ -48,8 +48,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   /** Handshakers for connections that negotiated permessage-deflate: their decoder lets RSV1 through. */
   private final WebSocketServerHandshakerFactory deflateHandshakers;
   private final CompressionConfig compression;
-  private final DeflateDemand deflateDemand;
-  /** The shard's inflater, shared by its connections that negotiated permessage-deflate. */
+  /** The shard's inflater, shared by its connections that negotiated permessage-deflate (and counting them). */
   private final MessageInflater inflater;
 
   HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
@@ -61,8 +60,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               Authenticator auth, DeflateDemand deflateDemand) {
     this.auth = auth;
     this.compression = ws.compression() != null ? ws.compression() : CompressionConfig.OFF;
-    this.deflateDemand = deflateDemand;
-    this.inflater = new MessageInflater(ws.maxMessageBytes());
+    this.inflater = new MessageInflater(ws.maxMessageBytes(), deflateDemand);
     this.stats = stats;
     this.webSocketHandler = webSocketHandler;
     this.ws = ws;
@@ -143,8 +141,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (deflate != null) {
       // whole messages are inflated (RSV1 is on a message's first frame only), then validated as UTF-8
       connection.deflateNegotiated();
-      deflateDemand.opened();
-      ctx.channel().closeFuture().addListener(f -> deflateDemand.closed());
       p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
       p.addBefore(ctx.name(), "ws-inflater", inflater);
       p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.odinws.envelope.DeflateDemand;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.stats.DisconnectReason;
 
@@ -32,14 +33,29 @@ final class MessageInflater extends ChannelInboundHandlerAdapter {
       DisconnectReason.PROTOCOL_ERROR);
 
   private final int maxBytes;
+  /** Counts the connections this handler is in: every one of them negotiated permessage-deflate. */
+  private final DeflateDemand demand;
   private final Inflater inflater = new Inflater(true);
   /** The compressed message and the tail 7692 removes; grown to the largest seen (at most ws.maxMessageBytes + 4). */
   private byte[] in = new byte[1024];
   /** Inflated bytes, one more than allowed so that an overflow shows; allocated at the first compressed message. */
   private byte[] out;
 
-  MessageInflater(int maxBytes) {
+  MessageInflater(int maxBytes, DeflateDemand demand) {
     this.maxBytes = maxBytes;
+    this.demand = demand;
+  }
+
+  /** Added to a pipeline at the upgrade of a connection that negotiated the extension. */
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    demand.opened();
+  }
+
+  /** Removed when its connection's pipeline is torn down: Netty pairs it with {@link #handlerAdded}. */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    demand.closed();
   }
 
   @Override

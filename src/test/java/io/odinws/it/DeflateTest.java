@@ -149,6 +149,31 @@ class DeflateTest {
   }
 
   @Test
+  void theIngestStopsCompressingOnceNoOpenConnectionNegotiated() throws Exception {
+    try (Client negotiated = Client.open(server.port(), "permessage-deflate")) {
+      negotiated.sendText("{\"type\":\"heartbeat\"}");
+      negotiated.readData(); // its upgrade is done: it counts
+    }
+    String large = "{\"v\":\"" + "abcdefgh".repeat(100) + "\"}";
+    try (Client plain = Client.open(server.port(), null);
+         KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      plain.sendText("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"NODFL.trade\"]}}");
+      plain.readData();
+      // the closed connections' pipelines are torn down on the server soon after their sockets close
+      Await.until("a large message read while nobody negotiated goes uncompressed, and is not compressed", Duration.ofSeconds(60), () -> {
+        try {
+          long before = server.server.ingest().compressed();
+          producer.send(new ProducerRecord<>(OdinTopics.TRADES, "NODFL", large)).get();
+          Frame f = plain.readData();
+          return f.rsv() == 0 && server.server.ingest().compressed() == before;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+    }
+  }
+
+  @Test
   void anInflationBombClosesWith1009() throws Exception {
     try (Client c = Client.open(server.port(), "permessage-deflate")) {
       byte[] zeros = new byte[4 * 1024 * 1024]; // 64 KiB allowed (ws.maxMessageBytes); a few KiB compressed
