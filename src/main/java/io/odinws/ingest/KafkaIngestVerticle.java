@@ -70,10 +70,6 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private final FrameDeflater deflater;
   private final DeflateDemand deflateDemand;
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners) {
-    this(config, stats, history, meters, owners, CompressionConfig.OFF, new DeflateDemand());
-  }
-
   public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners,
                              CompressionConfig compression, DeflateDemand deflateDemand) {
     this.deflater = compression.enabled()

@@ -52,11 +52,6 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final MessageInflater inflater;
 
   HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
-              Authenticator auth) {
-    this(stats, webSocketHandler, ws, endpoints, admission, auth, new DeflateDemand());
-  }
-
-  HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
               Authenticator auth, DeflateDemand deflateDemand) {
     this.auth = auth;
     this.compression = ws.compression() != null ? ws.compression() : CompressionConfig.OFF;
