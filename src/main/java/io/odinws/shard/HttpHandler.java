@@ -136,7 +136,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (deflate != null) {
       // whole messages are inflated (RSV1 is on a message's first frame only), then validated as UTF-8
       connection.deflateNegotiated();
-      p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
+      p.addBefore(ctx.name(), "ws-aggregator", new DeflateAggregator(ws.maxMessageBytes()));
       p.addBefore(ctx.name(), "ws-inflater", inflater);
       p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
     } else {

@@ -139,6 +139,18 @@ class DeflateTest {
   }
 
   @Test
+  void rsv1OnAContinuationFrameClosesWith1002() throws Exception {
+    try (Client c = Client.open(server.port(), "permessage-deflate")) {
+      byte[] compressed = Client.compress("{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.UTF_8));
+      c.send(0x40 | 0x1, Arrays.copyOf(compressed, 3));
+      c.send(0x80 | 0x40, Arrays.copyOfRange(compressed, 3, compressed.length)); // RSV1 again: not allowed
+      Frame close = c.readUntilClose();
+      assertNotNull(close);
+      assertEquals(1002, close.closeCode());
+    }
+  }
+
+  @Test
   void corruptCompressedDataClosesWith1007() throws Exception {
     try (Client c = Client.open(server.port(), "permessage-deflate")) {
       c.send(0x80 | 0x40 | 0x1, new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x01, 0x02});
