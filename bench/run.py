@@ -10,6 +10,8 @@ bench/results/latest.md.
   S1 idle        many idle connections, one channel each: connect rate, memory per connection
   S2 hot channel one channel, many subscribers, publish rate stepped: deliveries/s, CPU per delivery
   S3 market      market-shaped load (tokens x categories, Zipf subscriptions), event rate stepped
+  S3z deflate    S3's mix at one rate, clients offering permessage-deflate or not (interleaved): wire bytes and
+                 server CPU per delivery
   S4 slow        S3 at one rate with 5 % of the clients not reading: healthy p99, RSS, slow closes
   S4C conflation S4's slow clients reading at a tenth of the rate, on one hot channel delivered `all` (BTC.trade),
                  then on one delivered `latest` (BTC.analytics, conflated): slow closes, server RSS, how far behind
@@ -138,6 +140,7 @@ FULL = {
     "s2_warmup_rate": 10, "s2_warmup_s": 15,
     "floor_s": 10, "floor_batching_rate": 5,
     "s3_clients": 19000, "s3_rates": [25, 50, 100, 200, 400], "s3_publish_s": 25,
+    "s3z_clients": 10000, "s3z_rate": 100, "s3z_publish_s": 20, "s3z_rounds": 3,
     "s4_clients": 19000, "s4_publish_s": 75,
     "s4c_clients": 100, "s4c_rate": 800, "s4c_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
@@ -155,6 +158,7 @@ QUICK = {
     "s2_warmup_rate": 0, "s2_warmup_s": 0,
     "floor_s": 5, "floor_batching_rate": 20,
     "s3_clients": 2000, "s3_rates": [50, 200], "s3_publish_s": 8,
+    "s3z_clients": 1000, "s3z_rate": 100, "s3z_publish_s": 8, "s3z_rounds": 1,
     "s4_clients": 2000, "s4_publish_s": 25,
     "s4c_clients": 40, "s4c_rate": 1000, "s4c_publish_s": 30,
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
@@ -1147,7 +1151,7 @@ class Bench:
             "broker_cores": cpu["cores_used"].get("broker"),
             "publisher_cores": cpu["cores_used"].get("publisher"),
             "latency_ms": lat,
-            "messages": {**{k: rep["messages"][k] for k in ("received", "duplicates", "out_of_order", "replayed")},
+            "messages": {**{k: rep["messages"].get(k) for k in ("received", "duplicates", "out_of_order", "replayed", "bytes", "wire_bytes")},
                          **{k: v for k, v in rep["messages"].items() if k.startswith("slow_")}},
             "connections": rep["connections"], "closes_by_code": rep["closes_by_code"],
             "errors": rep["errors"]["total"],
@@ -1277,6 +1281,55 @@ class Bench:
         self.stop_server()
         self.report["scenarios"]["S3"] = {"clients": n, "subscribe": "zipf:5", "channels": 160, "steps": steps,
                                           "summary": summarize_steps(steps)}
+
+    # ---------------------------------------------------------------------------------------------
+    # S3z: S3's mix with and without permessage-deflate (issue 18 point 3)
+    # ---------------------------------------------------------------------------------------------
+    def s3_deflate(self):
+        """S3's clients and mix at one rate, the clients offering permessage-deflate (--deflate: they inflate what comes
+        compressed) or not, interleaved plain, deflate, plain, deflate... on one server (ws.compression on, the default:
+        it compresses only while a client negotiated). Per delivery: the bytes the clients read from their sockets
+        (wire) and the server's CPU, which includes the ingest's compression (once per message)."""
+        n, rate, publish_s = self.cfg["s3z_clients"], self.cfg["s3z_rate"], self.cfg["s3z_publish_s"]
+        log(f"S3z deflate: {n} clients, zipf:5, S3's mix at {rate} events/s, {self.cfg['s3z_rounds']} round(s) of plain then deflate")
+        self.start_server("S3z")
+        runs = []
+        for i in range(self.cfg["s3z_rounds"]):
+            for mode in ("plain", "deflate"):
+                if not self.has_time(n / self.cfg["ramp"] + publish_s + 120):
+                    runs.append({"mode": mode, "skipped": "time budget"})
+                    continue
+                m0 = scrape_sure(self.ops_port)
+                extra = self.s3_args() + (["--deflate"] if mode == "deflate" else [])
+                r = self.step(f"s3z-{mode}-{i + 1}", n, extra, rate, publish_s)
+                m1 = scrape_sure(self.ops_port)
+                msgs = r.get("messages", {})
+                received = msgs.get("received") or 0
+                r["mode"] = mode
+                r["wire_bytes_per_delivery"] = round(msgs["wire_bytes"] / received, 1) if received and msgs.get("wire_bytes") is not None else None
+                r["plain_bytes_per_delivery"] = round(msgs["bytes"] / received, 1) if received and msgs.get("bytes") is not None else None
+                r["messages_compressed"] = delta(m1, m0, "ws_kafka_messages_compressed_total")
+                r["records"] = delta(m1, m0, "ws_kafka_messages_received_total")
+                runs.append(r)
+        self.stop_server()
+
+        def med(mode, key):
+            v = sorted(x[key] for x in runs if x.get("mode") == mode and x.get(key) is not None)
+            return {"median": v[len(v) // 2], "min": v[0], "max": v[-1], "n": len(v)} if v else None
+
+        for x in runs:
+            lat = x.get("latency_ms")
+            if lat:
+                x["p99_ms"] = lat["producer_to_client"]["p99"]
+        summary = {m: {"wire_bytes_per_delivery": med(m, "wire_bytes_per_delivery"),
+                       "server_cpu_us_per_delivery": med(m, "server_cpu_us_per_delivery"),
+                       "p99_ms": med(m, "p99_ms")} for m in ("plain", "deflate")}
+        p, d = summary["plain"], summary["deflate"]
+        if p["wire_bytes_per_delivery"] and d["wire_bytes_per_delivery"]:
+            summary["wire_ratio"] = round(d["wire_bytes_per_delivery"]["median"] / p["wire_bytes_per_delivery"]["median"], 3)
+        if p["server_cpu_us_per_delivery"] and d["server_cpu_us_per_delivery"]:
+            summary["cpu_ratio"] = round(d["server_cpu_us_per_delivery"]["median"] / p["server_cpu_us_per_delivery"]["median"], 3)
+        self.report["scenarios"]["S3z"] = {"clients": n, "publish_rate": rate, "publish_s": publish_s, "runs": runs, "summary": summary}
 
     # ---------------------------------------------------------------------------------------------
     # S4 slow consumers
@@ -1967,7 +2020,7 @@ class Bench:
 
     # ---------------------------------------------------------------------------------------------
     def run(self):
-        scenarios = [("startup", self.startup), ("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S4", self.s4),
+        scenarios = [("startup", self.startup), ("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S3z", self.s3_deflate), ("S4", self.s4),
                      ("S4C", self.s4c), ("S5", self.s5), ("S6", self.s6), ("S7", self.s7), ("S8", self.s8), ("S9", self.s9)]
         only = set(self.args.only.split(",")) if self.args.only else None
         try:
@@ -2657,6 +2710,31 @@ def render_md(r, chart_prefix=""):
                  f"Last step: {sm.get('last_step_limit', '-')}.")
     else:
         L.append(f"Not measured: {s3.get('error') or s3.get('skipped') or 'not run'}")
+    L.append("")
+
+    s3z = sc.get("S3z", {})
+    L.append("## S3z permessage-deflate")
+    L.append("")
+    if s3z.get("summary"):
+        sm = s3z["summary"]
+        L.append(f"S3's mix at {s3z['publish_rate']} events/s to {s3z['clients']:,} clients (zipf:5), the clients offering "
+                 "permessage-deflate (`loadtest --deflate`) or not, interleaved on one server. Wire bytes: what the clients "
+                 "read from their sockets; server CPU includes the ingest's compression, once per message. Median (min-max) "
+                 "over the rounds.")
+        L.append("")
+        L.append("| clients | wire bytes per delivery | server CPU us per delivery | p99 ms |")
+        L.append("|---|---|---|---|")
+        for mode in ("plain", "deflate"):
+            row = sm.get(mode, {})
+            cells = []
+            for key in ("wire_bytes_per_delivery", "server_cpu_us_per_delivery", "p99_ms"):
+                v = row.get(key)
+                cells.append(f"{v['median']} ({v['min']}-{v['max']})" if v else "-")
+            L.append(f"| {mode} | " + " | ".join(cells) + " |")
+        L.append("")
+        L.append(f"Deflate vs plain: wire {sm.get('wire_ratio', '-')}, server CPU per delivery {sm.get('cpu_ratio', '-')}.")
+    else:
+        L.append(f"Not measured: {s3z.get('error') or s3z.get('skipped') or 'not run'}")
     L.append("")
 
     s4 = sc.get("S4", {})

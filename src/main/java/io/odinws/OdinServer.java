@@ -22,6 +22,7 @@ import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
 import io.odinws.ingest.KafkaIngestVerticle;
 import io.odinws.envelope.RecordOwners;
+import io.odinws.envelope.DeflateDemand;
 import io.odinws.ops.HealthReport;
 import io.odinws.ops.OpsVerticle;
 import io.odinws.ops.PagesSetup;
@@ -138,7 +139,8 @@ public final class OdinServer extends VerticleBase {
     replayReader = new KafkaReplayReader(config.kafka(), config.recovery(), privateTopics);
     meters = ServerMeters.create(prometheus);
     auth = authContext(config.auth());
-    ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters, auth);
+    DeflateDemand deflateDemand = new DeflateDemand();
+    ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters, auth, deflateDemand);
     int shards = config.shardCount();
     router = new RouterVerticle(config.http(), registry, endpoints, state);
     this.services = services;
@@ -158,7 +160,8 @@ public final class OdinServer extends VerticleBase {
           // round trips are most of the time to ready and need no listening router. Not before the shards: the
           // worker and its consumer thread each take a loop of the pool, which would then wrap onto a shard's.
           Future<String> routerDeployed = vertx.deployVerticle(router);
-          Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics),
+          Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics,
+              config.ws().compression(), deflateDemand),
               new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
           return Future.all(routerDeployed, ingestDeployed);
         })

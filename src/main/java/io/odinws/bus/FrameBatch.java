@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * adds one per receiving shard while {@code publish} runs (Vert.x calls {@code transform} once per
  * consumer, synchronously); the worker releases its own after {@code publish} returns, and each shard
  * releases its own when its fan-out is written (or when the bus discards the batch). The last
- * release frees every frame.
+ * release frees every frame (and every compressed frame beside it).
  */
 public final class FrameBatch {
 
@@ -54,6 +54,9 @@ public final class FrameBatch {
     if (now == 0) {
       for (OutboundMessage m : messages) {
         m.frame().release();
+        if (m.deflated() != null) {
+          m.deflated().release();
+        }
       }
     } else if (now < 0) {
       throw new IllegalStateException("FrameBatch released more often than retained");

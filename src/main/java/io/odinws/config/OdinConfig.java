@@ -54,7 +54,9 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.longIn("ws.pingIntervalMs", 100, 3_600_000),
         r.longIn("ws.idleTimeoutMs", 100, 86_400_000),
         r.longIn("ws.handshakeTimeoutMs", 100, 600_000),
-        r.longIn("ws.flushDelayMicros", 0, 100_000));
+        r.longIn("ws.flushDelayMicros", 0, 100_000),
+        new CompressionConfig(r.bool("ws.compression.enabled"), r.intIn("ws.compression.minBytes", 0, 16 * 1024 * 1024),
+            r.intIn("ws.compression.level", 1, 9)));
     if (!ws.path().startsWith("/")) {
       throw new ConfigException("invalid configuration: ws.path = '" + ws.path() + "'; accepted values: a path starting with '/'");
     }

@@ -6,6 +6,7 @@ package io.odinws.config;
  * @param flushDelayMicros how long a shard waits after writing a batch before it flushes, so that
  *                         later batches share the flush (one syscall per connection for all of them);
  *                         0 = flush as soon as the batches already queued on the loop are written
+ * @param compression      permessage-deflate ({@code ws.compression})
  */
 public record WsConfig(
     String path,
@@ -14,5 +15,6 @@ public record WsConfig(
     long pingIntervalMs,
     long idleTimeoutMs,
     long handshakeTimeoutMs,
-    long flushDelayMicros) {
+    long flushDelayMicros,
+    CompressionConfig compression) {
 }

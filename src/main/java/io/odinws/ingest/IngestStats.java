@@ -14,6 +14,8 @@ public final class IngestStats {
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong published = new AtomicLong();
   private final AtomicLong batches = new AtomicLong();
+  private final AtomicLong compressed = new AtomicLong();
+  private final AtomicLong compressedBytes = new AtomicLong();
   private final AtomicLongArray skipped = new AtomicLongArray(SkipReason.values().length);
   private volatile boolean connected;
   private volatile boolean assigned;
@@ -24,6 +26,21 @@ public final class IngestStats {
     received.addAndGet(records);
     published.addAndGet(publishedMessages);
     batches.incrementAndGet();
+  }
+
+  void addCompressed(int messages, long bytesSaved) {
+    compressed.addAndGet(messages);
+    compressedBytes.addAndGet(bytesSaved);
+  }
+
+  /** Messages given a permessage-deflate frame: once each, whatever the number of connections that receive it. */
+  public long compressed() {
+    return compressed.get();
+  }
+
+  /** Bytes those compressed frames are shorter than their uncompressed frames, summed per message (not per delivery). */
+  public long compressionSavedBytes() {
+    return compressedBytes.get();
   }
 
   void skip(SkipReason reason) {

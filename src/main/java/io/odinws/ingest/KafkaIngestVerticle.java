@@ -4,6 +4,9 @@ import io.odinws.envelope.ChannelNames;
 import io.odinws.envelope.RecordFrames;
 import io.odinws.envelope.RecordOwners;
 import io.odinws.envelope.FrameEncoder;
+import io.odinws.envelope.DeflateDemand;
+import io.odinws.envelope.FrameDeflater;
+import io.odinws.config.CompressionConfig;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -63,8 +66,15 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private final ServerMeters meters;
   /** Private topics: their records carry their owners (or are skipped without one). */
   private final RecordOwners owners;
+  /** Compresses live messages while a connection negotiated permessage-deflate; null when compression is off. */
+  private final FrameDeflater deflater;
+  private final DeflateDemand deflateDemand;
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners) {
+  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners,
+                             CompressionConfig compression, DeflateDemand deflateDemand) {
+    this.deflater = compression.enabled()
+        ? new FrameDeflater(PooledByteBufAllocator.DEFAULT, compression.level(), compression.minBytes()) : null;
+    this.deflateDemand = deflateDemand;
     this.owners = owners;
     this.config = config;
     this.stats = stats;
@@ -206,6 +216,10 @@ public final class KafkaIngestVerticle extends VerticleBase {
     long now = System.currentTimeMillis();
     OutboundMessage[] out = new OutboundMessage[records.count()];
     int n = 0;
+    // once per message, for every connection of every shard that negotiated it (read once per poll)
+    FrameDeflater compress = deflater != null && deflateDemand.any() ? deflater : null;
+    int compressed = 0;
+    long saved = 0;
     try {
       Map<String, String> topics = config.topics();
       for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -218,7 +232,18 @@ public final class KafkaIngestVerticle extends VerticleBase {
         }
         ChannelKeys keys = checked.keys();
         ByteBuf frame = encoder.encodeLive(keys.channelUtf8(), r.partition(), r.offset(), now, r.value());
-        OutboundMessage m = new OutboundMessage(keys, r.partition(), r.offset(), frame, checked.owners());
+        ByteBuf deflated;
+        try {
+          deflated = compress == null ? null : compress.deflate(frame);
+          if (deflated != null) {
+            compressed++;
+            saved += frame.readableBytes() - deflated.readableBytes();
+          }
+        } catch (RuntimeException | Error e) {
+          frame.release(); // not in out[] yet
+          throw e;
+        }
+        OutboundMessage m = new OutboundMessage(keys, r.partition(), r.offset(), frame, checked.owners(), deflated);
         out[n++] = m;
         // Recorded before the batch is published: what a shard delivers is always in the history already.
         history.record(r.topic(), r.partition(), r.offset(), m, now);
@@ -227,12 +252,18 @@ public final class KafkaIngestVerticle extends VerticleBase {
       // Never leak the frames already encoded; the consumer goes on with the next poll.
       for (int i = 0; i < n; i++) {
         out[i].frame().release();
+        if (out[i].deflated() != null) {
+          out[i].deflated().release();
+        }
       }
       LOG.error("event=batch_failed records={} error=\"{}\" action=\"this poll's records are not delivered; consumption continues\"",
           records.count(), e.toString(), e);
       return;
     }
     stats.addBatch(records.count(), n);
+    if (compressed > 0) {
+      stats.addCompressed(compressed, saved);
+    }
     meters.batchSize().record(n);
     if (n > 0) {
       BatchBus.publish(vertx.eventBus(), new FrameBatch(n == out.length ? out : Arrays.copyOf(out, n), now));
@@ -248,6 +279,6 @@ public final class KafkaIngestVerticle extends VerticleBase {
     if (historyTimer >= 0) {
       vertx.cancelTimer(historyTimer);
     }
-    return stream == null ? Future.succeededFuture() : stream.close();
+    return stream == null ? Future.succeededFuture() : stream.close(); // the Deflater's memory goes with the verticle (its Cleaner)
   }
 }

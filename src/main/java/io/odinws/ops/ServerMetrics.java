@@ -114,6 +114,9 @@ public final class ServerMetrics {
     counter(m, "ws_replay_channels_not_recovered", "Channels answered recovered:false", shards,
         r -> sumAll(r, s -> s.channelsNotRecovered()));
     counter(m, "ws_kafka_messages_received", "Records polled from Kafka", ingest, IngestStats::received);
+    counter(m, "ws_kafka_messages_compressed", "Live messages given a permessage-deflate frame, once each", ingest, IngestStats::compressed);
+    counter(m, "ws_compression_saved_bytes", "Bytes the compressed frames are shorter than the plain ones, per message (not per delivery)",
+        ingest, IngestStats::compressionSavedBytes);
     for (SkipReason reason : SkipReason.values()) {
       FunctionCounter.builder("ws_kafka_records_skipped", ingest, s -> s.skipped(reason))
           .tag("reason", reason.label).description("Records that never reach a client, by reason").register(m);

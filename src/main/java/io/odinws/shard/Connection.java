@@ -103,6 +103,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private boolean encodesFrames;
   /** A close was started: no more fan-out writes. */
   private boolean closing;
+  /** permessage-deflate was negotiated at the upgrade: live messages go as their compressed frame when they have one. */
+  private boolean deflate;
   /** Why the server or the client ended it; null until known. */
   private DisconnectReason disconnect;
   /** Written to since the last flush (the fan-out's dirty list holds it). */
@@ -184,6 +186,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       encodesFrames = true;
     }
     shard.table().upgraded(this);
+  }
+
+  /** permessage-deflate was negotiated (set once, before the handshake's answer is written). */
+  void deflateNegotiated() {
+    deflate = true;
   }
 
   /** Who it authenticated as; null while anonymous. */
@@ -524,7 +531,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     } else if (pendingCount == pending.length) {
       pending = Arrays.copyOf(pending, pendingCount * 2);
     }
-    pending[pendingCount++] = m.frame();
+    pending[pendingCount++] = deflate && m.deflated() != null ? m.deflated() : m.frame();
     return true;
   }
 

@@ -87,7 +87,7 @@ final class FanOut {
         if (owners != null) {
           int n = deliverPrivate(keys, owners, m, latest);
           if (n > 0) {
-            holdUntilFlush(m.frame());
+            holdUntilFlush(m);
           }
           delivered += n;
           privateDelivered += n;
@@ -106,7 +106,7 @@ final class FanOut {
           n = deliver(exact, m, latest, true) + deliver(byToken, m, latest, true) + deliver(byCategory, m, latest, true);
         }
         if (n > 0) {
-          holdUntilFlush(m.frame());
+          holdUntilFlush(m);
         }
         delivered += n;
         bytes += (long) n * m.frame().readableBytes();
@@ -198,6 +198,14 @@ final class FanOut {
     if (delta != 0) {
       kept += delta;
       stats.keptMessages(kept);
+    }
+  }
+
+  /** Keeps the message's frames (and its compressed one) alive until the next flush has written them to its connections. */
+  private void holdUntilFlush(OutboundMessage m) {
+    holdUntilFlush(m.frame());
+    if (m.deflated() != null) {
+      holdUntilFlush(m.deflated());
     }
   }
 

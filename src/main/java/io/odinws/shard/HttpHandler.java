@@ -20,6 +20,10 @@ import io.odinws.http.OpsRoutes;
 import io.odinws.shard.admission.Admission;
 import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.odinws.config.CompressionConfig;
+import io.odinws.envelope.DeflateDemand;
 
 import java.util.List;
 import java.util.Map;
@@ -41,10 +45,17 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final WebSocketServerHandshakerFactory handshakers;
   private final Admission admission;
   private final Authenticator auth;
+  /** Handshakers for connections that negotiated permessage-deflate: their decoder lets RSV1 through. */
+  private final WebSocketServerHandshakerFactory deflateHandshakers;
+  private final CompressionConfig compression;
+  /** The shard's inflater, shared by its connections that negotiated permessage-deflate (and counting them). */
+  private final MessageInflater inflater;
 
   HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
-              Authenticator auth) {
+              Authenticator auth, DeflateDemand deflateDemand) {
     this.auth = auth;
+    this.compression = ws.compression() != null ? ws.compression() : CompressionConfig.OFF;
+    this.inflater = new MessageInflater(ws.maxMessageBytes(), deflateDemand);
     this.stats = stats;
     this.webSocketHandler = webSocketHandler;
     this.ws = ws;
@@ -58,6 +69,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .build();
     // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
     this.handshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null, decoder);
+    // RSV1 marks a compressed message (RFC 7692 6); other RSV bits and RSV1 on control frames: WebSocketHandler's 1002
+    this.deflateHandshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null,
+        decoder.toBuilder().allowExtensions(true).build());
   }
 
   @Override
@@ -84,8 +98,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
     // handshake for requests without a version, whose key parsing crashes on malformed input.
+    String deflate = compression.enabled() ? DeflateNegotiation.answer(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS)) : null;
     WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
-        ? handshakers.newHandshaker(req) : null;
+        ? (deflate != null ? deflateHandshakers : handshakers).newHandshaker(req) : null;
     if (handshaker == null) {
       stats.handshakeFailed();
       refuseNonHandshake(ctx, req);
@@ -101,8 +116,9 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return;
       }
     }
+    HttpHeaders answer = deflate == null ? null : new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate);
     try {
-      handshaker.handshake(ctx.channel(), req).addListener(f -> {
+      handshaker.handshake(ctx.channel(), req, answer, ctx.channel().newPromise()).addListener(f -> {
         if (f.isSuccess()) {
           connection.onUpgraded();
         } else {
@@ -117,8 +133,16 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
     // Still inside this read: no frame can arrive before the WebSocket handlers are in place.
     ChannelPipeline p = ctx.pipeline();
-    p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
-    p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
+    if (deflate != null) {
+      // whole messages are inflated (RSV1 is on a message's first frame only), then validated as UTF-8
+      connection.deflateNegotiated();
+      p.addBefore(ctx.name(), "ws-aggregator", new DeflateAggregator(ws.maxMessageBytes()));
+      p.addBefore(ctx.name(), "ws-inflater", inflater);
+      p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
+    } else {
+      p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
+      p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
+    }
     p.replace(this, "ws-handler", webSocketHandler);
   }
 

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.stats.DisconnectReason;
@@ -45,7 +46,11 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
       if (c.isClosing() && !(msg instanceof CloseWebSocketFrame)) {
         return; // closing (flooding, slow, too big...): what the client still sends is not worth reading
       }
-      if (msg instanceof TextWebSocketFrame text) {
+      if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+        // what a negotiated extension's decoder lets through but does not use: RSV2, RSV3, RSV1 on a control frame
+        c.close(new Disconnect(CloseCodes.PROTOCOL_ERROR, "RSV bits set without a negotiated extension for them",
+            DisconnectReason.PROTOCOL_ERROR));
+      } else if (msg instanceof TextWebSocketFrame text) {
         requests.onText(c, text);
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));

@@ -85,7 +85,9 @@ public final class DevStack implements AutoCloseable {
           .put("mode", "multi")
           .put("http", new JsonObject().put("host", "0.0.0.0").put("port", port))
           .put("ops", new JsonObject().put("port", opsPort))
-          .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()));
+          .put("kafka", new JsonObject().put("bootstrap", kafka.bootstrap()))
+          // permessage-deflate on, whatever the production default: the browser pages negotiate it
+          .put("ws", new JsonObject().put("compression", new JsonObject().put("enabled", true)));
       if (overrides != null) {
         conf.mergeIn(overrides, true);
       }

@@ -24,6 +24,9 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketClientExtensionHandler;
+import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateClientExtensionHandshaker;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -270,6 +273,18 @@ final class LoadRunner {
         return Math.min(Stats.MAX_MICROS, Math.max(0, (System.nanoTime() - dropNanos) / 1000));
     }
 
+    /** Counts the bytes each socket reads, before any decoding (compressed messages as they came). */
+    private final ChannelInboundHandlerAdapter wireBytes = new WireBytes();
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private final class WireBytes extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.buffer.ByteBuf b) stats.wireBytes.add(b.readableBytes());
+            ctx.fireChannelRead(msg);
+        }
+    }
+
     private void connect(Client c) {
         if (stopping) return;
         boolean again = c.everOpened || c.attemptStartNanos != 0;
@@ -283,13 +298,19 @@ final class LoadRunner {
         } else if (token != null && options.auth().present() == AuthOptions.Present.QUERY) {
             uri = withToken(uri, token);
         }
-        var handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, false,
+        var handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, options.deflate(),
                 headers, MAX_FRAME);
         WsClientHandler handler = new WsClientHandler(this, c, handshaker, c.everOpened);
         Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new HttpClientCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024), handler);
+                ch.pipeline().addLast(wireBytes, new HttpClientCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024));
+                if (options.deflate()) {
+                    // as a browser offers it; server_no_context_takeover asked for, since Netty's client refuses it otherwise
+                    ch.pipeline().addLast(new WebSocketClientExtensionHandler(new PerMessageDeflateClientExtensionHandshaker(
+                            6, false, 15, true, true, MAX_FRAME)));
+                }
+                ch.pipeline().addLast(handler);
             }
         });
         c.attemptStartNanos = System.nanoTime();

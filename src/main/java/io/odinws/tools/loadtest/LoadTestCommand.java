@@ -75,6 +75,10 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "and send reconnect with last_offset")
     private boolean recover;
 
+    @Option(names = "--deflate", description = "offer permessage-deflate (RFC 7692) like a browser, and inflate what comes "
+            + "compressed; the report's wire_bytes counts the bytes received from the socket, before inflation")
+    private boolean deflate;
+
     @Option(names = "--slow-fraction", paramLabel = "F",
             description = "this fraction of clients stops reading after its ack, 0..1 (default 0)")
     private double slowFraction;
@@ -296,7 +300,7 @@ public final class LoadTestCommand implements Callable<Integer> {
                 expectConnections, maxP99Millis, maxLoss, kafka == null ? null : kafka.trim(),
                 topics == null ? PublisherOptions.DEFAULT_TOPICS : topics, threads,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan,
-                privateChannels, auth(), slowReadRate);
+                privateChannels, auth(), slowReadRate, deflate);
     }
 
     /** The authentication settings, or null when no key is given (then no other --auth-* option may be). */

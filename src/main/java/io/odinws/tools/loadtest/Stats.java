@@ -34,6 +34,7 @@ final class Stats {
     final LongAdder received = new LongAdder();        // data frames (with seq)
     final LongAdder live = new LongAdder();
     final LongAdder replayed = new LongAdder();
+    final LongAdder wireBytes = new LongAdder();       // bytes read from the sockets (compressed ones before inflation)
     final LongAdder bytes = new LongAdder();           // payload bytes of all text frames
     final LongAdder duplicates = new LongAdder();
     final LongAdder outOfOrder = new LongAdder();

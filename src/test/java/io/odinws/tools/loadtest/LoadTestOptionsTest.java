@@ -111,6 +111,15 @@ class LoadTestOptionsTest {
     }
 
     @Test
+    void deflateIsOffAndReachesChildProcessesWhenOn() {
+        assertFalse(parse("--connections", "10").deflate());
+        LoadTestOptions o = parse("--connections", "10", "--deflate");
+        assertTrue(o.deflate());
+        assertTrue(o.toArgs().contains("--deflate"), "child processes offer it too");
+        assertEquals(o, parse(o.toArgs().toArray(new String[0])));
+    }
+
+    @Test
     void dropNeedsATimeInTheRunAndRecover() {
         rejects("--drop-fraction", "0..1", "--drop-fraction", "1.5", "--drop-after", "5", "--recover");
         rejects("--drop-fraction", "0..1", "--drop-fraction", "-0.1", "--drop-after", "5", "--recover");
