@@ -147,6 +147,35 @@ test("subscribe with snapshot while connected: the request carries it; a snapsho
   await srv.close();
 });
 
+test("a channel's live messages before the snapshot_ack (another channel's snapshot still going): the ack does not move its position back", async () => {
+  const srv = await startServer();
+  const c = client(srv.url);
+  const btc = c.subscribe("BTC.trade", { snapshot: 2 });
+  c.subscribe("ETH.trade", { snapshot: 2 });
+  const got = record(btc, "message");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.answerSubscribe({ positions: { "BTC.trade": "3:50", "ETH.trade": "7:20" }, snapshot: false });
+  conn.send(msg("BTC.trade", "3:48", { snapshot: true }));
+  conn.send(msg("BTC.trade", "3:52")); // BTC's gate opened
+  conn.send(msg("ETH.trade", "7:19", { snapshot: true }));
+  conn.send({
+    type: "snapshot_ack",
+    messages_sent: 2,
+    channels: { "BTC.trade": { requested: 2, sent: 1, position: "3:48" }, "ETH.trade": { requested: 2, sent: 1, position: "7:19" } },
+  });
+  await up;
+  assert.equal(btc.position, "3:52");
+  conn.send(msg("BTC.trade", "3:52"));
+  const last = once(btc, "message", (m) => m.pos === "3:53");
+  conn.send(msg("BTC.trade", "3:53"));
+  await last;
+  assert.deepEqual(got.map((m) => m.pos), ["3:48", "3:52", "3:53"]);
+  c.disconnect();
+  await srv.close();
+});
+
 test("a message with skipped: handed over with skipped N, not a gap; the position moves on", async () => {
   const srv = await startServer();
   const c = client(srv.url);
