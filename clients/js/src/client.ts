@@ -44,6 +44,8 @@ export class OdinClient extends Emitter<ClientEvents> {
   private _snapQ: Subscription[][] = [];
   /** last inbound frame other than pong: a replay in progress */
   private _progress = 0;
+  /** last sign of the snapshots' progress: live messages alone do not show it (a server without snapshots) */
+  private _snapAt = 0;
   private _connectedAt = 0;
   private _lastRx = 0;
   /** when the outstanding heartbeat was sent */
@@ -373,11 +375,12 @@ export class OdinClient extends Emitter<ClientEvents> {
   /**
    * connectTimeout: the socket, auth_ack and every subscription_ack must be in by then. A recovery only has to
    * keep progressing (a replay read from Kafka can take the server's 10 s read timeout before its first message):
-   * it fails after 3 x connectTimeout without a replayed message or an ack.
+   * it fails after 3 x connectTimeout without a replayed message or an ack. So does a snapshot, without a snapshot
+   * message or ack once the recoveries are done; the next connection has positions, so it recovers instead.
    */
   private _connectTimeout(): void {
     const limit = 3 * this._o.connectTimeout;
-    const idle = now() - this._progress;
+    const idle = now() - (this._snapQ.length && this._recoveries <= 0 ? this._snapAt : this._progress);
     if (!this._ready || this._acks > 0 || idle >= limit) this._drop(1006, "connect timeout", true);
     else this._connectT = setTimeout(() => this._connectTimeout(), limit - idle);
   }
@@ -396,6 +399,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     const d = m.data;
     if (m.type !== "pong") this._progress = now();
     if (typeof m.channel === "string" && typeof m.pos === "string" && d !== undefined) return this._deliver(m);
+    if (/^(snapshot|reconnect|subscription)_ack$/.test(m.type)) this._snapAt = this._progress;
     switch (m.type) {
       case "auth_ack":
         return this._authAck(m);
@@ -473,6 +477,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     const own = this._subs.get(c);
     // history goes to the exact subscription that asked for it, a live message to every matching one
     const snap = m.type === "snapshot:message";
+    if (snap) this._snapAt = this._progress;
     const targets: Subscription[] = [];
     for (const k of snap ? [c] : [c, c.slice(0, i) + ".*", "*" + c.slice(i)]) {
       const s = this._subs.get(k);

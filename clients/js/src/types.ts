@@ -41,8 +41,8 @@ export interface ClientOptions {
   /** Further silence, ms, after which the connection is declared dead, closed and reconnected (10 000). */
   heartbeatTimeout?: number;
   /**
-   * From opening the socket to auth_ack and every subscription_ack, ms (10 000). A recovery may take longer while
-   * it progresses: it fails after 3 x connectTimeout without a replayed message or an ack.
+   * From opening the socket to auth_ack and every subscription_ack, ms (10 000). A recovery or a snapshot may take
+   * longer while it progresses: it fails after 3 x connectTimeout without one of its messages or an ack.
    */
   connectTimeout?: number;
   /** Refresh the token at this share of the time left until expires_at (0.8). */

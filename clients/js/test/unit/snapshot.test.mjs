@@ -176,6 +176,87 @@ test("a channel's live messages before the snapshot_ack (another channel's snaps
   await srv.close();
 });
 
+test("a server that never answers the snapshot (no snapshots): live messages do not hold the connection; the next one recovers", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { connectTimeout: 400 });
+  const s = c.subscribe("BTC.trade", { snapshot: 5 });
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.answerSubscribe({ positions: { "BTC.trade": "3:50" }, snapshot: false });
+  let off = 50;
+  const live = setInterval(() => conn.send(msg("BTC.trade", "3:" + ++off)), 20);
+  try {
+    const conn2 = await srv.nextConn();
+    clearInterval(live);
+    const req = await conn2.answerSubscribe();
+    assert.equal(req.data.snapshot, undefined);
+    assert.equal(req.data.last_offset["BTC.trade"], s.position);
+    await up;
+    assert.equal(s.state, "subscribed");
+  } finally {
+    clearInterval(live);
+  }
+  c.disconnect();
+  await srv.close();
+});
+
+test("a slow snapshot that keeps progressing holds the connection past 3 x connectTimeout", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { connectTimeout: 400 });
+  const s = c.subscribe("BTC.trade", { snapshot: 20 });
+  const drops = record(c, "disconnected");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  await conn.answerSubscribe({ positions: { "BTC.trade": "3:50" }, snapshot: false });
+  for (let i = 0; i < 20; i++) {
+    conn.send(msg("BTC.trade", "3:" + (30 + i), { snapshot: true }));
+    await new Promise((r) => setTimeout(r, 100)); // 2 s in all, over the 1.2 s limit
+  }
+  conn.send({ type: "snapshot_ack", messages_sent: 20, channels: { "BTC.trade": { requested: 20, sent: 20, position: "3:49" } } });
+  await up;
+  assert.deepEqual(drops, []);
+  assert.equal(srv.conns.length, 1);
+  assert.equal(s.position, "3:49");
+  c.disconnect();
+  await srv.close();
+});
+
+test("a long recovery, then another request's snapshot: the snapshot's time counts from the reconnect_ack", async () => {
+  const srv = await startServer();
+  const c = client(srv.url, { connectTimeout: 400 });
+  c.subscribe("ETH.trade", { since: "7:1" });
+  const btc = c.subscribe("BTC.trade", { snapshot: 5 });
+  const drops = record(c, "disconnected");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+  const r1 = await conn.next("subscribe");
+  const r2 = await conn.next("subscribe");
+  assert.deepEqual([r1.data.last_offset, r2.data.snapshot], [{ "ETH.trade": "7:1" }, 5]);
+  conn.send({ type: "subscription_ack", subscribed: ["BTC.trade"], count: 1, positions: { "BTC.trade": "3:9" } });
+  conn.send({ type: "subscription_ack", subscribed: ["ETH.trade"], count: 2, positions: { "ETH.trade": "7:20" } });
+  // limit 3 x 400 ms: a replay that progresses for 1.4 s, then the snapshot 400 ms later, for 1 s
+  for (let i = 2; i < 16; i++) {
+    conn.send(msg("ETH.trade", "7:" + i, { replayed: true }));
+    await pause(100);
+  }
+  conn.send({ type: "reconnect_ack", status: "completed", messages_replayed: 14, recovered: true, channels: { "ETH.trade": { recovered: true, replayed: 14 } } });
+  await pause(400);
+  for (let i = 0; i < 5; i++) {
+    conn.send(msg("BTC.trade", "3:" + (3 + i), { snapshot: true }));
+    await pause(200);
+  }
+  conn.send({ type: "snapshot_ack", messages_sent: 5, channels: { "BTC.trade": { requested: 5, sent: 5, position: "3:7" } } });
+  await up;
+  assert.deepEqual(drops, []);
+  assert.equal(btc.position, "3:7");
+  c.disconnect();
+  await srv.close();
+});
+
 test("a message with skipped: handed over with skipped N, not a gap; the position moves on", async () => {
   const srv = await startServer();
   const c = client(srv.url);
