@@ -465,6 +465,8 @@ export class OdinClient extends Emitter<ClientEvents> {
       if (s._snapping && r?.position) this._pos.set(c, r.position);
       s._snapping = false;
       if (r) s._emit("snapshot", { channel: c, ...r });
+      // the server dropped live messages it held back during the snapshot: a hole after `position`
+      if (/live/.test(r?.error)) this._gap(s, r.error);
       s._set("subscribed");
     }
     this._emit("snapshot", { sent: m.messages_sent || 0, channels });

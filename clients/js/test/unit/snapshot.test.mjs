@@ -67,6 +67,7 @@ test("snapshot messages: in order, marked, not dropped though at or before the a
       "ETH.trade": { requested: 3, sent: 0, position: "7:22", error: "history unavailable (Kafka unreachable)" },
     },
   });
+  // fewer than asked, with or without an error about history, is no gap: live joins the snapshot
   await up;
   assert.deepEqual(await btcSnap, { channel: "BTC.trade", requested: 3, sent: 3, position: "3:48" });
   assert.deepEqual(await ethSnap, { channel: "ETH.trade", requested: 3, sent: 0, position: "7:22", error: "history unavailable (Kafka unreachable)" });
@@ -253,6 +254,29 @@ test("a long recovery, then another request's snapshot: the snapshot's time coun
   await up;
   assert.deepEqual(drops, []);
   assert.equal(btc.position, "3:7");
+  c.disconnect();
+  await srv.close();
+});
+
+test("snapshot_ack 'too many live messages arrived during the snapshot': a gap on that channel (live messages were dropped)", async () => {
+  const srv = await startServer();
+  const c = client(srv.url);
+  const btc = c.subscribe("BTC.trade", { snapshot: 3 });
+  const eth = c.subscribe("ETH.trade", { snapshot: 3 });
+  const gap = once(btc, "gap");
+  const ethGaps = record(eth, "gap");
+  const up = once(c, "connected");
+  c.connect();
+  const conn = await srv.nextConn();
+  const reason = "too many live messages arrived during the snapshot";
+  await conn.answerSubscribe({
+    positions: { "BTC.trade": "3:50", "ETH.trade": "7:20" },
+    snapshot: { history: { "BTC.trade": ["3:49"], "ETH.trade": ["7:19"] }, errors: { "BTC.trade": reason, "ETH.trade": "snapshot limit reached" } },
+  });
+  await up;
+  assert.deepEqual(await gap, { channel: "BTC.trade", reason });
+  assert.deepEqual(ethGaps, []);
+  assert.equal(btc.state, "subscribed");
   c.disconnect();
   await srv.close();
 });
