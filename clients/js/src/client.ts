@@ -7,11 +7,13 @@ import type {
   ClientOptions,
   ConnectionState,
   OdinMessage,
+  SubscribeOptions,
   WebSocketConstructor,
   WebSocketLike,
 } from "./types.js";
 
-type Opts = Required<Omit<ClientOptions, "getToken" | "WebSocket">> & Pick<ClientOptions, "getToken" | "WebSocket">;
+type Opts = Required<Omit<ClientOptions, "getToken" | "WebSocket" | "webSocketOptions">> &
+  Pick<ClientOptions, "getToken" | "WebSocket" | "webSocketOptions">;
 
 const noop = () => {};
 const now = () => Date.now();
@@ -38,8 +40,12 @@ export class OdinClient extends Emitter<ClientEvents> {
   /** subscription_acks and reconnect_acks still awaited before `connected` */
   private _acks = 0;
   private _recoveries = 0;
+  /** per subscribe request that asked for a snapshot, in order: its subscriptions, until its snapshot_ack */
+  private _snapQ: Subscription[][] = [];
   /** last inbound frame other than pong: a replay in progress */
   private _progress = 0;
+  /** last sign of the snapshots' progress: live messages alone do not show it (a server without snapshots) */
+  private _snapAt = 0;
   private _connectedAt = 0;
   private _lastRx = 0;
   /** when the outstanding heartbeat was sent */
@@ -107,12 +113,19 @@ export class OdinClient extends Emitter<ClientEvents> {
     else if (this._state !== "disconnected") this._closed(1000, "disconnect");
   }
 
-  /** Subscribes a channel (exact, or a wildcard BTC.* / *.trade); the existing subscription if already subscribed. */
-  subscribe(channel: string, options: { since?: string } = {}): Subscription {
+  /**
+   * Subscribes a channel (exact, or a wildcard BTC.* / *.trade); the existing subscription if already subscribed.
+   * `since`: a saved position to recover from; `snapshot`: the last N messages first while there is no position.
+   */
+  subscribe(channel: string, options: SubscribeOptions = {}): Subscription {
     let s = this._subs.get(channel);
     if (!s) {
+      const n = options.snapshot || 0;
+      // the server refuses the whole subscribe otherwise: fail here, where the application can see it
+      if (!(Number.isInteger(n) && n >= 0)) throw new RangeError("snapshot must be a whole number >= 0");
       s = new Subscription(this, channel);
       this._subs.set(channel, s);
+      if (s._exact) s._snap = n;
       if (options.since && s._exact) this._pos.set(channel, options.since);
       if (this._ready) this._subscribe([s]);
     }
@@ -199,7 +212,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     const WS: WebSocketConstructor = this._o.WebSocket || (globalThis as any).WebSocket;
     let ws: WebSocketLike;
     try {
-      ws = new WS(this._url);
+      ws = this._o.webSocketOptions ? new WS(this._url, undefined, this._o.webSocketOptions) : new WS(this._url);
     } catch (e) {
       this._error("transport", "" + e);
       this._retry(1006, "" + e, this._backoff());
@@ -208,6 +221,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     this._ws = ws;
     this._ready = false;
     this._acks = this._recoveries = 0;
+    this._snapQ = [];
     this._connectT = setTimeout(() => this._connectTimeout(), this._o.connectTimeout);
     // The ws package exposes the HTTP answer of a refused upgrade (browsers cannot): 401, 429, 503 + Retry-After.
     (ws as any).on?.("unexpected-response", (_req: unknown, res: { statusCode: number; headers: any }) => {
@@ -323,41 +337,57 @@ export class OdinClient extends Emitter<ClientEvents> {
 
   private _subscribeAll(): void {
     this._ready = true;
-    const subs = [...this._subs.values()];
-    const n = this._o.maxChannelsPerRequest;
-    for (let i = 0; i < subs.length; i += n) this._subscribe(subs.slice(i, i + n));
+    this._subscribe([...this._subs.values()]);
     this._check();
   }
 
-  /** One subscribe request, with last_offset for the exact channels that have a position. */
+  /**
+   * Subscribe requests: channels grouped by the snapshot they ask for (a snapshot only without a position: with
+   * one, recovery), each group in requests of maxChannelsPerRequest.
+   */
   private _subscribe(subs: Subscription[]): void {
-    const channels = subs.map((s) => s.channel);
+    const groups = new Map<number, Subscription[]>();
+    for (const s of subs) {
+      const n = this._pos.get(s.channel) ? 0 : s._snap;
+      groups.get(n)?.push(s) || groups.set(n, [s]);
+    }
+    const max = this._o.maxChannelsPerRequest;
+    for (const [n, g] of groups) for (let i = 0; i < g.length; i += max) this._request(g.slice(i, i + max), n);
+  }
+
+  /** One subscribe request, with last_offset for the exact channels that have a position, and `snapshot` N. */
+  private _request(subs: Subscription[], n: number): void {
+    const data: any = { channels: subs.map((s) => s.channel) };
     const last: Record<string, string> = {};
     let any = false;
-    for (const c of channels) {
-      const p = this._pos.get(c);
-      if (p) (last[c] = p), (any = true);
+    for (const s of subs) {
+      const p = this._pos.get(s.channel);
+      if (p) (last[s.channel] = p), (any = true);
+      s._snapping = n > 0;
+      s._snapLast = undefined;
     }
     this._acks++;
-    if (any) this._recoveries++;
-    this._send("subscribe", any ? { channels, last_offset: last } : { channels });
+    if (any) this._recoveries++, (data.last_offset = last);
+    if (n) this._snapQ.push(subs), (data.snapshot = n);
+    this._send("subscribe", data);
   }
 
   /**
    * connectTimeout: the socket, auth_ack and every subscription_ack must be in by then. A recovery only has to
    * keep progressing (a replay read from Kafka can take the server's 10 s read timeout before its first message):
-   * it fails after 3 x connectTimeout without a replayed message or an ack.
+   * it fails after 3 x connectTimeout without a replayed message or an ack. So does a snapshot, without a snapshot
+   * message or ack once the recoveries are done; the next connection has positions, so it recovers instead.
    */
   private _connectTimeout(): void {
     const limit = 3 * this._o.connectTimeout;
-    const idle = now() - this._progress;
+    const idle = now() - (this._snapQ.length && this._recoveries <= 0 ? this._snapAt : this._progress);
     if (!this._ready || this._acks > 0 || idle >= limit) this._drop(1006, "connect timeout", true);
     else this._connectT = setTimeout(() => this._connectTimeout(), limit - idle);
   }
 
   /** `connected` once every answer is in. */
   private _check(): void {
-    if (this._acks <= 0 && this._recoveries <= 0 && this._ready && this._state === "connecting") {
+    if (this._acks <= 0 && this._recoveries <= 0 && !this._snapQ.length && this._ready && this._state === "connecting") {
       clearTimeout(this._connectT);
       this._connectedAt = now();
       this._setState("connected");
@@ -369,6 +399,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     const d = m.data;
     if (m.type !== "pong") this._progress = now();
     if (typeof m.channel === "string" && typeof m.pos === "string" && d !== undefined) return this._deliver(m);
+    if (/^(snapshot|reconnect|subscription)_ack$/.test(m.type)) this._snapAt = this._progress;
     switch (m.type) {
       case "auth_ack":
         return this._authAck(m);
@@ -381,7 +412,7 @@ export class OdinClient extends Emitter<ClientEvents> {
           if (!s) continue;
           const p = m.positions?.[c];
           if (p && s._exact && !this._pos.has(c)) this._pos.set(c, p);
-          s._set("subscribed");
+          if (!s._snapping) s._set("subscribed"); // else once its snapshot_ack is in
           // subscribed before and nothing to recover from: messages may have been missed (wildcards always)
           if (s._live && !this._pos.get(c)) this._gap(s, s._exact ? "no position to recover from" : "wildcard subscriptions are not recovered");
           s._live = true;
@@ -404,6 +435,8 @@ export class OdinClient extends Emitter<ClientEvents> {
         this._emit("recovered", { replayed: m.messages_replayed || 0, recovered: !!m.recovered, channels });
         return this._check();
       }
+      case "snapshot_ack":
+        return this._snapshotAck(m);
       case "reconnect_error":
         this._recoveries--;
         this._error("server", m.message, "RECONNECT_ERROR");
@@ -419,20 +452,59 @@ export class OdinClient extends Emitter<ClientEvents> {
     this._emit("gap", g);
   }
 
+  /**
+   * A subscribe's snapshot is complete: its channels continue after the ack's position (unless a live message
+   * already came) and are `subscribed`.
+   */
+  private _snapshotAck(m: any): void {
+    const channels = m.channels || {};
+    for (const s of this._snapQ.shift() || []) {
+      const c = s.channel;
+      const r = channels[c];
+      if (this._subs.get(c) !== s) continue; // unsubscribed or rejected meanwhile
+      if (s._snapping && r?.position) this._pos.set(c, r.position);
+      s._snapping = false;
+      if (r) s._emit("snapshot", { channel: c, ...r });
+      // the server dropped live messages it held back during the snapshot: a hole after `position`
+      if (/live/.test(r?.error)) this._gap(s, r.error);
+      s._set("subscribed");
+    }
+    this._emit("snapshot", { sent: m.messages_sent || 0, channels });
+    this._check();
+  }
+
   private _deliver(m: any): void {
     const c: string = m.channel;
     const i = c.lastIndexOf(".");
+    const own = this._subs.get(c);
+    // history goes to the exact subscription that asked for it, a live message to every matching one
+    const snap = m.type === "snapshot:message";
+    if (snap) this._snapAt = this._progress;
     const targets: Subscription[] = [];
-    for (const k of [c, c.slice(0, i) + ".*", "*" + c.slice(i)]) {
+    for (const k of snap ? [c] : [c, c.slice(0, i) + ".*", "*" + c.slice(i)]) {
       const s = this._subs.get(k);
       if (s) targets.push(s);
     }
     if (!targets.length) return;
-    if (this._subs.has(c)) {
-      if (!isAfter(m.pos, this._pos.get(c))) return; // a duplicate at the edge of a recovery
+    if (own) {
+      // A snapshot's messages are at or before the ack's position: compared with each other, not with it. The
+      // first other message ends the snapshot. Either way the position becomes the message's (the highest seen).
+      const inSnap = own._snapping && snap;
+      if (!snap) own._snapping = false;
+      if (!isAfter(m.pos, inSnap ? own._snapLast : this._pos.get(c))) return; // a duplicate at the edge of a recovery
+      if (inSnap) own._snapLast = m.pos;
       this._pos.set(c, m.pos);
     }
-    const msg: OdinMessage = { channel: c, pos: m.pos, seq: m.seq, ts: m.ts, replayed: m.type === "replay:message", data: m.data };
+    const msg: OdinMessage = {
+      channel: c,
+      pos: m.pos,
+      seq: m.seq,
+      ts: m.ts,
+      replayed: m.type === "replay:message",
+      snapshot: snap,
+      skipped: +m.skipped || 0,
+      data: m.data,
+    };
     this._emit("message", msg);
     for (const s of targets) s._emit("message", msg);
   }

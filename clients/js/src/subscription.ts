@@ -13,6 +13,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   private _state: SubscriptionState = "subscribing";
   /** @internal subscribed on an earlier connection: a reconnect without a position is a gap */
   _live = false;
+  /** @internal snapshot N asked for while the client has no position */
+  _snap = 0;
+  /** @internal its snapshot is being sent: snapshot messages are compared with each other, not with the position */
+  _snapping = false;
+  /** @internal pos of the last snapshot message delivered */
+  _snapLast?: string;
   /** @internal */
   readonly _c: SubscriptionOwner;
   /** @internal exact channel (not BTC.* / *.trade) */

@@ -10,9 +10,10 @@
 //
 // With fakes: a tiny HTTP server (the pages, /api/pages/config, /api/operator, /api/operator/stream) and
 // a tiny WebSocket server speaking the protocol minimally (subscription_ack with positions, data with
-// channel and pos, replay:message and reconnect_ack for last_offset, pong). Checks: both pages render,
-// their numbers move, "Drop connection" recovers the missed trades, the operator page falls back to
-// polling when the stream fails, no console error, no request leaves the servers under test.
+// channel and pos, replay:message and reconnect_ack for last_offset, snapshot:message and snapshot_ack for
+// snapshot, pong). Checks: both pages render, their numbers move, the trade tape starts with the snapshot's
+// history (marked), asked only at load, "Drop connection" recovers the missed trades, the operator page falls
+// back to polling when the stream fails, no console error, no request leaves the servers under test.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -58,8 +59,8 @@ function fakeMarket() {
   const history = new Map(); // channel -> [{offset, partition, frame}]
   const prices = new Map(TOKENS.map((t, i) => [t, 10 ** ((i % 6) - 1) * (1 + i / 7)]));
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/ws" });
-  const stats = { delivered: 0, connections: 0, replayed: 0, generated: 0 };
-  const state = { lose: null }; // a channel the next recovery reports recovered:false
+  const stats = { delivered: 0, connections: 0, replayed: 0, generated: 0, snapshotSent: 0, snapshotRequests: 0 };
+  const state = { lose: null, paused: false }; // lose: a channel the next recovery reports recovered:false
   wss.on("connection", (ws) => {
     stats.connections++;
     ws.subs = new Set();
@@ -67,7 +68,6 @@ function fakeMarket() {
     ws.on("message", (raw) => {
       let m;
       try { m = JSON.parse(String(raw)); } catch { return; }
-      const send = (o) => ws.send(JSON.stringify(o));
       if (m.type === "heartbeat") return send({ type: "pong", ts: Date.now() });
       if (m.type === "auth") return send({ type: "auth_error", code: "AUTH_DISABLED", message: "Authentication is off on this server" });
       if (m.type === "unsubscribe") {
@@ -83,7 +83,25 @@ function fakeMarket() {
       }
       send({ type: "subscription_ack", subscribed: m.data.channels, count: ws.subs.size, positions });
       const lastOffset = m.data.last_offset;
-      if (!lastOffset) return;
+      if (lastOffset) recover(lastOffset);
+      if (m.data.snapshot > 0) snapshot(m.data.snapshot, m.data.channels.filter((c) => !lastOffset?.[c]), positions);
+    });
+    const send = (o) => ws.send(JSON.stringify(o));
+    /** The last n messages of each channel, then snapshot_ack (docs/protocol.md, the snapshot subsection). */
+    function snapshot(n, names, positions) {
+      stats.snapshotRequests++;
+      const channels = {};
+      let total = 0;
+      for (const c of names) {
+        const sent = (history.get(c) ?? []).slice(-n);
+        for (const h of sent) ws.send(JSON.stringify({ ...h.frame, type: "snapshot:message", priority: 2 }));
+        channels[c] = { requested: n, sent: sent.length, position: sent.length ? sent.at(-1).frame.pos : positions[c] };
+        total += sent.length;
+      }
+      stats.snapshotSent += total;
+      send({ type: "snapshot_ack", messages_sent: total, channels });
+    }
+    function recover(lastOffset) {
       const channels = {};
       let total = 0;
       for (const [c, pos] of Object.entries(lastOffset)) {
@@ -104,37 +122,38 @@ function fakeMarket() {
       stats.replayed += total;
       const recovered = Object.values(channels).every((c) => c.recovered);
       send({ type: "reconnect_ack", status: "completed", messages_replayed: total, message: `Replayed ${total} missed messages`, recovered, channels });
-    });
+    }
   });
   function partitionOf(channel) {
     const token = channel.slice(0, channel.lastIndexOf("."));
     return Math.max(0, TOKENS.indexOf(token)) % partitions;
   }
   const types = ["TRADE_EXECUTED", "BUY_COMPLETED", "SELL_COMPLETED"];
+  // a history before any page connects: 10 trades per token, in the last 2.5 s
+  for (let k = 200; k > 0; k--) trade(Date.now() - Math.round(k * 12.5), TOKENS[k % TOKENS.length]);
   const timer = setInterval(() => {
-    for (let k = 0; k < 2; k++) {
-      const token = TOKENS[Math.floor(Math.random() * TOKENS.length)];
-      const type = types[Math.floor(Math.random() * 3)];
-      const drift = type === "BUY_COMPLETED" ? 0.003 : type === "SELL_COMPLETED" ? -0.003 : 0;
-      const price = prices.get(token) * (1 + drift + (Math.random() - 0.5) * 0.01);
-      prices.set(token, price);
-      const channel = `${token}.trade`;
-      const partition = partitionOf(channel);
-      const offset = next[partition]++;
-      const now = Date.now();
-      const frame = {
-        seq: offset, ts: now, type: "price:update", priority: 1, channel, pos: `${partition}:${offset}`,
-        data: { type, timestamp: now, data: { price: +price.toPrecision(8), amount: +(Math.random() * 900 + 1).toFixed(3), buyer: "0xaa", seller: "0xbb", txHash: "0x01" } },
-      };
-      const list = history.get(channel) ?? [];
-      list.push({ partition, offset, frame });
-      if (list.length > 2000) list.shift();
-      history.set(channel, list);
-      stats.generated++;
-      const text = JSON.stringify(frame);
-      for (const ws of wss.clients) if (ws.subs?.has(channel) && ws.readyState === 1) { ws.send(text); stats.delivered++; }
-    }
+    if (!state.paused) for (let k = 0; k < 2; k++) trade(Date.now());
   }, 25);
+  function trade(now, token = TOKENS[Math.floor(Math.random() * TOKENS.length)]) {
+    const type = types[Math.floor(Math.random() * 3)];
+    const drift = type === "BUY_COMPLETED" ? 0.003 : type === "SELL_COMPLETED" ? -0.003 : 0;
+    const price = prices.get(token) * (1 + drift + (Math.random() - 0.5) * 0.01);
+    prices.set(token, price);
+    const channel = `${token}.trade`;
+    const partition = partitionOf(channel);
+    const offset = next[partition]++;
+    const frame = {
+      seq: offset, ts: now, type: "price:update", priority: 1, channel, pos: `${partition}:${offset}`,
+      data: { type, timestamp: now, data: { price: +price.toPrecision(8), amount: +(Math.random() * 900 + 1).toFixed(3), buyer: "0xaa", seller: "0xbb", txHash: "0x01" } },
+    };
+    const list = history.get(channel) ?? [];
+    list.push({ partition, offset, frame });
+    if (list.length > 2000) list.shift();
+    history.set(channel, list);
+    stats.generated++;
+    const text = JSON.stringify(frame);
+    for (const ws of wss.clients) if (ws.subs?.has(channel) && ws.readyState === 1) { ws.send(text); stats.delivered++; }
+  }
   return { wss, stats, state, close: () => { clearInterval(timer); for (const c of wss.clients) c.terminate(); wss.close(); } };
 }
 
@@ -264,9 +283,24 @@ async function main() {
     await mp.setViewport({ width: 1280, height: 800 });
     await mp.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
     const marketDone = watch(mp, "market", allowed);
+    if (market) market.state.paused = true; // nothing live until the history is checked
     await mp.goto(`${base}/market/`, { waitUntil: "load" });
     await mp.waitForFunction(() => document.querySelector("#state")?.textContent === "connected", { timeout: 20_000 });
     check(true, "market: connected");
+    // connected once every snapshot_ack is in: the tape is the snapshot's history, newest first
+    await mp.waitForFunction(() => document.querySelector("#history-count").textContent !== "0", { timeout: 5000 }).catch(() => {});
+    const historyCount = await number(mp, "#history-count");
+    if (market) {
+      const rows = await mp.$$eval("#tape tbody tr:not([hidden])", (els) => els.map((e) => e.dataset.history));
+      const times = await mp.$$eval("#tape tbody tr:not([hidden]) td.time", (els) => els.map((e) => e.textContent));
+      check(historyCount > 0 && historyCount === market.stats.snapshotSent, "market: history count is the snapshot's", { historyCount, server: market.stats.snapshotSent });
+      check(rows.length === 30 && rows.every((h) => h === "true"), "market: the tape starts full of history, marked", { rows: rows.length, marked: rows.filter((h) => h === "true").length });
+      check(times.every((t, i) => i === 0 || t <= times[i - 1]), "market: history newest first");
+      const pricedAtLoad = await mp.$$eval("[data-token] .price", (els) => els.filter((e) => e.textContent !== "–").length);
+      check(pricedAtLoad === config.tokens.length, "market: every price known from the history", { pricedAtLoad });
+      check((await number(mp, "#msg-count")) === 0, "market: history is not counted as live messages");
+      market.state.paused = false;
+    } else log("info", { what: "market: history (snapshot) trades at load", historyCount });
     await mp.waitForFunction(() => Number(document.querySelector("#msg-count").textContent.replace(/,/g, "")) >= 10, { timeout: 30_000 });
     const m0 = await number(mp, "#msg-count");
     await sleep(2500);
@@ -297,6 +331,7 @@ async function main() {
     if (market) check(replayed > 0 && replayed === market.stats.replayed, "market: replayed count is the server's", { replayed, server: market.stats.replayed, recovery });
     else check(replayed > 0, "market: messages published while offline are replayed", { replayed, recovery });
     check((await number(mp, "#gap-count")) === 0, "market: no gap");
+    if (market) check(market.stats.snapshotRequests === 1, "market: a snapshot only at load, recovery after", { requests: market.stats.snapshotRequests });
     await sleep(1500);
     check((await number(mp, "#msg-count")) > offlineCount, "market: live again after recovery");
     if (shots) await mp.screenshot({ path: join(shots, "market.png") });

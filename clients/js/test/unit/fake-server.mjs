@@ -68,8 +68,9 @@ export class Conn {
   }
 
   /** Answers the next subscribe: subscription_ack with `positions`, then (when it carried last_offset) `replay`
-   * messages and reconnect_ack with `channels` (default: every channel recovered). Returns the request. */
-  async answerSubscribe({ positions = {}, rejected, replay = [], channels } = {}) {
+   * messages and reconnect_ack with `channels` (default: every channel recovered), then (when it asked for a
+   * snapshot) the snapshot (see answerSnapshot). Returns the request. */
+  async answerSubscribe({ positions = {}, rejected, replay = [], channels, snapshot } = {}) {
     const req = await this.next("subscribe");
     const names = req.data.channels.filter((c) => !(rejected || []).some((r) => r.channel === c));
     const ack = { type: "subscription_ack", subscribed: names, count: names.length, positions };
@@ -87,7 +88,28 @@ export class Conn {
         channels: ch,
       });
     }
+    if (req.data.snapshot && snapshot !== false) this.answerSnapshot(req, { positions, ...snapshot });
     return req;
+  }
+
+  /**
+   * The snapshot for subscribe request `req`, as the contract orders it: per exact channel without last_offset,
+   * `history[channel]` (positions) as snapshot:message, then one snapshot_ack whose `position` is the last one
+   * sent, else `positions[channel]`; `errors[channel]` adds an error.
+   */
+  answerSnapshot(req, { history = {}, positions = {}, errors = {} } = {}) {
+    const n = req.data.snapshot;
+    const out = {};
+    let total = 0;
+    for (const c of req.data.channels) {
+      if (req.data.last_offset?.[c] !== undefined) continue;
+      const sent = (history[c] || []).slice(-n);
+      for (const p of sent) this.send(msg(c, p, { snapshot: true }));
+      total += sent.length;
+      out[c] = { requested: n, sent: sent.length, position: sent.at(-1) || positions[c] };
+      if (errors[c]) out[c].error = errors[c];
+    }
+    this.send({ type: "snapshot_ack", messages_sent: total, channels: out });
   }
 
   close(code, reason) {
@@ -101,25 +123,28 @@ export class Conn {
 }
 
 /** A data message as the server sends it. */
-export function msg(channel, pos, { replayed = false, data } = {}) {
+export function msg(channel, pos, { replayed = false, snapshot = false, skipped, data } = {}) {
   const seq = +pos.split(":")[1];
-  return {
+  const m = {
     seq,
     ts: Date.now(),
-    type: replayed ? "replay:message" : "price:update",
-    priority: replayed ? 2 : 1,
+    type: replayed ? "replay:message" : snapshot ? "snapshot:message" : "price:update",
+    priority: replayed || snapshot ? 2 : 1,
     channel,
     pos,
-    data: data || { type: "TRADE_EXECUTED", timestamp: Date.now(), data: { price: seq, amount: 1 } },
   };
+  if (skipped) m.skipped = skipped; // right after pos, as the server writes it
+  m.data = data || { type: "TRADE_EXECUTED", timestamp: Date.now(), data: { price: seq, amount: 1 } };
+  return m;
 }
 
 /**
  * Starts a fake server on 127.0.0.1 (port 0: any free one). `refuse`: HTTP answers for the next upgrades ({status, headers}), taken in order.
+ * `wsOptions`: the ws server's options (perMessageDeflate).
  */
-export async function startServer(port = 0) {
+export async function startServer(port = 0, wsOptions = {}) {
   const http = createServer((req, res) => res.writeHead(404).end());
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, ...wsOptions });
   const conns = [];
   const waiters = [];
   const upgrades = [];

@@ -1,12 +1,15 @@
 // The live market page: the 20 demo tokens' trades, built only on the odin-ws client SDK.
 // It subscribes `<token>.trade` (exact channels, so recoverable) and shows what the SDK delivers;
-// "Drop connection" goes offline for a few seconds so that the reconnect's recovery is visible.
+// "Drop connection" goes offline for a few seconds so that the reconnect's recovery is visible. At load it asks for
+// a snapshot of each channel's last trades (history, marked as such) to fill the tape and the prices at once.
 import { OdinClient } from "../../../js/src/index.ts";
 import type { ConnectionState, Gap, OdinMessage, Recovery } from "../../../js/src/index.ts";
 import { byId, el, finite, fmtInt, fmtTime, setText } from "../common/dom";
 
 const OFFLINE_SECONDS = 3;
 const TAPE_ROWS = 30;
+/** trades of history per channel at load: with 20 tokens, enough to fill the tape */
+const SNAPSHOT_TRADES = 5;
 const MAX_GAPS_SHOWN = 8;
 const FALLBACK_TOKENS = ["BTC", "ETH", "SOL", "DOGE", "ODIN", "AVAX", "MATIC", "LINK", "UNI", "AAVE",
   "SUSHI", "COMP", "MKR", "SNX", "YFI", "CRV", "BAL", "RUNE", "LUNA", "ATOM"];
@@ -25,7 +28,7 @@ interface TokenView {
   flash: "up" | "down" | null;
 }
 
-interface Trade { time: number; token: string; side: string; price: number; amount: number | undefined; replayed: boolean }
+interface Trade { time: number; token: string; side: string; price: number; amount: number | undefined; replayed: boolean; history: boolean }
 
 const ui = {
   state: byId("state"),
@@ -37,6 +40,7 @@ const ui = {
   msgCount: byId("msg-count"),
   msgRate: byId("msg-rate"),
   replayed: byId("replayed-count"),
+  history: byId("history-count"),
   reconnects: byId("reconnect-count"),
   gapCount: byId("gap-count"),
   channels: byId("channel-count"),
@@ -45,7 +49,7 @@ const ui = {
   endpoint: byId("endpoint"),
 };
 
-const counters = { messages: 0, replayed: 0, reconnects: 0, gaps: 0 };
+const counters = { messages: 0, replayed: 0, history: 0, reconnects: 0, gaps: 0 };
 const tokens = new Map<string, TokenView>();
 const tape: Trade[] = [];
 const tapeRows: HTMLTableRowElement[] = [];
@@ -103,21 +107,30 @@ function buildGrid(list: string[]): void {
   }
 }
 
+/** Newest first: a live trade goes on top, history (a snapshot, channel after channel) where its time puts it. */
+function addTrade(t: Trade): void {
+  let i = 0;
+  if (t.history) while (i < tape.length && tape[i].time > t.time) i++;
+  if (i >= TAPE_ROWS) return;
+  tape.splice(i, 0, t);
+  if (tape.length > TAPE_ROWS) tape.length = TAPE_ROWS;
+  tapeDirty = true;
+}
+
 function onMessage(m: OdinMessage): void {
-  counters.messages++;
+  if (m.snapshot) counters.history++;
+  else counters.messages++;
   const event = m.data as { type?: unknown; timestamp?: unknown; data?: { price?: unknown; amount?: unknown } };
   const side = typeof event?.type === "string" ? SIDES[event.type] : undefined;
   const token = m.channel.slice(0, m.channel.lastIndexOf("."));
   const view = tokens.get(token);
   const price = finite(event?.data?.price);
   if (side && view && price !== undefined) {
-    if (view.last !== undefined && price !== view.last) view.flash = price > view.last ? "up" : "down";
+    if (view.last !== undefined && price !== view.last && !m.snapshot) view.flash = price > view.last ? "up" : "down";
     view.last = price;
     view.trades++;
     view.dirty = true;
-    tape.unshift({ time: finite(event.timestamp) ?? m.ts, token, side, price, amount: finite(event.data?.amount), replayed: m.replayed });
-    if (tape.length > TAPE_ROWS) tape.length = TAPE_ROWS;
-    tapeDirty = true;
+    addTrade({ time: finite(event.timestamp) ?? m.ts, token, side, price, amount: finite(event.data?.amount), replayed: m.replayed, history: m.snapshot });
   }
   schedule();
 }
@@ -131,6 +144,7 @@ function render(): void {
   frame = 0;
   setText(ui.msgCount, fmtInt(counters.messages));
   setText(ui.replayed, fmtInt(counters.replayed));
+  setText(ui.history, fmtInt(counters.history));
   setText(ui.reconnects, fmtInt(counters.reconnects));
   setText(ui.gapCount, fmtInt(counters.gaps));
   for (const v of tokens.values()) {
@@ -155,6 +169,7 @@ function render(): void {
       if (!t) return;
       tr.dataset.side = t.side;
       tr.dataset.replayed = String(t.replayed);
+      tr.dataset.history = String(t.history);
       const cells = tr.cells;
       setText(cells[0], fmtTime(t.time));
       setText(cells[1], t.token);
@@ -250,7 +265,8 @@ async function main(): Promise<void> {
     // the server or the network ended the connection: say why and when the client tries again
     if (d.reconnect) setText(ui.notice, `closed${d.code ? ` ${d.code}` : ""}${d.reason ? ` "${d.reason}"` : ""} · reconnecting in ${(Math.max(0, d.delay) / 1000).toFixed(1)} s`);
   });
-  for (const token of config.tokens) client.subscribe(`${token}.trade`);
+  // history only at load: the SDK asks while it has no position, then recovers on every reconnect
+  for (const token of config.tokens) client.subscribe(`${token}.trade`, { snapshot: SNAPSHOT_TRADES });
   ui.drop.addEventListener("click", () => dropConnection(client));
   startRateMeter();
   showState(client.state);
