@@ -65,7 +65,7 @@ class ConfigMapLiveReloadTest {
       AtomicInteger exit = new AtomicInteger(-1);
       Thread load = new Thread(() -> exit.set(LoadTest.run(new String[] {
           "--url", "ws://127.0.0.1:" + server.port() + "/ws", "--connections", String.valueOf(CLIENTS), "--ramp", "20/s",
-          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "28", "--heartbeat", "0",
+          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "22", "--heartbeat", "0",
           "--processes", "1", "--expect-connections", String.valueOf(CLIENTS), "--max-loss", "0", "--report", report.toString()},
           new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()))), "loadtest");
       load.start();

@@ -26,7 +26,7 @@ class KeepAliveTest {
   private static final int PING = 0x9;
   private static final int PONG = 0xA;
   private static final int CLOSE = 0x8;
-  private static final int IDLE_MS = 4000;
+  private static final int IDLE_MS = 3000;
   private static ServerHarness server;
 
   @BeforeAll

@@ -44,13 +44,14 @@ class ReshardTest {
       AtomicInteger exit = new AtomicInteger(-1);
       ByteArrayOutputStream progress = new ByteArrayOutputStream();
       Thread load = new Thread(() -> exit.set(LoadTest.run(new String[] {
-          "--url", "ws://127.0.0.1:" + server.port() + "/ws", "--connections", "500", "--ramp", "25/s",
-          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "60", "--heartbeat", "0",
+          "--url", "ws://127.0.0.1:" + server.port() + "/ws", "--connections", "500", "--ramp", "50/s",
+          "--subscribe", "random:3", "--recover", "--kafka", kafka.bootstrap(), "--duration", "36", "--heartbeat", "0",
           "--processes", "1", "--expect-connections", "500", "--max-loss", "0", "--report", report.toString()},
           new PrintStream(new ByteArrayOutputStream()), new PrintStream(progress))), "loadtest");
       load.start();
-      // A slow ramp: the first clients arrive in single mode, the rest spread over the new shards. The run
-      // lasts long enough for the three re-shards and the reconnects after the last, on a busy machine too.
+      // A ramp of 10 s: the first clients arrive in single mode, the rest (8 s of ramp after the switch) spread
+      // over the new shards. The last re-shard follows the ramp, so the run's remaining 26 s are for the moved
+      // clients' reconnects and replays, on a busy machine too.
       Await.until("the first clients connected", Duration.ofSeconds(30),
           () -> server.slots().stream().mapToInt(s -> s.stats().webSockets()).sum() >= 100);
 

@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The TypeScript SDK against the real server (a child JVM, so SIGKILL is real) and a real broker: six SDK clients
  * in Node ({@code clients/js/test/it/follow.mjs}, each behind its own TCP proxy) follow ten exact channels of three
  * topics while records are produced continuously; meanwhile the server is SIGKILLed and restarted (its history is
- * gone: recovery reads Kafka), one client's network black-holes for 30 s (only its heartbeat watchdog can tell), and
- * a live re-shard from three shards to one closes the retired shards' clients with 1012. In the end every
+ * gone: recovery reads Kafka), one client's network black-holes for 10 s (only its heartbeat watchdog can tell, and
+ * its reconnects are reset until the window ends: the backoff brings it back), and a live re-shard from three shards
+ * to one closes the retired shards' clients with 1012. In the end every
  * application callback has seen exactly the records Kafka holds for its channels, each once, in offset order.
  *
  * <p>Without {@code last_offset} on reconnect the records produced while the server was down (and while client 0
@@ -40,7 +41,11 @@ class SdkRecoveryTest {
 
   static final int CLIENTS = 6;
   static final int CHANNELS_PER_CLIENT = 4;
-  static final long OFFLINE_MS = 30_000;
+  /**
+   * Client 0's black hole: several times the watchdog's heartbeatInterval + heartbeatTimeout (3 s, set below) and
+   * maxReconnectDelay (2 s), so that the watchdog fires inside it and reconnects are refused before one gets through.
+   */
+  static final long OFFLINE_MS = 10_000;
   static final Duration STEP = Duration.ofSeconds(60);
 
   private final SeenPositions seen = new SeenPositions();
@@ -86,9 +91,11 @@ class SdkRecoveryTest {
             "client " + i + " recovered what was produced while the server was down, from Kafka: " + r);
       }
 
-      // Client 0 black-holed for 30 s; meanwhile the re-shard 3 -> 1 retires two shards and their clients get 1012.
+      // Client 0 black-holed for OFFLINE_MS; meanwhile the re-shard 3 -> 1 retires two shards and their clients get
+      // 1012 (client 0's close, if its shard is retired, is swallowed by the black hole: it is offline first).
       int beforeReshard = follow.events().size();
       follow.send("offline 0 " + OFFLINE_MS);
+      follow.await("client 0 offline", STEP, beforeReshard, e -> "offline".equals(e.getString("ev")));
       server.writeConf(new JsonObject().put("mode", "single"));
       Await.until("the server re-sharded to one shard", STEP, Duration.ofMillis(200), () -> shards(server) == 1);
       int closed1012 = follow.awaitIndex("a client closed with 1012 by the re-shard", STEP, beforeReshard,
@@ -97,6 +104,8 @@ class SdkRecoveryTest {
           "the client closed with 1012 reconnected");
       int dead = follow.awaitIndex("client 0's watchdog noticed the dead connection", STEP, beforeReshard,
           e -> "disconnected".equals(e.getString("ev")) && e.getInteger("client") == 0);
+      assertEquals("heartbeat timeout", follow.events().get(dead).getString("reason"),
+          "the watchdog, not a close, ended client 0's black-holed connection: " + follow.events().get(dead));
       awaitEvent(follow, dead, "connected", 0, "client 0 back after " + OFFLINE_MS + " ms offline");
 
       producing.close();
@@ -136,6 +145,8 @@ class SdkRecoveryTest {
         assertEquals(delivered, report.getLong("delivered"), "client " + i + ": every callback reported");
         assertEquals(delivered, report.getLong("clientMessages"), "client " + i + ": the client-level event fired once per message");
       }
+      assertTrue(end.getJsonArray("clients").getJsonObject(0).getInteger("refused") > 0,
+          "client 0 tried to reconnect while offline (reset) and the backoff brought it back later: " + end);
       assertTrue(end.getJsonArray("clients").getJsonObject(1).getInteger("duplicated") > 0,
           "client 1's proxy repeated data messages, so duplicate suppression was exercised: " + end);
       System.out.println("sdk recovery test: " + seen.summary() + ", produced " + producing.count() + ", final " + end.getJsonArray("clients"));

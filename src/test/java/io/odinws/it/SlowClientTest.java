@@ -40,7 +40,7 @@ class SlowClientTest {
   /** ~6 MB for the slow client alone: more than the kernel's own buffers hold (send buffers autotune up to 4 MiB). */
   private static final int HEAVY_MESSAGES = 750;
   /** Long enough that the healthy readers are served while the slow client is still connected, even on a busy machine. */
-  private static final int GRACE_MS = 20_000;
+  private static final int GRACE_MS = 10_000;
 
   @Test
   void aClientThatStopsReadingIsClosedWith1008WhileTheOthersGetEverything(EmbeddedKafka kafka, Vertx clientVertx) throws Exception {

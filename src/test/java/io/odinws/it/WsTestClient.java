@@ -75,9 +75,12 @@ final class WsTestClient implements AutoCloseable {
   }
 
   JsonObject subscribe(String... channels) {
-    JsonObject ack = request(new JsonObject().put("type", "subscribe")
-        .put("data", new JsonObject().put("channels", List.of(channels))).encode(), "subscription_ack");
-    return ack;
+    return request(subscribeRequest(channels), "subscription_ack");
+  }
+
+  /** The subscribe request for {@code channels}, for a test that sends many before awaiting their acks. */
+  static String subscribeRequest(String... channels) {
+    return new JsonObject().put("type", "subscribe").put("data", new JsonObject().put("channels", List.of(channels))).encode();
   }
 
   Received awaitMessage(int from, Predicate<Received> match, Duration timeout) {

@@ -172,7 +172,7 @@ class LoadTestIntegrationTest {
     void recoverHonoursRetryAfterAndReportsRefusalsByStatus() throws Exception {
         server.rateLimitFirst = 3;
         server.rateRetryAfter = "2";
-        LoadTestOptions o = options("--connections", "3", "--duration", "8", "--channels", "A.x", "--recover", "--heartbeat", "0",
+        LoadTestOptions o = options("--connections", "3", "--duration", "6", "--channels", "A.x", "--recover", "--heartbeat", "0",
                 "--expect-connections", "3");
         LoadTest.Result result = runAsync(o, null).get(30, TimeUnit.SECONDS);
         JsonObject r = result.report();
@@ -338,7 +338,7 @@ class LoadTestIntegrationTest {
      */
     @Test
     void smoke200ConnectionsRampProgressAndSelfStop() throws Exception {
-        LoadTestOptions o = options("--connections", "200", "--ramp", "100/s", "--duration", "10", "--heartbeat", "1",
+        LoadTestOptions o = options("--connections", "200", "--ramp", "100/s", "--duration", "6", "--heartbeat", "1",
                 "--subscribe", "random:2", "--tokens", "BTC,ETH,SOL", "--categories", "trade,analytics",
                 "--expect-connections", "200"); // no --max-p99-ms: latency is the machine's; ReportTest checks that expectation
         AtomicBoolean producing = new AtomicBoolean(true);
