@@ -43,6 +43,8 @@ public final class SnapshotRequest {
   private final List<Job> jobs = new ArrayList<>();
   private int pending;
   private int budget;
+  /** Records this request may still read from Kafka, over all its channels (see {@link #scan}). */
+  private long scanBudget;
   private boolean abandoned;
 
   /** One exact channel: its gate, where its snapshot ends, and the frames found so far (oldest first, owned). */
@@ -68,6 +70,7 @@ public final class SnapshotRequest {
     this.target = target;
     this.requested = requested;
     this.max = (int) Math.min(requested, owner.config().maxSnapshotMessages());
+    this.scanBudget = owner.config().maxRecordsPerKafkaRead();
     this.budget = owner.config().maxMessagesPerRequest();
     for (String channel : channels) {
       String topic = owner.topicOf(channel);
@@ -140,29 +143,37 @@ public final class SnapshotRequest {
     boolean covers = memory.start() >= 0 && memory.start() <= job.end && job.end <= memory.next();
     if (!covers) {
       memory.release();
-      scan(job, job.end, max, FIRST_WINDOW, owner.config().maxRecordsPerKafkaRead(), deadline);
+      scan(job, job.end, max, FIRST_WINDOW, deadline);
       return;
     }
     job.found.addAll(memory.messages());
     if (memory.truncated() || memory.start() == 0) {
       done();
     } else {
-      scan(job, memory.start(), max - job.found.size(), FIRST_WINDOW, owner.config().maxRecordsPerKafkaRead(), deadline);
+      scan(job, memory.start(), max - job.found.size(), FIRST_WINDOW, deadline);
     }
   }
 
   /**
    * Reads {@code [until - window, until)} of the partition and keeps the newest {@code need} messages of the
    * channel in it; goes on with a window twice as wide before it until it has them, reaches the partition's
-   * start, or has read {@code recovery.maxRecordsPerKafkaRead} records or spent {@code kafkaReadTimeoutMs}.
+   * start, or the request has read {@code recovery.maxRecordsPerKafkaRead} records over all its channels (a subscribe
+   * of many quiet channels costs what one recovery read may cost, not that many times over) or spent
+   * {@code kafkaReadTimeoutMs}.
    * Every read is a {@link KafkaReplay} read, so concurrent snapshots and recoveries of a partition share them.
    */
-  private void scan(Job job, long until, int need, int window, int recordsLeft, long deadline) {
+  private void scan(Job job, long until, int need, int window, long deadline) {
     if (until <= 0) {
       done();
       return;
     }
-    long from = Math.max(0, until - Math.min(window, recordsLeft));
+    if (scanBudget <= 0) {
+      job.error = LIMIT;
+      done();
+      return;
+    }
+    long from = Math.max(0, until - Math.min(window, scanBudget));
+    scanBudget -= until - from; // taken when the read is asked, so that reads of several channels in flight share it
     owner.kafka().read(job.topic, job.partition, from, until).onComplete((read, err) -> owner.loop().execute(() -> {
       if (abandoned || target.isClosing()) {
         if (read != null) {
@@ -188,14 +199,13 @@ public final class SnapshotRequest {
       } finally {
         read.batch().release();
       }
-      int recordsAfter = recordsLeft - (int) (until - from);
       if (left == 0 || from == 0 || read.logStartOffset() >= from) {
         done(); // all asked, or nothing older is left in the topic
-      } else if (recordsAfter <= 0 || System.nanoTime() - deadline > 0) {
+      } else if (System.nanoTime() - deadline > 0) {
         job.error = LIMIT;
         done();
       } else {
-        scan(job, from, left, (int) Math.min(Integer.MAX_VALUE, 2L * window), recordsAfter, deadline);
+        scan(job, from, left, (int) Math.min(Integer.MAX_VALUE, 2L * window), deadline);
       }
     }));
   }

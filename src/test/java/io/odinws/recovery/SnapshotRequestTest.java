@@ -282,8 +282,43 @@ class SnapshotRequestTest {
 
   // ---- kit ---------------------------------------------------------------------------------
 
+  /**
+   * Quiet channels are found by reading backwards; the records one subscribe reads are bounded over all its
+   * channels, not per channel: three channels with nothing in the log share 1,000 records of reads.
+   */
+  @Test
+  void theKafkaScansOfOneSubscribeShareOneReadLimit() throws Exception {
+    Recoveries recoveries = config(10_000, 10_000, 100, 1_000);
+    fill(100_000, 100_001, o -> false);
+    RecordingTarget client = new RecordingTarget();
+    onLoop(() -> {
+      recoveries.openSnapshot(client, 5, List.of(CHANNEL, "SOL.trade", "DOGE.trade")).start();
+      return null;
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (onLoop(() -> client.ackText) == null) {
+      assertTrue(System.nanoTime() < deadline, "no snapshot_ack");
+      for (PendingRead read : reads) {
+        if (!read.result().future().isComplete()) {
+          complete(read, 0, 200_000, o -> false);
+        }
+      }
+      Thread.onSpinWait();
+    }
+    long asked = reads.stream().mapToLong(r -> r.until() - r.from()).sum();
+    assertTrue(asked <= 1_000, "records read for one subscribe: " + asked);
+    JsonObject channels = client.ack().getJsonObject("channels");
+    for (String channel : List.of(CHANNEL, "SOL.trade", "DOGE.trade")) {
+      assertEquals(SnapshotRequest.LIMIT, channels.getJsonObject(channel).getString("error"), channels.encode());
+    }
+  }
+
   private Recoveries config(int perRequest, int perSecond, int maxSnapshot) {
-    RecoveryConfig config = new RecoveryConfig(1L << 20, 60_000, perRequest, perSecond, 5_000, 10_000, 10_000, maxSnapshot);
+    return config(perRequest, perSecond, maxSnapshot, 10_000);
+  }
+
+  private Recoveries config(int perRequest, int perSecond, int maxSnapshot, int recordsPerRead) {
+    RecoveryConfig config = new RecoveryConfig(1L << 20, 60_000, perRequest, perSecond, 5_000, recordsPerRead, 10_000, maxSnapshot);
     history = new History(config, encoder);
     history.partitions(Map.of(TOPIC, 1));
     return new Recoveries(history, kafka, config, Map.of(TOPIC, "trade"), stats, loop);
