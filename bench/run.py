@@ -149,7 +149,7 @@ FULL = {
     "s8_connections": 3000, "s8_ramp": 1000,
     "s9_clients": 10000, "s9_rate": 50, "s9_publish_s": 30, "s9_warmup_s": 15,
     "startup_runs": 5,
-    "deadline_s": 30 * 60,
+    "deadline_s": 50 * 60,
 }
 QUICK = {
     "ramp": 2000,
