@@ -832,7 +832,9 @@ class Bench:
             # the JDK's ahead-of-time cache (JEP 483/514/515), trained by the same run, with the image's collector
             aot = os.path.join(self.work, "odin-ws.aot")
             log(f"writing the ahead-of-time cache ({SERVER_JAVA} -XX:AOTCacheOutput ... cds-training)")
-            train, flag = ["-XX:+UseSerialGC", f"-XX:AOTCacheOutput={aot}"], f"-XX:AOTCache={aot}"
+            # the cache is only used by a JVM with the same object layout: train with the run's compact headers flag
+            layout = [f for f in SERVER_JVM_FLAGS if f.endswith("UseCompactObjectHeaders")]
+            train, flag = ["-XX:+UseSerialGC", *layout, f"-XX:AOTCacheOutput={aot}"], f"-XX:AOTCache={aot}"
             out = aot
         else:
             log("writing the class-data sharing archive (java -XX:ArchiveClassesAtExit ... cds-training)")
