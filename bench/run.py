@@ -2431,7 +2431,12 @@ def targets(r):
     n = peer.get("S1", {}).get("cpu_s_per_1000_connects")
     if o is not None and n:
         values["cpu_per_connect_vs_nchan"] = round(o / n, 2)
-        how["cpu_per_connect_vs_nchan"] = f"{o} / {n} CPU s per 1,000 connects"
+        how["cpu_per_connect_vs_nchan"] = f"fresh JVM (S1): {o} / {n} CPU s per 1,000 connects"
+        # warm: S8's round without a token, after an unmeasured round on the same server (nginx has no JIT to warm)
+        warm = next((a["no_token"]["server_cpu_s_per_1000_connects"] for a in (sc.get("S8", {}).get("algorithms") or {}).values()
+                     if isinstance(a, dict) and (a.get("no_token") or {}).get("server_cpu_s_per_1000_connects")), None)
+        how["cpu_per_connect_vs_nchan"] += (f"; warm JVM (S8, no token, after a warm-up round): {warm} s, {round(warm / n, 2)}x"
+                                            if warm else "; warm JVM: needs S8")
     else:
         missing["cpu_per_connect_vs_nchan"] = "needs S1 and the peer (--peer nchan)"
 
