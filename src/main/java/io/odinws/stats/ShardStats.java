@@ -27,6 +27,7 @@ public final class ShardStats {
   private final AtomicLong channelsNotRecovered = new AtomicLong();
   private final AtomicLong conflated = new AtomicLong();
   private volatile long keptMessages;
+  private volatile long keptMessagesPeak;
   private final AtomicLong slowQueuedPeak = new AtomicLong();
   private final AtomicLongArray disconnects = new AtomicLongArray(DisconnectReason.values().length);
   private volatile int webSockets;
@@ -140,6 +141,14 @@ public final class ShardStats {
   /** Messages the shard's slow connections hold for their next drain, one at most per channel (the loop's count). */
   public void keptMessages(long kept) {
     keptMessages = kept;
+    if (kept > keptMessagesPeak) {
+      keptMessagesPeak = kept; // written on the shard's loop only
+    }
+  }
+
+  /** The most messages the shard's slow connections held at once, since the start. */
+  public long keptMessagesPeak() {
+    return keptMessagesPeak;
   }
 
   public long keptMessages() {
