@@ -335,7 +335,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   private void closeSlow(String why) {
     shard.stats().slowClientClosed();
-    LOG.info("event=slow_client_closed shard={} remote={} queued_bytes={} why=\"{}\"", shard.id(), channel.remoteAddress(), queuedBytes(), why);
+    LOG.info("event=slow_client_closed shard={} remote={} queued_bytes={} queued_peak_bytes={} kept={} conflated={} queued_all={} "
+        + "ms_since_data_sent={} slow_for_ms={} why=\"{}\"", shard.id(), channel.remoteAddress(), queuedBytes(), slowQueuedBytes,
+        kept == null ? 0 : kept.size(), conflatedWhileSlow, queuedAllWhileSlow, DirectSocket.millisSinceDataSent(channel),
+        slowSinceNanos == 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - slowSinceNanos), why);
     close(Disconnect.SLOW);
   }
 

@@ -5,6 +5,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -52,6 +53,9 @@ import java.util.function.Consumer;
  */
 final class LoadRunner {
     static final int MAX_FRAME = 2 * 1024 * 1024;
+    /** A --slow-read-rate client's socket receive buffer (Linux doubles it) and read size. */
+    private static final int SLOW_RCVBUF = 16 * 1024;
+    private static final int SLOW_READ = 4 * 1024;
     /** Connect plus WebSocket handshake must finish within this. */
     private static final long HANDSHAKE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long BACKOFF_BASE_MILLIS = 100;
@@ -301,7 +305,15 @@ final class LoadRunner {
         var handshaker = WebSocketClientHandshakerFactory.newHandshaker(uri, WebSocketVersion.V13, null, options.deflate(),
                 headers, MAX_FRAME);
         WsClientHandler handler = new WsClientHandler(this, c, handshaker, c.everOpened);
-        Bootstrap b = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
+        Bootstrap b = bootstrap.clone();
+        if (c.slow && options.slowReadBytesPerSecond() > 0) {
+            // A slow link, not a slow process: a small receive buffer and small reads, so that the kernel's window
+            // opens a few KB at a time as the client reads. With the defaults a loopback socket buffers megabytes and
+            // reads 64 KiB at once, and its window (a 64 KiB segment on loopback) reopens only every few seconds at a
+            // slow rate: the server then sees no byte leave for longer than its grace period.
+            b.option(ChannelOption.SO_RCVBUF, SLOW_RCVBUF).option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(SLOW_READ));
+        }
+        b.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(wireBytes, new HttpClientCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024));
