@@ -1404,6 +1404,11 @@ class Bench:
                    "closes_by_code": r["closes_by_code"],
                    "conflated_messages": delta(m1, m0, "ws_conflated_messages_total"),
                    "slow_received": msgs.get("slow_received"), "slow_skipped": msgs.get("slow_skipped")}
+            hw = jar_defaults(self.server_jar).get("limits", {}).get("outboundHighWaterBytes")
+            if hw:
+                # "one drain" (docs/protocol.md section 9) at this read rate: the server's queue up to its high water
+                # mark, the kernel's send buffer (128 KiB once fixed for `latest`) and the client's (32 KiB)
+                out["one_drain_s"] = round((hw + 128 * 1024 + 32 * 1024) / read_bps, 1)
             if msgs.get("slow_received"):
                 # client clock minus the server's ts of each value a slow client read: how far behind its values are
                 out["slow_behind_ms_mean"] = round(msgs["slow_behind_ms_sum"] / msgs["slow_received"], 1)
@@ -2783,20 +2788,21 @@ def render_md(r, chart_prefix=""):
                  "(`delivery`, docs/protocol.md section 9).")
         L.append("")
         L.append("Conflated: `ws_conflated_messages_total` (the `skipped` counts the slow clients read in parentheses). Values "
-                 "behind: the slow clients' clock minus the server's `ts` of each value they read; the kernel's socket buffers "
-                 "(megabytes on loopback) are read before anything the server kept, so a short run may end before they "
-                 "reach a conflated value.")
+                 "behind: the slow clients' clock minus the server's `ts` of each value they read. A slow client is a slow "
+                 "link: a 16 KiB receive buffer read 4 KiB at a time. One drain: the time to read, at its rate, what can "
+                 "stand before a kept value (the server's queue up to `limits.outboundHighWaterBytes`, then the kernel's "
+                 "buffers); conflation keeps the values within it, the high water mark sets how long it is.")
         L.append("")
-        L.append("| delivery | slow clients | closed by the server | conflated (skipped) | slow read fraction | slow clients' values behind, mean | healthy p50 / p99 | server RSS min / max / second-half change |")
-        L.append("|---|---:|---:|---:|---:|---:|---|---|")
+        L.append("| delivery | slow clients | closed by the server | conflated (skipped) | slow read fraction | slow clients' values behind, mean | one drain | healthy p50 / p99 | server RSS min / max / second-half change |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
         for mode in ("all", "latest"):
             o = s4c.get(mode) or {}
             if "step" not in o:
-                L.append(f"| {mode} | not measured: {o.get('skipped') or o.get('error') or 'not run'} | | | | | | |")
+                L.append(f"| {mode} | not measured: {o.get('skipped') or o.get('error') or 'not run'} | | | | | | | |")
                 continue
             L.append(f"| {mode} ({o.get('channel')}) | {fmt(o.get('slow_clients'))} | {fmt(o.get('slow_closed_by_server'), '', 0)} "
                      f"| {fmt(o.get('conflated_messages'), '', 0)} ({fmt(o.get('slow_skipped'))}) | {fmt(o.get('slow_read_fraction'), '', 3)} "
-                     f"| {fmt(o.get('slow_behind_ms_mean'), ' ms')} | {fmt(o.get('healthy_p50_ms'))} / {fmt(o.get('healthy_p99_ms'))} ms "
+                     f"| {fmt(o.get('slow_behind_ms_mean'), ' ms')} | {fmt(o.get('one_drain_s'), ' s')} | {fmt(o.get('healthy_p50_ms'))} / {fmt(o.get('healthy_p99_ms'))} ms "
                      f"| {mib(o.get('rss_min_bytes'))} / {mib(o.get('rss_max_bytes'))} / {mib(o.get('rss_second_half_growth_bytes'))} |")
         L.append("")
 
