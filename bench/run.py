@@ -681,6 +681,12 @@ class Generator:
         return r
 
 
+# The attacker runs where no core is left for it on this machine, so that what S7 measures is what its sockets cost
+# the server, not what its process costs the healthy clients' generator beside it on the same core (an attacker has
+# its own machines): SCHED_IDLE, it gets a core only when nothing else wants it.
+HOSTILE_SCHED = ["chrt", "--idle", "0"] if shutil.which("chrt") else []
+
+
 class Hostile:
     """One `odin-ws hostile` run (pinned to the generator core, as the client side): it ends by itself after its
     duration and writes its summary of every socket's fate to --report."""
@@ -690,7 +696,7 @@ class Hostile:
         self.duration_s = duration_s
         self.report_path = os.path.join(bench.logs, f"{name}.report.json")
         self.log_path = os.path.join(bench.logs, f"{name}.log")
-        self.cmd = ["taskset", "-c", GENERATOR_CORE, "java", "-jar", bench.tools_jar, "hostile", *args,
+        self.cmd = ["taskset", "-c", GENERATOR_CORE, *HOSTILE_SCHED, "java", "-jar", bench.tools_jar, "hostile", *args,
                     "--duration", str(duration_s), "--report", self.report_path]
         with open(self.log_path, "a") as f:
             f.write("$ " + " ".join(self.cmd) + "\n")
@@ -1652,22 +1658,28 @@ class Bench:
                "server_conf_overrides": overrides, "conf_notes": notes,
                "hostile_command": None}
         hostile = {}
+
+        def start_hostile(name="s7-hostile", duration_s=hostile_s):
+            args = [a.replace("<port>", str(self.server_port)) for a in hostile_args]
+            hostile["h"] = Hostile(self, name, args, duration_s)
+            if name == "s7-hostile":
+                res["hostile_command"] = " ".join(hostile["h"].cmd).replace(self.work + "/", "")
+            time.sleep(2.5)  # the hostile slots open (1,000/s) before the publisher starts
+            return {"hostile": hostile["h"].p.pid}
+
         try:
             self.start_server("S7")
             if self.cfg["s7_warmup_s"]:
-                # as S2's warm-up: the baseline should not pay for the JIT's first compilations alone
+                # As S2's warm-up: neither step should pay for the JIT's first compilations. The attack runs in it too:
+                # its paths (refusals, closes, the flood's frames) otherwise reach the JIT for the first time in the
+                # attack step, whose hottest loop methods are then deoptimized and compiled again while it measures.
                 w = self.step("s7-warmup", n, self.s3_args(), rate, self.cfg["s7_warmup_s"], sources=S7_HEALTHY_ADDRESSES,
-                              ramp=ramp)
+                              ramp=ramp, before_publish=lambda: start_hostile("s7-warmup-hostile", self.cfg["s7_warmup_s"] + 6))
                 res["warmup"] = {k: w.get(k) for k in ("publish_rate", "window_s", "server_cores")}
+                res["warmup"]["hostile"] = hostile.pop("h").finish().get("total", {}).get("fates")
+                self.wait_connections_gone()
             res["baseline"] = self.step("s7-baseline", n, gen_extra, rate, publish_s, rss_every_s=2.0,
                                         sources=S7_HEALTHY_ADDRESSES, ramp=ramp)
-
-            def start_hostile():
-                args = [a.replace("<port>", str(self.server_port)) for a in hostile_args]
-                hostile["h"] = Hostile(self, "s7-hostile", args, hostile_s)
-                res["hostile_command"] = " ".join(hostile["h"].cmd).replace(self.work + "/", "")
-                time.sleep(2.5)  # the hostile slots open (1,000/s) before the publisher starts
-                return {"hostile": hostile["h"].p.pid}
 
             res["edge"] = self.step("s7-edge", n, gen_extra, rate, publish_s, rss_every_s=2.0,
                                     sources=S7_HEALTHY_ADDRESSES, before_publish=start_hostile, ramp=ramp)
@@ -2977,9 +2989,13 @@ def s7_section(s7):
              f"{s7['hostile_per_kind']:,} sockets of each of {len(kinds)} kinds ({', '.join(kinds)}) from "
              f"{s7['hostile_addresses']} for {s7['hostile_s']} s (from 2.5 s before the publisher starts to after it "
              "stops). Each hostile slot opens a new socket 200 ms after its previous one ended, so the table counts "
-             "sockets, not slots. The hostile tool is pinned to the generator's core (the client side).")
+             "sockets, not slots. The hostile tool is pinned to the generator's core (the client side) and runs "
+             "SCHED_IDLE: it uses what that core leaves idle, so that its own CPU does not delay the healthy clients' "
+             "generator beside it (an attacker has machines of its own).")
     if s7.get("warmup"):
-        L.append(f"A warm-up of {s7['warmup'].get('window_s')} s of the same load ran first (not in the tables).")
+        L.append(f"A warm-up of {s7['warmup'].get('window_s')} s of the same load, with the same attack, ran first (not "
+                 "in the tables), so that neither step pays for the JIT's first compilations of its paths"
+                 + (f"; the warm-up attack's sockets: {s7['warmup']['hostile']}" if s7["warmup"].get("hostile") else "") + ".")
     L.append("")
     L.append("Server configuration for S7 (over the bench's): `" + json.dumps(s7.get("server_conf_overrides"), separators=(",", ":"))
              + "`: " + "; ".join(s7.get("conf_notes", [])) + ".")
