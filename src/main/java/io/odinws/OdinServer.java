@@ -166,7 +166,7 @@ public final class OdinServer extends VerticleBase {
           return Future.all(routerDeployed, ingestDeployed);
         })
         .onSuccess(id -> {
-          ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats());
+          ServerMetrics.bind(prometheus, registry, ingest, router, admission, auth.stats(), deflateDemand);
           watchConfiguration();
           LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), opsPort(), config.maxConnections(), config.kafka().bootstrap(),

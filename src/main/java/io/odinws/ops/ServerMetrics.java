@@ -2,6 +2,7 @@ package io.odinws.ops;
 
 import io.odinws.auth.AuthStats;
 import io.odinws.auth.Refusal;
+import io.odinws.envelope.DeflateDemand;
 import io.odinws.stats.SystemProbe;
 import io.odinws.stats.DisconnectReason;
 
@@ -30,11 +31,13 @@ public final class ServerMetrics {
   }
 
   public static void bind(MeterRegistry m, ShardRegistry shards, IngestStats ingest, RouterVerticle router, Admission admission,
-                          AuthStats auth) {
+                          AuthStats auth, DeflateDemand deflate) {
     Gauge.builder("ws_connections_active", shards, r -> sumShards(r, s -> s.stats().webSockets()))
         .description("Open WebSocket connections").register(m);
     Gauge.builder("ws_connections_max", shards, ShardRegistry::totalCapacity)
         .description("Connection capacity over all shards").register(m);
+    Gauge.builder("ws_compression_connections", deflate, DeflateDemand::connections)
+        .description("Open WebSocket connections that negotiated permessage-deflate").register(m);
     // Per shard, for every shard that joins (re-sharding adds some; removed ones read 0).
     shards.onAdd(slot -> {
       int id = slot.id();

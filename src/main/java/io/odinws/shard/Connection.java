@@ -193,6 +193,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     deflate = true;
   }
 
+  /** permessage-deflate is on: it is sent a message's compressed frame when it has one. */
+  boolean deflates() {
+    return deflate;
+  }
+
   /** Who it authenticated as; null while anonymous. */
   Identity identity() {
     return identity;

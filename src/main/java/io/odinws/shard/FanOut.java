@@ -56,6 +56,8 @@ final class FanOut {
   private final Set<String> latestCategories;
   /** Messages the shard's connections keep for their next drain (see {@link Connection#offer}). */
   private long kept;
+  /** Writes of the message being fanned out to connections that negotiated compression (see {@link #bytesWritten}). */
+  private int deflatedWritten;
   /** Kept messages replaced by newer ones during the current batch; added to the stats once per batch. */
   private long conflated;
 
@@ -91,7 +93,7 @@ final class FanOut {
           }
           delivered += n;
           privateDelivered += n;
-          bytes += (long) n * m.frame().readableBytes();
+          bytes += bytesWritten(m, n);
           continue;
         }
         Subscribers exact = index.get(keys.channel());
@@ -109,7 +111,7 @@ final class FanOut {
           holdUntilFlush(m);
         }
         delivered += n;
-        bytes += (long) n * m.frame().readableBytes();
+        bytes += bytesWritten(m, n);
       }
     } finally {
       batch.release();
@@ -178,6 +180,9 @@ final class FanOut {
         continue; // closing, held back by its recovery gate, or kept by a slow connection
       }
       written++;
+      if (c.deflates()) {
+        deflatedWritten++;
+      }
       if (c.markDirty()) {
         if (dirtyCount == dirty.length) {
           dirty = Arrays.copyOf(dirty, dirtyCount * 2);
@@ -186,6 +191,16 @@ final class FanOut {
       }
     }
     return written;
+  }
+
+  /**
+   * The bytes of {@code n} writes of {@code m}, of which {@link #deflatedWritten} went to connections that negotiated
+   * compression: those got its compressed frame when it has one.
+   */
+  private long bytesWritten(OutboundMessage m, int n) {
+    int compressed = m.deflated() == null ? 0 : Math.min(deflatedWritten, n);
+    deflatedWritten = 0;
+    return (long) (n - compressed) * m.frame().readableBytes() + (compressed == 0 ? 0 : (long) compressed * m.deflated().readableBytes());
   }
 
   /** A slow connection replaced a kept message with a newer one of its channel (one skipped). */

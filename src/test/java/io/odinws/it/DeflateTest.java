@@ -92,7 +92,10 @@ class DeflateTest {
         assertEquals(0, ack.rsv(), "replies go uncompressed");
         assertEquals("subscription_ack", new JsonObject(ack.text()).getString("type"), ack.text());
       }
+      Await.until("the two connections that negotiated are counted", Duration.ofSeconds(30),
+          () -> gauge("ws_compression_connections") == 2);
       long compressedBefore = server.server.ingest().compressed();
+      long bytesBefore = server.bytesSent();
       StringBuilder big = new StringBuilder("{\"trades\":[");
       for (int i = 0; i < 40; i++) {
         big.append(i == 0 ? "" : ",").append("{\"price\":\"6").append(1000 + i).append(".25\",\"size\":\"0.0").append(i % 7).append("\",\"side\":\"buy\"}");
@@ -123,7 +126,31 @@ class DeflateTest {
       assertTrue(aLarge.payload().length < large.length() / 2, aLarge.payload().length + " bytes for " + large.length());
       assertEquals(1, server.server.ingest().compressed() - compressedBefore,
           "compressed once, at ingest, although two connections (on two shards or one) received it");
+      long written = 0;
+      for (Frame f : new Frame[] {aLarge, aSmall, bLarge, bSmall, pLarge, pSmall}) {
+        written += f.payload().length + (f.payload().length < 126 ? 2 : 4); // the server's frames are unmasked
+      }
+      long counted = written;
+      Await.until("ws_bytes_sent counts the frames as written, compressed ones at their compressed size", Duration.ofSeconds(10),
+          () -> server.bytesSent() - bytesBefore == counted);
     }
+  }
+
+  /** A gauge of the server's /metrics. */
+  private static double gauge(String name) {
+    java.net.http.HttpResponse<String> response;
+    try {
+      response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + server.server.opsPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+    var m = java.util.regex.Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(response.body());
+    if (!m.find()) {
+      throw new AssertionError(name + " not in /metrics");
+    }
+    return Double.parseDouble(m.group(1));
   }
 
   @Test

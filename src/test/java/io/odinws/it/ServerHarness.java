@@ -109,6 +109,10 @@ final class ServerHarness implements AutoCloseable {
     return slots().stream().mapToInt(s -> s.connections().get()).toArray();
   }
 
+  long bytesSent() {
+    return slots().stream().mapToLong(s -> s.stats().bytesSent()).sum();
+  }
+
   long messagesSent() {
     return slots().stream().mapToLong(s -> s.stats().messagesSent()).sum();
   }
