@@ -6,9 +6,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
@@ -134,14 +132,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // Still inside this read: no frame can arrive before the WebSocket handlers are in place.
     ChannelPipeline p = ctx.pipeline();
     if (deflate != null) {
-      // whole messages are inflated (RSV1 is on a message's first frame only), then validated as UTF-8
+      // whole messages are inflated (RSV1 is on a message's first frame only); WebSocketHandler checks their UTF-8
       connection.deflateNegotiated();
-      p.addBefore(ctx.name(), "ws-aggregator", new DeflateAggregator(ws.maxMessageBytes()));
+      p.addBefore(ctx.name(), Fragments.AGGREGATOR, new DeflateAggregator(ws.maxMessageBytes()));
       p.addBefore(ctx.name(), "ws-inflater", inflater);
-      p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
-    } else {
-      p.addBefore(ctx.name(), "ws-utf8", new Utf8FrameValidator(false));
-      p.addBefore(ctx.name(), "ws-aggregator", new WebSocketFrameAggregator(ws.maxMessageBytes()));
     }
     p.replace(this, "ws-handler", webSocketHandler);
   }

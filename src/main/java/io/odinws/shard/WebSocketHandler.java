@@ -1,5 +1,6 @@
 package io.odinws.shard;
 
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.CharsetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.odinws.protocol.CloseCodes;
 import io.odinws.stats.DisconnectReason;
@@ -20,8 +22,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary
- * refused, protocol violations answered with their close code. Fragmented messages arrive whole (the
- * aggregator before it). One instance per shard.
+ * refused, protocol violations answered with their close code, text that is not UTF-8 with 1007. Fragmented messages
+ * arrive whole: the first fragment installs an aggregator before it (see {@link Fragments}). One instance per shard.
  *
  * <p>Netty's decoder and UTF-8 validator only report violations here (closeOnProtocolViolation is
  * off): after a close frame the decoder would answer one with an empty write instead of a close frame,
@@ -34,19 +36,28 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
   private static final int MAX_REASON_BYTES = 123;
 
   private final RequestHandler requests;
+  private final int maxMessageBytes;
 
-  WebSocketHandler(RequestHandler requests) {
+  WebSocketHandler(RequestHandler requests, int maxMessageBytes) {
     this.requests = requests;
+    this.maxMessageBytes = maxMessageBytes;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof WebSocketFrame fragment && Fragments.isFragment(fragment) && !Connection.of(ctx).isClosing()) {
+      Fragments.assemble(ctx, fragment, maxMessageBytes); // the frame goes with it
+      return;
+    }
     try {
       Connection c = Connection.of(ctx);
       if (c.isClosing() && !(msg instanceof CloseWebSocketFrame)) {
         return; // closing (flooding, slow, too big...): what the client still sends is not worth reading
       }
-      if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+      if (msg instanceof TextWebSocketFrame text && !ByteBufUtil.isText(text.content(), CharsetUtil.UTF_8)) {
+        // a whole message (see Fragments), or one a validator before this handler already checked
+        c.close(answer(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bytes are not UTF-8")));
+      } else if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
         // what a negotiated extension's decoder lets through but does not use: RSV2, RSV3, RSV1 on a control frame
         c.close(new Disconnect(CloseCodes.PROTOCOL_ERROR, "RSV bits set without a negotiated extension for them",
             DisconnectReason.PROTOCOL_ERROR));

@@ -188,6 +188,16 @@ class DeflateTest {
   }
 
   @Test
+  void aCompressedMessageThatIsNotUtf8ClosesWith1007() throws Exception {
+    try (Client c = Client.open(server.port(), "permessage-deflate")) {
+      c.sendCompressed(new byte[] {'{', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '}'}); // a UTF-16 surrogate
+      Frame close = c.readUntilClose();
+      assertNotNull(close);
+      assertEquals(1007, close.closeCode());
+    }
+  }
+
+  @Test
   void theIngestStopsCompressingOnceNoOpenConnectionNegotiated() throws Exception {
     try (Client negotiated = Client.open(server.port(), "permessage-deflate")) {
       negotiated.sendText("{\"type\":\"heartbeat\"}");
