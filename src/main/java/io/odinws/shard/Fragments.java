@@ -33,8 +33,13 @@ final class Fragments {
   static void assemble(ChannelHandlerContext ctx, WebSocketFrame frame, int maxMessageBytes) {
     ChannelPipeline p = ctx.pipeline();
     Utf8FrameValidator validator = new Utf8FrameValidator(false);
-    p.addBefore(ctx.name(), VALIDATOR, validator);
-    p.addBefore(ctx.name(), AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
+    try {
+      p.addBefore(ctx.name(), VALIDATOR, validator);
+      p.addBefore(ctx.name(), AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
+    } catch (RuntimeException e) {
+      frame.release(); // not handed on: ours to release (the error closes the connection with 1011)
+      throw e;
+    }
     ChannelHandlerContext first = p.context(validator);
     try {
       validator.channelRead(first, frame);
