@@ -61,7 +61,7 @@ class CpuGuardTest {
       while (System.nanoTime() < end) {
         String answer = upgrade();
         assertTrue(answer.startsWith("HTTP/1.1 101"), "admitted while another thread of the process is busy: " + firstLine(answer));
-        Thread.sleep(500);
+        Thread.sleep(500); // the pace of the upgrades over the window, not a wait for anything
       }
     } finally {
       spin.set(false);

@@ -210,6 +210,14 @@ final class EmbeddedShard implements AutoCloseable {
     return ack;
   }
 
+  /** Runs what the loop has pending and returns the server's answer, asserting it is exactly one close frame. */
+  Received onlyCloseFrame() {
+    channel.runPendingTasks();
+    List<Received> frames = received();
+    assertEquals(1, frames.size(), "exactly one close frame: " + frames);
+    return closeFrame(frames);
+  }
+
   /** The close frame the server sent last, asserting it sent one. */
   static Received closeFrame(List<Received> frames) {
     Received close = frames.isEmpty() ? null : frames.get(frames.size() - 1);
