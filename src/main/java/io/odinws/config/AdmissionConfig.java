@@ -21,6 +21,9 @@ import java.util.List;
  *                          limits (the global rate still applies)
  * @param cpuSustainSeconds how long every once-a-second CPU sample must stay above {@code cpuRejectPercent}
  *                          before the guard trips
+ * @param rateRefusalDelayMs how long an upgrade refused for its address's connection rate waits for its 429, when
+ *                          the socket counts against that address: a client reconnecting in a loop is slowed to a
+ *                          pace the server can refuse cheaply; 0 answers at once
  */
 public record AdmissionConfig(
     boolean enabled,
@@ -34,16 +37,17 @@ public record AdmissionConfig(
     double heapRejectPercent,
     int ipMaxConnections,
     boolean exemptLoopback,
-    int cpuSustainSeconds) {
+    int cpuSustainSeconds,
+    int rateRefusalDelayMs) {
 
   /** Default per-address concurrency limit. */
   public static final int DEFAULT_IP_MAX_CONNECTIONS = 200;
 
-  /** Without the per-address concurrency settings: the default limit, loopback not exempt. */
+  /** Without the per-address settings: the default concurrency limit, loopback not exempt, refusals answered at once. */
   public AdmissionConfig(boolean enabled, int ipBurst, double ipPerSecond, int globalBurst, double globalPerSecond,
                          List<String> trustedProxies, List<String> allowedOrigins, double cpuRejectPercent,
                          double heapRejectPercent, int cpuSustainSeconds) {
     this(enabled, ipBurst, ipPerSecond, globalBurst, globalPerSecond, trustedProxies, allowedOrigins, cpuRejectPercent,
-        heapRejectPercent, DEFAULT_IP_MAX_CONNECTIONS, false, cpuSustainSeconds);
+        heapRejectPercent, DEFAULT_IP_MAX_CONNECTIONS, false, cpuSustainSeconds, 0);
   }
 }

@@ -91,7 +91,8 @@ public record OdinConfig(Mode mode, int shards, int maxConnections, HttpConfig h
         r.doubleIn("admission.heapRejectPercent", 0.01, 100),
         r.intIn("admission.ipMaxConnections", 0, 10_000_000),
         r.bool("admission.exemptLoopback"),
-        r.intIn("admission.cpuSustainSeconds", 1, 3600));
+        r.intIn("admission.cpuSustainSeconds", 1, 3600),
+        r.intIn("admission.rateRefusalDelayMs", 0, 60_000));
     RecoveryConfig recovery = new RecoveryConfig(
         r.longIn("recovery.historyBytes", 0, 1L << 40),
         r.longIn("recovery.historyMaxAgeMs", 0, 86_400_000),

@@ -109,6 +109,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private DisconnectReason disconnect;
   /** Written to since the last flush (the fan-out's dirty list holds it). */
   private boolean dirty;
+  /** Inside a read of this socket: replies are flushed once, when the read completes. */
+  private boolean reading;
+  /** A reply was written in this read and waits for its end to be flushed. */
+  private boolean replyUnflushed;
   /** The fan-out stamp of the last message written here: one delivery per message despite wildcards. */
   private long deliveredStamp;
   /** Position in the shard's connection table, for O(1) removal; -1 once removed. */
@@ -253,6 +257,20 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       channel.eventLoop().execute(() -> ctx.writeAndFlush(ctx.alloc().buffer(ACCEPT_REFUSED.length).writeBytes(ACCEPT_REFUSED))
           .addListener(ChannelFutureListener.CLOSE));
     }
+  }
+
+  /**
+   * Sends a refused request's answer after {@code delayMillis} (see {@code Admission.refusalDelayMillis}), unless the
+   * client has gone by then; what it sends meanwhile is dropped, and the socket keeps its place in the address's
+   * count until it closes.
+   */
+  void answerLater(long delayMillis, Runnable answer) {
+    closing = true;
+    channel.eventLoop().schedule(() -> {
+      if (channel.isActive()) {
+        answer.run();
+      }
+    }, delayMillis, TimeUnit.MILLISECONDS);
   }
 
   long upgradedAtNanos() {
@@ -759,10 +777,19 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     flush(shard.fanOut().vector());
   }
 
-  /** From the pipeline's tail: the WebSocket encoder sits above this handler. */
+  /**
+   * From the pipeline's tail: the WebSocket encoder sits above this handler. Within a read, the flush waits for the
+   * read's end, so requests that arrived together are answered with one write to the socket.
+   */
   @Override
   public void reply(String json) {
-    channel.writeAndFlush(new TextWebSocketFrame(json));
+    TextWebSocketFrame frame = new TextWebSocketFrame(json);
+    if (reading) {
+      replyUnflushed = true;
+      channel.write(frame);
+    } else {
+      channel.writeAndFlush(frame);
+    }
   }
 
   // ---- Netty -------------------------------------------------------------------------------
@@ -854,7 +881,19 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (msg instanceof ByteBuf bytes) {
       shard.table().received(bytes.readableBytes());
     }
+    reading = true;
     ctx.fireChannelRead(msg);
+  }
+
+  /** Netty fires it after every read loop, an exception's included: the replies of the read go out together. */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    reading = false;
+    if (replyUnflushed) {
+      replyUnflushed = false;
+      channel.flush();
+    }
+    ctx.fireChannelReadComplete();
   }
 
   @Override

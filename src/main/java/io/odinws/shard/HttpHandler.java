@@ -20,6 +20,7 @@ import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.odinws.config.CompressionConfig;
 import io.odinws.envelope.DeflateDemand;
 
@@ -90,8 +91,15 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         connection.hold());
     if (!decision.admitted()) {
       stats.handshakeFailed();
-      OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
-          decision.body() + "\n", false, decision.retryAfterSeconds());
+      long delay = admission.refusalDelayMillis(decision, connection.hold());
+      if (delay > 0) {
+        boolean head = req.method() == HttpMethod.HEAD; // the request is released when this read returns
+        connection.answerLater(delay, () -> OpsRoutes.respondAndClose(ctx, head, HttpResponseStatus.valueOf(decision.status()),
+            decision.body() + "\n", decision.retryAfterSeconds()));
+      } else {
+        OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
+            decision.body() + "\n", false, decision.retryAfterSeconds());
+      }
       return;
     }
     // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76

@@ -193,6 +193,49 @@ class HostileSocketsTest {
     }
   }
 
+  @Test
+  void aRateRefusalIsAnsweredAfterTheDelayAndHoldsItsPlaceInTheAddressCount() throws Exception {
+    int delayMs = 5_000;
+    server = ServerHarness.start(kafka, new JsonObject().put("shards", 1).put("admission", new JsonObject()
+        .put("enabled", true).put("ipBurst", 1).put("ipPerSecond", 0.001).put("exemptLoopback", false)
+        .put("ipMaxConnections", 3).put("rateRefusalDelayMs", delayMs)));
+    byte[] upgrade = (RawWsClient.UPGRADE_HEADERS + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    try (Socket admitted = socketFrom("127.0.0.42"); Socket waiting = socketFrom("127.0.0.42");
+         Socket alsoWaiting = socketFrom("127.0.0.42")) {
+      admitted.getOutputStream().write(upgrade);
+      admitted.setSoTimeout(30_000);
+      assertTrue(RawWsClient.readHead(admitted.getInputStream()).startsWith("HTTP/1.1 101"), "the burst of 1 is admitted");
+      long sent = System.nanoTime();
+      waiting.getOutputStream().write(upgrade);
+      alsoWaiting.getOutputStream().write(upgrade);
+      Await.until("both refusals decided", Duration.ofSeconds(30), () -> {
+        try {
+          return metrics().contains("ws_connection_rate_limited_total{type=\"ip\"} 2.0");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      // The two waiting sockets still count against the address: a fourth is refused at accept, at once.
+      try (Socket over = socketFrom("127.0.0.42")) {
+        over.setSoTimeout(30_000);
+        String overAnswer = new String(over.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertTrue(overAnswer.startsWith("HTTP/1.1 429 Too Many Requests"), overAnswer);
+        assertTrue(overAnswer.contains("Too many connections from this address"), overAnswer);
+      }
+      assertEquals(0, waiting.getInputStream().available(), "the rate refusal is not answered yet");
+      waiting.setSoTimeout(30_000);
+      String answer = new String(waiting.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      long waitedMs = (System.nanoTime() - sent) / 1_000_000;
+      assertTrue(answer.startsWith("HTTP/1.1 429 Too Many Requests"), answer);
+      assertTrue(answer.contains("Rate limit exceeded"), answer);
+      assertTrue(answer.toLowerCase().contains("\r\nretry-after: "), answer);
+      assertTrue(waitedMs >= delayMs, "answered after " + waitedMs + " ms, before the " + delayMs + " ms delay");
+      alsoWaiting.setSoTimeout(30_000);
+      assertTrue(new String(alsoWaiting.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).startsWith("HTTP/1.1 429 "));
+    }
+    Await.until("every socket closed", Duration.ofSeconds(30), () -> sockets() == 0);
+  }
+
   /** From the operations port: a socket of the public port would count among the shards' sockets. */
   private String metrics() throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.server.opsPort() + "/metrics")).build(),

@@ -2,6 +2,7 @@ package io.odinws.shard;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -154,6 +155,18 @@ final class EmbeddedShard implements AutoCloseable {
 
   void sendText(String text) {
     send(new TextWebSocketFrame(text));
+  }
+
+  /** Sends text frames as a client writing them at once would: masked, in one read of the server's socket. */
+  void sendTogether(String... texts) {
+    for (String text : texts) {
+      clientEncoder.writeOutbound(new TextWebSocketFrame(text));
+    }
+    CompositeByteBuf together = Unpooled.compositeBuffer();
+    for (Object bytes; (bytes = clientEncoder.readOutbound()) != null; ) {
+      together.addComponent(true, (ByteBuf) bytes);
+    }
+    channel.writeInbound(together);
   }
 
   /** What a client reads of one server frame. {@code text} is the close reason for close frames. */

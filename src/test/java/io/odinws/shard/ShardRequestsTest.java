@@ -1,6 +1,8 @@
 package io.odinws.shard;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.odinws.protocol.ErrorReply;
 import io.vertx.core.json.JsonArray;
@@ -8,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,6 +76,30 @@ class ShardRequestsTest {
       JsonObject held = s.subscribe("A.trade");
       assertEquals(List.of("A.trade"), held.getJsonArray("subscribed").getList());
       assertEquals(2, held.getInteger("count"));
+    }
+  }
+
+  @Test
+  void requestsReadTogetherAreAnsweredWithOneFlush() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      s.upgrade();
+      AtomicInteger flushes = new AtomicInteger();
+      s.channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+          flushes.incrementAndGet();
+          ctx.flush();
+        }
+      });
+      s.sendTogether("{\"type\":\"heartbeat\"}", "{\"type\":\"heartbeat\"}",
+          "{\"type\":\"subscribe\",\"data\":{\"channels\":[\"BTC.trade\"]}}");
+      List<EmbeddedShard.Received> replies = s.received();
+      assertEquals(List.of("pong", "pong", "subscription_ack"), replies.stream().map(EmbeddedShard.Received::type).toList());
+      assertEquals(1, flushes.get(), "one flush for the read's three replies");
+
+      JsonObject alone = s.request("{\"type\":\"heartbeat\"}");
+      assertEquals("pong", alone.getString("type"));
+      assertEquals(2, flushes.get(), "a request read alone is flushed at once");
     }
   }
 

@@ -72,7 +72,8 @@ public final class Admission {
   public static final Decision CONNECTIONS_REFUSED =
       new Decision(429, "Too many connections from this address", OVERLOAD_RETRY_SECONDS, "ip_connections");
   private static final Decision[] GLOBAL_REFUSED = rateRefusals("global_rate");
-  private static final Decision[] IP_REFUSED = rateRefusals("ip_rate");
+  private static final String IP_RATE_REASON = "ip_rate";
+  private static final Decision[] IP_REFUSED = rateRefusals(IP_RATE_REASON);
 
   /** Key for a request whose peer address is unknown; all such requests share one bucket. */
   private static final InetAddress UNKNOWN_PEER = unspecifiedAddress();
@@ -87,6 +88,7 @@ public final class Admission {
   private final int maxTrackedIps;
   private final int ipMaxConnections;
   private final boolean exemptLoopback;
+  private final long rateRefusalDelayMillis;
   private final HeldCounts<InetAddress> sockets = new HeldCounts<>();
   private final TokenBucket global;
   private final TokenBucket[] overflow;
@@ -118,6 +120,7 @@ public final class Admission {
     this.maxTrackedIps = maxTrackedIps;
     this.ipMaxConnections = config.ipMaxConnections();
     this.exemptLoopback = config.exemptLoopback();
+    this.rateRefusalDelayMillis = config.rateRefusalDelayMs();
     for (int i = 0; i < refused.length; i++) {
       refused[i] = new LongAdder();
     }
@@ -233,6 +236,19 @@ public final class Admission {
     }
     admitted.increment();
     return Decision.ADMIT;
+  }
+
+  /**
+   * How long to wait before sending a refusal: {@code rateRefusalDelayMs} for a per-address rate refusal of a
+   * socket that counts against its address, else 0. Such a client is already sending more upgrades than its rate
+   * allows; answered at once, a reconnect loop makes the server accept, parse, answer and close as fast as it
+   * can retry. Answered later, each of its loops retries at most once per delay. Only a counted socket waits,
+   * so an address never holds more than {@code ipMaxConnections} sockets, waiting ones included; a socket behind a
+   * trusted proxy (not counted, and carrying other clients' traffic) and global-rate refusals (a storm of many
+   * honest clients, whose waiting sockets would take slots) are answered at once.
+   */
+  public long refusalDelayMillis(Decision refusal, AddressHold hold) {
+    return IP_RATE_REASON.equals(refusal.reason()) && hold != null && hold.holds() ? rateRefusalDelayMillis : 0;
   }
 
   /**

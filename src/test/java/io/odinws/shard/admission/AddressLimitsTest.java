@@ -35,8 +35,13 @@ class AddressLimitsTest {
   }
 
   private static Admission admission(boolean rateLimits, int ipBurst, int maxConnections, boolean exemptLoopback, List<String> proxies) {
+    return admission(rateLimits, ipBurst, maxConnections, exemptLoopback, proxies, 0);
+  }
+
+  private static Admission admission(boolean rateLimits, int ipBurst, int maxConnections, boolean exemptLoopback, List<String> proxies,
+                                     int rateRefusalDelayMs) {
     AdmissionConfig c = new AdmissionConfig(rateLimits, ipBurst, 0.001, 100_000, 100_000, proxies, List.of(), 75, 90,
-        maxConnections, exemptLoopback, 10);
+        maxConnections, exemptLoopback, 10, rateRefusalDelayMs);
     return new Admission(c, ResourceGuard.disabled(), () -> 0L);
   }
 
@@ -89,7 +94,7 @@ class AddressLimitsTest {
 
   @Test
   void loopbackIsExemptFromPerAddressLimitsButNotFromTheGlobalRate() {
-    AdmissionConfig c = new AdmissionConfig(true, 1, 0.001, 3, 0.001, List.of(), List.of(), 75, 90, 1, true, 10);
+    AdmissionConfig c = new AdmissionConfig(true, 1, 0.001, 3, 0.001, List.of(), List.of(), 75, 90, 1, true, 10, 0);
     Admission a = new Admission(c, ResourceGuard.disabled(), () -> 0L);
     InetAddress v6 = ip("::1");
     for (InetAddress loop : List.of(ip("127.0.0.1"), ip("127.8.9.10"), v6)) {
@@ -161,6 +166,32 @@ class AddressLimitsTest {
     assertEquals("ip_rate", a.check(proxy, "203.0.113.9", null, 0, h).reason());
     assertFalse(h.holds());
     assertEquals(1, a.connections(ip("203.0.113.9")));
+  }
+
+  @Test
+  void onlyARateRefusalOfACountedSocketWaits() {
+    Admission a = admission(true, 1, 5, false, List.of("10.0.0.0/8"), 700);
+    // Direct client: counted at accept, so its rate refusal waits (and keeps its count while it waits).
+    InetAddress client = ip("192.0.2.7");
+    AddressHold first = new AddressHold();
+    a.accept(client, first);
+    assertTrue(a.check(client, null, null, 0, first).admitted());
+    AddressHold second = new AddressHold();
+    a.accept(client, second);
+    Decision refused = a.check(client, null, null, 0, second);
+    assertEquals("ip_rate", refused.reason());
+    assertEquals(700, a.refusalDelayMillis(refused, second));
+    assertEquals(2, a.connections(client));
+    // Behind a trusted proxy: not counted, answered at once.
+    InetAddress proxy = ip("10.1.1.1");
+    assertTrue(a.check(proxy, "203.0.113.9", null, 0, new AddressHold()).admitted());
+    AddressHold proxied = new AddressHold();
+    Decision viaProxy = a.check(proxy, "203.0.113.9", null, 0, proxied);
+    assertEquals("ip_rate", viaProxy.reason());
+    assertEquals(0, a.refusalDelayMillis(viaProxy, proxied));
+    // Other refusals are answered at once.
+    assertEquals(0, a.refusalDelayMillis(Admission.CONNECTIONS_REFUSED, second));
+    assertEquals(0, admission(true, 1, 5, false, List.of(), 0).refusalDelayMillis(refused, second));
   }
 
   @Test
