@@ -430,11 +430,12 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   // ---- inbound -----------------------------------------------------------------------------
 
-  InboundLimiter.Verdict admit(long nowNanos) {
+  /** One inbound message against the rate limit, at the time of the read that carried it (no clock read per message). */
+  InboundLimiter.Verdict admit() {
     if (limiter == null) {
-      limiter = new InboundLimiter(shard.policy(), nowNanos);
+      limiter = new InboundLimiter(shard.policy(), lastActivityNanos);
     }
-    return limiter.admit(nowNanos);
+    return limiter.admit(lastActivityNanos);
   }
 
   // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----

@@ -68,7 +68,7 @@ final class RequestHandler {
   /** Every inbound data message passes here first. @return false when it must be dropped */
   private boolean admit(Connection c) {
     stats.received();
-    InboundLimiter.Verdict verdict = c.admit(System.nanoTime());
+    InboundLimiter.Verdict verdict = c.admit();
     if (verdict == InboundLimiter.Verdict.PASS) {
       return true;
     }
