@@ -222,7 +222,7 @@ public final class Admission {
         if (counted) {
           hold.release();
         }
-        return refuse(IP_RATE, rateRefusal(IP_REFUSED, "ip_rate", ip.nanosUntilAvailable(nowNanos)));
+        return refuse(IP_RATE, rateRefusal(IP_REFUSED, IP_RATE_REASON, ip.nanosUntilAvailable(nowNanos)));
       }
       if (!global.tryTake(nowNanos)) {
         if (ip != null) {
@@ -364,6 +364,6 @@ public final class Admission {
 
   /** Retry-After seconds for a wait: rounded up, at least 1. Visible for tests. */
   static int retryAfterSeconds(long waitNanos) {
-    return rateRefusal(IP_REFUSED, "ip_rate", waitNanos).retryAfterSeconds();
+    return rateRefusal(IP_REFUSED, IP_RATE_REASON, waitNanos).retryAfterSeconds();
   }
 }
