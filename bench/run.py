@@ -1714,6 +1714,8 @@ class Bench:
                 Procs.stop(hostile["h"].p)
             self.conf_overrides = None
             self.stop_server()
+        for key in ("baseline", "edge"):
+            res[key]["per_second"] = per_second_p99(os.path.join(self.logs, f"s7-{key}.generator.log"), publish_s)
         b99 = res["baseline"]["latency_ms"]["producer_to_client"]["p99"]
         e99 = res["edge"]["latency_ms"]["producer_to_client"]["p99"]
         res["baseline_p99_ms"], res["edge_p99_ms"] = b99, e99
@@ -2104,6 +2106,31 @@ class Bench:
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
+
+PER_SECOND_LINE = re.compile(r"\[\s*(\d+)s\].*?recv/s (\d+) e2e p50/p99 ([\d.]+)/([\d.]+) ms")
+
+
+def per_second_p99(log_path, publish_s, onset_s=5):
+    """The generator's once-a-second lines of one step: the producer-to-client p99 of each second of the publishing
+    (the {publish_s} seconds up to the last second that received a tenth of the busiest second: before publishing,
+    the ramp's seconds can be as busy, the broker's own publisher feeding a hot channel); and a summary that sets the
+    first {onset_s} seconds apart from the rest (S7: the attack starts with the publishing). None without a log."""
+    try:
+        with open(log_path, errors="replace") as f:
+            rows = [(int(m[1]), int(m[2]), float(m[4])) for m in map(PER_SECOND_LINE.search, f) if m]
+    except OSError:
+        return None
+    if not rows:
+        return None
+    busiest = max(r[1] for r in rows)
+    end = max(i for i, r in enumerate(rows) if r[1] >= 0.1 * busiest)
+    publishing = rows[max(0, end - publish_s + 1):end + 1]
+    first, rest = publishing[:onset_s], publishing[onset_s:]
+    return {"p99_by_second_ms": [r[2] for r in publishing], "onset_s": onset_s,
+            "onset_max_p99_ms": max((r[2] for r in first), default=None),
+            "rest_median_p99_ms": statistics.median([r[2] for r in rest]) if rest else None,
+            "rest_max_p99_ms": max((r[2] for r in rest), default=None)}
+
 
 def address_count(spec):
     """How many addresses a --source-addresses list (a.b.c.d-e.f.g.h ranges, commas) names."""
@@ -3084,6 +3111,14 @@ def s7_section(s7):
     L.append(f"| closes / errors seen by healthy clients | {json.dumps(b.get('closes_by_code') or {})} / "
              f"{json.dumps(b.get('errors_by_kind') or {})} | {json.dumps(e.get('closes_by_code') or {})} / "
              f"{json.dumps(e.get('errors_by_kind') or {})} | none |")
+    def onset(x):
+        ps = x.get("per_second") or {}
+        if ps.get("onset_max_p99_ms") is None:
+            return "-"
+        return (f"{fmt(ps['onset_max_p99_ms'], digits=0)} / {fmt(ps.get('rest_median_p99_ms'), digits=0)} / "
+                f"{fmt(ps.get('rest_max_p99_ms'), digits=0)}")
+    L.append(f"| per-second p99 producer→client (ms): the worst of the first {(e.get('per_second') or {}).get('onset_s', 5)} s "
+             f"of publishing (the attack's onset) / the median and the worst of the other seconds | {onset(b)} | {onset(e)} | |")
     L.append(f"| server RSS min / max / change over the second half | {rss('baseline')} | {rss('edge')} | flat |")
     L.append(f"| deliveries/s (server) | {fmt(b['server_deliveries_per_s'])} | {fmt(e['server_deliveries_per_s'])} | |")
     L.append(f"| server core / generator core / hostile tool core | {pct(b['server_cores'])} / {pct(b['generator_cores'])} / - | "
