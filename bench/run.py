@@ -703,6 +703,12 @@ class Hostile:
         with open(self.log_path, "a") as f:
             f.write("$ " + " ".join(self.cmd) + "\n")
         self.p = PROCS.start(name, self.cmd, self.log_path, cwd=bench.work)
+        # SCHED_IDLE alone is not enough: every process the bench starts has a session of its own, and with the
+        # kernel's autogroup scheduling (kernel.sched_autogroup_enabled) a session is a group that competes with the
+        # other groups at the group's nice, whatever the policy of its threads. Measured so, the starting attacker
+        # got half of the generator's core while the generator's threads queued. The lowest group nice (19) gives
+        # the group the weight of an idle task.
+        self.autogroup_nice = set_autogroup_nice(self.p.pid, 19)
 
     def finish(self):
         """Waits for the tool's own end (its duration and the closes), then reads its summary."""
@@ -716,6 +722,17 @@ class Hostile:
                 return json.load(f)
         except (OSError, ValueError) as e:
             raise BenchError(f"{self.name}: no hostile summary ({e}); see {self.log_path}")
+
+
+def set_autogroup_nice(pid, nice):
+    """Sets the nice of the scheduling autogroup of {pid} (its session); returns it, or None where the kernel has
+    no autogroups or refuses."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(nice))
+        return nice
+    except OSError:
+        return None
 
 
 def jar_defaults(jar):
@@ -1686,6 +1703,7 @@ class Bench:
             hostile["h"] = Hostile(self, name, args, duration_s)
             if name == "s7-hostile":
                 res["hostile_command"] = " ".join(hostile["h"].cmd).replace(self.work + "/", "")
+                res["hostile_autogroup_nice"] = hostile["h"].autogroup_nice
             time.sleep(2.5)  # the hostile slots open (1,000/s) before the publisher starts
             return {"hostile": hostile["h"].p.pid}
 
@@ -3075,7 +3093,12 @@ def s7_section(s7):
     L.append("Server configuration for S7 (over the bench's): `" + json.dumps(s7.get("server_conf_overrides"), separators=(",", ":"))
              + "`: " + "; ".join(s7.get("conf_notes", [])) + ".")
     L.append("")
-    L.append(f"Hostile command: `{s7.get('hostile_command')}`.")
+    nice = s7.get("hostile_autogroup_nice")
+    L.append(f"Hostile command: `{s7.get('hostile_command')}`"
+             + (f"; its scheduling autogroup (its session) at nice {nice}, so that SCHED_IDLE holds against the "
+                "generator's session too." if nice is not None else
+                " (its scheduling autogroup left at its default nice: SCHED_IDLE holds only within its own session "
+                "where the kernel groups sessions)."))
     L.append("")
 
     def lat(st):
