@@ -1,5 +1,6 @@
 package io.odinws.it;
 
+import io.odinws.stats.DisconnectReason;
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
@@ -127,7 +128,7 @@ class HostileSocketsTest {
     assertEquals(hostile.opened, timeouts, "each hostile socket closed by the handshake deadline");
 
     Await.until("the server back to the healthy sockets", Duration.ofSeconds(30), () -> sockets() == HEALTHY,
-        () -> "sockets " + sockets());
+        () -> "sockets " + sockets() + "; " + closes(healthy));
     assertEquals(HEALTHY, server.slots().stream().mapToInt(s -> s.stats().webSockets()).sum());
 
     Await.until("every healthy client has every record", Duration.ofSeconds(60),
@@ -251,6 +252,22 @@ class HostileSocketsTest {
 
   private int sockets() {
     return server.slots().stream().mapToInt(s -> s.connections().get()).sum();
+  }
+
+  /** For a failure's message: why the server closed connections, and how the healthy ones were closed. */
+  private String closes(List<Healthy> healthy) {
+    StringBuilder why = new StringBuilder("server disconnects:");
+    for (DisconnectReason reason : DisconnectReason.values()) {
+      long n = server.slots().stream().mapToLong(s -> s.stats().disconnects(reason)).sum();
+      if (n > 0) {
+        why.append(' ').append(reason).append('=').append(n);
+      }
+    }
+    why.append("; connection errors ").append(server.slots().stream().mapToLong(s -> s.stats().connectionErrors()).sum());
+    java.util.Map<String, Long> codes = healthy.stream().filter(h -> h.ws.isClosed())
+        .collect(java.util.stream.Collectors.groupingBy(h -> h.ws.closeStatusCode() + " " + h.ws.closeReason(),
+            java.util.stream.Collectors.counting()));
+    return why.append("; healthy clients closed, by code: ").append(codes).toString();
   }
 
   private static int size(Healthy h) {
