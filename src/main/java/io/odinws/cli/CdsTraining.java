@@ -9,6 +9,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -52,7 +53,9 @@ public final class CdsTraining {
               .await(STEP_SECONDS, TimeUnit.SECONDS);
         }
       }
-      WebSocket ws = vertx.createWebSocketClient().connect(port, "127.0.0.1", "/ws").await(STEP_SECONDS, TimeUnit.SECONDS);
+      // Held until the end: Vert.x closes a WebSocketClient that is garbage collected, and its sockets with it.
+      WebSocketClient client = vertx.createWebSocketClient();
+      WebSocket ws = client.connect(port, "127.0.0.1", "/ws").await(STEP_SECONDS, TimeUnit.SECONDS);
       var replies = new java.util.concurrent.LinkedBlockingQueue<String>();
       ws.textMessageHandler(replies::add);
       ws.writeTextMessage("{\"type\":\"subscribe\",\"data\":{\"channels\":[\"BTC.trade\",\"BTC.*\"]}}");
@@ -63,6 +66,7 @@ public final class CdsTraining {
         }
       }
       ws.close().await(STEP_SECONDS, TimeUnit.SECONDS);
+      client.close().await(STEP_SECONDS, TimeUnit.SECONDS);
       byte[] value = "{\"type\":\"TRADE_EXECUTED\",\"timestamp\":1,\"data\":{\"price\":1.5}}".getBytes(StandardCharsets.UTF_8);
       var record = new ConsumerRecord<>("odin.trades", 0, 0L, "BTC".getBytes(StandardCharsets.UTF_8), value);
       ByteBuf frame = RecordFrames.replayMessage(new FrameEncoder(io.netty.buffer.PooledByteBufAllocator.DEFAULT),

@@ -97,9 +97,9 @@ class DevStackTest {
     int upgraded = 0;
     long attemptsDue = FIRST_PERIOD.toMillis() / CONNECT_EVERY_MS;
     Vertx vertx = Vertx.vertx();
+    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000)
+        .setConnectTimeout(30_000));
     try {
-      WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000)
-          .setConnectTimeout(30_000));
       List<Future<WebSocket>> attempts = new ArrayList<>();
       long start = System.nanoTime();
       for (int i = 0; i < attemptsDue; i++) {
@@ -119,6 +119,8 @@ class DevStackTest {
         }
       }
     } finally {
+      // Also keeps the client reachable until its connects are answered: Vert.x closes a collected client's sockets.
+      client.close().await(30, TimeUnit.SECONDS);
       vertx.close().await(30, TimeUnit.SECONDS);
     }
     assertLoadTestConnectedEveryone(loadtest);

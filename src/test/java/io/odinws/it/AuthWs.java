@@ -108,13 +108,16 @@ final class AuthWs {
 
   /** A Vert.x WebSocket over a real socket, keeping every text frame (replies and data) and how it closed. */
   static final class Client implements AutoCloseable {
+    /** Held, not read: Vert.x closes a WebSocketClient that is garbage collected, and every socket it opened with it. */
+    private final WebSocketClient client;
     final WebSocket ws;
     final List<JsonObject> received = new CopyOnWriteArrayList<>();
     volatile Short closeCode;
     volatile String closeReason;
     volatile long closedAtMillis;
 
-    private Client(WebSocket ws) {
+    private Client(WebSocketClient client, WebSocket ws) {
+      this.client = client;
       this.ws = ws;
       ws.textMessageHandler(text -> received.add(new JsonObject(text)));
       ws.closeHandler(v -> {
@@ -131,7 +134,7 @@ final class AuthWs {
         o.addHeader("Authorization", authorization);
       }
       Future<WebSocket> f = client.connect(o);
-      return new Client(f.await(30, TimeUnit.SECONDS));
+      return new Client(client, f.await(30, TimeUnit.SECONDS));
     }
 
     static Client open(WebSocketClient client, int port) throws Exception {

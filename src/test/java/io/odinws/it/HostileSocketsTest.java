@@ -80,8 +80,11 @@ class HostileSocketsTest {
     }
   }
 
-  /** A healthy client: the offsets of the data messages it received, in order. */
-  private record Healthy(WebSocket ws, List<Long> seqs) {
+  /**
+   * A healthy client: the offsets of the data messages it received, in order. It holds its Vert.x client: Vert.x
+   * closes a WebSocketClient once it is garbage collected, and every socket it opened with it (with 1000).
+   */
+  private record Healthy(WebSocketClient client, WebSocket ws, List<Long> seqs) {
   }
 
   @Test
@@ -291,9 +294,9 @@ class HostileSocketsTest {
       for (int i = batch; i < batch + 100; i++) {
         connecting.add(clients.get(i % HEALTHY_ADDRESSES).connect(server.port(), "127.0.0.1", "/ws"));
       }
-      for (Future<WebSocket> f : connecting) {
-        WebSocket ws = f.await();
-        Healthy h = new Healthy(ws, new ArrayList<>());
+      for (int i = 0; i < connecting.size(); i++) {
+        WebSocket ws = connecting.get(i).await();
+        Healthy h = new Healthy(clients.get((batch + i) % HEALTHY_ADDRESSES), ws, new ArrayList<>());
         ws.textMessageHandler(text -> {
           JsonObject m = new JsonObject(text);
           if (m.containsKey("seq")) {

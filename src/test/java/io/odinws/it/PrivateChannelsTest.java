@@ -624,6 +624,8 @@ class PrivateChannelsTest {
     final String name;
     /** The user it authenticates as; null for anonymous clients. */
     final String sub;
+    /** Held, not read: Vert.x closes a WebSocketClient that is garbage collected, and every socket it opened with it. */
+    private final WebSocketClient client;
     final WebSocket ws;
     volatile JsonObject ackPositions = new JsonObject();
     private final List<Got> data = new ArrayList<>();
@@ -633,8 +635,9 @@ class PrivateChannelsTest {
     private record Waiter(Predicate<String> type, Promise<JsonObject> promise) {
     }
 
-    private Client(String name, String sub, WebSocket ws) {
+    private Client(String name, String sub, WebSocketClient client, WebSocket ws) {
       this.name = name;
+      this.client = client;
       this.sub = sub;
       this.ws = ws;
       ws.textMessageHandler(this::onText);
@@ -642,7 +645,7 @@ class PrivateChannelsTest {
 
     static Future<Client> open(WebSocketClient client, WebSocketConnectOptions options, String name, String sub, List<Client> opened) {
       return client.connect(options).map(ws -> {
-        Client c = new Client(name, sub, ws);
+        Client c = new Client(name, sub, client, ws);
         opened.add(c);
         return c;
       });

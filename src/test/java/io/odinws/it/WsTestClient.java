@@ -25,20 +25,23 @@ final class WsTestClient implements AutoCloseable {
     }
   }
 
+  /** Held, not read: Vert.x closes a WebSocketClient that is garbage collected, and every socket it opened with it. */
+  private final WebSocketClient client;
   final WebSocket ws;
   final List<Received> received = new CopyOnWriteArrayList<>();
   /** Data envelopes only; appended on the client's event loop, read as snapshots. */
   private final List<Received> data = new ArrayList<>();
   volatile Short closeCode;
 
-  private WsTestClient(WebSocket ws) {
+  private WsTestClient(WebSocketClient client, WebSocket ws) {
+    this.client = client;
     this.ws = ws;
     ws.frameHandler(this::onFrame);
     ws.closeHandler(v -> closeCode = ws.closeStatusCode());
   }
 
   static Future<WsTestClient> connect(WebSocketClient client, int port) {
-    return client.connect(port, "127.0.0.1", "/ws").map(WsTestClient::new);
+    return client.connect(port, "127.0.0.1", "/ws").map(ws -> new WsTestClient(client, ws));
   }
 
   static WsTestClient open(WebSocketClient client, int port) throws Exception {
