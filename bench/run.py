@@ -49,6 +49,7 @@ import json
 import math
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -1690,8 +1691,15 @@ class Bench:
         log(f"S7 edge: {n} healthy clients (zipf:5, S3's mix at {rate} events/s, {publish_s} s), first alone, then "
             f"with {per_kind} x {len(S7_HOSTILE_KINDS)} hostile sockets from {S7_HOSTILE_ADDRESSES}")
         self.conf_overrides = overrides
-        gen_extra = [*self.s3_args(), "--kafka", self.bootstrap]
+        # One seed for both measured steps, drawn per run: the publisher sends the same events in the same order and
+        # the generator's clients take the same channels, so the two steps carry the same load second by second. With
+        # a seed each, a step's p99 followed which seconds happened to draw bursts of high fan-out (deliveries per
+        # second ranged over 7,000-40,000 within a step) rather than the attack.
+        seed = random.getrandbits(62)
+        gen_extra = [*self.s3_args(), "--kafka", self.bootstrap, "--seed", str(seed)]
+        pub_extra = ["--seed", str(seed)]
         res = {"clients": n, "ramp": ramp, "publish_rate": rate, "publish_s": publish_s, "hostile_s": hostile_s,
+               "seed": seed,
                "hostile_per_kind": per_kind, "hostile_kinds": list(S7_HOSTILE_KINDS),
                "healthy_addresses": S7_HEALTHY_ADDRESSES, "hostile_addresses": S7_HOSTILE_ADDRESSES,
                "server_conf_overrides": overrides, "conf_notes": notes,
@@ -1719,10 +1727,11 @@ class Bench:
                 res["warmup"]["hostile"] = hostile.pop("h").finish().get("total", {}).get("fates")
                 self.wait_connections_gone()
             res["baseline"] = self.step("s7-baseline", n, gen_extra, rate, publish_s, rss_every_s=2.0,
-                                        sources=S7_HEALTHY_ADDRESSES, ramp=ramp)
+                                        sources=S7_HEALTHY_ADDRESSES, ramp=ramp, pub_extra=pub_extra)
 
             res["edge"] = self.step("s7-edge", n, gen_extra, rate, publish_s, rss_every_s=2.0,
-                                    sources=S7_HEALTHY_ADDRESSES, before_publish=start_hostile, ramp=ramp)
+                                    sources=S7_HEALTHY_ADDRESSES, before_publish=start_hostile, ramp=ramp,
+                                    pub_extra=pub_extra)
             if "h" in hostile:
                 res["hostile"] = hostile["h"].finish()
             m_end = scrape_sure(self.ops_port)
@@ -3085,6 +3094,9 @@ def s7_section(s7):
              "sockets, not slots. The hostile tool is pinned to the generator's core (the client side) and runs "
              "SCHED_IDLE: it uses what that core leaves idle, so that its own CPU does not delay the healthy clients' "
              "generator beside it (an attacker has machines of its own).")
+    if s7.get("seed") is not None:
+        L.append(f"Both steps carry the same load: the publisher and the generator take one seed ({s7['seed']}), so the "
+                 "same events are sent in the same order to clients on the same channels.")
     if s7.get("warmup"):
         L.append(f"A warm-up of {s7['warmup'].get('window_s')} s of the same load, with the same attack, ran first (not "
                  "in the tables), so that neither step pays for the JIT's first compilations of its paths"
