@@ -145,6 +145,12 @@ final class LoadRunner {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0)
                 // Small first reads: most frames are a few hundred bytes; the allocator grows when needed.
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
+        if (options.controlStdin()) {
+            StdinCommands.read(System.in, line -> {
+                if (line.equals(StdinCommands.MEASURE)) stats.measureFromNextSecond();
+                else System.err.println("loadtest: unknown command on stdin: " + line);
+            });
+        }
         onConnecting.run();
         startNanos = System.nanoTime();
         int heldAtEnd;

@@ -138,6 +138,11 @@ public final class LoadTestCommand implements Callable<Integer> {
     @Option(names = "--loss-grace-ms", paramLabel = "MS", description = "margin of the loss window, 0..60000 (default ${DEFAULT-VALUE})")
     private long lossGraceMillis = 2000;
 
+    @Option(names = "--control-stdin", description = "read commands from stdin, one a line: 'measure' starts the report's "
+            + "latency percentiles again from the next second, leaving out what came before (the stream's and the "
+            + "generator's start); the per-second lines are unchanged. For a harness that measures a window of the run")
+    private boolean controlStdin;
+
     @Option(names = "--seed", paramLabel = "N", description = "random seed for channel draws, slow clients and jitter (default random)")
     private Long seed;
 
@@ -300,7 +305,7 @@ public final class LoadTestCommand implements Callable<Integer> {
                 expectConnections, maxP99Millis, maxLoss, kafka == null ? null : kafka.trim(),
                 topics == null ? PublisherOptions.DEFAULT_TOPICS : topics, threads,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan,
-                privateChannels, auth(), slowReadRate, deflate);
+                privateChannels, auth(), slowReadRate, deflate, controlStdin);
     }
 
     /** The authentication settings, or null when no key is given (then no other --auth-* option may be). */

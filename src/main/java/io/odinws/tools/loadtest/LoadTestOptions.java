@@ -50,6 +50,8 @@ import java.util.regex.Pattern;
  * @param slowReadBytesPerSecond 0: a slow client stops reading after its ack; else it reads this many bytes of data
  *                           messages per second (their latency, counted apart, is how far behind its values are)
  * @param deflate            offer permessage-deflate and inflate compressed messages ({@code --deflate})
+ * @param controlStdin       read commands from stdin ({@code measure}: the report's latency percentiles start again
+ *                           from the next second), for a harness that measures a window of the run
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,
@@ -57,7 +59,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
                               boolean child, int clientOffset, NchanOptions nchan, List<String> privateChannels,
-                              AuthOptions auth, long slowReadBytesPerSecond, boolean deflate) {
+                              AuthOptions auth, long slowReadBytesPerSecond, boolean deflate, boolean controlStdin) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -190,7 +192,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
                 topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher(),
-                privateChannels, auth, slowReadBytesPerSecond, deflate);
+                privateChannels, auth, slowReadBytesPerSecond, deflate, controlStdin);
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -204,6 +206,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (recover) a.add("--recover");
         if (slowReadBytesPerSecond > 0) a.addAll(List.of("--slow-read-rate", "" + slowReadBytesPerSecond));
         if (deflate) a.add("--deflate");
+        if (controlStdin) a.add("--control-stdin");
         if (dropFraction > 0) a.addAll(List.of("--drop-fraction", "" + dropFraction, "--drop-after", "" + dropAfterSeconds));
         if (child) a.add("--child");
         if (!sourceAddresses.isEmpty()) {

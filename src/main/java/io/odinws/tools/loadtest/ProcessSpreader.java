@@ -112,6 +112,19 @@ final class ProcessSpreader {
             t.start();
             readers.add(t);
         }
+        if (options.controlStdin()) {
+            // each child measures its own clients: every command goes to all of them
+            StdinCommands.read(System.in, line -> {
+                for (Process p : children) {
+                    try {
+                        p.getOutputStream().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        p.getOutputStream().flush();
+                    } catch (java.io.IOException gone) {
+                        // a child that ended takes no more commands
+                    }
+                }
+            });
+        }
         err.println("loadtest: " + processes + " processes, " + options.connections() + " connections");
         Progress progress = new Progress(err);
         long start = System.nanoTime();

@@ -82,6 +82,7 @@ final class Report {
                 .put("slow_skipped", s.slowSkipped.sum())
                 .put("slow_behind_ms_sum", s.slowBehindMillis.sum())
                 .put("wire_bytes", s.wireBytes.sum())
+                .put("latency_left_out", s.latencyLeftOut())
                 .put("duplicates", s.duplicates.sum())
                 .put("out_of_order", s.outOfOrder.sum())
                 .put("beyond_seq_window", s.beyondSeqWindow.sum())

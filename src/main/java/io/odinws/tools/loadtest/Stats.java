@@ -79,6 +79,10 @@ final class Stats {
     final Histogram serverTotal = new Histogram(MAX_MICROS, DIGITS);
     private Histogram producerInterval;
     private Histogram serverInterval;
+    /** Set by {@link #measureFromNextSecond} (the stdin reader), taken by the control thread. */
+    private volatile boolean measureRequested;
+    /** Deliveries whose latency the totals left out at a {@code measure}; control thread only. */
+    private long latencyLeftOut;
 
     Stats(int channels) {
         duplicatesByChannel = new AtomicLongArray(channels);
@@ -133,7 +137,22 @@ final class Stats {
         serverInterval = serverToClient.getIntervalHistogram(serverInterval);
         producerTotal.add(producerInterval);
         serverTotal.add(serverInterval);
+        if (measureRequested) {
+            measureRequested = false;
+            latencyLeftOut += producerTotal.getTotalCount();
+            producerTotal.reset();
+            serverTotal.reset();
+        }
         return new Histogram[] {producerInterval, serverInterval};
+    }
+
+    /** The {@code measure} command: the latency totals start again at the next interval. Any thread. */
+    void measureFromNextSecond() {
+        measureRequested = true;
+    }
+
+    long latencyLeftOut() {
+        return latencyLeftOut;
     }
 
     static Map<String, Long> snapshot(Map<?, LongAdder> m) {

@@ -28,6 +28,42 @@ class ReportTest {
     }
 
     @Test
+    void measureRestartsTheLatencyTotalsFromTheNextSecond() throws Exception {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--control-stdin"});
+        assertTrue(o.controlStdin());
+        assertTrue(o.toArgs().contains("--control-stdin"), "passed on to child processes");
+        Stats s = new Stats(o.channels().size());
+        java.io.PipedOutputStream harness = new java.io.PipedOutputStream();
+        java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
+        StdinCommands.read(new java.io.PipedInputStream(harness), line -> {
+            if (line.equals(StdinCommands.MEASURE)) {
+                s.measureFromNextSecond();
+                told.countDown();
+            }
+        });
+        for (long slow : new long[] {900_000, 800_000}) { // the stream's first second: left out
+            Stats.record(s.producerToClient, slow, s.clockSkew);
+            Stats.record(s.serverToClient, slow, s.clockSkew);
+        }
+        harness.write("measure\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        harness.flush();
+        assertTrue(told.await(10, java.util.concurrent.TimeUnit.SECONDS), "the command was read");
+        s.interval(); // the second in which it came: still before the window
+        for (int i = 0; i < 100; i++) {
+            Stats.record(s.producerToClient, 1_000, s.clockSkew);
+            Stats.record(s.serverToClient, 1_000, s.clockSkew);
+        }
+        s.interval();
+        s.received.add(102);
+        JsonObject r = Report.build(new Report.Local(o, s, 0, 10, 10, 1.5, null, "injected"));
+        JsonObject p = r.getJsonObject("latency_ms").getJsonObject("producer_to_client");
+        assertEquals(100L, p.getLong("count"));
+        assertEquals(1.0, p.getDouble("max"), 0.01);
+        assertEquals(2L, r.getJsonObject("messages").getLong("latency_left_out"));
+        harness.close();
+    }
+
+    @Test
     void buildPercentilesAndChecks() {
         LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--expect-connections", "10",
                 "--max-p99-ms", "50", "--max-loss", "0.01"});
