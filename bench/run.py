@@ -151,7 +151,8 @@ FULL = {
     "s4c_clients": 100, "s4c_rate": 800, "s4c_publish_s": 75,
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
     "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
-    "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 15,
+    "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 20,
+    "s7_warmup_rounds": 2,
     "s8_connections": 3000, "s8_ramp": 1000,
     "s9_clients": 10000, "s9_rate": 50, "s9_publish_s": 30, "s9_warmup_s": 15,
     "startup_runs": 5,
@@ -170,6 +171,7 @@ QUICK = {
     "s5_clients": 2000, "s5_rate": 10, "s5_steady_s": 5, "s5_after_s": 12,
     "s6_clients": 2000, "s6_rate": 10, "s6_steady_s": 5, "s6_after_s": 12,
     "s7_clients": 2000, "s7_ramp": 500, "s7_hostile": 400, "s7_rate": 50, "s7_publish_s": 20, "s7_warmup_s": 0,
+    "s7_warmup_rounds": 0,
     "s8_connections": 1000, "s8_ramp": 500,
     "s9_clients": 2000, "s9_rate": 50, "s9_publish_s": 12, "s9_warmup_s": 0,
     "startup_runs": 3,
@@ -1741,13 +1743,18 @@ class Bench:
 
         try:
             self.start_server("S7")
-            if self.cfg["s7_warmup_s"]:
+            for rnd in range(1, self.cfg["s7_warmup_rounds"] + 1):
                 # As S2's warm-up: neither step should pay for the JIT's first compilations. The attack runs in it too:
                 # its paths (refusals, closes, the flood's frames) otherwise reach the JIT for the first time in the
                 # attack step, whose hottest loop methods are then deoptimized and compiled again while it measures.
-                w = self.step("s7-warmup", n, self.s3_args(), rate, self.cfg["s7_warmup_s"], sources=S7_HEALTHY_ADDRESSES,
-                              ramp=ramp, before_publish=lambda: start_hostile("s7-warmup-hostile", self.cfg["s7_warmup_s"] + 6))
+                # Two rounds: with one (15 s), the server still compiled and deoptimized through the baseline (about
+                # 130 compiles and 100 deoptimizations per 5 s, a fifth of them during its ramp) and far less in the
+                # attacked step after it, which then compared a settled JVM with a settling one.
+                w = self.step(f"s7-warmup-{rnd}", n, self.s3_args(), rate, self.cfg["s7_warmup_s"],
+                              sources=S7_HEALTHY_ADDRESSES, ramp=ramp,
+                              before_publish=lambda: start_hostile(f"s7-warmup-{rnd}-hostile", self.cfg["s7_warmup_s"] + 6))
                 res["warmup"] = {k: w.get(k) for k in ("publish_rate", "window_s", "server_cores")}
+                res["warmup"]["rounds"] = rnd
                 res["warmup"]["hostile"] = hostile.pop("h").finish().get("total", {}).get("fates")
                 self.wait_connections_gone()
             res["baseline"] = self.step("s7-baseline", n, gen_extra, rate, publish_s, rss_every_s=2.0,
@@ -3124,9 +3131,11 @@ def s7_section(s7):
         L.append(f"Both steps carry the same load: the publisher and the generator take one seed ({s7['seed']}), so the "
                  "same events are sent in the same order to clients on the same channels.")
     if s7.get("warmup"):
-        L.append(f"A warm-up of {s7['warmup'].get('window_s')} s of the same load, with the same attack, ran first (not "
-                 "in the tables), so that neither step pays for the JIT's first compilations of its paths"
-                 + (f"; the warm-up attack's sockets: {s7['warmup']['hostile']}" if s7["warmup"].get("hostile") else "") + ".")
+        rounds = s7["warmup"].get("rounds", 1)
+        L.append(f"A warm-up of {rounds} round{'s' if rounds > 1 else ''} (clients connect, then {s7['warmup'].get('window_s')} s "
+                 "of the same load, with the same attack) ran first (not in the tables), so that neither step pays for the "
+                 "JIT's compilations of its paths"
+                 + (f"; the last warm-up attack's sockets: {s7['warmup']['hostile']}" if s7["warmup"].get("hostile") else "") + ".")
     L.append("")
     L.append("Server configuration for S7 (over the bench's): `" + json.dumps(s7.get("server_conf_overrides"), separators=(",", ":"))
              + "`: " + "; ".join(s7.get("conf_notes", [])) + ".")

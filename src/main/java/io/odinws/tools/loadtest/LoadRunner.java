@@ -147,8 +147,12 @@ final class LoadRunner {
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
         if (options.controlStdin()) {
             StdinCommands.read(System.in, line -> {
-                if (line.equals(StdinCommands.MEASURE)) stats.measureFromNextSecond();
-                else System.err.println("loadtest: unknown command on stdin: " + line);
+                if (line.equals(StdinCommands.MEASURE)) {
+                    stats.measureFromNextSecond();
+                    System.err.println("loadtest: measure: the latency percentiles count from the next second");
+                } else {
+                    System.err.println("loadtest: unknown command on stdin: " + line);
+                }
             });
         }
         onConnecting.run();
