@@ -117,9 +117,9 @@ final class ProcessSpreader {
             StdinCommands.read(System.in, line -> {
                 for (Process p : children) {
                     try {
-                        p.getOutputStream().write((line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        p.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
                         p.getOutputStream().flush();
-                    } catch (java.io.IOException gone) {
+                    } catch (IOException gone) {
                         // a child that ended takes no more commands
                     }
                 }
