@@ -36,9 +36,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -267,9 +269,9 @@ class HostileSocketsTest {
       }
     }
     why.append("; connection errors ").append(server.slots().stream().mapToLong(s -> s.stats().connectionErrors()).sum());
-    java.util.Map<String, Long> codes = healthy.stream().filter(h -> h.ws.isClosed())
-        .collect(java.util.stream.Collectors.groupingBy(h -> h.ws.closeStatusCode() + " " + h.ws.closeReason(),
-            java.util.stream.Collectors.counting()));
+    Map<String, Long> codes = healthy.stream().filter(h -> h.ws.isClosed())
+        .collect(Collectors.groupingBy(h -> h.ws.closeStatusCode() + " " + h.ws.closeReason(),
+            Collectors.counting()));
     return why.append("; healthy clients closed, by code: ").append(codes).toString();
   }
 

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -33,9 +38,9 @@ class ReportTest {
         assertTrue(o.controlStdin());
         assertTrue(o.toArgs().contains("--control-stdin"), "passed on to child processes");
         Stats s = new Stats(o.channels().size());
-        java.io.PipedOutputStream harness = new java.io.PipedOutputStream();
-        java.util.concurrent.CountDownLatch told = new java.util.concurrent.CountDownLatch(1);
-        StdinCommands.read(new java.io.PipedInputStream(harness), line -> {
+        PipedOutputStream harness = new PipedOutputStream();
+        CountDownLatch told = new CountDownLatch(1);
+        StdinCommands.read(new PipedInputStream(harness), line -> {
             if (line.equals(StdinCommands.MEASURE)) {
                 s.measureFromNextSecond();
                 told.countDown();
@@ -45,9 +50,9 @@ class ReportTest {
             Stats.record(s.producerToClient, slow, s.clockSkew);
             Stats.record(s.serverToClient, slow, s.clockSkew);
         }
-        harness.write("measure\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        harness.write("measure\n".getBytes(StandardCharsets.UTF_8));
         harness.flush();
-        assertTrue(told.await(10, java.util.concurrent.TimeUnit.SECONDS), "the command was read");
+        assertTrue(told.await(10, TimeUnit.SECONDS), "the command was read");
         s.interval(); // the second in which it came: still before the window
         for (int i = 0; i < 100; i++) {
             Stats.record(s.producerToClient, 1_000, s.clockSkew);
