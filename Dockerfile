@@ -76,12 +76,15 @@ USER 10001:10001
 #   page as connections are accepted and stays resident, so RSS grew 17.5 KB per idle connection with
 #   the default sizing (Serial, young = 1/3 of a 1.2 GiB heap), 9.4 KB with G1 and 4.1 KB with this
 #   (S1, 19,000 connections); live data per connection is the same (~2.3 KB);
+# - the JIT's first tier only (C1, TieredStopAtLevel=1): the server's time goes to the kernel's writes,
+#   and a fresh process that meets a reconnect storm spent about half its core compiling with C2;
+#   C1 alone compiles in a fraction of that, and the fan-out costs the same (make bench, S1, S2, S6);
 # - the class-data sharing archive written above: ready in about half the time;
 # - Netty's leak detection off: a sampled frame gets a tracker per duplicate, and one sampled message on a
 #   10,000-subscriber channel stalls its shard for tens of ms (JMH FanOutBench). The tests run with
 #   paranoid detection instead.
 # Override or add with `-e JAVA_OPTS=...` (or the pod's env); a later flag wins.
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
 
 # 8080: WebSockets (plus /health and /metrics); 8081: /health and /metrics on a thread of their own, and the pages
 # (/market/, /operator/)
