@@ -38,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The one Kafka reader, on a worker thread. Assigns every partition of the configured topics (no
@@ -48,6 +49,8 @@ public final class KafkaIngestVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestVerticle.class);
   private static final long ASSIGN_RETRY_MS = 2_000;
+  /** How long stop() waits for the consumer's close. */
+  private static final long CLOSE_WAIT_MS = 100;
 
   private final KafkaConfig config;
   private final IngestStats stats;
@@ -279,6 +282,13 @@ public final class KafkaIngestVerticle extends VerticleBase {
     if (historyTimer >= 0) {
       vertx.cancelTimer(historyTimer);
     }
-    return stream == null ? Future.succeededFuture() : stream.close(); // the Deflater's memory goes with the verticle (its Cleaner)
+    if (stream == null) {
+      return Future.succeededFuture();
+    }
+    // Without a consumer group a close hands nothing back to the broker; its wait is for the answer to closing
+    // the fetch session, which queues behind the fetch in flight (up to fetch.max.wait.ms). The exit does not
+    // wait that long: the close goes on in the background, and the process's end closes its sockets anyway.
+    // (The Deflater's memory goes with the verticle, its Cleaner.)
+    return stream.close().timeout(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 }
