@@ -255,7 +255,7 @@ final class FakeOdinServer implements AutoCloseable {
             while (true) {
                 for (String c : channels) s.publish(c, 0, offset);
                 offset++;
-                Thread.sleep(Math.max(1, 1000 / rate));
+                Thread.sleep(Math.max(1, 1000 / rate)); // the publishing rate asked for on the command line
             }
         }
         Thread.currentThread().join();

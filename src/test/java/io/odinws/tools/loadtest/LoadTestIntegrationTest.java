@@ -288,7 +288,7 @@ class LoadTestIntegrationTest {
                 server.publish("A.x", 0, offset);
                 server.publish("B.y", 1, offset);
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(20); // the traffic's pace, not a wait for anything
                 } catch (InterruptedException e) {
                     return;
                 }

@@ -50,7 +50,7 @@ class ReportTest {
             Stats.record(s.producerToClient, slow, s.clockSkew);
             Stats.record(s.serverToClient, slow, s.clockSkew);
         }
-        harness.write("measure\n".getBytes(StandardCharsets.UTF_8));
+        harness.write((StdinCommands.MEASURE + "\n").getBytes(StandardCharsets.UTF_8));
         harness.flush();
         assertTrue(told.await(10, TimeUnit.SECONDS), "the command was read");
         s.interval(); // the second in which it came: still before the window
