@@ -51,22 +51,21 @@ final class RequestHandler {
         "Subscription limit reached: at most " + maxChannels + " channels per connection");
   }
 
-  /** A text message: decoded to a string only once admitted, so a flood's dropped messages cost no string. */
+  /** An admitted text message, valid UTF-8: decoded to a string only now, so a flood's dropped messages cost no string. */
   void onText(Connection c, TextWebSocketFrame frame) {
-    if (admit(c)) {
-      handle(c, ClientRequest.parse(frame.text(), recoveries.maxSnapshotMessages()));
-    }
+    handle(c, ClientRequest.parse(frame.text(), recoveries.maxSnapshotMessages()));
   }
 
-  /** A binary message: counted and rate limited like text, then refused. */
+  /** An admitted binary message: refused. */
   void onBinary(Connection c) {
-    if (admit(c)) {
-      sendError(c, ErrorReply.BINARY);
-    }
+    sendError(c, ErrorReply.BINARY);
   }
 
-  /** Every inbound data message passes here first. @return false when it must be dropped */
-  private boolean admit(Connection c) {
+  /**
+   * Every inbound data message passes here first, before it is validated or read: counted, then rate limited.
+   * @return false when it must be dropped
+   */
+  boolean admit(Connection c) {
     stats.received();
     InboundLimiter.Verdict verdict = c.admit();
     if (verdict == InboundLimiter.Verdict.PASS) {

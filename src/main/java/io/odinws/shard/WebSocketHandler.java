@@ -21,8 +21,9 @@ import io.odinws.stats.DisconnectReason;
 import java.nio.charset.StandardCharsets;
 
 /**
- * WebSocket frames after the upgrade: text to the protocol, pings answered, closes echoed, binary
- * refused, protocol violations answered with their close code, text that is not UTF-8 with 1007. Fragmented messages
+ * WebSocket frames after the upgrade: data messages through the inbound rate limit, then text to the protocol
+ * and binary refused; pings answered, closes echoed, protocol violations answered with their close code, admitted
+ * text that is not UTF-8 with 1007. Fragmented messages
  * arrive whole: the first fragment installs an aggregator before it (see {@link Fragments}). One instance per shard.
  *
  * <p>Netty's decoder and UTF-8 validator only report violations here (closeOnProtocolViolation is
@@ -54,15 +55,20 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
       if (c.isClosing() && !(msg instanceof CloseWebSocketFrame)) {
         return; // closing (flooding, slow, too big...): what the client still sends is not worth reading
       }
-      if (msg instanceof TextWebSocketFrame text && !ByteBufUtil.isText(text.content(), CharsetUtil.UTF_8)) {
-        // a whole message (see Fragments), or one a validator before this handler already checked
-        c.close(answer(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bytes are not UTF-8")));
-      } else if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+      if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
         // what a negotiated extension's decoder lets through but does not use: RSV2, RSV3, RSV1 on a control frame
         c.close(new Disconnect(CloseCodes.PROTOCOL_ERROR, "RSV bits set without a negotiated extension for them",
             DisconnectReason.PROTOCOL_ERROR));
       } else if (msg instanceof TextWebSocketFrame text) {
-        requests.onText(c, text);
+        // The rate limit first: a message it drops is never read, so it is not validated either, and a flood's
+        // dropped messages cost no UTF-8 check.
+        if (requests.admit(c)) {
+          if (ByteBufUtil.isText(text.content(), CharsetUtil.UTF_8)) { // a whole message (see Fragments)
+            requests.onText(c, text);
+          } else {
+            c.close(answer(new CorruptedWebSocketFrameException(WebSocketCloseStatus.INVALID_PAYLOAD_DATA, "bytes are not UTF-8")));
+          }
+        }
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
       } else if (msg instanceof PongWebSocketFrame) {
@@ -74,7 +80,7 @@ final class WebSocketHandler extends ChannelInboundHandlerAdapter {
         } else {
           c.close(new Disconnect(CloseCodes.PROTOCOL_ERROR, "Invalid close code " + code, DisconnectReason.PROTOCOL_ERROR));
         }
-      } else if (msg instanceof BinaryWebSocketFrame) {
+      } else if (msg instanceof BinaryWebSocketFrame && requests.admit(c)) {
         requests.onBinary(c);
       }
     } finally {
