@@ -73,6 +73,12 @@ public final class TokenBucket {
     }
   }
 
+  /** Whether {@link #tryTake} would succeed now; takes nothing. */
+  public boolean hasToken(long nowNanos) {
+    long cur = tat;
+    return (cur - nowNanos < 0 ? nowNanos : cur) + nanosPerToken - nowNanos <= burstNanos;
+  }
+
   /**
    * Returns a token taken by {@link #tryTake} that ended up unused (another limit refused the request), so that
    * a refusal elsewhere does not cost this bucket. Cannot overfill: TAT below now simply means "full".

@@ -438,6 +438,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     return limiter.admit(lastActivityNanos);
   }
 
+  /**
+   * A message not decoded yet: {@link #admit}'s drop when the rate limit has no token for it now; otherwise PASS,
+   * with nothing taken (it is admitted when decoded). A connection with no limiter has a full bucket.
+   */
+  InboundLimiter.Verdict dropIfOverRate() {
+    return limiter == null ? InboundLimiter.Verdict.PASS : limiter.dropIfOver(lastActivityNanos);
+  }
+
   // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----
 
   boolean isSubscribed(String channel) {

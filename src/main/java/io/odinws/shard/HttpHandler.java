@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.auth.Refusal;
 import io.odinws.config.WsConfig;
@@ -41,36 +42,36 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final WebSocketHandler webSocketHandler;
   private final WsConfig ws;
   private final PublicEndpoints endpoints;
-  private final WebSocketServerHandshakerFactory handshakers;
+  private final WebSocketDecoderConfig decoderConfig;
   private final Admission admission;
   private final Authenticator auth;
-  /** Handshakers for connections that negotiated permessage-deflate: their decoder lets RSV1 through. */
-  private final WebSocketServerHandshakerFactory deflateHandshakers;
+  /** For connections that negotiated permessage-deflate: their decoder lets RSV1 through. */
+  private final WebSocketDecoderConfig deflateDecoderConfig;
+  /** The requests of every connection: the frame decoder asks their rate limit (see {@link OverRateFrameDecoder}). */
+  private final RequestHandler requests;
   private final CompressionConfig compression;
   /** The shard's inflater, shared by its connections that negotiated permessage-deflate (and counting them). */
   private final MessageInflater inflater;
 
-  HttpHandler(ShardStats stats, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
+  HttpHandler(ShardStats stats, RequestHandler requests, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
               Authenticator auth, DeflateDemand deflateDemand) {
     this.auth = auth;
     this.compression = ws.compression() != null ? ws.compression() : CompressionConfig.OFF;
     this.inflater = new MessageInflater(ws.maxMessageBytes(), deflateDemand);
     this.stats = stats;
+    this.requests = requests;
     this.webSocketHandler = webSocketHandler;
     this.ws = ws;
     this.endpoints = endpoints;
     this.admission = admission;
-    WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
+    this.decoderConfig = WebSocketDecoderConfig.newBuilder()
         .maxFramePayloadLength(ws.maxMessageBytes())
         .expectMaskedFrames(true)
         .allowExtensions(false)
         .closeOnProtocolViolation(false) // WebSocketHandler answers every violation with its close frame
         .build();
-    // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
-    this.handshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null, decoder);
     // RSV1 marks a compressed message (RFC 7692 6); other RSV bits and RSV1 on control frames: WebSocketHandler's 1002
-    this.deflateHandshakers = new WebSocketServerHandshakerFactory("ws://localhost" + ws.path(), null,
-        decoder.toBuilder().allowExtensions(true).build());
+    this.deflateDecoderConfig = decoderConfig.toBuilder().allowExtensions(true).build();
   }
 
   @Override
@@ -106,7 +107,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // handshake for requests without a version, whose key parsing crashes on malformed input.
     String deflate = compression.enabled() ? DeflateNegotiation.answer(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS)) : null;
     WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
-        ? (deflate != null ? deflateHandshakers : handshakers).newHandshaker(req) : null;
+        ? new Handshaker(deflate != null ? deflateDecoderConfig : decoderConfig, requests) : null;
     if (handshaker == null) {
       stats.handshakeFailed();
       refuseNonHandshake(ctx, req);
@@ -187,5 +188,22 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Connection.of(ctx).onError(cause);
+  }
+
+  /** Netty's version 13 handshake, with the frame decoder that skips what the rate limit drops. */
+  private static final class Handshaker extends WebSocketServerHandshaker13 {
+
+    private final RequestHandler requests;
+
+    Handshaker(WebSocketDecoderConfig config, RequestHandler requests) {
+      // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
+      super("ws://localhost/", null, config);
+      this.requests = requests;
+    }
+
+    @Override
+    protected WebSocketFrameDecoder newWebsocketDecoder() {
+      return new OverRateFrameDecoder(decoderConfig(), requests);
+    }
   }
 }

@@ -47,6 +47,14 @@ final class InboundLimiter {
   }
 
   /**
+   * For a message not decoded yet: {@link #admit}, when the bucket has no token now (the message is dropped, and
+   * counts against the flood detector as any); otherwise PASS with nothing taken, for {@link #admit} to take later.
+   */
+  Verdict dropIfOver(long nowNanos) {
+    return bucket.hasToken(nowNanos) ? Verdict.PASS : admit(nowNanos);
+  }
+
+  /**
    * Both buckets full again, no flood, and an error could be told now: a new limiter would behave the
    * same, so the connection may drop this one until its next message.
    */

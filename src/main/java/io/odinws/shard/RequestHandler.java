@@ -66,8 +66,22 @@ final class RequestHandler {
    * @return false when it must be dropped
    */
   boolean admit(Connection c) {
+    return counted(c, c.admit());
+  }
+
+  /**
+   * A data message not decoded yet (see {@link OverRateFrameDecoder}): when the rate limit would drop it, it is
+   * dropped now, counted as {@link #admit} counts a drop. Otherwise nothing changes, and it is admitted when decoded.
+   * @return true when dropped
+   */
+  boolean dropUnread(Connection c) {
+    InboundLimiter.Verdict verdict = c.dropIfOverRate();
+    return verdict != InboundLimiter.Verdict.PASS && !counted(c, verdict);
+  }
+
+  /** Counts a verdict on a received message, answers a drop that is to be told. @return true when admitted */
+  private boolean counted(Connection c, InboundLimiter.Verdict verdict) {
     stats.received();
-    InboundLimiter.Verdict verdict = c.admit();
     if (verdict == InboundLimiter.Verdict.PASS) {
       return true;
     }

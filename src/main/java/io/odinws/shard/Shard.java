@@ -55,7 +55,7 @@ final class Shard {
     Recoveries recoveries = new Recoveries(services.history(), services.kafkaReplay(), config.recovery(),
         config.kafka().topics(), stats, loop);
     RequestHandler requests = new RequestHandler(index, stats, config.ws(), policy, config.kafka().topics(), recoveries, auth);
-    this.httpHandler = new HttpHandler(stats, new WebSocketHandler(requests, config.ws().maxMessageBytes()), config.ws(), services.endpoints(), services.admission(), auth,
+    this.httpHandler = new HttpHandler(stats, requests, new WebSocketHandler(requests, config.ws().maxMessageBytes()), config.ws(), services.endpoints(), services.admission(), auth,
         services.deflate());
     this.admission = services.admission();
     int high = config.limits().outboundHighWaterBytes();

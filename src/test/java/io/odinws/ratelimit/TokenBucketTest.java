@@ -41,6 +41,19 @@ class TokenBucketTest {
   }
 
   @Test
+  void hasTokenSaysWhatTryTakeWouldDoAndTakesNothing() {
+    TokenBucket b = new TokenBucket(3, 10, 0);
+    long t = 0;
+    for (int i = 0; i < 40; i++, t += 37_000_000L) { // neither a token's interval nor a multiple of it
+      for (int k = 0; k < 4; k++) {
+        boolean has = b.hasToken(t);
+        assertEquals(has, b.hasToken(t), "takes nothing");
+        assertEquals(has, b.tryTake(t), "at " + t);
+      }
+    }
+  }
+
+  @Test
   void refillIsCappedAtCapacity() {
     TokenBucket b = new TokenBucket(5, 100, 0);
     for (int i = 0; i < 5; i++) {
