@@ -113,6 +113,13 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private boolean reading;
   /** A reply was written in this read and waits for its end to be flushed. */
   private boolean replyUnflushed;
+  /** The rate limit dropped a message of this read: reading pauses when the read ends. */
+  private boolean droppedInRead;
+  /**
+   * Not read until the next sweep: the connection went over its inbound rate. What it sends meanwhile waits in
+   * TCP's buffers, then meets a refilled bucket; a flood is read about once a second instead of at every write.
+   */
+  private boolean readsPaused;
   /** The fan-out stamp of the last message written here: one delivery per message despite wildcards. */
   private long deliveredStamp;
   /** Position in the shard's connection table, for O(1) removal; -1 once removed. */
@@ -384,6 +391,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       }
       return;
     }
+    if (readsPaused) {
+      readsPaused = false;
+      channel.config().setAutoRead(true);
+    }
     long idle = now - lastActivityNanos;
     Disconnect unauthenticated = shard.auth().due(this, now);
     if (unauthenticated != null) {
@@ -435,7 +446,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (limiter == null) {
       limiter = new InboundLimiter(shard.policy(), lastActivityNanos);
     }
-    return limiter.admit(lastActivityNanos);
+    return dropped(limiter.admit(lastActivityNanos));
   }
 
   /**
@@ -443,7 +454,14 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
    * with nothing taken (it is admitted when decoded). A connection with no limiter has a full bucket.
    */
   InboundLimiter.Verdict dropIfOverRate() {
-    return limiter == null ? InboundLimiter.Verdict.PASS : limiter.dropIfOver(lastActivityNanos);
+    return limiter == null ? InboundLimiter.Verdict.PASS : dropped(limiter.dropIfOver(lastActivityNanos));
+  }
+
+  private InboundLimiter.Verdict dropped(InboundLimiter.Verdict verdict) {
+    if (verdict != InboundLimiter.Verdict.PASS) {
+      droppedInRead = true;
+    }
+    return verdict;
   }
 
   // ---- subscriptions (kept in step with the shard's SubscriptionIndex, which calls these) -----
@@ -901,6 +919,13 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (replyUnflushed) {
       replyUnflushed = false;
       channel.flush();
+    }
+    if (droppedInRead) {
+      droppedInRead = false;
+      if (!closing) {
+        readsPaused = true;
+        channel.config().setAutoRead(false);
+      }
     }
     ctx.fireChannelReadComplete();
   }

@@ -20,11 +20,13 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Messages the inbound rate limit drops are skipped in the read buffer, unread; every other frame is decoded as
- * before, and the answers are the same, however the bytes are split across reads.
+ * What a connection over its inbound rate costs: the messages the rate limit drops are skipped in the read buffer,
+ * unread, and the connection is not read again until the next sweep; every other frame is decoded as before, and
+ * the answers are the same, however the bytes are split across reads.
  */
 class OverRateFrameDecoderTest {
 
@@ -94,6 +96,20 @@ class OverRateFrameDecoderTest {
         assertEquals(1, pingAnswers, how + ": the ping answered");
         assertTrue(s.channel.isActive(), how);
       }
+    }
+  }
+
+  @Test
+  void aConnectionOverItsRateIsNotReadUntilTheNextSweep() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      s.upgrade();
+      s.channel.writeInbound(encode(heartbeats(BUCKET)));
+      assertTrue(s.channel.config().isAutoRead(), "the bucket's messages pause nothing");
+      s.channel.writeInbound(encode(heartbeats(10)));
+      assertFalse(s.channel.config().isAutoRead(), "a message dropped: reading paused");
+      s.shard.sweep();
+      assertTrue(s.channel.config().isAutoRead(), "read again from the sweep on");
+      assertTrue(s.channel.isActive());
     }
   }
 
