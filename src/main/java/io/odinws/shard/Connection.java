@@ -73,6 +73,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** A complete ping frame (FIN, opcode 9, empty, unmasked), shared by every connection. */
   private static final ByteBuf PING = Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeByte(0x89).writeByte(0).asReadOnly());
   private static final long CLOSE_TIMEOUT_SECONDS = 2;
+  /**
+   * How long a connection that went over its inbound rate is not read: the bucket refills a second's worth meanwhile.
+   * Timed from each connection's own drop, not from the sweep, so that paused flooders do not all come back at once.
+   */
+  private static final long READ_PAUSE_MILLIS = 1_000;
   /** The socket send buffer of a connection that receives {@code latest} channels (Linux doubles it); see {@link #fixSendBuffer}. */
   private static final int LATEST_SNDBUF = 64 * 1024;
   /** The whole answer to a socket refused at accept, before its request is read; shared by every connection. */
@@ -116,10 +121,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** The rate limit dropped a message of this read: reading pauses when the read ends. */
   private boolean droppedInRead;
   /**
-   * Not read until the next sweep: the connection went over its inbound rate. What it sends meanwhile waits in
-   * TCP's buffers, then meets a refilled bucket; a flood is read about once a second instead of at every write.
+   * Resumes reading {@link #READ_PAUSE_MILLIS} after a read in which the connection went over its inbound rate;
+   * null until the first time. What it sends meanwhile waits in TCP's buffers, then meets a refilled bucket: a
+   * flood is read about once a second instead of at every write.
    */
-  private boolean readsPaused;
+  private Runnable resumeReads;
   /** The fan-out stamp of the last message written here: one delivery per message despite wildcards. */
   private long deliveredStamp;
   /** Position in the shard's connection table, for O(1) removal; -1 once removed. */
@@ -390,10 +396,6 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
         abort();
       }
       return;
-    }
-    if (readsPaused) {
-      readsPaused = false;
-      channel.config().setAutoRead(true);
     }
     long idle = now - lastActivityNanos;
     Disconnect unauthenticated = shard.auth().due(this, now);
@@ -923,8 +925,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     if (droppedInRead) {
       droppedInRead = false;
       if (!closing) {
-        readsPaused = true;
+        if (resumeReads == null) {
+          resumeReads = () -> channel.config().setAutoRead(true);
+        }
         channel.config().setAutoRead(false);
+        channel.eventLoop().schedule(resumeReads, READ_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
     ctx.fireChannelReadComplete();

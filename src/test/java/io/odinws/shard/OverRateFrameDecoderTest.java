@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What a connection over its inbound rate costs: the messages the rate limit drops are skipped in the read buffer,
- * unread, and the connection is not read again until the next sweep; every other frame is decoded as before, and
+ * unread, and the connection is not read for a second; every other frame is decoded as before, and
  * the answers are the same, however the bytes are split across reads.
  */
 class OverRateFrameDecoderTest {
@@ -100,15 +100,22 @@ class OverRateFrameDecoderTest {
   }
 
   @Test
-  void aConnectionOverItsRateIsNotReadUntilTheNextSweep() {
+  void aConnectionOverItsRateIsNotReadForASecond() throws InterruptedException {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
       s.channel.writeInbound(encode(heartbeats(BUCKET)));
       assertTrue(s.channel.config().isAutoRead(), "the bucket's messages pause nothing");
+      long pausedAt = System.nanoTime();
       s.channel.writeInbound(encode(heartbeats(10)));
       assertFalse(s.channel.config().isAutoRead(), "a message dropped: reading paused");
       s.shard.sweep();
-      assertTrue(s.channel.config().isAutoRead(), "read again from the sweep on");
+      assertFalse(s.channel.config().isAutoRead(), "not resumed by the sweep: each connection has its own second");
+      long nextResume;
+      while ((nextResume = s.channel.runScheduledPendingTasks()) != -1 && !s.channel.config().isAutoRead()) {
+        Thread.sleep(Math.max(1, nextResume / 1_000_000)); // EmbeddedChannel runs scheduled tasks only when asked
+      }
+      assertTrue(s.channel.config().isAutoRead(), "read again after the pause");
+      assertTrue(System.nanoTime() - pausedAt >= 1_000_000_000L, "not before a second");
       assertTrue(s.channel.isActive());
     }
   }
