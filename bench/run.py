@@ -1717,15 +1717,15 @@ class Bench:
         log(f"S7 edge: {n} healthy clients (zipf:5, S3's mix at {rate} events/s, {publish_s} s), first alone, then "
             f"with {per_kind} x {len(S7_HOSTILE_KINDS)} hostile sockets from {S7_HOSTILE_ADDRESSES}")
         self.conf_overrides = overrides
-        # One seed for both measured steps, drawn per run: the publisher sends the same events in the same order and
-        # the generator's clients take the same channels, so the two steps carry the same load second by second. With
-        # a seed each, a step's p99 followed which seconds happened to draw bursts of high fan-out (deliveries per
-        # second ranged over 7,000-40,000 within a step) rather than the attack.
-        seed = random.getrandbits(62)
-        gen_extra = [*self.s3_args(), "--kafka", self.bootstrap, "--seed", str(seed)]
-        pub_extra = ["--seed", str(seed)]
+        # One seed for both steps of a round, drawn per round: the publisher sends the same events in the same order
+        # and the generator's clients take the same channels, so the two steps carry the same load second by second.
+        # With a seed each, a step's p99 followed which seconds happened to draw bursts of high fan-out (deliveries
+        # per second ranged over 7,000-40,000 within a step) rather than the attack. A seed per round: the baseline's
+        # p99 follows its seed's bursts (110-160 ms across runs), and the attack adds tens of milliseconds to it, so a
+        # ratio drawn on one seed says as much about that seed as about the attack.
+        seeds = [random.getrandbits(62) for _ in range(self.cfg["s7_rounds"])]
         res = {"clients": n, "ramp": ramp, "publish_rate": rate, "publish_s": publish_s, "hostile_s": hostile_s,
-               "seed": seed,
+               "seeds": seeds,
                "hostile_per_kind": per_kind, "hostile_kinds": list(S7_HOSTILE_KINDS),
                "healthy_addresses": S7_HEALTHY_ADDRESSES, "hostile_addresses": S7_HOSTILE_ADDRESSES,
                "server_conf_overrides": overrides, "conf_notes": notes,
@@ -1763,6 +1763,9 @@ class Bench:
             res["rounds"] = []
             for rnd in range(1, self.cfg["s7_rounds"] + 1):
                 suffix = "" if rnd == 1 else f"-{rnd}"
+                seed = seeds[rnd - 1]
+                gen_extra = [*self.s3_args(), "--kafka", self.bootstrap, "--seed", str(seed)]
+                pub_extra = ["--seed", str(seed)]
                 b = self.step(f"s7-baseline{suffix}", n, gen_extra, rate, publish_s, rss_every_s=2.0,
                               sources=S7_HEALTHY_ADDRESSES, ramp=ramp, pub_extra=pub_extra,
                               latency_from_s=S7_STEADY_AFTER_S)
@@ -1776,7 +1779,7 @@ class Bench:
                 b99r = b["latency_ms"]["producer_to_client"]["p99"]
                 e99r = e["latency_ms"]["producer_to_client"]["p99"]
                 res["rounds"].append({
-                    "baseline_p99_ms": b99r, "edge_p99_ms": e99r,
+                    "seed": seed, "baseline_p99_ms": b99r, "edge_p99_ms": e99r,
                     "ratio": round(e99r / b99r, 2) if b99r and e99r is not None else None,
                     "baseline_subscribed": b["subscribed"], "edge_subscribed": e["subscribed"],
                     "edge_missing": (e.get("loss") or {}).get("missing"),
@@ -3155,7 +3158,11 @@ def s7_section(s7):
              "sockets, not slots. The hostile tool is pinned to the generator's core (the client side) and runs "
              "SCHED_IDLE: it uses what that core leaves idle, so that its own CPU does not delay the healthy clients' "
              "generator beside it (an attacker has machines of its own).")
-    if s7.get("seed") is not None:
+    if s7.get("seeds"):
+        L.append(f"The two steps of a round carry the same load: the publisher and the generator take the round's seed "
+                 f"({', '.join(str(x) for x in s7['seeds'])}), so the same events are sent in the same order to clients "
+                 "on the same channels; each round draws its own, so that the ratio is not one seed's.")
+    elif s7.get("seed") is not None:
         L.append(f"Both steps carry the same load: the publisher and the generator take one seed ({s7['seed']}), so the "
                  "same events are sent in the same order to clients on the same channels.")
     if s7.get("warmup"):
