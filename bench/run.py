@@ -1721,7 +1721,7 @@ class Bench:
         # and the generator's clients take the same channels, so the two steps carry the same load second by second.
         # With a seed each, a step's p99 followed which seconds happened to draw bursts of high fan-out (deliveries
         # per second ranged over 7,000-40,000 within a step) rather than the attack. A seed per round: the baseline's
-        # p99 follows its seed's bursts (110-160 ms across runs), and the attack adds tens of milliseconds to it, so a
+        # p99 follows its seed's bursts (110-220 ms across runs), and the attack adds tens of milliseconds to it, so a
         # ratio drawn on one seed says as much about that seed as about the attack.
         seeds = [random.getrandbits(62) for _ in range(self.cfg["s7_rounds"])]
         res = {"clients": n, "ramp": ramp, "publish_rate": rate, "publish_s": publish_s, "hostile_s": hostile_s,
