@@ -91,22 +91,15 @@ final class OverRateFrameDecoder extends WebSocket13FrameDecoder {
     if (len7 < 126) {
       header = MIN_MASKED_HEADER;
       length = len7;
-    } else if (len7 == 126) {
-      header = MIN_MASKED_HEADER + 2;
-      if (readable < header) {
-        return false;
-      }
-      length = in.getUnsignedShort(at + 2);
-      if (length < 126) {
-        return false; // not the minimal encoding: Netty's decoder answers it
-      }
     } else {
-      header = MIN_MASKED_HEADER + 8;
+      // 126: a 16-bit length follows, 127: a 64-bit one; each only for lengths the shorter form cannot hold
+      boolean medium = len7 == 126;
+      header = MIN_MASKED_HEADER + (medium ? 2 : 8);
       if (readable < header) {
         return false;
       }
-      length = in.getLong(at + 2);
-      if (length < 65536) {
+      length = medium ? in.getUnsignedShort(at + 2) : in.getLong(at + 2);
+      if (length < (medium ? 126 : 65536)) {
         return false; // negative or not minimal: Netty's decoder answers it
       }
     }

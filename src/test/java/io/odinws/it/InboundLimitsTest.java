@@ -92,40 +92,25 @@ class InboundLimitsTest {
       // refuses it, each time a read finds nothing more.
       String marker = "{\"type\":\"subscribe\",\"data\":{\"channels\":[\"MARK.trade\"]}}";
       c.sendText(marker);
-      c.socket.setSoTimeout(1000);
-      int pongs = 0;
-      int rateErrors = 0;
-      String errorMessage = null;
-      long deadline = t0 + Duration.ofSeconds(60).toNanos();
-      boolean acked = false;
-      while (!acked) {
-        assertTrue(System.nanoTime() - deadline < 0, "no ack of the marker after the burst");
-        RawWsClient.Frame f;
-        try {
-          f = c.read();
-        } catch (java.net.SocketTimeoutException quiet) {
-          c.sendText(marker);
-          continue;
-        }
-        assertNotNull(f, "closed during the burst");
-        JsonObject m = new JsonObject(f.text());
+      int[] pongs = {0};
+      int[] rateErrors = {0};
+      String[] errorMessage = {null};
+      readUntilMarkerAcked(c, marker, t0 + Duration.ofSeconds(60).toNanos(), m -> {
         if ("pong".equals(m.getString("type"))) {
-          pongs++;
+          pongs[0]++;
         } else if ("RATE_LIMIT_EXCEEDED".equals(m.getString("code"))) {
-          rateErrors++;
-          errorMessage = m.getString("message");
-        } else {
-          acked = "subscription_ack".equals(m.getString("type"));
+          rateErrors[0]++;
+          errorMessage[0] = m.getString("message");
         }
-      }
+      });
       double seconds = (System.nanoTime() - t0) / 1e9;
-      assertEquals(burst, pongs + dropped, "each message of the burst answered or dropped");
-      assertTrue(pongs >= BUCKET, "the bucket's burst is answered: " + pongs);
-      assertTrue(pongs <= BUCKET + REFILL_PER_SECOND * seconds + 1,
-          "no more than the bucket and its refill over " + seconds + " s: " + pongs);
-      assertTrue(rateErrors >= 1 && rateErrors <= seconds + 1,
+      assertEquals(burst, pongs[0] + dropped, "each message of the burst answered or dropped");
+      assertTrue(pongs[0] >= BUCKET, "the bucket's burst is answered: " + pongs[0]);
+      assertTrue(pongs[0] <= BUCKET + REFILL_PER_SECOND * seconds + 1,
+          "no more than the bucket and its refill over " + seconds + " s: " + pongs[0]);
+      assertTrue(rateErrors[0] >= 1 && rateErrors[0] <= seconds + 1,
           "one error per second, not one per dropped message: " + rateErrors + " for " + dropped + " dropped in " + seconds + " s");
-      assertEquals("Too many messages, please slow down (limit: 10/sec)", errorMessage);
+      assertEquals("Too many messages, please slow down (limit: 10/sec)", errorMessage[0]);
 
       // Keep flooding at well over ten times the limit: closed with 1008 after the flood window.
       c.socket.setSoTimeout(15_000);
@@ -214,23 +199,33 @@ class InboundLimitsTest {
       // Dropped, not read: no 1007. The connection answers a later request once the bucket has refilled.
       String marker = "{\"type\":\"subscribe\",\"data\":{\"channels\":[\"MARK.trade\"]}}";
       c.sendText(marker);
-      c.socket.setSoTimeout(1000);
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (true) {
-        assertTrue(System.nanoTime() - deadline < 0, "no ack of the marker");
-        RawWsClient.Frame f;
-        try {
-          f = c.read();
-        } catch (java.net.SocketTimeoutException quiet) {
-          c.sendText(marker);
-          continue;
-        }
-        assertNotNull(f, "the connection ended");
-        assertTrue(f.opcode() != CLOSE, "closed: " + f.closeCode() + " " + f.text());
-        if ("subscription_ack".equals(new JsonObject(f.text()).getString("type"))) {
-          break;
-        }
+      readUntilMarkerAcked(c, marker, System.nanoTime() + Duration.ofSeconds(60).toNanos(), m -> { });
+    }
+  }
+
+  /**
+   * Reads until the marker's subscription_ack, sending the marker again whenever a second passes without a frame
+   * (the bucket may have refused it); every other message goes to {@code others}. The connection must stay open.
+   */
+  private static void readUntilMarkerAcked(RawWsClient c, String marker, long deadlineNanos,
+                                           java.util.function.Consumer<JsonObject> others) throws java.io.IOException {
+    c.socket.setSoTimeout(1000);
+    while (true) {
+      assertTrue(System.nanoTime() - deadlineNanos < 0, "no ack of the marker");
+      RawWsClient.Frame f;
+      try {
+        f = c.read();
+      } catch (java.net.SocketTimeoutException quiet) {
+        c.sendText(marker);
+        continue;
       }
+      assertNotNull(f, "the connection ended");
+      assertTrue(f.opcode() != CLOSE, "closed: " + f.closeCode() + " " + f.text());
+      JsonObject m = new JsonObject(f.text());
+      if ("subscription_ack".equals(m.getString("type"))) {
+        return;
+      }
+      others.accept(m);
     }
   }
 
