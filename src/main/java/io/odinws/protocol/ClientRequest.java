@@ -1,9 +1,11 @@
 package io.odinws.protocol;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +32,24 @@ public sealed interface ClientRequest {
   }
 
   record Heartbeat() implements ClientRequest {
+    static final Heartbeat INSTANCE = new Heartbeat();
+    /**
+     * The heartbeat as clients write it ({@code JSON.stringify}'s output, the SDKs'): the message sent most, so it is
+     * recognised by its bytes, without a string or a JSON tree. Any other spelling takes the general path.
+     */
+    private static final byte[] AS_SENT = "{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean matches(ByteBuf utf8) {
+      if (utf8.readableBytes() != AS_SENT.length) {
+        return false;
+      }
+      for (int i = 0, at = utf8.readerIndex(); i < AS_SENT.length; i++) {
+        if (utf8.getByte(at + i) != AS_SENT[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
   }
 
   /** A token for the connection: its first authentication, or a refresh. */
@@ -46,6 +66,11 @@ public sealed interface ClientRequest {
 
   /** Malformed {@code reconnect}: answered with {@code reconnect_error}. */
   record InvalidReconnect(String message) implements ClientRequest {
+  }
+
+  /** @param utf8 a text message's payload (valid UTF-8), not consumed */
+  static ClientRequest parse(ByteBuf utf8, int maxSnapshot) {
+    return Heartbeat.matches(utf8) ? Heartbeat.INSTANCE : parse(utf8.toString(StandardCharsets.UTF_8), maxSnapshot);
   }
 
   static ClientRequest parse(String text) {
@@ -91,7 +116,7 @@ public sealed interface ClientRequest {
             ? new Invalid(ErrorReply.malformedData(t, "expected {\"channels\":[\"<token>.<category>\", ...]}"))
             : new Unsubscribe(channels);
       }
-      case "heartbeat" -> new Heartbeat();
+      case "heartbeat" -> Heartbeat.INSTANCE;
       case "auth" -> d != null && d.getValue("token") instanceof String token && !token.isEmpty()
           ? new Auth(token)
           : new Invalid(ErrorReply.malformedData(t, "expected {\"token\":\"<JWT>\"}"));

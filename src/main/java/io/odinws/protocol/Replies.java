@@ -1,8 +1,12 @@
 package io.odinws.protocol;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -87,8 +91,33 @@ public final class Replies {
   }
 
   /** Written out rather than through a JsonObject: every heartbeat gets one, so it is the commonest reply. */
-  public static String pong(long nowMillis) {
-    return "{\"type\":\"pong\",\"ts\":" + nowMillis + "}";
+  private static final byte[] PONG_HEAD = "{\"type\":\"pong\",\"ts\":".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * {@code {"type":"pong","ts":<nowMillis>}}, written straight into a buffer from {@code alloc} (no string, no copy:
+   * a heartbeat's answer is the reply sent most). The caller owns the buffer.
+   */
+  public static ByteBuf pong(ByteBufAllocator alloc, long nowMillis) {
+    ByteBuf buf = alloc.buffer(PONG_HEAD.length + 21).writeBytes(PONG_HEAD);
+    if (nowMillis < 0) {
+      ByteBufUtil.writeAscii(buf, Long.toString(nowMillis));
+    } else {
+      // the digits, last first, into their places
+      int end = buf.writerIndex() + digits(nowMillis);
+      for (int i = end - 1; i >= buf.writerIndex(); i--, nowMillis /= 10) {
+        buf.setByte(i, '0' + (int) (nowMillis % 10));
+      }
+      buf.writerIndex(end);
+    }
+    return buf.writeByte('}');
+  }
+
+  private static int digits(long nonNegative) {
+    int n = 1;
+    for (long v = nonNegative; v >= 10; v /= 10) {
+      n++;
+    }
+    return n;
   }
 
   public static String error(ErrorReply e) {

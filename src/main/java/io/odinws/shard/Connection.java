@@ -1,6 +1,7 @@
 package io.odinws.shard;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -812,12 +813,26 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
    */
   @Override
   public void reply(String json) {
-    TextWebSocketFrame frame = new TextWebSocketFrame(json);
+    reply(new TextWebSocketFrame(json));
+  }
+
+  /** For replies written straight into a buffer: the socket's allocator. */
+  public ByteBufAllocator alloc() {
+    return ctx.alloc();
+  }
+
+  /** {@link #reply(String)} for a reply already in a buffer (UTF-8 JSON), which this takes over. */
+  public void reply(ByteBuf json) {
+    reply(new TextWebSocketFrame(json));
+  }
+
+  private void reply(TextWebSocketFrame frame) {
+    // a void promise: nothing waits on a reply, and a failed write closes the socket anyway
     if (reading) {
       replyUnflushed = true;
-      channel.write(frame);
+      channel.write(frame, channel.voidPromise());
     } else {
-      channel.writeAndFlush(frame);
+      channel.writeAndFlush(frame, channel.voidPromise());
     }
   }
 
@@ -859,7 +874,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       } else {
         buf.writeByte(127).writeLong(length);
       }
-      if (copy) {
+      if (copy && data.hasArray()) {
+        // from the array: copying from a heap buffer as a ByteBuf wraps and slices NIO buffers on every call
+        buf.writeBytes(data.array(), data.arrayOffset() + data.readerIndex(), length);
+        ctx.write(buf, promise);
+      } else if (copy) {
         buf.writeBytes(data, data.readerIndex(), length);
         ctx.write(buf, promise);
       } else {

@@ -29,7 +29,8 @@ final class RequestHandler {
   private final int maxChannels;
   private final Set<String> categories;
   private final Set<String> topics;
-  private final ErrorReply rateLimited;
+  /** The rate limit's error reply, encoded once: a flood is answered with it over and over. */
+  private final String rateLimited;
   private final ErrorReply channelLimit;
   private final String limitReason;
   private final Recoveries recoveries;
@@ -44,16 +45,16 @@ final class RequestHandler {
     this.maxChannels = ws.maxChannelsPerConnection();
     this.categories = Set.copyOf(topicCategories.values());
     this.topics = topicCategories.keySet();
-    this.rateLimited = new ErrorReply("RATE_LIMIT_EXCEEDED",
-        "Too many messages, please slow down (limit: " + policy.messagesPerSecond() + "/sec)");
+    this.rateLimited = Replies.error(new ErrorReply("RATE_LIMIT_EXCEEDED",
+        "Too many messages, please slow down (limit: " + policy.messagesPerSecond() + "/sec)"));
     this.limitReason = "limit of " + maxChannels + " channels";
     this.channelLimit = new ErrorReply("CHANNEL_LIMIT_EXCEEDED",
         "Subscription limit reached: at most " + maxChannels + " channels per connection");
   }
 
-  /** An admitted text message, valid UTF-8: decoded to a string only now, so a flood's dropped messages cost no string. */
+  /** An admitted text message, valid UTF-8: read only now, so a flood's dropped messages cost no string. */
   void onText(Connection c, TextWebSocketFrame frame) {
-    handle(c, ClientRequest.parse(frame.text(), recoveries.maxSnapshotMessages()));
+    handle(c, ClientRequest.parse(frame.content(), recoveries.maxSnapshotMessages()));
   }
 
   /** An admitted binary message: refused. */
@@ -87,7 +88,7 @@ final class RequestHandler {
     }
     stats.rateLimited();
     if (verdict == InboundLimiter.Verdict.DROP_AND_TELL) {
-      sendError(c, rateLimited);
+      c.reply(rateLimited);
     }
     return false;
   }
@@ -111,7 +112,7 @@ final class RequestHandler {
     } else if (req instanceof ClientRequest.Auth a) {
       c.reply(auth.onMessage(c, a.token()));
     } else if (req instanceof ClientRequest.Heartbeat) {
-      c.reply(Replies.pong(System.currentTimeMillis()));
+      c.reply(Replies.pong(c.alloc(), System.currentTimeMillis()));
     } else if (req instanceof ClientRequest.Reconnect r) {
       reconnect(c, r.lastOffset(), () -> { });
     } else if (req instanceof ClientRequest.InvalidReconnect r) {
