@@ -152,7 +152,7 @@ FULL = {
     "s5_clients": 10000, "s5_rate": 10, "s5_steady_s": 10, "s5_after_s": 25,
     "s6_clients": 10000, "s6_rate": 10, "s6_steady_s": 10, "s6_after_s": 25,
     "s7_clients": 10000, "s7_ramp": 1000, "s7_hostile": 2000, "s7_rate": 50, "s7_publish_s": 60, "s7_warmup_s": 20,
-    "s7_warmup_rounds": 2, "s7_rounds": 2,
+    "s7_warmup_rounds": 2, "s7_rounds": 4,
     "s8_connections": 3000, "s8_ramp": 1000,
     "s9_clients": 10000, "s9_rate": 50, "s9_publish_s": 30, "s9_warmup_s": 15,
     "startup_runs": 5,
