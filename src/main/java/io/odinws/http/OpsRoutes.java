@@ -76,17 +76,6 @@ public final class OpsRoutes {
         retryAfterSeconds, headers);
   }
 
-  /**
-   * A plain-text answer for a request already released (a refusal sent later, see
-   * {@code Admission.refusalDelayMillis}), with {@code Connection: close}; the socket is closed once it is written.
-   *
-   * @param head whether the request was a HEAD (no body is sent)
-   */
-  public static void respondAndClose(ChannelHandlerContext ctx, boolean head, HttpResponseStatus status, String body,
-                                     int retryAfterSeconds) {
-    write(ctx, head, false, status, "text/plain; charset=utf-8", body, retryAfterSeconds, Map.of());
-  }
-
   /** @param contentType null for none (an empty answer) */
   private static void write(ChannelHandlerContext ctx, boolean head, boolean keepAlive, HttpResponseStatus status, String contentType,
                             String body, int retryAfterSeconds, Map<? extends CharSequence, String> headers) {

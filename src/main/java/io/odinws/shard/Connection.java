@@ -82,7 +82,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** The socket send buffer of a connection that receives {@code latest} channels (Linux doubles it); see {@link #fixSendBuffer}. */
   private static final int LATEST_SNDBUF = 64 * 1024;
   /** The whole answer to a socket refused at accept, before its request is read; shared by every connection. */
-  private static final byte[] ACCEPT_REFUSED = refusalResponse(Admission.CONNECTIONS_REFUSED);
+  private static final byte[] ACCEPT_REFUSED = refusalResponse(Admission.CONNECTIONS_REFUSED, false);
 
   private final ShardScope shard;
   private Channel channel;
@@ -267,10 +267,18 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       shard.stats().handshakeFailed(); // a refused upgrade, as in ws_connections_failed's README line
       LOG.debug("event=connection_refused shard={} remote={} reason={}", shard.id(), channel.remoteAddress(), decision.reason());
       closing = true; // what the client sends meanwhile is dropped (see channelRead)
-      // After the registration that runs this, in a buffer of its own (Netty releases it once written).
-      channel.eventLoop().execute(() -> ctx.writeAndFlush(ctx.alloc().buffer(ACCEPT_REFUSED.length).writeBytes(ACCEPT_REFUSED))
-          .addListener(ChannelFutureListener.CLOSE));
+      channel.eventLoop().execute(() -> refuse(ACCEPT_REFUSED)); // after the registration that runs this
     }
+  }
+
+  /**
+   * Answers a refused request with {@code response}, a whole HTTP response (see {@link #refusalResponse}), and closes;
+   * what the client sends meanwhile is dropped.
+   */
+  void refuse(byte[] response) {
+    closing = true;
+    // From here, below the HTTP encoder; in a buffer of its own, which Netty releases once written.
+    ctx.writeAndFlush(ctx.alloc().buffer(response.length).writeBytes(response)).addListener(ChannelFutureListener.CLOSE);
   }
 
   /**
@@ -989,12 +997,20 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     ctx.fireChannelInactive();
   }
 
-  private static byte[] refusalResponse(Decision d) {
-    String body = d.body() + "\n";
-    return ("HTTP/1.1 " + d.status() + " " + HttpResponseStatus.valueOf(d.status()).reasonPhrase() + "\r\n"
+  /** A refusal as sent: status line, headers and body ({@code head}: none, as the answer to a HEAD request). */
+  static byte[] refusalResponse(Decision d, boolean head) {
+    byte[] body = (d.body() + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] headers = ("HTTP/1.1 " + d.status() + " " + HttpResponseStatus.valueOf(d.status()).reasonPhrase() + "\r\n"
         + "content-type: text/plain; charset=utf-8\r\n"
-        + "retry-after: " + d.retryAfterSeconds() + "\r\n"
-        + "content-length: " + body.length() + "\r\n"
-        + "connection: close\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII);
+        + "content-length: " + body.length + "\r\n"
+        + "cache-control: no-store\r\n"
+        + (d.retryAfterSeconds() > 0 ? "retry-after: " + d.retryAfterSeconds() + "\r\n" : "")
+        + "connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    if (head) {
+      return headers;
+    }
+    byte[] all = Arrays.copyOf(headers, headers.length + body.length);
+    System.arraycopy(body, 0, all, headers.length, body.length);
+    return all;
   }
 }

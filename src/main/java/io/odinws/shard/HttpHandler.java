@@ -27,6 +27,7 @@ import io.odinws.envelope.DeflateDemand;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import io.odinws.http.PublicEndpoints;
 
 
@@ -38,6 +39,7 @@ import io.odinws.http.PublicEndpoints;
 final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+  private static final int MAX_KEPT_REFUSALS = 64;
   private final ShardStats stats;
   private final WebSocketHandler webSocketHandler;
   private final WsConfig ws;
@@ -52,6 +54,12 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final CompressionConfig compression;
   /** The shard's inflater, shared by its connections that negotiated permessage-deflate (and counting them). */
   private final MessageInflater inflater;
+
+  /**
+   * Refusals as sent, encoded once per decision: a reconnect loop meets the same few over and over. Bounded, though
+   * the decisions are too (the fixed ones and a rate refusal per {@code Retry-After} value).
+   */
+  private final Map<Decision, byte[]> refusals = new ConcurrentHashMap<>();
 
   HttpHandler(ShardStats stats, RequestHandler requests, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
               Authenticator auth, DeflateDemand deflateDemand) {
@@ -85,6 +93,17 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
+  private byte[] refusal(Decision decision) {
+    byte[] answer = refusals.get(decision);
+    if (answer == null) {
+      answer = Connection.refusalResponse(decision, false);
+      if (refusals.size() < MAX_KEPT_REFUSALS) {
+        refusals.put(decision, answer);
+      }
+    }
+    return answer;
+  }
+
   private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
     // Admission before any WebSocket work: origin, resource guard, per-address sockets, per-IP and global connection rates.
     Connection connection = Connection.of(ctx);
@@ -92,14 +111,12 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         connection.hold());
     if (!decision.admitted()) {
       stats.handshakeFailed();
+      byte[] answer = req.method() == HttpMethod.HEAD ? Connection.refusalResponse(decision, true) : refusal(decision);
       long delay = admission.refusalDelayMillis(decision, connection.hold());
       if (delay > 0) {
-        boolean head = req.method() == HttpMethod.HEAD; // the request is released when this read returns
-        connection.answerLater(delay, () -> OpsRoutes.respondAndClose(ctx, head, HttpResponseStatus.valueOf(decision.status()),
-            decision.body() + "\n", decision.retryAfterSeconds()));
+        connection.answerLater(delay, () -> connection.refuse(answer));
       } else {
-        OpsRoutes.respond(ctx, req, HttpResponseStatus.valueOf(decision.status()), "text/plain; charset=utf-8",
-            decision.body() + "\n", false, decision.retryAfterSeconds());
+        connection.refuse(answer);
       }
       return;
     }

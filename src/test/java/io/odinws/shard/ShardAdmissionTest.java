@@ -156,4 +156,23 @@ class ShardAdmissionTest {
       }
     }
   }
+
+  @Test
+  void aRefusedUpgradeGetsTheWholeAnswerAndIsClosed() {
+    JsonObject conf = config(200);
+    conf.getJsonObject("admission").put("enabled", true).put("allowedOrigins", new io.vertx.core.json.JsonArray().add("https://odin.example"));
+    for (String method : new String[] {"GET", "HEAD", "GET"}) {
+      try (EmbeddedShard s = new EmbeddedShard(conf)) {
+        String request = EmbeddedShard.upgradeRequest("/ws", "13").replaceFirst("^GET", method)
+            .replace("\r\n\r\n", "\r\nOrigin: https://elsewhere.example\r\n\r\n");
+        String body = "Origin not allowed\n";
+        String expected = "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + body.length()
+            + "\r\ncache-control: no-store\r\nconnection: close\r\n\r\n" + (method.equals("HEAD") ? "" : body);
+        assertEquals(expected, s.http(request), method);
+        s.channel.runPendingTasks();
+        assertFalse(s.channel.isActive(), method + ": closed after the answer");
+        assertEquals(1, s.stats().handshakesFailed(), method);
+      }
+    }
+  }
 }
