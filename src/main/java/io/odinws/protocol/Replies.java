@@ -90,7 +90,6 @@ public final class Replies {
     return o.encode();
   }
 
-  /** Written out rather than through a JsonObject: every heartbeat gets one, so it is the commonest reply. */
   private static final byte[] PONG_HEAD = "{\"type\":\"pong\",\"ts\":".getBytes(StandardCharsets.US_ASCII);
 
   /**

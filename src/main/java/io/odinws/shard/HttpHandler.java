@@ -56,8 +56,8 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final MessageInflater inflater;
 
   /**
-   * Refusals as sent, encoded once per decision: a reconnect loop meets the same few over and over. Bounded, though
-   * the decisions are too (the fixed ones and a rate refusal per {@code Retry-After} value).
+   * Refusals as sent, encoded once per decision: a reconnect loop meets the same few over and over. The decisions are
+   * few (the fixed ones and a rate refusal per {@code Retry-After} value); the map is capped all the same.
    */
   private final Map<Decision, byte[]> refusals = new ConcurrentHashMap<>();
 
