@@ -6,13 +6,18 @@ import io.netty.buffer.Unpooled;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The heartbeat read from its bytes and the pong written into a buffer answer as the general paths do. */
+/**
+ * The heartbeat read from its bytes allocates nothing and answers as the general path does; the pong written into a
+ * buffer is the JSON it says.
+ */
 class HeartbeatBytesTest {
 
   private static ByteBuf utf8(String s) {
@@ -25,6 +30,23 @@ class HeartbeatBytesTest {
     buf.readerIndex(2).writerIndex(buf.writerIndex() - 2);
     assertSame(ClientRequest.Heartbeat.INSTANCE, ClientRequest.parse(buf, 10));
     assertEquals(2, buf.readerIndex(), "not consumed");
+  }
+
+  @Test
+  void readingTheHeartbeatAsSentAllocatesNothing() {
+    var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    ByteBuf buf = utf8("{\"type\":\"heartbeat\"}");
+    for (int i = 0; i < 5_000; i++) {
+      ClientRequest.parse(buf, 10);
+    }
+    int n = 10_000;
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < n; i++) {
+      ClientRequest.parse(buf, 10);
+    }
+    long perParse = (threads.getCurrentThreadAllocatedBytes() - before) / n;
+    // a string and a JSON tree per heartbeat are over a kilobyte
+    assertTrue(perParse < 16, perParse + " bytes allocated per heartbeat read");
   }
 
   @Test
