@@ -1,6 +1,8 @@
 package io.odinws.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -37,18 +39,11 @@ public sealed interface ClientRequest {
      * The heartbeat as clients write it ({@code JSON.stringify}'s output, the SDKs'): the message sent most, so it is
      * recognised by its bytes, without a string or a JSON tree. Any other spelling takes the general path.
      */
-    private static final byte[] AS_SENT = "{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf AS_SENT =
+        Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer("{\"type\":\"heartbeat\"}".getBytes(StandardCharsets.US_ASCII))).asReadOnly();
 
     private static boolean matches(ByteBuf utf8) {
-      if (utf8.readableBytes() != AS_SENT.length) {
-        return false;
-      }
-      for (int i = 0, at = utf8.readerIndex(); i < AS_SENT.length; i++) {
-        if (utf8.getByte(at + i) != AS_SENT[i]) {
-          return false;
-        }
-      }
-      return true;
+      return ByteBufUtil.equals(utf8, AS_SENT); // the readable bytes of each, compared without moving either's index
     }
   }
 
