@@ -34,6 +34,7 @@ import io.odinws.stats.ServerMeters;
 import io.odinws.ops.ServerMetrics;
 import io.odinws.shard.Disconnect;
 import io.odinws.shard.ShardServices;
+import io.odinws.router.PreboundPort;
 import io.odinws.router.RouterVerticle;
 import io.odinws.router.ShardRegistry;
 import io.odinws.router.ShardSlot;
@@ -95,6 +96,18 @@ public final class OdinServer extends VerticleBase {
   private KafkaReplayReader replayReader;
   private OpsVerticle ops;
   private AuthContext auth;
+  /** The public port when {@link Main} bound it before starting the server; the router adopts it. */
+  private final PreboundPort prebound;
+
+  /** A server that binds its public port when the router starts (the Vert.x CLI, tests). */
+  public OdinServer() {
+    this(null);
+  }
+
+  /** @param prebound the public port, already listening ({@link PreboundPort#bind}), or null */
+  public OdinServer(PreboundPort prebound) {
+    this.prebound = prebound;
+  }
 
   @Override
   public Future<?> start() {
@@ -142,7 +155,7 @@ public final class OdinServer extends VerticleBase {
     DeflateDemand deflateDemand = new DeflateDemand();
     ShardServices services = new ShardServices(registry, endpoints, admission, history, replayReader, meters, auth, deflateDemand);
     int shards = config.shardCount();
-    router = new RouterVerticle(config.http(), registry, endpoints, state);
+    router = new RouterVerticle(config.http(), registry, endpoints, state, prebound);
     this.services = services;
     // the operations port first: probes get an answer (not ready yet) while the rest starts
     Future<?> opsDeployed = Future.succeededFuture();
@@ -171,6 +184,11 @@ public final class OdinServer extends VerticleBase {
           LOG.info("event=server_started mode={} shards={} port={} ops_port={} max_connections={} kafka={} transport={} startup_ms={}",
               config.mode().name().toLowerCase(), shards, router.port(), opsPort(), config.maxConnections(), config.kafka().bootstrap(),
               vertx.isNativeTransportEnabled() ? "native" : "nio", (System.nanoTime() - t0) / 1_000_000);
+        })
+        .onFailure(e -> {
+          if (prebound != null) {
+            prebound.close(); // the router never took it
+          }
         });
   }
 

@@ -3,8 +3,10 @@ package io.odinws.cli;
 import io.netty.buffer.ByteBuf;
 import io.odinws.OdinServer;
 import io.odinws.config.ConfigLoader;
+import io.odinws.config.OdinConfig;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.RecordFrames;
+import io.odinws.router.PreboundPort;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -40,9 +42,11 @@ public final class CdsTraining {
         // Nothing listens on the discard port: the consumer is created and retries in the background.
         .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:9"))
         .put("admission", new JsonObject().put("enabled", false).put("cpuRejectPercent", 100).put("heapRejectPercent", 100));
-    Vertx vertx = Vertx.vertx(Main.vertxOptions(ConfigLoader.resolve(conf, Map.of())));
+    OdinConfig config = ConfigLoader.resolve(conf, Map.of());
+    Vertx vertx = Vertx.vertx(Main.vertxOptions(config));
     try {
-      OdinServer server = new OdinServer();
+      // as Main starts it: the port bound first (its classes go into the archive too)
+      OdinServer server = new OdinServer(PreboundPort.bind(config.http()));
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(STEP_SECONDS, TimeUnit.SECONDS);
       int port = server.port();
       var http = vertx.createHttpClient();

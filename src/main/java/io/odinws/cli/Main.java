@@ -5,6 +5,8 @@ import io.odinws.OdinServer;
 import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
+import io.odinws.router.PreboundPort;
+import io.odinws.router.RouterVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -135,8 +137,19 @@ public final class Main implements Callable<Integer> {
       spec.commandLine().getErr().println("odin-ws: " + e.getMessage());
       return spec.exitCodeOnInvalidInput();
     }
+    // The public port first, before Vert.x and the shards start: a client connecting meanwhile (reconnecting to a
+    // restarted server) waits in the accept queue and is served when the router starts, instead of being refused.
+    PreboundPort port;
+    try {
+      port = PreboundPort.bind(config.http());
+    } catch (java.io.IOException e) {
+      String why = RouterVerticle.cannotListen(config.http(), e);
+      LOG.error("event=startup_failed error=\"{}\"", why);
+      spec.commandLine().getErr().println("odin-ws: " + why);
+      return 1;
+    }
     Vertx vertx = Vertx.vertx(vertxOptions(config));
-    OdinServer server = new OdinServer();
+    OdinServer server = new OdinServer(port);
     vertx.deployVerticle(server, new DeploymentOptions().setConfig(overrides))
         .onFailure(e -> {
           LOG.error("event=startup_failed error=\"{}\"", e.getMessage(), e);

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Owns the public port. Replaces Vert.x's round-robin accept with least-connections: the server
  * channel's child group is a {@link LeastConnectionsGroup}, so each accepted socket is registered
  * straight onto the chosen shard's event loop, where the shard builds its pipeline. When every
- * shard is full the socket gets HTTP 503 "Server overloaded".
+ * shard is full the socket gets HTTP 503 "Server overloaded". Started by {@code Main}, it adopts the port that
+ * {@link PreboundPort} bound before the rest of the server started; otherwise it binds the port itself.
  */
 public final class RouterVerticle extends VerticleBase {
 
@@ -44,9 +45,19 @@ public final class RouterVerticle extends VerticleBase {
   private final RefusalHandler shuttingDown;
   private volatile Channel serverChannel;
   private volatile int port = -1;
+  /** The port bound before the server started, when there is one: adopted at start instead of binding. */
+  private final PreboundPort prebound;
+  /** Whether the server channel is the prebound port's. */
+  private volatile boolean adopted;
 
   public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints, ServerState state) {
+    this(http, registry, endpoints, state, null);
+  }
+
+  /** @param prebound the public port already listening ({@link PreboundPort}), or null to bind it at start */
+  public RouterVerticle(HttpConfig http, ShardRegistry registry, PublicEndpoints endpoints, ServerState state, PreboundPort prebound) {
     this.http = http;
+    this.prebound = prebound;
     this.registry = registry;
     this.state = state;
     this.overloaded = new RefusalHandler(HttpResponseStatus.SERVICE_UNAVAILABLE, "Server overloaded", 5, endpoints, rejectedFull);
@@ -78,8 +89,7 @@ public final class RouterVerticle extends VerticleBase {
     LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), state);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(VertxInternals.acceptorGroup(vertx), children)
-        .channelFactory(VertxInternals.serverChannelFactory(vertx))
-        .option(ChannelOption.SO_BACKLOG, 8192)
+        .option(ChannelOption.SO_BACKLOG, PreboundPort.BACKLOG)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         // One allocator for every socket (Netty's default is a new one per socket); each keeps its own handle.
@@ -106,19 +116,64 @@ public final class RouterVerticle extends VerticleBase {
     if (http.reusePort()) {
       VertxInternals.reusePort(vertx, bootstrap);
     }
-    Promise<Void> bound = Promise.promise();
-    bootstrap.bind(http.host(), http.port()).addListener(f -> {
+    return adoptPrebound(bootstrap).recover(notAdopted -> bind(bootstrap)).map(ch -> {
+      serverChannel = ch;
+      port = ((InetSocketAddress) ch.localAddress()).getPort();
+      LOG.info("event=router_listening host={} port={} shards={} capacity={} prebound={}", http.host(), port, registry.slots().size(),
+          registry.totalCapacity(), adopted);
+      return null;
+    });
+  }
+
+  /**
+   * Registers the prebound port's socket, already listening, as the server channel: the connections that waited in
+   * its queue are accepted from now on. Fails (and closes the socket) when there is none to adopt, it is for another
+   * address, or Vert.x runs on a transport other than epoll.
+   */
+  private Future<Channel> adoptPrebound(ServerBootstrap bootstrap) {
+    if (prebound == null) {
+      return Future.failedFuture("no prebound port");
+    }
+    if (!prebound.serves(http) || !vertx.isNativeTransportEnabled()) {
+      prebound.close();
+      LOG.warn("event=prebound_port_unused port={} why=\"{}\"", prebound.port(),
+          vertx.isNativeTransportEnabled() ? "configured for another address" : "Vert.x runs without the native transport");
+      return Future.failedFuture("prebound port not usable");
+    }
+    Promise<Channel> registered = Promise.promise();
+    bootstrap.clone().channelFactory(prebound::adopt).register().addListener(f -> {
+      Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
       if (f.isSuccess()) {
-        serverChannel = ((io.netty.channel.ChannelFuture) f).channel();
-        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        LOG.info("event=router_listening host={} port={} shards={} capacity={}", http.host(), port, registry.slots().size(), registry.totalCapacity());
-        bound.complete();
+        adopted = true;
+        registered.complete(ch);
       } else {
-        bound.fail(new IllegalStateException("cannot listen on " + http.host() + ":" + http.port() + ": " + f.cause().getMessage()
-            + " (is another process using the port? set http.port or WS_PORT)", f.cause()));
+        prebound.close();
+        if (ch != null) {
+          ch.close();
+        }
+        LOG.warn("event=prebound_port_unused port={} error=\"{}\"", prebound.port(), f.cause().getMessage());
+        registered.fail(f.cause());
+      }
+    });
+    return registered.future();
+  }
+
+  private Future<Channel> bind(ServerBootstrap bootstrap) {
+    Promise<Channel> bound = Promise.promise();
+    bootstrap.clone().channelFactory(VertxInternals.serverChannelFactory(vertx)).bind(http.host(), http.port()).addListener(f -> {
+      if (f.isSuccess()) {
+        bound.complete(((io.netty.channel.ChannelFuture) f).channel());
+      } else {
+        bound.fail(new IllegalStateException(cannotListen(http, f.cause()), f.cause()));
       }
     });
     return bound.future();
+  }
+
+  /** What a failed bind of the public port says. */
+  public static String cannotListen(HttpConfig http, Throwable cause) {
+    return "cannot listen on " + http.host() + ":" + http.port() + ": " + cause.getMessage()
+        + " (is another process using the port? set http.port or WS_PORT)";
   }
 
   /**
@@ -136,6 +191,9 @@ public final class RouterVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (prebound != null) {
+      prebound.close(); // when the start failed before adopting it
+    }
     Channel listening = serverChannel;
     if (listening == null) {
       return Future.succeededFuture();

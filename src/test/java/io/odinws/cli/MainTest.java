@@ -11,7 +11,8 @@ import picocli.CommandLine;
 
 /**
  * The server's command line, run through {@link CommandLine#execute} (its exit status is returned, not
- * exited with). No case here starts a server: each ends at the help, or at a usage or configuration error.
+ * exited with). No case here starts a server: each ends at the help, at a usage or configuration error, or at a
+ * port in use.
  */
 class MainTest {
 
@@ -68,6 +69,18 @@ class MainTest {
     Run json = run("--conf", "{not json");
     assertEquals(2, json.status());
     assertTrue(json.err().startsWith("odin-ws: configuration is not valid JSON"), json.err());
+  }
+
+  /** The public port is bound first (before Vert.x starts): a port in use ends the start at once, saying so. */
+  @Test
+  void aPortInUseEndsTheStartAtOnce() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+      taken.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      int port = taken.getLocalPort();
+      Run r = run("-conf", "{\"http\":{\"host\":\"127.0.0.1\",\"port\":" + port + "},\"ops\":{\"port\":-1}}");
+      assertEquals(1, r.status(), r.err());
+      assertTrue(r.err().startsWith("odin-ws: cannot listen on 127.0.0.1:" + port), r.err());
+    }
   }
 
   /** The server jar leaves the tools out: their commands say where they are instead. */

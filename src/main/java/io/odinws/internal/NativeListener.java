@@ -1,0 +1,69 @@
+package io.odinws.internal;
+
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.Socket;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * A listening TCP socket of Netty's epoll transport, opened without a channel or an event loop, for a channel to
+ * take over later ({@code router.PreboundPort}). Owns the descriptor until {@link #adopt} hands it to the channel.
+ */
+public final class NativeListener {
+
+  private final Socket socket;
+  private final int port;
+
+  private NativeListener(Socket socket, int port) {
+    this.socket = socket;
+    this.port = port;
+  }
+
+  /**
+   * Binds {@code address} and listens, with {@code SO_REUSEADDR} (and {@code SO_REUSEPORT} when asked), as Netty's
+   * own epoll server channel does.
+   *
+   * @return null when the epoll transport is not available on this machine
+   * @throws IOException when the address cannot be bound
+   */
+  public static NativeListener listen(InetSocketAddress address, boolean reusePort, int backlog) throws IOException {
+    if (!Epoll.isAvailable()) {
+      return null;
+    }
+    Socket socket = Socket.newSocketStream();
+    try {
+      socket.setReuseAddress(true);
+      if (reusePort) {
+        socket.setReusePort(true);
+      }
+      socket.bind(address);
+      socket.listen(backlog);
+      return new NativeListener(socket, socket.localAddress().getPort());
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  /** The bound port. */
+  public int port() {
+    return port;
+  }
+
+  /** An epoll server channel on this socket, already active: registering it starts accepting. It owns the socket now. */
+  public ServerChannel adopt() {
+    return new EpollServerSocketChannel(socket.intValue());
+  }
+
+  /** Closes the socket (not after {@link #adopt}: the channel's close does it then). */
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // only fails for a descriptor already closed
+    }
+  }
+}
