@@ -66,6 +66,16 @@ public final class Main implements Callable<Integer> {
   private CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    String conf = plainServerConf(args);
+    if (conf != null) {
+      // The server's own command line skips picocli: its classes are Java 5 bytecode, which the class-data sharing
+      // archive cannot hold, so building its command model costs every start about 0.1 s of loading and verifying.
+      int code = runServer(conf.isEmpty() ? null : conf, new PrintWriter(System.err, true), CommandLine.ExitCode.USAGE);
+      if (code != 0) {
+        System.exit(code);
+      }
+      return;
+    }
     CommandLine cl = commandLine();
     int code = cl.execute(args);
     // The server keeps running on Vert.x's threads; a command (a tool, cds-training) ends the JVM,
@@ -73,6 +83,24 @@ public final class Main implements Callable<Integer> {
     if (code != 0 || (cl.getParseResult() != null && cl.getParseResult().hasSubcommand())) {
       System.exit(code);
     }
+  }
+
+  /**
+   * The {@code -conf} value when {@code args} only start the server ({@code -conf X}, {@code --conf X}, {@code -conf=X},
+   * {@code --conf=X}; "" for no arguments), or null when picocli is to parse them (a command, help, anything else,
+   * including every usage error, which picocli words).
+   */
+  static String plainServerConf(String[] args) {
+    if (args.length == 0) {
+      return "";
+    }
+    String value = null;
+    if (args.length == 2 && (args[0].equals("-conf") || args[0].equals("--conf"))) {
+      value = args[1];
+    } else if (args.length == 1 && (args[0].startsWith("-conf=") || args[0].startsWith("--conf="))) {
+      value = args[0].substring(args[0].indexOf('=') + 1);
+    }
+    return value == null || value.isEmpty() || value.startsWith("-") ? null : value;
   }
 
   /** The server's command line with its commands: the tools' where their classes are present. */
@@ -122,6 +150,14 @@ public final class Main implements Callable<Integer> {
   /** Starts the server; returns once it is deploying (Vert.x's threads keep the JVM running). */
   @Override
   public Integer call() {
+    return runServer(conf, spec.commandLine().getErr(), spec.exitCodeOnInvalidInput());
+  }
+
+  /**
+   * Starts the server with the {@code -conf} value (null for none); returns 0 once it is deploying, or the exit status
+   * of a start that failed before: {@code invalidInput} for a configuration error, 1 for a port that cannot be bound.
+   */
+  static int runServer(String conf, PrintWriter err, int invalidInput) {
     JsonObject overrides = new JsonObject();
     OdinConfig config;
     try {
@@ -134,8 +170,8 @@ public final class Main implements Callable<Integer> {
       }
       config = ConfigLoader.resolve(overrides, System.getenv());
     } catch (ConfigException e) {
-      spec.commandLine().getErr().println("odin-ws: " + e.getMessage());
-      return spec.exitCodeOnInvalidInput();
+      err.println("odin-ws: " + e.getMessage());
+      return invalidInput;
     }
     // The public port first, before Vert.x and the shards start: a client connecting meanwhile (reconnecting to a
     // restarted server) waits in the accept queue and is served when the router starts, instead of being refused.
@@ -145,7 +181,7 @@ public final class Main implements Callable<Integer> {
     } catch (java.io.IOException e) {
       String why = RouterVerticle.cannotListen(config.http(), e);
       LOG.error("event=startup_failed error=\"{}\"", why);
-      spec.commandLine().getErr().println("odin-ws: " + why);
+      err.println("odin-ws: " + why);
       return 1;
     }
     Vertx vertx = Vertx.vertx(vertxOptions(config));

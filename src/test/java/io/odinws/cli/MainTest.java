@@ -71,6 +71,33 @@ class MainTest {
     assertTrue(json.err().startsWith("odin-ws: configuration is not valid JSON"), json.err());
   }
 
+  /** The server's own command lines are recognised without picocli; everything else goes to picocli. */
+  @Test
+  void onlyTheServersOwnCommandLinesSkipPicocli() {
+    assertEquals("", Main.plainServerConf(new String[0]));
+    for (String[] args : List.of(new String[] {"-conf", "a.json"}, new String[] {"--conf", "a.json"},
+        new String[] {"-conf=a.json"}, new String[] {"--conf=a.json"})) {
+      assertEquals("a.json", Main.plainServerConf(args), String.join(" ", args));
+    }
+    for (String[] args : List.of(new String[] {"--help"}, new String[] {"-conf"}, new String[] {"-conf", "--help"},
+        new String[] {"-conf", ""}, new String[] {"--conf="}, new String[] {"-conf", "a.json", "extra"}, new String[] {"publish"},
+        new String[] {"cds-training"}, new String[] {"-c", "a.json"}, new String[] {"-confx=a.json"})) {
+      assertEquals(null, Main.plainServerConf(args), String.join(" ", args));
+    }
+  }
+
+  /** Without picocli the server's start says what it says through picocli, with the same exit status. */
+  @Test
+  void theStartWithoutPicocliAnswersAsPicocliDoes() {
+    for (String conf : List.of("{\"mode\":\"nonsense\"}", "/nonexistent/odin-ws.json", "{not json")) {
+      Run viaPicocli = run("-conf", conf);
+      StringWriter err = new StringWriter();
+      int status = Main.runServer(conf, new PrintWriter(err, true), CommandLine.ExitCode.USAGE);
+      assertEquals(viaPicocli.status(), status, conf);
+      assertEquals(viaPicocli.err(), err.toString(), conf);
+    }
+  }
+
   /** The public port is bound first (before Vert.x starts): a port in use ends the start at once, saying so. */
   @Test
   void aPortInUseEndsTheStartAtOnce() throws Exception {
