@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -69,7 +70,7 @@ public final class Main implements Callable<Integer> {
     String conf = plainServerConf(args);
     if (conf != null) {
       // The server's own command line skips picocli: its classes are Java 5 bytecode, which the class-data sharing
-      // archive cannot hold, so building its command model costs every start about 0.1 s of loading and verifying.
+      // archive cannot hold, so building its command model would load and verify them from the jar at every start.
       int code = runServer(conf.isEmpty() ? null : conf, new PrintWriter(System.err, true), CommandLine.ExitCode.USAGE);
       if (code != 0) {
         System.exit(code);
@@ -178,7 +179,7 @@ public final class Main implements Callable<Integer> {
     PreboundPort port;
     try {
       port = PreboundPort.bind(config.http());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       String why = RouterVerticle.cannotListen(config.http(), e);
       LOG.error("event=startup_failed error=\"{}\"", why);
       err.println("odin-ws: " + why);
