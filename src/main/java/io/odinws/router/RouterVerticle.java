@@ -191,9 +191,6 @@ public final class RouterVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    if (prebound != null) {
-      prebound.close(); // when the start failed before adopting it
-    }
     Channel listening = serverChannel;
     if (listening == null) {
       return Future.succeededFuture();

@@ -25,9 +25,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.odinws.config.CompressionConfig;
 import io.odinws.envelope.DeflateDemand;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import io.odinws.http.PublicEndpoints;
 
 
@@ -57,9 +57,10 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   /**
    * Refusals as sent, encoded once per decision: a reconnect loop meets the same few over and over. The decisions are
-   * few (the fixed ones and a rate refusal per {@code Retry-After} value); the map is capped all the same.
+   * few (the fixed ones and a rate refusal per {@code Retry-After} value); the map is capped all the same. The shard's
+   * loop only, as the handler is.
    */
-  private final Map<Decision, byte[]> refusals = new ConcurrentHashMap<>();
+  private final Map<Decision, byte[]> refusals = new HashMap<>();
 
   HttpHandler(ShardStats stats, RequestHandler requests, WebSocketHandler webSocketHandler, WsConfig ws, PublicEndpoints endpoints, Admission admission,
               Authenticator auth, DeflateDemand deflateDemand) {
