@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * and both wildcards (for a private record, only its owners' subscriptions); per delivery, a
  * reference in the connection's pending frames (no copy, no encoding, no reference count, no
  * allocation); per message, one reference held until the flush.
- * The flush runs as its own loop task after the batches already queued, so under load several
+ * The flush runs as loop tasks of {@link #FLUSH_CHUNK} connections each, after the batches already queued: a batch
+ * that arrives while a flush is under way is queued between two chunks, and the connections not flushed yet take it
+ * in the same syscall as the batch before (those already flushed join the end of the same flush). Under load several
  * batches share one syscall per connection. On the shard's loop only.
  */
 final class FanOut {
@@ -34,22 +36,41 @@ final class FanOut {
   private final long flushDelayNanos;
   /** The scratch vector of every direct {@code writev} on this loop; owned here, released by {@link #stop}. */
   private WriteVector vector = new WriteVector(Connection.MAX_DIRECT_FRAMES);
-  /** Connections written to since the last flush. */
+  /**
+   * Connections flushed per loop task. Small enough that a batch arriving during a fan-out waits for one chunk, not
+   * for the whole fan-out; large enough that the task hop costs nothing next to the chunk's syscalls.
+   */
+  static final int FLUSH_CHUNK = 256;
+
+  /**
+   * Connections written to since the flush started, in order: {@code dirty[flushed..dirtyCount)} wait for it. A
+   * connection is listed once until it is flushed; written to again afterwards, it is listed again at the end.
+   */
   private Connection[] dirty = new Connection[64];
   private int dirtyCount;
-  /** Frames written since the last flush; past {@link #MAX_UNFLUSHED_WRITES} the batch flushes inline. */
+  private int flushed;
+  /** Frames written since the flush started; past {@link #MAX_UNFLUSHED_WRITES} the batch flushes everything inline. */
   private int unflushedWrites;
+  /** A flush task is queued on the loop. */
   private boolean flushScheduled;
-  private final Runnable flushTask = this::flush;
+  private final Runnable flushTask = this::flushChunk;
   /**
-   * One reference to each frame queued on a connection since the last flush (connections take none):
-   * taken per message, not per delivery, and released when the flush has run.
+   * One reference to each frame queued on a connection since the flush started (connections take none): taken per
+   * message, not per delivery; {@code held[heldReleased..heldCount)} are released batch by batch as the flush passes
+   * the last connection each batch wrote to.
    */
   private ByteBuf[] held = new ByteBuf[64];
   private int heldCount;
-  /** When each batch written since the last flush was received, for the delivery-latency histogram. */
-  private long[] unflushedReceivedAt = new long[16];
-  private int unflushedBatches;
+  private int heldReleased;
+  /**
+   * The batches written since the flush started, oldest first, from {@code batchDone} on still being flushed: when
+   * each was received (for the delivery-latency histogram), and where its connections and held frames end.
+   */
+  private long[] batchReceivedAt = new long[16];
+  private int[] batchDirtyEnd = new int[16];
+  private int[] batchHeldEnd = new int[16];
+  private int batchCount;
+  private int batchDone;
   /** Increases per message that has wildcard subscribers; see {@link Connection#firstDelivery}. */
   private long stamp;
   /** The category wildcard keys ({@code *.<category>}) of the categories delivered {@code latest}. */
@@ -127,14 +148,11 @@ final class FanOut {
       if (delivered > 0) {
         stats.addSent(delivered, bytes);
         unflushedWrites += (int) Math.min(delivered, MAX_UNFLUSHED_WRITES);
-        if (unflushedBatches == unflushedReceivedAt.length) {
-          unflushedReceivedAt = Arrays.copyOf(unflushedReceivedAt, unflushedBatches * 2);
-        }
-        unflushedReceivedAt[unflushedBatches++] = batch.receivedAtMillis();
+        addFlushedBatch(batch.receivedAtMillis());
       }
       if (unflushedWrites >= MAX_UNFLUSHED_WRITES) {
         flush();
-      } else if (dirtyCount > 0 && !flushScheduled) {
+      } else if (dirtyCount > flushed && !flushScheduled) {
         flushScheduled = true;
         if (flushDelayNanos == 0) {
           loop.execute(flushTask);
@@ -232,28 +250,67 @@ final class FanOut {
     held[heldCount++] = frame.retain();
   }
 
-  /** Flushes every connection written since the last flush: one syscall each for all their frames. */
-  void flush() {
+  /** Notes a batch just written: it is flushed once the flush has passed the connections listed so far. */
+  private void addFlushedBatch(long receivedAtMillis) {
+    if (batchCount == batchReceivedAt.length) {
+      batchReceivedAt = Arrays.copyOf(batchReceivedAt, batchCount * 2);
+      batchDirtyEnd = Arrays.copyOf(batchDirtyEnd, batchCount * 2);
+      batchHeldEnd = Arrays.copyOf(batchHeldEnd, batchCount * 2);
+    }
+    batchReceivedAt[batchCount] = receivedAtMillis;
+    batchDirtyEnd[batchCount] = dirtyCount;
+    batchHeldEnd[batchCount] = heldCount;
+    batchCount++;
+  }
+
+  /** The flush task: the next {@link #FLUSH_CHUNK} connections, then the rest in later tasks, behind what queued meanwhile. */
+  private void flushChunk() {
     flushScheduled = false;
-    for (int i = 0; i < dirtyCount; i++) {
+    flushTo(Math.min(dirtyCount, flushed + FLUSH_CHUNK));
+    if (flushed < dirtyCount) {
+      flushScheduled = true;
+      loop.execute(flushTask);
+    }
+  }
+
+  /** Flushes every connection written to and not flushed yet, now: one syscall each for all their frames. */
+  void flush() {
+    flushTo(dirtyCount);
+  }
+
+  /** Flushes {@code dirty[flushed..end)}, then finishes the batches whose every connection is flushed. */
+  private void flushTo(int end) {
+    for (int i = flushed; i < end; i++) {
       Connection c = dirty[i];
       dirty[i] = null;
       c.flushFanOut(vector);
     }
-    // every pending frame is now in a socket or in Netty's queue (which holds its own references)
-    for (int i = 0; i < heldCount; i++) {
-      held[i].release();
-      held[i] = null;
+    stats.addSocketFlushes(end - flushed);
+    flushed = end;
+    long now = 0;
+    while (batchDone < batchCount && batchDirtyEnd[batchDone] <= flushed) {
+      if (now == 0) {
+        now = System.currentTimeMillis();
+      }
+      meters.deliveryLatency().record(now - batchReceivedAt[batchDone], TimeUnit.MILLISECONDS);
+      // its frames are now in the sockets or in Netty's queues (which hold their own references)
+      for (int h = heldReleased, heldEnd = batchHeldEnd[batchDone]; h < heldEnd; h++) {
+        held[h].release();
+        held[h] = null;
+      }
+      heldReleased = Math.max(heldReleased, batchHeldEnd[batchDone]);
+      batchDone++;
     }
-    heldCount = 0;
-    stats.addSocketFlushes(dirtyCount);
-    dirtyCount = 0;
-    unflushedWrites = 0;
-    long now = System.currentTimeMillis();
-    for (int i = 0; i < unflushedBatches; i++) {
-      meters.deliveryLatency().record(now - unflushedReceivedAt[i], TimeUnit.MILLISECONDS);
+    if (flushed == dirtyCount) {
+      // every listed connection is flushed, so every batch is done: start over at the arrays' start
+      dirtyCount = 0;
+      flushed = 0;
+      heldCount = 0;
+      heldReleased = 0;
+      batchCount = 0;
+      batchDone = 0;
+      unflushedWrites = 0;
     }
-    unflushedBatches = 0;
   }
 
   /** Flushes what is pending (releasing the held frames) and frees the vector; later flushes go through Netty's queue. */

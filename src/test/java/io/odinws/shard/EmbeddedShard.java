@@ -296,7 +296,7 @@ final class EmbeddedShard implements AutoCloseable {
       channel.writeInbound(Unpooled.copiedBuffer(upgradeRequest("/ws", "13"), StandardCharsets.US_ASCII));
       ByteBuf response = assertInstanceOf(ByteBuf.class, channel.readOutbound());
       try {
-        assertTrue(response.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 101 "));
+        assertTrue(response.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 101 "), response.toString(StandardCharsets.US_ASCII));
       } finally {
         response.release();
       }

@@ -60,6 +60,35 @@ class ShardFanOutTest {
   }
 
   @Test
+  void aBatchArrivingDuringAFlushSharesTheSyscallOfTheConnectionsNotFlushedYet() {
+    // hundreds of sockets from one address, at once: no admission
+    try (EmbeddedShard s = new EmbeddedShard(new JsonObject().put("admission", new JsonObject().put("enabled", false).put("ipMaxConnections", 0)))) {
+      int rest = 44;
+      List<EmbeddedShard.Client> clients = new java.util.ArrayList<>();
+      for (int i = 0; i < FanOut.FLUSH_CHUNK + rest; i++) {
+        EmbeddedShard.Client c = s.client();
+        c.upgrade();
+        c.subscribe("BTC.trade");
+        clients.add(c);
+      }
+      OutboundMessage first = s.message("BTC", "trade", "{\"n\":1}");
+      OutboundMessage second = s.message("BTC", "trade", "{\"n\":2}");
+      s.shard.onBatch(EmbeddedShard.batch(first)); // queues the flush's first chunk
+      // queued after that chunk, as a batch the bus hands over while the flush is under way
+      s.channel.eventLoop().execute(() -> s.shard.onBatch(EmbeddedShard.batch(second)));
+      s.channel.runPendingTasks();
+      for (EmbeddedShard.Client c : clients) {
+        assertEquals(List.of(1, 2), c.received().stream().map(j -> j.getJsonObject("data").getInteger("n")).toList(), "in order");
+      }
+      assertEquals(2L * clients.size(), s.stats().messagesSent());
+      assertEquals(FanOut.FLUSH_CHUNK + clients.size(), s.stats().socketFlushes(),
+          "the first chunk flushed before the second batch came; every other connection took both in one flush");
+      assertEquals(0, first.frame().refCnt());
+      assertEquals(0, second.frame().refCnt());
+    }
+  }
+
+  @Test
   void theFrameWrittenIsTheBatchFrameByteForByte() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
