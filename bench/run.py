@@ -100,6 +100,8 @@ TARGETS = (
     ("rss_per_conn_vs_nchan", 0.4, "S1 RSS growth per connection over nchan's"),
 )
 SERVER_CORE = "0"
+# start_server: how often the server is probed until it logs its Kafka assignment (see there)
+PROBE_EARLY_S = 0.05
 GENERATOR_CORE = "1"
 P99_LIMIT_MS = 100.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -452,6 +454,16 @@ class CpuWindow:
 # ------------------------------------------------------------------------------------------------
 # HTTP, metrics, jcmd
 # ------------------------------------------------------------------------------------------------
+
+def log_contains(path, offset, text):
+    """Whether the log file at `path` has `text` after byte `offset` (a process's log, appended to by restarts)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return text.encode() in f.read()
+    except OSError:
+        return False
+
 
 def http_get(url, timeout=2.0):
     assert url.startswith(f"http://{LOOPBACK}:"), url  # loopback only
@@ -941,26 +953,39 @@ class Bench:
         self.report["setup"]["server_conf"] = self.server_conf("<port>", "<ops port>")
         cmd = ["taskset", "-c", SERVER_CORE, SERVER_JAVA, *SERVER_JVM_FLAGS, "-jar", self.server_jar, "-conf", conf_path]
         self.report["setup"]["server_command"] = " ".join(cmd).replace(self.work + "/", "")
+        log_path = os.path.join(self.logs, f"{log_name}.log")
+        log_from = os.path.getsize(log_path) if os.path.exists(log_path) else 0
         t0 = time.monotonic()
-        p = PROCS.start("server", cmd, os.path.join(self.logs, f"{log_name}.log"), cwd=self.work)
+        p = PROCS.start("server", cmd, log_path, cwd=self.work)
         ready = live = None
+        # Probes are not free for a server starting on one core (each is a connection, a request and an answer in a
+        # JVM still interpreting), nor for the bench's own core share: every 10 ms they took a measurable part of the
+        # start. So probe every PROBE_EARLY_S until the server logs its Kafka assignment (it cannot be ready before),
+        # then every 10 ms; a Kubernetes probe comes at most once a second.
+        assigned = False
+        last_probe = -1.0
         while time.monotonic() - t0 < ready_timeout:
             if p.poll() is not None:
                 raise BenchError(f"server exited with {p.returncode} during startup; see logs/{log_name}.log")
-            try:
-                # on the operations port, as Kubernetes probes (k8s/base readinessProbe port: ops): the public port's
-                # answer waits behind every client knocking at a restart (S6), which says nothing of readiness
-                if live is None:
-                    st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/live", timeout=1)
+            if not assigned:
+                assigned = log_contains(log_path, log_from, "event=kafka_assigned")
+            now = time.monotonic()
+            if assigned or now - last_probe >= PROBE_EARLY_S:
+                last_probe = now
+                try:
+                    # on the operations port, as Kubernetes probes (k8s/base readinessProbe port: ops): the public port's
+                    # answer waits behind every client knocking at a restart (S6), which says nothing of readiness
+                    if live is None:
+                        st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/live", timeout=1)
+                        if st == 200:
+                            live = time.monotonic() - t0
+                    st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/ready", timeout=1)
                     if st == 200:
-                        live = time.monotonic() - t0
-                st, _ = http_get(f"http://{LOOPBACK}:{ops_port}/health/ready", timeout=1)
-                if st == 200:
-                    ready = time.monotonic() - t0
-                    break
-            except Exception:
-                pass
-            time.sleep(0.01)
+                        ready = time.monotonic() - t0
+                        break
+                except Exception:
+                    pass
+            time.sleep(0.01 if assigned else 0.005)
         self.server, self.server_port, self.ops_port = p, port, ops_port
         entry = {"label": label, "live_s": round(live, 3) if live else None,
                  "ready_s": round(ready, 3) if ready else None}
