@@ -1299,6 +1299,7 @@ class Bench:
                 break
             r = self.step(f"s2-{rate}", n, s2_gen, rate, self.cfg["s2_publish_s"], **s2_pub)
             steps.append(r)
+            self.floor_next_to_s2(r)
             if stop_stepping(r, self.args.quick):
                 break
         self.stop_server()
@@ -1308,10 +1309,10 @@ class Bench:
     # ---------------------------------------------------------------------------------------------
     # floor: the kernel's cost of S2's writes, without a server
     # ---------------------------------------------------------------------------------------------
-    def floor(self):
-        """bench/floor/fanout.c at S2's connections, frame size and rates (one write per connection per message),
-        then at one rate with 1..10 frames per write: what the kernel alone costs per delivery on this machine,
-        under the same placement (writer on the server's core, reader on the generator's)."""
+    def floor_exe(self):
+        """bench/floor/fanout.c built once in the work directory: (path, whether it has io_uring)."""
+        if getattr(self, "_floor_exe", None):
+            return self._floor_exe
         exe = os.path.join(self.work, "fanout")
         src = os.path.join(BENCH, "floor", "fanout.c")
         # with io_uring where liburing-dev is installed (make bench installs it), else without
@@ -1321,38 +1322,73 @@ class Bench:
             r = subprocess.run(["gcc", "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise BenchError(f"gcc bench/floor/fanout.c failed: {r.stderr.strip()[:300]}")
+        self._floor_exe = (exe, uring)
+        return self._floor_exe
+
+    def floor_run(self, rate, per_write, frame, syscall="write"):
+        """One run of the floor: `per_write` frames of `frame` bytes to each of S2's connections per message."""
+        exe, _ = self.floor_exe()
+        n, seconds = self.cfg["s2_subscribers"], self.cfg["floor_s"]
+        out = subprocess.run([exe, str(n), str(frame), str(rate), str(seconds), str(per_write), SERVER_CORE,
+                              GENERATOR_CORE, syscall], capture_output=True, text=True, timeout=seconds + 120)
+        if out.returncode != 0:
+            raise BenchError(f"fanout failed: {out.stderr.strip()[:300]}")
+        res = json.loads(out.stdout)
+        log(f"floor: {rate} msg/s x {n} connections, {per_write} frame(s) of {frame} B per {res['syscall']}: "
+            f"{res['cpu_us_per_write']} us per write, {res['cpu_us_per_frame']} us per frame, "
+            f"writer {res['writer_core_share'] * 100:.0f} % of its core, fan-out {res['fanout_ms_mean']} ms")
+        return res
+
+    @staticmethod
+    def s2_frame_bytes(step):
+        """S2's frame at one step: bytes per client per second over the publish rate (pings add under 0.1 %)."""
+        b = step.get("bytes_per_client_per_s")
+        return int(round(b / step["publish_rate"])) if b else None
+
+    def floor_next_to_s2(self, step):
+        """The floor at an S2 step's rate and frame, right after the step, with the S2 server stopped (SIGSTOP) so
+        that it takes none of the writer's core: this machine's speed drifts by tens of percent within an hour, so
+        the floor is measured next to the step it is compared with, not minutes later."""
+        floor_steps = getattr(self, "floor_s2_steps", None)
+        if floor_steps is None:
+            floor_steps = self.floor_s2_steps = []
+        frame = self.s2_frame_bytes(step)
+        if not self.floor_after_s2 or frame is None or step.get("skipped"):
+            return
+        if floor_steps and floor_steps[-1]["writer_core_share"] > 0.95:
+            return  # the writer alone filled its core: higher rates only queue
+        self.server.send_signal(signal.SIGSTOP)
+        try:
+            floor_steps.append(self.floor_run(step["publish_rate"], 1, frame))
+        finally:
+            self.server.send_signal(signal.SIGCONT)
+
+    def floor(self):
+        """bench/floor/fanout.c at S2's connections, frame size and rates (one write per connection per message),
+        then at one rate with 1..10 frames per write: what the kernel alone costs per delivery on this machine,
+        under the same placement (writer on the server's core, reader on the generator's). The one-frame rates ran
+        next to S2's steps when S2 ran (floor_next_to_s2); here otherwise."""
+        _, uring = self.floor_exe()
         n = self.cfg["s2_subscribers"]
         s2_steps = measured_steps(self.report["scenarios"], "S2")
-        # S2's frame: bytes per client per second over the publish rate (pings add under 0.1 %)
-        sizes = [st["bytes_per_client_per_s"] / st["publish_rate"] for st in s2_steps if st.get("bytes_per_client_per_s")]
+        sizes = [self.s2_frame_bytes(st) for st in s2_steps if self.s2_frame_bytes(st)]
         frame = int(round(sum(sizes) / len(sizes))) if sizes else 300
         rates = [st["publish_rate"] for st in s2_steps] or self.cfg["s2_rates"][:4]
-        seconds = self.cfg["floor_s"]
-
-        def run(rate, per_write, syscall="write"):
-            out = subprocess.run([exe, str(n), str(frame), str(rate), str(seconds), str(per_write), SERVER_CORE,
-                                  GENERATOR_CORE, syscall], capture_output=True, text=True, timeout=seconds + 120)
-            if out.returncode != 0:
-                raise BenchError(f"fanout failed: {out.stderr.strip()[:300]}")
-            res = json.loads(out.stdout)
-            log(f"floor: {rate} msg/s x {n} connections, {per_write} frame(s) of {frame} B per {res['syscall']}: "
-                f"{res['cpu_us_per_write']} us per write, {res['cpu_us_per_frame']} us per frame, "
-                f"writer {res['writer_core_share'] * 100:.0f} % of its core, fan-out {res['fanout_ms_mean']} ms")
-            return res
-
-        log(f"floor: C writer, {n} loopback connections, {frame} B frames, rates {rates} msg/s")
-        steps = []
-        for rate in rates:
-            steps.append(run(rate, 1))
-            if steps[-1]["writer_core_share"] > 0.95:
-                break  # the writer alone fills its core: higher rates only queue
+        steps = list(getattr(self, "floor_s2_steps", None) or [])
+        next_to_s2 = bool(steps)
+        if not steps:
+            log(f"floor: C writer, {n} loopback connections, {frame} B frames, rates {rates} msg/s")
+            for rate in rates:
+                steps.append(self.floor_run(rate, 1, frame))
+                if steps[-1]["writer_core_share"] > 0.95:
+                    break  # the writer alone fills its core: higher rates only queue
         batching_rate = self.cfg["floor_batching_rate"]
-        batching = [run(batching_rate, k) for k in (1, 2, 5, 10)]
+        batching = [self.floor_run(batching_rate, k, frame) for k in (1, 2, 5, 10)]
         # the same one-frame sends submitted through io_uring: what is left without a syscall per send
-        io_uring = run(batching_rate, 1, "uring") if uring else {"skipped": "built without io_uring (no liburing-dev)"}
-        self.report["scenarios"]["floor"] = {"connections": n, "frame_bytes": frame, "seconds": seconds,
-                                             "steps": steps, "batching_rate": batching_rate, "batching": batching,
-                                             "io_uring": io_uring}
+        io_uring = self.floor_run(batching_rate, 1, frame, "uring") if uring else {"skipped": "built without io_uring (no liburing-dev)"}
+        self.report["scenarios"]["floor"] = {"connections": n, "frame_bytes": frame, "seconds": self.cfg["floor_s"],
+                                             "steps": steps, "next_to_s2": next_to_s2, "batching_rate": batching_rate,
+                                             "batching": batching, "io_uring": io_uring}
 
     # ---------------------------------------------------------------------------------------------
     # S3 market shape
@@ -2175,6 +2211,7 @@ class Bench:
         scenarios = [("startup", self.startup), ("S1", self.s1), ("S2", self.s2), ("floor", self.floor), ("S3", self.s3), ("S3z", self.s3_deflate), ("S4", self.s4),
                      ("S4C", self.s4c), ("S5", self.s5), ("S6", self.s6), ("S7", self.s7), ("S8", self.s8), ("S9", self.s9)]
         only = set(self.args.only.split(",")) if self.args.only else None
+        self.floor_after_s2 = only is None or "floor" in only
         try:
             self.loopback_receive = self.steer_loopback_receive()
             self.prepare()
@@ -2868,7 +2905,10 @@ def render_md(r, chart_prefix=""):
                  "any server, in any language, spends per delivery on this machine when each message to a "
                  "connection goes out in its own syscall; the fan-out time is how long one message takes to reach "
                  "the last of the connections. 'Reader behind at the end' is how long the reader still read after "
-                 "the last write: over a fraction of a second, the generator's core, not the writer, was the limit.")
+                 "the last write: over a fraction of a second, the generator's core, not the writer, was the limit."
+                 + (" Each rate ran right after S2's step at that rate, with S2's server stopped (SIGSTOP) meanwhile: "
+                    "the machine's speed drifts within the hour, so the floor is measured next to what it is compared with."
+                    if fl.get("next_to_s2") else ""))
         L.append("")
         odin = {st["publish_rate"]: st for st in measured_steps(sc, "S2")}
         peer = {st["publish_rate"]: st for st in r.get("peer", {}).get("S2", {}).get("steps", [])}
