@@ -82,9 +82,13 @@ USER 10001:10001
 # - the class-data sharing archive written above: ready in about half the time;
 # - Netty's leak detection off: a sampled frame gets a tracker per duplicate, and one sampled message on a
 #   10,000-subscriber channel stalls its shard for tens of ms (JMH FanOutBench). The tests run with
-#   paranoid detection instead.
+#   paranoid detection instead;
+# - Netty's JFR events off: the first pooled chunk Netty allocates (the first request or connection) registers
+#   its allocator events with the JDK's Flight Recorder, whose set-up took tens of ms of a fresh process's core,
+#   before /health/ready (make bench, startup). A JFR recording still gets the JVM's own events; set
+#   -Dio.netty.jfr.enabled=true for Netty's.
 # Override or add with `-e JAVA_OPTS=...` (or the pod's env); a later flag wins.
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled"
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=60 -XX:InitialRAMPercentage=60 -XX:+UseSerialGC -Xmn48m -XX:TieredStopAtLevel=1 -XX:SharedArchiveFile=/app/odin-ws.jsa -XX:+ExitOnOutOfMemoryError -Dio.netty.leakDetection.level=disabled -Dio.netty.jfr.enabled=false"
 
 # 8080: WebSockets (plus /health and /metrics); 8081: /health and /metrics on a thread of their own, and the pages
 # (/market/, /operator/)
