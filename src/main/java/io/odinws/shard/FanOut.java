@@ -298,7 +298,7 @@ final class FanOut {
         held[h].release();
         held[h] = null;
       }
-      heldReleased = Math.max(heldReleased, batchHeldEnd[batchDone]);
+      heldReleased = batchHeldEnd[batchDone];
       batchDone++;
     }
     if (flushed == dirtyCount) {
