@@ -455,6 +455,11 @@ class CpuWindow:
 # HTTP, metrics, jcmd
 # ------------------------------------------------------------------------------------------------
 
+def floor_saturated(steps):
+    """The floor's last one-frame run filled its writer's core: higher rates would only queue."""
+    return bool(steps) and steps[-1]["writer_core_share"] > 0.95
+
+
 def log_contains(path, offset, text):
     """Whether the log file at `path` has `text` after byte `offset` (a process's log, appended to by restarts)."""
     try:
@@ -802,6 +807,9 @@ class Bench:
         self.bootstrap = None
         self.publishers = []
         self.conf_overrides = None  # sections merged over the bench's server configuration for one scenario (S7)
+        self.floor_after_s2 = True  # whether the floor's rates run next to S2's steps (the floor is among the scenarios)
+        self.floor_s2_steps = []  # those runs, for the floor scenario
+        self.floor_built = None  # (the floor's executable, whether it has io_uring), once built
 
     # -- time budget --
     def left(self):
@@ -1311,8 +1319,8 @@ class Bench:
     # ---------------------------------------------------------------------------------------------
     def floor_exe(self):
         """bench/floor/fanout.c built once in the work directory: (path, whether it has io_uring)."""
-        if getattr(self, "_floor_exe", None):
-            return self._floor_exe
+        if self.floor_built:
+            return self.floor_built
         exe = os.path.join(self.work, "fanout")
         src = os.path.join(BENCH, "floor", "fanout.c")
         # with io_uring where liburing-dev is installed (make bench installs it), else without
@@ -1322,8 +1330,8 @@ class Bench:
             r = subprocess.run(["gcc", "-O2", "-o", exe, src], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             raise BenchError(f"gcc bench/floor/fanout.c failed: {r.stderr.strip()[:300]}")
-        self._floor_exe = (exe, uring)
-        return self._floor_exe
+        self.floor_built = (exe, uring)
+        return self.floor_built
 
     def floor_run(self, rate, per_write, frame, syscall="write"):
         """One run of the floor: `per_write` frames of `frame` bytes to each of S2's connections per message."""
@@ -1349,17 +1357,12 @@ class Bench:
         """The floor at an S2 step's rate and frame, right after the step, with the S2 server stopped (SIGSTOP) so
         that it takes none of the writer's core: this machine's speed drifts by tens of percent within an hour, so
         the floor is measured next to the step it is compared with, not minutes later."""
-        floor_steps = getattr(self, "floor_s2_steps", None)
-        if floor_steps is None:
-            floor_steps = self.floor_s2_steps = []
         frame = self.s2_frame_bytes(step)
-        if not self.floor_after_s2 or frame is None or step.get("skipped"):
+        if not self.floor_after_s2 or frame is None or step.get("skipped") or floor_saturated(self.floor_s2_steps):
             return
-        if floor_steps and floor_steps[-1]["writer_core_share"] > 0.95:
-            return  # the writer alone filled its core: higher rates only queue
         self.server.send_signal(signal.SIGSTOP)
         try:
-            floor_steps.append(self.floor_run(step["publish_rate"], 1, frame))
+            self.floor_s2_steps.append(self.floor_run(step["publish_rate"], 1, frame))
         finally:
             self.server.send_signal(signal.SIGCONT)
 
@@ -1371,17 +1374,17 @@ class Bench:
         _, uring = self.floor_exe()
         n = self.cfg["s2_subscribers"]
         s2_steps = measured_steps(self.report["scenarios"], "S2")
-        sizes = [self.s2_frame_bytes(st) for st in s2_steps if self.s2_frame_bytes(st)]
+        sizes = [b for b in map(self.s2_frame_bytes, s2_steps) if b]
         frame = int(round(sum(sizes) / len(sizes))) if sizes else 300
         rates = [st["publish_rate"] for st in s2_steps] or self.cfg["s2_rates"][:4]
-        steps = list(getattr(self, "floor_s2_steps", None) or [])
+        steps = list(self.floor_s2_steps)
         next_to_s2 = bool(steps)
         if not steps:
             log(f"floor: C writer, {n} loopback connections, {frame} B frames, rates {rates} msg/s")
             for rate in rates:
+                if floor_saturated(steps):
+                    break
                 steps.append(self.floor_run(rate, 1, frame))
-                if steps[-1]["writer_core_share"] > 0.95:
-                    break  # the writer alone fills its core: higher rates only queue
         batching_rate = self.cfg["floor_batching_rate"]
         batching = [self.floor_run(batching_rate, k, frame) for k in (1, 2, 5, 10)]
         # the same one-frame sends submitted through io_uring: what is left without a syscall per send
