@@ -17,6 +17,7 @@ import io.odinws.config.OdinConfig;
 import io.odinws.internal.VertxInternals;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.odinws.envelope.FrameEncoder;
+import io.odinws.ingest.IngestConsumer;
 import io.odinws.ingest.IngestStats;
 import io.odinws.recovery.History;
 import io.odinws.recovery.KafkaReplayReader;
@@ -98,6 +99,7 @@ public final class OdinServer extends VerticleBase {
   private AuthContext auth;
   /** The public port when {@link Main} bound it before starting the server; the router adopts it. */
   private final PreboundPort prebound;
+  private final IngestConsumer consumer;
 
   /** A server that binds its public port when the router starts (the Vert.x CLI, tests). */
   public OdinServer() {
@@ -106,7 +108,16 @@ public final class OdinServer extends VerticleBase {
 
   /** @param prebound the public port, already listening ({@link PreboundPort#bind}), or null */
   public OdinServer(PreboundPort prebound) {
+    this(prebound, IngestConsumer.inPlace());
+  }
+
+  /**
+   * @param prebound the public port, already listening ({@link PreboundPort#bind}), or null
+   * @param consumer where the ingest's Kafka consumer comes from ({@link IngestConsumer#ahead}: begun before the server)
+   */
+  public OdinServer(PreboundPort prebound, IngestConsumer consumer) {
     this.prebound = prebound;
+    this.consumer = consumer;
   }
 
   @Override
@@ -173,7 +184,7 @@ public final class OdinServer extends VerticleBase {
           // round trips are most of the time to ready and need no listening router. Not before the shards: the
           // worker and its consumer thread each take a loop of the pool, which would then wrap onto a shard's.
           Future<String> routerDeployed = vertx.deployVerticle(router);
-          Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), ingest, history, meters, privateTopics,
+          Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), consumer, ingest, history, meters, privateTopics,
               config.ws().compression(), deflateDemand),
               new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER));
           return Future.all(routerDeployed, ingestDeployed);

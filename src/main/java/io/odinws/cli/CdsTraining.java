@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.odinws.OdinServer;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
+import io.odinws.ingest.IngestConsumer;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.RecordFrames;
 import io.odinws.router.PreboundPort;
@@ -46,7 +47,7 @@ public final class CdsTraining {
     Vertx vertx = Vertx.vertx(Main.vertxOptions(config));
     try {
       // as Main starts it: the port bound first (its classes go into the archive too)
-      OdinServer server = new OdinServer(PreboundPort.bind(config.http()));
+      OdinServer server = new OdinServer(PreboundPort.bind(config.http()), IngestConsumer.ahead(config.kafka()));
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(STEP_SECONDS, TimeUnit.SECONDS);
       int port = server.port();
       var http = vertx.createHttpClient();

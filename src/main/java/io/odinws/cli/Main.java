@@ -5,6 +5,7 @@ import io.odinws.OdinServer;
 import io.odinws.config.ConfigException;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
+import io.odinws.ingest.IngestConsumer;
 import io.odinws.router.PreboundPort;
 import io.odinws.router.RouterVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -185,8 +186,10 @@ public final class Main implements Callable<Integer> {
       err.println("odin-ws: " + why);
       return 1;
     }
+    // The Kafka consumer's construction, which needs neither Vert.x nor the shards, on a thread of its own meanwhile.
+    IngestConsumer consumer = IngestConsumer.ahead(config.kafka());
     Vertx vertx = Vertx.vertx(vertxOptions(config));
-    OdinServer server = new OdinServer(port);
+    OdinServer server = new OdinServer(port, consumer);
     vertx.deployVerticle(server, new DeploymentOptions().setConfig(overrides))
         .onFailure(e -> {
           LOG.error("event=startup_failed error=\"{}\"", e.getMessage(), e);

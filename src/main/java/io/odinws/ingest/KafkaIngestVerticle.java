@@ -20,13 +20,12 @@ import io.odinws.stats.ServerMeters;
 import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.consumer.KafkaReadStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +35,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -53,6 +51,7 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private static final long CLOSE_WAIT_MS = 100;
 
   private final KafkaConfig config;
+  private final IngestConsumer consumer;
   private final IngestStats stats;
   private final History history;
   private final FrameEncoder encoder = new FrameEncoder(PooledByteBufAllocator.DEFAULT);
@@ -73,13 +72,14 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private final FrameDeflater deflater;
   private final DeflateDemand deflateDemand;
 
-  public KafkaIngestVerticle(KafkaConfig config, IngestStats stats, History history, ServerMeters meters, RecordOwners owners,
-                             CompressionConfig compression, DeflateDemand deflateDemand) {
+  public KafkaIngestVerticle(KafkaConfig config, IngestConsumer consumer, IngestStats stats, History history, ServerMeters meters,
+                             RecordOwners owners, CompressionConfig compression, DeflateDemand deflateDemand) {
     this.deflater = compression.enabled()
         ? new FrameDeflater(PooledByteBufAllocator.DEFAULT, compression.level(), compression.minBytes()) : null;
     this.deflateDemand = deflateDemand;
     this.owners = owners;
     this.config = config;
+    this.consumer = consumer;
     this.stats = stats;
     this.history = history;
     this.meters = meters;
@@ -87,7 +87,8 @@ public final class KafkaIngestVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    stream = KafkaReadStream.create(vertx, consumerProperties(), byte[].class, byte[].class);
+    stream = KafkaReadStream.create(vertx, consumer.take(config),
+        KafkaClientOptions.fromProperties(IngestConsumer.properties(config), false));
     stream.pollTimeout(Duration.ofMillis(config.pollTimeoutMs()));
     stream.exceptionHandler(e -> {
       if (!stopped) {
@@ -98,26 +99,6 @@ public final class KafkaIngestVerticle extends VerticleBase {
     // accepts clients (and reports Kafka unhealthy) while the broker is not reachable yet.
     assignAll();
     return Future.succeededFuture();
-  }
-
-  private Properties consumerProperties() {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "odin-ws-ingest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false"); // no group: Kafka refuses auto-commit
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
-    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, String.valueOf(config.fetchMaxWaitMs()));
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
-    p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    p.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "2000");
-    // No JMX reporter (Kafka's default): registering an MBean per client metric took ~100 ms of a start
-    // on one core, and the server's own meters are on /metrics.
-    p.put(ConsumerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
-    return p;
   }
 
   private void assignAll() {
