@@ -22,6 +22,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.KafkaClientOptions;
 import io.vertx.kafka.client.consumer.KafkaReadStream;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.PartitionInfo;
@@ -30,7 +31,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -125,13 +125,13 @@ public final class KafkaIngestVerticle extends VerticleBase {
           partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
           history.partitions(counts);
           startOffsets.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
-          registerLag(partitions);
           historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
           stats.assigned(partitions.size());
           stats.connected(true, null);
           stream.batchHandler(this::onBatch);
           healthTimer = vertx.setPeriodic(config.healthCheckIntervalMs(), id -> checkBroker());
           LOG.info("event=kafka_assigned topics={} partitions={} bootstrap={}", config.topics().size(), partitions.size(), config.bootstrap());
+          registerLag(partitions); // after ready: a meter per partition, and nothing readiness waits for
         })
         .onFailure(e -> {
           if (stopped) {
@@ -149,15 +149,14 @@ public final class KafkaIngestVerticle extends VerticleBase {
    * before the first poll), and tells the history where coverage starts.
    */
   private Future<Void> seekToEnd(Set<TopicPartition> partitions) {
-    return stream.endOffsets(partitions).compose(ends -> {
-      List<Future<Void>> seeks = new ArrayList<>(ends.size());
-      for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
-        seeks.add(stream.seek(e.getKey(), e.getValue()));
-      }
-      return Future.all(seeks).map(v -> {
-        ends.forEach((tp, end) -> startOffsets.put(tp, end));
-        return null;
-      });
+    return stream.endOffsets(partitions).map(ends -> {
+      // On the consumer itself, here, rather than one task on its thread per partition (stream.seek): a seek only sets
+      // a position, and nothing else uses the consumer now, as it is not polling before the batch handler is set and
+      // the calls of this assignment ran one after the other. KafkaConsumer checks that no two threads are in it.
+      Consumer<byte[], byte[]> consumer = stream.unwrap();
+      ends.forEach(consumer::seek);
+      startOffsets.putAll(ends);
+      return null;
     });
   }
 
