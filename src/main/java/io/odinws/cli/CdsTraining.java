@@ -5,6 +5,7 @@ import io.odinws.OdinServer;
 import io.odinws.config.ConfigLoader;
 import io.odinws.config.OdinConfig;
 import io.odinws.ingest.IngestConsumer;
+import io.odinws.ops.JvmMeters;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.RecordFrames;
 import io.odinws.router.PreboundPort;
@@ -14,6 +15,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.backends.BackendRegistries;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.charset.StandardCharsets;
@@ -49,6 +51,7 @@ public final class CdsTraining {
       // as Main starts it: the port bound first (its classes go into the archive too)
       OdinServer server = new OdinServer(PreboundPort.bind(config.http()), IngestConsumer.ahead(config.kafka()));
       vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf)).await(STEP_SECONDS, TimeUnit.SECONDS);
+      JvmMeters.bindLater(vertx, BackendRegistries.getDefaultNow()).await(STEP_SECONDS, TimeUnit.SECONDS);
       int port = server.port();
       var http = vertx.createHttpClient();
       for (int on : new int[] {port, server.opsPort()}) {
