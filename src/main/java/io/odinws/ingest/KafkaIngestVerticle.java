@@ -25,15 +25,12 @@ import io.vertx.kafka.client.consumer.KafkaReadStream;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -87,18 +84,33 @@ public final class KafkaIngestVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    stream = KafkaReadStream.create(vertx, consumer.take(config),
-        KafkaClientOptions.fromProperties(IngestConsumer.properties(config), false));
-    stream.pollTimeout(Duration.ofMillis(config.pollTimeoutMs()));
-    stream.exceptionHandler(e -> {
-      if (!stopped) {
-        LOG.warn("event=kafka_error error=\"{}\" action=\"retrying; check kafka.bootstrap={} and the broker\"", e, config.bootstrap());
+    return consumer.take(vertx, config).map(taken -> {
+      stream = KafkaReadStream.create(vertx, taken.consumer(),
+          KafkaClientOptions.fromProperties(IngestConsumer.properties(config), false));
+      stream.pollTimeout(Duration.ofMillis(config.pollTimeoutMs()));
+      stream.exceptionHandler(e -> {
+        if (!stopped) {
+          LOG.warn("event=kafka_error error=\"{}\" action=\"retrying; check kafka.bootstrap={} and the broker\"", e, config.bootstrap());
+        }
+      });
+      Map<TopicPartition, Long> ahead = taken.assignedAtEnd();
+      if (ahead != null) {
+        // The stream polls only once it has assigned (or subscribed) itself. The same partitions again change
+        // nothing in the consumer: their positions stay at the end offsets sought ahead.
+        stream.assign(ahead.keySet()).onComplete((v, err) -> {
+          if (err == null) {
+            assigned(ahead);
+          } else {
+            assignAll();
+          }
+        });
+      } else {
+        // Assignment goes on in the background, retried until the broker answers, so the server
+        // accepts clients (and reports Kafka unhealthy) while the broker is not reachable yet.
+        assignAll();
       }
+      return null;
     });
-    // Assignment goes on in the background, retried until the broker answers, so the server
-    // accepts clients (and reports Kafka unhealthy) while the broker is not reachable yet.
-    assignAll();
-    return Future.succeededFuture();
   }
 
   private void assignAll() {
@@ -109,30 +121,15 @@ public final class KafkaIngestVerticle extends VerticleBase {
     // default.api.timeout.ms on the consumer thread, and queued calls would delay stop() in turn.
     stream.listTopics()
         .compose(all -> {
-          Set<TopicPartition> partitions = new HashSet<>();
-          for (String topic : config.topics().keySet()) {
-            List<PartitionInfo> infos = all.get(topic);
-            if (infos == null || infos.isEmpty()) {
-              return Future.failedFuture("topic " + topic + " does not exist; create it or remove it from kafka.topics");
-            }
-            infos.forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
+          Set<TopicPartition> partitions;
+          try {
+            partitions = IngestConsumer.partitions(config, all);
+          } catch (IllegalStateException e) {
+            return Future.failedFuture(e.getMessage());
           }
-          return stream.assign(partitions).compose(v -> seekToEnd(partitions)).map(partitions);
+          return stream.assign(partitions).compose(v -> seekToEnd(partitions));
         })
-        .onSuccess(partitions -> {
-          assignment = partitions;
-          Map<String, Integer> counts = new java.util.HashMap<>();
-          partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
-          history.partitions(counts);
-          startOffsets.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
-          historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
-          stats.assigned(partitions.size());
-          stats.connected(true, null);
-          stream.batchHandler(this::onBatch);
-          healthTimer = vertx.setPeriodic(config.healthCheckIntervalMs(), id -> checkBroker());
-          LOG.info("event=kafka_assigned topics={} partitions={} bootstrap={}", config.topics().size(), partitions.size(), config.bootstrap());
-          registerLag(partitions); // after ready: a meter per partition, and nothing readiness waits for
-        })
+        .onSuccess(this::assigned)
         .onFailure(e -> {
           if (stopped) {
             return; // undeployed while assigning
@@ -146,18 +143,35 @@ public final class KafkaIngestVerticle extends VerticleBase {
 
   /**
    * Seeks explicitly to the current end offsets (seekToEnd is lazy and would miss records produced
-   * before the first poll), and tells the history where coverage starts.
+   * before the first poll).
    */
-  private Future<Void> seekToEnd(Set<TopicPartition> partitions) {
+  private Future<Map<TopicPartition, Long>> seekToEnd(Set<TopicPartition> partitions) {
     return stream.endOffsets(partitions).map(ends -> {
       // On the consumer itself, here, rather than one task on its thread per partition (stream.seek): a seek only sets
       // a position, and nothing else uses the consumer now, as it is not polling before the batch handler is set and
       // the calls of this assignment ran one after the other. KafkaConsumer checks that no two threads are in it.
       Consumer<byte[], byte[]> consumer = stream.unwrap();
       ends.forEach(consumer::seek);
-      startOffsets.putAll(ends);
-      return null;
+      return ends;
     });
+  }
+
+  /** Every partition assigned and at {@code ends}: the history's coverage starts there, and consumption begins. */
+  private void assigned(Map<TopicPartition, Long> ends) {
+    Set<TopicPartition> partitions = Set.copyOf(ends.keySet());
+    assignment = partitions;
+    startOffsets.putAll(ends);
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
+    history.partitions(counts);
+    startOffsets.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
+    historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
+    stats.assigned(partitions.size());
+    stats.connected(true, null);
+    stream.batchHandler(this::onBatch);
+    healthTimer = vertx.setPeriodic(config.healthCheckIntervalMs(), id -> checkBroker());
+    LOG.info("event=kafka_assigned topics={} partitions={} bootstrap={}", config.topics().size(), partitions.size(), config.bootstrap());
+    registerLag(partitions); // after ready: a meter per partition, and nothing readiness waits for
   }
 
   /** ws_kafka_lag{topic,partition}: the partition's end (as of the last broker check) minus the next offset to process. */

@@ -2,66 +2,139 @@ package io.odinws.ingest;
 
 import io.odinws.config.KafkaConfig;
 import io.odinws.testkit.Await;
+import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.KafkaBrokerExtension;
+import io.odinws.testkit.OdinTopics;
+import io.vertx.core.Vertx;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The ingest's consumer built ahead of the server: before anyone asks for it, and only for the settings it was begun with. */
+/**
+ * The ingest's consumer begun ahead of the server: built before anyone asks for it, assigned at the end offsets when the
+ * broker answers, left to the verticle when it does not, and only for the settings it was begun with.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
 class IngestConsumerTest {
 
-  /** Nothing listens on the discard port; building a consumer does not connect. */
-  private static final KafkaConfig REACHABLE = config("127.0.0.1:9");
+  /** Nothing listens on the discard port. */
+  private static final KafkaConfig UNREACHABLE = config("127.0.0.1:9", "odin.trades");
   /** No port: the consumer's construction refuses it without a DNS lookup. */
-  private static final KafkaConfig INVALID = config("not-a-host-and-port");
+  private static final KafkaConfig INVALID = config("not-a-host-and-port", "odin.trades");
 
-  private static KafkaConfig config(String bootstrap) {
-    return new KafkaConfig(bootstrap, Map.of("odin.trades", "trade"), 100, 100, 1_000);
+  private final Vertx vertx = Vertx.vertx();
+
+  private static KafkaConfig config(String bootstrap, String topic) {
+    return new KafkaConfig(bootstrap, Map.of(topic, "trade"), 100, 100, 1_000);
   }
 
-  @Test
-  void aheadBuildsTheConsumerBeforeAnyoneTakesIt() {
-    IngestConsumer ahead = IngestConsumer.ahead(REACHABLE);
-    Await.until("the consumer begun ahead is built", Duration.ofSeconds(30), ahead::built);
-    try (Consumer<byte[], byte[]> consumer = ahead.take(REACHABLE)) {
-      assertNotNull(consumer);
+  @AfterEach
+  void closeVertx() throws TimeoutException {
+    vertx.close().await(30, TimeUnit.SECONDS);
+  }
+
+  /** The take's consumer, or the take's failure as it failed. */
+  private IngestConsumer.Taken take(IngestConsumer source, KafkaConfig config) {
+    try {
+      return source.take(vertx, config).await(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("no consumer within 30 s", e);
     }
   }
 
   @Test
-  void inPlaceBuildsNothingUntilTaken() {
+  void aheadHandsOverTheConsumerAssignedAtTheEndOfEveryPartition(EmbeddedKafka kafka) throws Exception {
+    String topic = "ahead-" + System.nanoTime();
+    kafka.createTopics(Map.of(topic, 3));
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      producer.send(new ProducerRecord<>(topic, 0, "k", "before-1")).get(30, TimeUnit.SECONDS);
+      producer.send(new ProducerRecord<>(topic, 0, "k", "before-2")).get(30, TimeUnit.SECONDS);
+      KafkaConfig config = config(kafka.bootstrap(), topic);
+      IngestConsumer ahead = IngestConsumer.ahead(config);
+      Await.until("the thread begun ahead is done", Duration.ofSeconds(30), ahead::built);
+      IngestConsumer.Taken taken = take(ahead, config);
+      try (Consumer<byte[], byte[]> consumer = taken.consumer()) {
+        TopicPartition p0 = new TopicPartition(topic, 0);
+        assertEquals(Map.of(p0, 2L, new TopicPartition(topic, 1), 0L, new TopicPartition(topic, 2), 0L), taken.assignedAtEnd());
+        assertEquals(taken.assignedAtEnd().keySet(), consumer.assignment());
+        // produced after the hand-over: the first poll starts at the end offsets, so it gets this and nothing before
+        producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get(30, TimeUnit.SECONDS);
+        ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (records.isEmpty() && System.nanoTime() < deadline) {
+          records = consumer.poll(Duration.ofMillis(200));
+        }
+        assertEquals(1, records.count());
+        assertEquals("after", new String(records.iterator().next().value()));
+        assertEquals(2L, records.iterator().next().offset());
+      }
+    }
+  }
+
+  @Test
+  void aTopicTheBrokerLacksLeavesTheAssignmentToTheVerticle(EmbeddedKafka kafka) {
+    KafkaConfig config = config(kafka.bootstrap(), "no-such-topic-" + System.nanoTime());
+    IngestConsumer.Taken taken = take(IngestConsumer.ahead(config), config);
+    try (Consumer<byte[], byte[]> consumer = taken.consumer()) {
+      assertNull(taken.assignedAtEnd());
+      assertTrue(consumer.assignment().isEmpty());
+    }
+  }
+
+  @Test
+  void aBrokerThatDoesNotAnswerLeavesTheAssignmentToTheVerticle() {
+    IngestConsumer.Taken taken = take(IngestConsumer.ahead(UNREACHABLE), UNREACHABLE);
+    try (Consumer<byte[], byte[]> consumer = taken.consumer()) {
+      assertNull(taken.assignedAtEnd());
+    }
+  }
+
+  @Test
+  void inPlaceBuildsNothingUntilTakenAndAssignsNothing() {
     IngestConsumer inPlace = IngestConsumer.inPlace();
     assertFalse(inPlace.built());
-    try (Consumer<byte[], byte[]> consumer = inPlace.take(REACHABLE)) {
-      assertNotNull(consumer);
+    IngestConsumer.Taken taken = take(inPlace, UNREACHABLE);
+    try (Consumer<byte[], byte[]> consumer = taken.consumer()) {
+      assertNull(taken.assignedAtEnd());
+      assertEquals(Set.of(), consumer.assignment());
     }
   }
 
   @Test
-  void aFailedBuildIsThrownByTakeAsTheConstructionThrewIt() {
-    assertThrows(KafkaException.class, () -> IngestConsumer.inPlace().take(INVALID));
+  void aFailedBuildFailsTheTakeAsTheConstructionThrew() {
+    assertThrows(KafkaException.class, () -> take(IngestConsumer.inPlace(), INVALID));
     IngestConsumer ahead = IngestConsumer.ahead(INVALID);
     Await.until("the build begun ahead has failed", Duration.ofSeconds(30), ahead::built);
-    assertThrows(KafkaException.class, () -> ahead.take(INVALID));
+    assertThrows(KafkaException.class, () -> take(ahead, INVALID));
   }
 
   @Test
-  void theSettingsTheVerticleIsGivenWinOverThoseBegunAhead() {
+  void theSettingsTheVerticleIsGivenWinOverThoseBegunAhead(EmbeddedKafka kafka) {
     // begun with settings that cannot build; taken with others: a consumer for the others, no failure
     IngestConsumer ahead = IngestConsumer.ahead(INVALID);
-    try (Consumer<byte[], byte[]> consumer = ahead.take(REACHABLE)) {
-      assertNotNull(consumer);
+    try (Consumer<byte[], byte[]> consumer = take(ahead, UNREACHABLE).consumer()) {
+      assertTrue(consumer.assignment().isEmpty());
     }
-    IngestConsumer other = IngestConsumer.ahead(REACHABLE);
-    assertThrows(KafkaException.class, () -> other.take(INVALID));
-    Await.until("the unused consumer's build has ended", Duration.ofSeconds(30), other::built);
-    assertTrue(other.built());
+    // begun for a broker that answers, taken with settings that do not build: the settings taken with fail
+    KafkaConfig reachable = config(kafka.bootstrap(), "no-such-topic-" + System.nanoTime());
+    assertThrows(KafkaException.class, () -> take(IngestConsumer.ahead(reachable), INVALID));
   }
 }

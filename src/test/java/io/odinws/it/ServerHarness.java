@@ -1,6 +1,8 @@
 package io.odinws.it;
 
 import io.odinws.OdinServer;
+import io.odinws.config.ConfigLoader;
+import io.odinws.ingest.IngestConsumer;
 import io.odinws.router.ShardSlot;
 import io.odinws.testkit.EmbeddedKafka;
 import io.vertx.core.DeploymentOptions;
@@ -64,7 +66,8 @@ final class ServerHarness implements AutoCloseable {
       Throwable cause = vertx.unavailableNativeTransportCause();
       return vertx.close().transform(closed -> Future.failedFuture(new IllegalStateException("native transport unavailable", cause)));
     }
-    OdinServer server = new OdinServer();
+    // as Main starts it: the Kafka consumer built and assigned ahead
+    OdinServer server = new OdinServer(null, IngestConsumer.ahead(ConfigLoader.resolve(conf, System.getenv()).kafka()));
     return vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf))
         .compose(id -> assigned(vertx, server))
         .map(v -> new ServerHarness(vertx, server))
