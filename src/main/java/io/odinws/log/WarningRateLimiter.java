@@ -41,7 +41,20 @@ public final class WarningRateLimiter extends TurboFilter {
   private static final String SUMMARY_FORMAT = "event=log_suppressed logger={} pattern=\"{}\" suppressed={} period_s={}";
   private static final int MAX_PATTERN_CHARS = 300;
 
+  /**
+   * Equality written out: a record's generated equals and hashCode are linked at run time on their first call, and
+   * the first key is often made while the server starts (a library's warning then).
+   */
   private record Key(String logger, String pattern) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && logger.equals(k.logger) && pattern.equals(k.pattern);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * logger.hashCode() + pattern.hashCode();
+    }
   }
 
   private record Suppressed(Key key, long events) {
