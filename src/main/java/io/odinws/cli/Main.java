@@ -236,6 +236,9 @@ public final class Main implements Callable<Integer> {
             .setJvmMetricsEnabled(false)
             // EventBus metrics cost 1-2 µs per delivery and say nothing the server's own metrics don't.
             .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)
+            // The public port is the router's own Netty bootstrap; Vert.x's HTTP servers (the operations port's) would
+            // only count probes and scrapes, and their gauges were registered twice (a Micrometer warning at every start).
+            .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
   }
 
