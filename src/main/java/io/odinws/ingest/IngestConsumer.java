@@ -25,9 +25,10 @@ import java.util.concurrent.CompletableFuture;
  * ({@link #inPlace()}) or begun ahead of the server on a thread of its own ({@link #ahead}). Building a consumer
  * parses its configuration, sets up its metrics and registers its MBean with the platform MBean server, which a fresh
  * JVM creates then; its first conversation with the broker (connection, metadata, end offsets) runs Kafka's protocol
- * code for the first time. Together they were most of a start's time to ready, and none of it needs Vert.x or the
- * shards, so {@code Main} begins it before them, on the other core. The thread hands the consumer over assigned and
- * at the end offsets when the broker answered in time, else unassigned: the verticle then assigns it (and retries).
+ * code for the first time. Together they were a large share of a start's time to ready, and none of it needs Vert.x
+ * or the shards, so {@code Main} begins it before them: its waits for the broker overlap Vert.x's start. The thread
+ * hands the consumer over assigned and at the end offsets when the broker answered in time, else unassigned: the
+ * verticle then assigns it (and retries).
  */
 public final class IngestConsumer {
 
@@ -78,14 +79,22 @@ public final class IngestConsumer {
    */
   Future<Taken> take(Vertx vertx, KafkaConfig config) {
     if (created == null) {
-      return Future.succeededFuture(new Taken(create(config), null));
+      return builtHere(config);
     }
     // the consumer's settings and topics, compared without the record's equals (its first call links it at run time)
     if (!properties(config).equals(properties(this.config)) || !config.topics().equals(this.config.topics())) {
       created.thenAccept(unused -> unused.consumer().close(Duration.ZERO));
-      return Future.succeededFuture(new Taken(create(config), null));
+      return builtHere(config);
     }
     return Future.fromCompletionStage(created, vertx.getOrCreateContext());
+  }
+
+  private static Future<Taken> builtHere(KafkaConfig config) {
+    try {
+      return Future.succeededFuture(new Taken(create(config), null));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Whether the thread begun ahead is done with the consumer (or failed to build it). */
