@@ -180,8 +180,8 @@ public final class OdinServer extends VerticleBase {
         .compose(v -> deployShards(shards, config))
         .compose(v -> checkDistinctLoops(shards))
         .compose(v -> {
-          // The router and the Kafka worker side by side: creating the consumer and its first metadata and offset
-          // round trips are most of the time to ready and need no listening router. Not before the shards: the
+          // The router and the Kafka worker side by side: the worker's consumer (built and assigned there, or taken
+          // from the thread Main began it on) needs no listening router. Not before the shards: the
           // worker and its consumer thread each take a loop of the pool, which would then wrap onto a shard's.
           Future<String> routerDeployed = vertx.deployVerticle(router);
           Future<String> ingestDeployed = vertx.deployVerticle(new KafkaIngestVerticle(config.kafka(), consumer, ingest, history, meters, privateTopics,

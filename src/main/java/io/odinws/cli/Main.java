@@ -188,7 +188,8 @@ public final class Main implements Callable<Integer> {
       err.println("odin-ws: " + why);
       return 1;
     }
-    // The Kafka consumer's construction, which needs neither Vert.x nor the shards, on a thread of its own meanwhile.
+    // The Kafka consumer's construction and first assignment, which need neither Vert.x nor the shards, on a thread of
+    // its own meanwhile.
     IngestConsumer consumer = IngestConsumer.ahead(config.kafka());
     Vertx vertx = Vertx.vertx(vertxOptions(config));
     OdinServer server = new OdinServer(port, consumer);

@@ -59,7 +59,6 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private long historyTimer = -1;
   private volatile boolean stopped;
   private boolean checking;
-  private final Map<TopicPartition, Long> startOffsets = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<TopicPartition, Long> endOffsets = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ServerMeters meters;
@@ -160,11 +159,10 @@ public final class KafkaIngestVerticle extends VerticleBase {
   private void assigned(Map<TopicPartition, Long> ends) {
     Set<TopicPartition> partitions = Set.copyOf(ends.keySet());
     assignment = partitions;
-    startOffsets.putAll(ends);
     Map<String, Integer> counts = new java.util.HashMap<>();
     partitions.forEach(tp -> counts.merge(tp.topic(), 1, Integer::sum));
     history.partitions(counts);
-    startOffsets.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
+    ends.forEach((tp, offset) -> history.begin(tp.topic(), tp.partition(), offset));
     historyTimer = vertx.setPeriodic(1_000, id -> history.evictExpired(System.currentTimeMillis()));
     stats.assigned(partitions.size());
     stats.connected(true, null);
