@@ -315,11 +315,14 @@ public final class Recoveries {
     }
   }
 
-  /** The replay is written: now the gated live messages, then live delivery resumes. */
+  /**
+   * The replay is written: now the gated live messages, then live delivery resumes. Not flushed here: the
+   * request's reconnect_ack flushes every channel's replay with it, one write to the socket where a flush per
+   * channel made one each (a live message's flush meanwhile takes them along).
+   */
   private void finish(Request req, String channel, HeldBack held, boolean complete, int replayed, String error) {
     countPrivate(held.release(req.target));
     stats.replayed(replayed);
-    req.target.flush();
     boolean recovered = complete && !held.overflow() && req.budget >= 0;
     if (!recovered && error == null) {
       error = held.overflow() ? "too many live messages arrived during the replay" : "replay limit reached (recovery.maxMessagesPerRequest or maxMessagesPerSecond)";

@@ -26,6 +26,6 @@ public interface ReplayTarget {
   /** Flushes what was written (and applies the connection's outbound limits). */
   void flush();
 
-  /** Writes and flushes a text message (a JSON reply). */
+  /** Writes a text message (a JSON reply) after everything already written, and flushes them all. */
   void reply(String json);
 }

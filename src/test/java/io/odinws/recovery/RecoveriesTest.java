@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -87,7 +88,7 @@ class RecoveriesTest {
     JsonObject ack = client.ack();
     assertTrue(ack.getJsonObject("channels").getJsonObject(CHANNEL).getBoolean("recovered"));
     assertEquals(5, ack.getInteger("messages_replayed"));
-    assertTrue(client.flushed > 0, "the replay is flushed");
+    assertEquals("ack", client.written.get(client.written.size() - 1), "the ack (which flushes) after the replay");
   }
 
   @Test
@@ -118,6 +119,37 @@ class RecoveriesTest {
     assertFalse(onLoop(() -> passes(client, KEYS, 106)));
     assertTrue(onLoop(() -> passes(client, KEYS, 107)));
     assertTrue(onLoop(() -> client.gate().isEmpty()), "past the floor the channel is live again");
+  }
+
+  @Test
+  void aRequestsChannelsGoOutTogetherWithItsAckNotOneFlushEach() throws Exception {
+    Recoveries recoveries = recoveries(config(10_000, 10_000, 10_000));
+    fillHistory(100, 105);
+    onLoop(() -> {
+      for (long offset = 105; offset < 108; offset++) {
+        OutboundMessage m = live(OTHER, offset);
+        history.record(TOPIC, 0, offset, m, System.currentTimeMillis());
+        m.frame().release();
+      }
+      return null;
+    });
+    RecordingTarget client = new RecordingTarget();
+    Map<String, Object> positions = new LinkedHashMap<>();
+    positions.put(CHANNEL, "0:49"); // before the history: a Kafka read
+    positions.put("ETH.trade", "0:104"); // in the history: written at once
+    onLoop(() -> {
+      recoveries.start(client, positions, Map.of());
+      return null;
+    });
+    assertEquals(3, client.written.size(), "ETH.trade's replay is written while BTC.trade's read is out");
+    assertEquals(0, client.flushed, "and waits for the request's ack instead of a flush of its own");
+
+    completeRead(reads.get(0), 50, 100, 0, 108);
+    awaitAck(client);
+    assertEquals(0, client.flushed);
+    assertEquals(3 + 55 + 1, client.written.size(), "ETH.trade's 3, BTC.trade's 50 from Kafka and 5 from the history, the ack");
+    assertEquals("ack", client.written.get(client.written.size() - 1));
+    assertEquals(2, client.ack().getJsonObject("channels").stream().filter(e -> ((JsonObject) e.getValue()).getBoolean("recovered")).count());
   }
 
   @Test
@@ -189,7 +221,7 @@ class RecoveriesTest {
     assertEquals("only exact channels can be recovered", channels.getJsonObject("BTC.*").getString("error"));
     assertTrue(channels.getJsonObject(CHANNEL).getString("error").startsWith("invalid position"));
     assertEquals("only exact channels can be recovered", channels.getJsonObject("BTC.nosuch").getString("error"));
-    assertTrue(client.written.isEmpty());
+    assertEquals(List.of("ack"), client.written);
     assertTrue(reads.isEmpty());
   }
 
@@ -417,6 +449,7 @@ class RecoveriesTest {
     @Override
     public void reply(String json) {
       ackText = json;
+      written.add("ack"); // a reply flushes what was written before it
     }
 
     JsonObject ack() {
