@@ -158,6 +158,25 @@ public final class IngestConsumer {
   }
 
   private static Consumer<byte[], byte[]> create(KafkaConfig config) {
-    return new KafkaConsumer<>(properties(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    return new ClosesAtOnce(properties(config));
+  }
+
+  /**
+   * Kafka's consumer whose no-argument close, the one Vert.x's stream calls on the consumer's thread, does not wait.
+   * Without a consumer group there is nothing to hand back; Kafka's default close waits (up to 30 s) for the answer to
+   * closing the fetch session, which the broker sends only after the fetch it holds (up to {@code fetch.max.wait.ms}).
+   * Meanwhile that thread sits in {@code epoll_wait}, and a JVM 17 exiting waits up to 300 ms more for any thread in
+   * native code: an exit was that much slower than it needed to be.
+   */
+  private static final class ClosesAtOnce extends KafkaConsumer<byte[], byte[]> {
+
+    ClosesAtOnce(Properties properties) {
+      super(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @Override
+    public void close() {
+      close(Duration.ZERO);
+    }
   }
 }

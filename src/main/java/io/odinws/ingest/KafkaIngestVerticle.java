@@ -277,10 +277,8 @@ public final class KafkaIngestVerticle extends VerticleBase {
     if (stream == null) {
       return Future.succeededFuture();
     }
-    // Without a consumer group a close hands nothing back to the broker; its wait is for the answer to closing
-    // the fetch session, which queues behind the fetch in flight (up to fetch.max.wait.ms). The exit does not
-    // wait that long: the close goes on in the background, and the process's end closes its sockets anyway.
-    // (The Deflater's memory goes with the verticle, its Cleaner.)
+    // The consumer's close does not wait for the broker (IngestConsumer.ClosesAtOnce); the bound is for a consumer
+    // thread still busy with a poll's records. (The Deflater's memory goes with the verticle, its Cleaner.)
     return stream.close().timeout(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 }

@@ -89,6 +89,37 @@ class IngestConsumerTest {
     }
   }
 
+  /**
+   * Vert.x's stream closes the consumer with Kafka's no-argument close, which waits for the broker to answer the close
+   * of the fetch session; the broker answers after the fetch it holds, here until the request times out (5 s).
+   */
+  @Test
+  void theConsumersCloseDoesNotWaitForTheFetchTheBrokerHolds(EmbeddedKafka kafka) throws Exception {
+    String topic = "close-" + System.nanoTime();
+    kafka.createTopics(Map.of(topic, 1));
+    // the broker holds a fetch with nothing new for up to a minute
+    KafkaConfig config = new KafkaConfig(kafka.bootstrap(), Map.of(topic, "trade"), 100, 60_000, 1_000);
+    IngestConsumer.Taken taken = take(IngestConsumer.ahead(config), config);
+    Consumer<byte[], byte[]> consumer = taken.consumer();
+    try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
+      assertEquals(Map.of(new TopicPartition(topic, 0), 0L), taken.assignedAtEnd());
+      producer.send(new ProducerRecord<>(topic, 0, "k", "v")).get(30, TimeUnit.SECONDS);
+      // the record's fetch opens a fetch session; the fetch after it is held by the broker
+      ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (records.isEmpty() && System.nanoTime() < deadline) {
+        records = consumer.poll(Duration.ofMillis(200));
+      }
+      assertEquals(1, records.count());
+      assertTrue(consumer.poll(Duration.ofMillis(200)).isEmpty());
+    } finally {
+      long t0 = System.nanoTime();
+      consumer.close();
+      long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertTrue(tookMs < 4_000, "the close waited " + tookMs + " ms: for the broker's answer behind its held fetch");
+    }
+  }
+
   @Test
   void aTopicTheBrokerLacksLeavesTheAssignmentToTheVerticle(EmbeddedKafka kafka) {
     KafkaConfig config = config(kafka.bootstrap(), "no-such-topic-" + System.nanoTime());
