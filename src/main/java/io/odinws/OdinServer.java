@@ -89,7 +89,8 @@ public final class OdinServer extends VerticleBase {
   private ShardServices services;
   private ConfigRetriever retriever;
   private OdinConfig config;
-  private RouterVerticle router;
+  /** Set by the start; read by {@link #drain()} from the shutdown hook's thread. */
+  private volatile RouterVerticle router;
   private PrometheusMeterRegistry prometheus;
   private Admission admission;
   private History history;
@@ -347,7 +348,10 @@ public final class OdinServer extends VerticleBase {
    */
   public Future<Void> drain() {
     state.startDraining();
-    router.draining();
+    RouterVerticle listening = router;
+    if (listening != null) { // null: stopped before the start got to the public port
+      listening.draining();
+    }
     long t0 = System.nanoTime();
     int open = registry.totalConnections();
     LOG.info("event=drain_started connections={} drain_ms={}", open, config.drainMs());

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code java -jar odin-ws.jar [-conf file.json|'{json}']} runs the server.
@@ -193,17 +194,25 @@ public final class Main implements Callable<Integer> {
     IngestConsumer consumer = IngestConsumer.ahead(config.kafka());
     Vertx vertx = Vertx.vertx(vertxOptions(config));
     OdinServer server = new OdinServer(port, consumer);
+    AtomicBoolean stopping = new AtomicBoolean();
     vertx.deployVerticle(server, new DeploymentOptions().setConfig(overrides))
         .onSuccess(id -> JvmMeters.bindLater(vertx, BackendRegistries.getDefaultNow()))
         .onFailure(e -> {
+          if (stopping.get()) {
+            // a SIGTERM during the start: Vert.x's close undeployed what was starting; the shutdown hook ends the rest
+            LOG.info("event=startup_abandoned why=\"shutdown began during the start\"");
+            return;
+          }
           LOG.error("event=startup_failed error=\"{}\"", e.getMessage(), e);
-          vertx.close().onComplete(v -> System.exit(1));
+          // System.exit waits for the shutdown hook, which waits for Vert.x's loops: not from one of them
+          vertx.close().onComplete(v -> new Thread(() -> System.exit(1), "odin-exit").start());
         });
     long drainMs = config.drainMs();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       // SIGTERM or Ctrl-C: one deadline for the whole exit, shutdown.drainMs + 2 s (10 s by default):
       // drain first, then close Vert.x and the Kafka consumer in what is left. When the hook returns
       // the JVM exits, whatever is still open.
+      stopping.set(true);
       long t0 = System.nanoTime();
       long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(drainMs + 2_000);
       LOG.info("event=shutdown_started");

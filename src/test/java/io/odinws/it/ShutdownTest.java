@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +89,43 @@ class ShutdownTest {
       Await.until("every client saw its close", Duration.ofSeconds(30), () -> clients.stream().allMatch(c -> c.closeCode != null));
       long with1001 = clients.stream().filter(c -> c.closeCode == 1001).count();
       assertEquals(1000, with1001, "every client received close 1001");
+    } finally {
+      server.destroyForcibly();
+    }
+  }
+
+  /**
+   * A SIGTERM while the server is still starting (a pod stopped during its start): the start is abandoned and the
+   * process exits by itself, its shutdown finished. An unreachable broker holds the start up (the consumer begun ahead
+   * waits for it) while the router already listens, so the signal lands in the middle of the deployment. Before, the
+   * abandoned start's failure handler called System.exit on an event loop, which blocked it while the shutdown hook
+   * waited for Vert.x to close: the hook gave up at its deadline (shutdown.drainMs + 2 s).
+   */
+  @Test
+  void sigtermDuringTheStartAbandonsItAndTheShutdownFinishes() throws Exception {
+    String conf = new JsonObject().put("shards", 1)
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
+        .put("kafka", new JsonObject().put("bootstrap", "127.0.0.1:9"))
+        .encode();
+    String classpath = "target/classes:" + Files.readString(Path.of("target/dev-classpath.txt")).strip();
+    Path log = Path.of("target/shutdown-during-start-server.log");
+    Process server = new ProcessBuilder("java", "-Xmx256m", "-cp", classpath, "io.odinws.cli.Main", "-conf", conf)
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      Await.until("the router listens", Duration.ofSeconds(60), () -> {
+        try {
+          return Files.readString(log).contains("event=router_listening");
+        } catch (java.io.IOException notYet) {
+          return false;
+        }
+      });
+      server.destroy(); // SIGTERM
+      assertTrue(server.waitFor(60, TimeUnit.SECONDS), "exited by itself");
+      String out = Files.readString(log);
+      assertTrue(out.contains("event=shutdown_finished"), out);
+      assertFalse(out.contains("event=shutdown_incomplete"), out);
+      assertFalse(out.contains("event=startup_failed"), out);
     } finally {
       server.destroyForcibly();
     }
