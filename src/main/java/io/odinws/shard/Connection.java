@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
@@ -323,7 +324,12 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
     closing = true;
     disconnect = why.label();
     Channel ch = channel;
-    ch.writeAndFlush(new CloseWebSocketFrame(why.code(), why.reason())).addListener(ChannelFutureListener.CLOSE);
+    ChannelFuture written = ch.writeAndFlush(new CloseWebSocketFrame(why.code(), why.reason()));
+    if (written.isDone()) {
+      ch.close(); // the socket took it (the usual case), or the write failed: no listener, no timer per socket
+      return;
+    }
+    written.addListener(ChannelFutureListener.CLOSE);
     ch.eventLoop().schedule(() -> {
       ch.close();
     }, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);

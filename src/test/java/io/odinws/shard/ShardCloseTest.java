@@ -43,6 +43,20 @@ class ShardCloseTest {
   }
 
   @Test
+  void aServerCloseTheSocketTakesAtOnceLeavesNoTimerBehind() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      s.upgrade();
+      s.subscribe("BTC.trade");
+      long timersBefore = s.channel.runScheduledPendingTasks();
+      s.connection().close(Disconnect.SHUTDOWN);
+      assertFalse(s.channel.isActive(), "closed as soon as the close frame is written");
+      assertEquals(1001, EmbeddedShard.closeFrame(s.received()).closeCode());
+      // the 2 s fallback is for a close frame the socket cannot take yet: none here (a drain of every socket made one each)
+      assertEquals(timersBefore, s.channel.runScheduledPendingTasks());
+    }
+  }
+
+  @Test
   void anIdleConnectionIsPingedThenClosedWith1001() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
