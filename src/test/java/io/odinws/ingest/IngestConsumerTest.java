@@ -60,6 +60,16 @@ class IngestConsumerTest {
     }
   }
 
+  /** Polls until a poll returns records (or 30 s pass, leaving them empty). */
+  private static ConsumerRecords<byte[], byte[]> firstRecords(Consumer<byte[], byte[]> consumer) {
+    ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (records.isEmpty() && System.nanoTime() < deadline) {
+      records = consumer.poll(Duration.ofMillis(200));
+    }
+    return records;
+  }
+
   @Test
   void aheadHandsOverTheConsumerAssignedAtTheEndOfEveryPartition(EmbeddedKafka kafka) throws Exception {
     String topic = "ahead-" + System.nanoTime();
@@ -77,11 +87,7 @@ class IngestConsumerTest {
         assertEquals(taken.assignedAtEnd().keySet(), consumer.assignment());
         // produced after the hand-over: the first poll starts at the end offsets, so it gets this and nothing before
         producer.send(new ProducerRecord<>(topic, 0, "k", "after")).get(30, TimeUnit.SECONDS);
-        ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (records.isEmpty() && System.nanoTime() < deadline) {
-          records = consumer.poll(Duration.ofMillis(200));
-        }
+        ConsumerRecords<byte[], byte[]> records = firstRecords(consumer);
         assertEquals(1, records.count());
         assertEquals("after", new String(records.iterator().next().value()));
         assertEquals(2L, records.iterator().next().offset());
@@ -105,12 +111,7 @@ class IngestConsumerTest {
       assertEquals(Map.of(new TopicPartition(topic, 0), 0L), taken.assignedAtEnd());
       producer.send(new ProducerRecord<>(topic, 0, "k", "v")).get(30, TimeUnit.SECONDS);
       // the record's fetch opens a fetch session; the fetch after it is held by the broker
-      ConsumerRecords<byte[], byte[]> records = ConsumerRecords.empty();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (records.isEmpty() && System.nanoTime() < deadline) {
-        records = consumer.poll(Duration.ofMillis(200));
-      }
-      assertEquals(1, records.count());
+      assertEquals(1, firstRecords(consumer).count());
       assertTrue(consumer.poll(Duration.ofMillis(200)).isEmpty());
     } finally {
       long t0 = System.nanoTime();
