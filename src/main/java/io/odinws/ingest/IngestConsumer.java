@@ -158,7 +158,12 @@ public final class IngestConsumer {
   }
 
   private static Consumer<byte[], byte[]> create(KafkaConfig config) {
-    return new ClosesAtOnce(properties(config));
+    return create(properties(config));
+  }
+
+  /** The ingest's kind of consumer for {@code properties} (tests give it other timeouts). */
+  static Consumer<byte[], byte[]> create(Properties properties) {
+    return new ClosesAtOnce(properties);
   }
 
   /**
