@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -64,8 +63,6 @@ import java.util.concurrent.TimeUnit;
 final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   static final String NAME = "conn";
-  /** The name Netty's handshaker gives the WebSocket encoder it adds. */
-  private static final String WS_ENCODER = "wsencoder";
   /** A payload up to this size is copied behind its header (one buffer); a larger one follows it (Netty's threshold). */
   private static final int COPY_PAYLOAD_MAX = 1024;
   /** Frames per direct {@code writev}; more go through Netty's queue (Linux IOV_MAX is 1,024). */
@@ -104,10 +101,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   private UserLimit.Hold userHold;
   private long lastPingNanos;
   private long upgradedAtNanos;
-  /** The WebSocket handshake completed. */
+  /** The WebSocket handshake was answered; the frames written from above are encoded here, not by a handler of their own. */
   private boolean upgraded;
-  /** This handler encodes the WebSocket frames written (Netty's encoder was taken out after the upgrade). */
-  private boolean encodesFrames;
   /** A close was started: no more fan-out writes. */
   private boolean closing;
   /** permessage-deflate was negotiated at the upgrade: live messages go as their compressed frame when they have one. */
@@ -192,18 +187,17 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** The handshake response is written: the socket is a WebSocket from now on. */
+  /**
+   * The handshake's answer is written, not flushed: the socket is a WebSocket from now on. Called inside the read of
+   * the upgrade request; the answer goes out when the read ends, with what the read writes after it.
+   */
   void onUpgraded() {
     if (closing) {
       return;
     }
     upgraded = true;
     upgradedAtNanos = lastPingNanos = System.nanoTime();
-    // The frames written from above are encoded here instead: one handler and context fewer per connection.
-    if (ctx.pipeline().get(WS_ENCODER) instanceof WebSocketFrameEncoder encoder) {
-      ctx.pipeline().remove(encoder);
-      encodesFrames = true;
-    }
+    replyUnflushed = true;
     shard.table().upgraded(this);
   }
 
@@ -861,7 +855,7 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       httpSinceNanos = System.nanoTime();
     }
     drainPending();
-    if (encodesFrames && msg instanceof WebSocketFrame frame) {
+    if (upgraded && msg instanceof WebSocketFrame frame) {
       writeEncoded(ctx, frame, promise);
     } else {
       ctx.write(msg, promise);

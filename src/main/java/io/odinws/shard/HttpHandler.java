@@ -5,14 +5,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.auth.Refusal;
+import io.odinws.protocol.ClientRequest;
+import io.odinws.protocol.UpgradeQuery;
 import io.odinws.config.WsConfig;
 import io.odinws.stats.ShardStats;
 import io.odinws.http.OpsRoutes;
@@ -124,11 +126,19 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
     // handshake for requests without a version, whose key parsing crashes on malformed input.
     String deflate = compression.enabled() ? DeflateNegotiation.answer(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS)) : null;
-    WebSocketServerHandshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
+    Handshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
         ? new Handshaker(deflate != null ? deflateDecoderConfig : decoderConfig, requests) : null;
     if (handshaker == null) {
       stats.handshakeFailed();
       refuseNonHandshake(ctx, req);
+      return;
+    }
+    ClientRequest.Subscribe subscribe;
+    try {
+      subscribe = UpgradeQuery.subscribe(req.uri());
+    } catch (IllegalArgumentException e) {
+      stats.handshakeFailed();
+      badHandshake(ctx, req, e.getMessage());
       return;
     }
     // A handshake, so the token is worth verifying (a plain GET /ws with one gets its 400, not a user's slot).
@@ -141,23 +151,22 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return;
       }
     }
-    HttpHeaders answer = deflate == null ? null : new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate);
+    FullHttpResponse response;
     try {
-      handshaker.handshake(ctx.channel(), req, answer, ctx.channel().newPromise()).addListener(f -> {
-        if (f.isSuccess()) {
-          connection.onUpgraded();
-        } else {
-          ctx.close();
-        }
-      });
+      response = handshaker.answer(req, deflate == null ? null : new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate));
     } catch (WebSocketHandshakeException e) {
       stats.handshakeFailed();
-      OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain",
-          "Bad Request: " + e.getMessage() + " (connect with a WebSocket client to " + ws.path() + ")\n", false);
+      badHandshake(ctx, req, e.getMessage());
       return;
     }
-    // Still inside this read: no frame can arrive before the WebSocket handlers are in place.
+    // Netty's handshake(), without its flush: the answer is encoded now, by the HTTP codec still in place, and goes out
+    // when this read ends, together with what the read writes after it (the ack of a subscribe on the upgrade).
+    ctx.write(response, ctx.voidPromise());
+    // Still inside this read: the WebSocket handlers are in place before the frame decoder takes the HTTP codec's place,
+    // which hands it whatever the client sent behind its request (a client that did not wait for the 101). No encoder
+    // handler: Connection encodes the frames written from above.
     ChannelPipeline p = ctx.pipeline();
+    p.remove(Shard.HTTP_AGGREGATOR);
     if (deflate != null) {
       // whole messages are inflated (RSV1 is on a message's first frame only); WebSocketHandler checks their UTF-8
       connection.deflateNegotiated();
@@ -165,6 +174,16 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       p.addBefore(ctx.name(), "ws-inflater", inflater);
     }
     p.replace(this, "ws-handler", webSocketHandler);
+    connection.onUpgraded();
+    if (subscribe != null) {
+      requests.onUpgrade(connection, subscribe); // its ack passes the HTTP encoder untouched (not an HTTP message)
+    }
+    p.replace(Shard.HTTP_CODEC, "ws-decoder", handshaker.decoder());
+  }
+
+  private void badHandshake(ChannelHandlerContext ctx, FullHttpRequest req, String problem) {
+    OpsRoutes.respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8",
+        "Bad Request: " + problem + " (connect with a WebSocket client to " + ws.path() + ")\n", false);
   }
 
   /**
@@ -208,7 +227,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     Connection.of(ctx).onError(cause);
   }
 
-  /** Netty's version 13 handshake, with the frame decoder that skips what the rate limit drops. */
+  /** Netty's version 13 handshake's answer and frame decoder; the decoder skips what the rate limit drops. */
   private static final class Handshaker extends WebSocketServerHandshaker13 {
 
     private final RequestHandler requests;
@@ -217,6 +236,15 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
       super("ws://localhost/", null, config);
       this.requests = requests;
+    }
+
+    /** The 101 answer to a valid version 13 request. @throws WebSocketHandshakeException naming what is invalid */
+    FullHttpResponse answer(FullHttpRequest req, HttpHeaders headers) {
+      return newHandshakeResponse(req, headers);
+    }
+
+    WebSocketFrameDecoder decoder() {
+      return newWebsocketDecoder();
     }
 
     @Override

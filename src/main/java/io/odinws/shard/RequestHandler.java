@@ -57,6 +57,11 @@ final class RequestHandler {
     handle(c, ClientRequest.parse(frame.content(), recoveries.maxSnapshotMessages()));
   }
 
+  /** A subscribe the upgrade request asked for (see {@link io.odinws.protocol.UpgradeQuery}): answered as the message is. */
+  void onUpgrade(Connection c, ClientRequest.Subscribe subscribe) {
+    handle(c, subscribe);
+  }
+
   /** An admitted binary message: refused. */
   void onBinary(Connection c) {
     sendError(c, ErrorReply.BINARY);

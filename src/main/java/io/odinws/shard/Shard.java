@@ -71,13 +71,17 @@ final class Shard {
     return index;
   }
 
+  /** The HTTP handlers' names, which the upgrade replaces (see {@link HttpHandler}). */
+  static final String HTTP_CODEC = "http";
+  static final String HTTP_AGGREGATOR = "http-aggregator";
+
   /** Builds an accepted socket's pipeline: the connection first, then HTTP until the upgrade. */
   void initChannel(Channel ch) {
     Connection c = new Connection(scope, System.nanoTime());
     ch.config().setWriteBufferWaterMark(waterMark);
     ch.pipeline().addLast(Connection.NAME, c)
-        .addLast("http", new HttpServerCodec(4096, 8192, 8192))
-        .addLast("http-aggregator", new HttpObjectAggregator(8192))
+        .addLast(HTTP_CODEC, new HttpServerCodec(4096, 8192, 8192))
+        .addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(8192))
         .addLast("http-handler", httpHandler);
     table.add(c);
     c.accepted(admission);

@@ -141,6 +141,24 @@ class AuthModesTest {
   }
 
   @Test
+  void aSubscribeOnTheUpgradeHasTheUpgradesTokenAndWithoutOneIsRefused() throws Exception {
+    String user = user();
+    String uri = "/ws?subscribe=BTC.trade,BTC.balances";
+    try (AuthWs.Client anonymous = AuthWs.Client.open(ws, required.port(), uri, null);
+         AuthWs.Client authenticated = AuthWs.Client.open(ws, required.port(), uri, "Bearer " + hs256(claims(user, 600, null)))) {
+      JsonObject refused = anonymous.await(0, m -> "subscription_ack".equals(m.getString("type")), "the anonymous upgrade's ack");
+      assertEquals(new JsonArray(), refused.getJsonArray("subscribed"), refused.encode());
+      assertEquals(List.of(AUTH_REQUIRED, AUTH_REQUIRED),
+          refused.getJsonArray("rejected").stream().map(r -> ((JsonObject) r).getString("reason")).toList(), refused.encode());
+      JsonObject ack = authenticated.await(0, m -> "subscription_ack".equals(m.getString("type")), "the authenticated upgrade's ack");
+      assertEquals(List.of("BTC.trade", "BTC.balances"), ack.getJsonArray("subscribed").getList(), ack.encode());
+      String marker = UUID.randomUUID().toString();
+      AuthWs.produce(kafka, topics.balances(), "BTC", AuthWs.balance(user, "b-" + marker));
+      authenticated.awaitData("BTC.balances", "b-" + marker);
+    }
+  }
+
+  @Test
   void offIgnoresTokensAnswersAuthDisabledAndDeliversBalancesToEveryone() throws Exception {
     String before = AuthWs.metrics(off);
     try (AuthWs.Client badHeader = AuthWs.Client.bearer(ws, off.port(), "this-is-no-jwt");

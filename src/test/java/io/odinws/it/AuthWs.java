@@ -133,8 +133,10 @@ final class AuthWs {
       if (authorization != null) {
         o.addHeader("Authorization", authorization);
       }
-      Future<WebSocket> f = client.connect(o);
-      return new Client(client, f.await(30, TimeUnit.SECONDS));
+      // handlers set where the connect completes, on the socket's loop: frames right behind the 101 (a subscribe on the
+      // upgrade's ack) are read in the same pass, and a WebSocket without a handler yet would drop them
+      Future<Client> f = client.connect(o).map(w -> new Client(client, w));
+      return f.await(30, TimeUnit.SECONDS);
     }
 
     static Client open(WebSocketClient client, int port) throws Exception {

@@ -208,6 +208,22 @@ class SnapshotTest {
     }
   }
 
+  @Test
+  void askedOnTheUpgradeTheSameAnswerWithoutAMessage() throws Exception {
+    String channel = "SU.trade";
+    produceAndAwait(server, topics.trades(), "SU", 12);
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread traffic = liveTraffic(topics.trades(), "SU", running);
+    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port(), "/ws?subscribe=" + channel + "&snapshot=5", null)) {
+      JsonObject ack = c.await(0, m -> "subscription_ack".equals(m.getString("type")), "the upgrade's subscription_ack");
+      Await.until("live messages after the snapshot", WITHIN, () -> live(c, channel) >= 10);
+      running.set(false);
+      traffic.join();
+      assertSnapshotThenLive(c, channel, topics.trades(), ack, 5);
+      assertEquals(ack, c.received.get(0), "the ack is the first thing the client reads");
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
   /** Sends a subscribe and returns its subscription_ack. */

@@ -143,6 +143,22 @@ final class EmbeddedShard implements AutoCloseable {
     return response;
   }
 
+  /**
+   * Sends the handshake for {@code path} (a query string included) and returns the 101's head, asserting it; what the
+   * server wrote behind it is left for {@link #received()}.
+   */
+  String upgrade(String path) {
+    channel.writeInbound(Unpooled.copiedBuffer(upgradeRequest(path, "13"), StandardCharsets.US_ASCII));
+    ByteBuf head = assertInstanceOf(ByteBuf.class, channel.readOutbound(), "an answer to the handshake");
+    try {
+      String text = head.toString(StandardCharsets.US_ASCII);
+      assertTrue(text.startsWith("HTTP/1.1 101 ") && text.endsWith("\r\n\r\n"), "the 101's head, in a buffer of its own: " + text);
+      return text;
+    } finally {
+      head.release();
+    }
+  }
+
   // ---- WebSocket frames --------------------------------------------------------------------
 
   /** Sends {@code frame} as a client would: masked, as bytes. */
