@@ -7,8 +7,9 @@ bench/results/latest.md.
 
   startup        fresh starts of the server alone: process start to /health/ready 200 (the worst is issue 17's
                  ready_s) and the server's CPU seconds until then
-  S1 idle        many idle connections, one channel each: connect rate, memory per connection; then rounds of
-                 connects on the same (warm) server: CPU per connect once the JIT has compiled the connect path
+  S1 idle        many idle connections, one channel each, subscribed by the upgrade's URL: connect rate, memory per
+                 connection; then rounds of connects on the same (warm) server, by URL and by subscribe message in
+                 turn: CPU per connect once the JIT has compiled the connect path
   S2 hot channel one channel, many subscribers, publish rate stepped: deliveries/s, CPU per delivery
   S3 market      market-shaped load (tokens x categories, Zipf subscriptions), event rate stepped
   S3z deflate    S3's mix at one rate, clients offering permessage-deflate or not (interleaved): wire bytes and
@@ -83,6 +84,8 @@ S7_STEADY_AFTER_S = 5
 # auth_ack); and the algorithms measured, each against a server configured for it.
 S8_PRESENTS = ("header", "message")
 S8_ALGORITHMS = ("HS256", "RS256", "ES256")
+# S1 subscribes each client by its upgrade URL, as nchan's clients subscribe (docs/protocol.md, subscribe on the upgrade)
+S1_BY_URL = ["--subscribe-on-upgrade"]
 # S9: the public part of S3's mix (S3's categories but balances) and the private channel each client adds.
 S9_PUBLIC_CATEGORIES = "trade,liquidity,metadata,social,community,creation,analytics"
 S9_PRIVATE = "*.balances"
@@ -143,7 +146,7 @@ S5_TARGET_S = 10.0
 # loopback, so the steps are chosen to cross that limit rather than start beyond it.
 FULL = {
     "ramp": 2000,
-    "s1_connections": 19000, "s1_hold_s": 15, "s1_warm_connects": 5000, "s1_warm_rounds": 8,
+    "s1_connections": 19000, "s1_hold_s": 15, "s1_warm_connects": 5000, "s1_warm_rounds": 10,
     "s2_subscribers": 10000, "s2_rates": [2, 5, 10, 20, 40, 80], "s2_publish_s": 20,
     "s2_warmup_rate": 10, "s2_warmup_s": 15,
     "floor_s": 10, "floor_batching_rate": 5,
@@ -162,7 +165,7 @@ FULL = {
 }
 QUICK = {
     "ramp": 2000,
-    "s1_connections": 2000, "s1_hold_s": 5, "s1_warm_connects": 1000, "s1_warm_rounds": 3,
+    "s1_connections": 2000, "s1_hold_s": 5, "s1_warm_connects": 1000, "s1_warm_rounds": 4,
     "s2_subscribers": 2000, "s2_rates": [5, 20, 50], "s2_publish_s": 8,
     "s2_warmup_rate": 0, "s2_warmup_s": 0,
     "floor_s": 5, "floor_batching_rate": 20,
@@ -1096,7 +1099,9 @@ class Bench:
         time.sleep(2)
         before = memory_snapshot(self.server.pid, self.ops_port)
         ramp_s = n / self.cfg["ramp"]
-        gen = self.generator("s1", n, int(ramp_s + 60 + self.cfg["s1_hold_s"] + 30), ["--subscribe", "single"])
+        # subscribed as nchan's clients are, by the URL (docs/protocol.md, subscribe on the upgrade): one subscribe
+        # and its ack per connect all the same, without the message's round trip
+        gen = self.generator("s1", n, int(ramp_s + 60 + self.cfg["s1_hold_s"] + 30), ["--subscribe", "single", *S1_BY_URL])
         w = CpuWindow(self.pids(gen))
         reached = gen.wait_subscribed(n, ramp_s + 40)
         ramp_cpu = w.finish()
@@ -1142,22 +1147,28 @@ class Bench:
 
     def s1_warm(self):
         """Issue 17's warm JVM: after S1's fresh ramp, rounds of connects at S1's ramp on the same server, each
-        measured as S8 measures a round (net of the server's idle CPU). The JIT compiles the connect path over the
-        first tens of thousands of connects on one core, and a single round's figure moves by tens of percent (the
-        idle CPU subtracted, a collection landing in it), so the warm figure is the median of the rounds after the
-        first two."""
+        measured as S8 measures a round (net of the server's idle CPU), subscribing by the URL and by a subscribe
+        message in turn. The JIT compiles the connect path over the first tens of thousands of connects on one core,
+        and a single round's figure moves by tens of percent (the idle CPU subtracted, a collection landing in it), so
+        each way's warm figure is the median of its rounds after the first two rounds."""
         k, rounds = self.cfg["s1_warm_connects"], []
         for i in range(self.cfg["s1_warm_rounds"]):
             if not self.has_time(k / self.cfg["ramp"] + 30):
                 break
-            r = self.s8_round(f"s1-warm-{i + 1}", k, self.cfg["ramp"], None)
-            rounds.append({x: r.get(x) for x in ("connects", "subscribed", "window_s", "server_cpu_s",
-                                                  "server_idle_cpu_s", "server_cpu_s_per_1000_connects")})
-        warm = [x["server_cpu_s_per_1000_connects"] for x in rounds[2:] if x["server_cpu_s_per_1000_connects"] is not None]
-        if not warm:
+            by_url = i % 2 == 0
+            r = self.s8_round(f"s1-warm-{i + 1}-{'url' if by_url else 'message'}", k, self.cfg["ramp"], S1_BY_URL if by_url else None)
+            rounds.append({"subscribe": "url" if by_url else "message",
+                           **{x: r.get(x) for x in ("connects", "subscribed", "window_s", "server_cpu_s",
+                                                    "server_idle_cpu_s", "server_cpu_s_per_1000_connects")}})
+
+        def median(way):
+            v = [x["server_cpu_s_per_1000_connects"] for x in rounds[2:]
+                 if x["subscribe"] == way and x["server_cpu_s_per_1000_connects"] is not None]
+            return round(statistics.median(v), 4) if v else None
+        if median("url") is None:
             return {"skipped": "time budget", "rounds": rounds}
-        return {"rounds": rounds, "server_cpu_s_per_1000_connects": round(statistics.median(warm), 4),
-                "median_of_rounds": f"3-{len(rounds)}"}
+        return {"rounds": rounds, "server_cpu_s_per_1000_connects": median("url"),
+                "by_message_server_cpu_s_per_1000_connects": median("message"), "median_of_rounds": f"3-{len(rounds)}"}
 
     # ---------------------------------------------------------------------------------------------
     # one measured step: generator up, publisher at a rate, window, generator report
@@ -1940,7 +1951,7 @@ class Bench:
             time.sleep(0.25)
         return False
 
-    def s8_round(self, name, k, ramp, auth_args):
+    def s8_round(self, name, k, ramp, more_args):
         """One batch of k connects at `ramp`/s, each client subscribed to one channel, no heartbeats: server CPU from
         /proc/<pid>/stat (utime + stime, sampled every 50 ms) from the generator's "connecting" line (its JVM started
         and its tokens minted) to its first progress line counting every subscription ack, less the server's idle CPU
@@ -1950,7 +1961,7 @@ class Bench:
         c0, t0 = proc_cpu_s(self.server.pid), time.monotonic()
         time.sleep(3.0)
         idle_rate = max(0.0, (proc_cpu_s(self.server.pid) - c0) / (time.monotonic() - t0))
-        extra = ["--subscribe", "single", "--heartbeat", "0", *(auth_args or [])]
+        extra = ["--subscribe", "single", "--heartbeat", "0", *(more_args or [])]
         duration = int(k / ramp + 60)
         sampler = CpuSampler(self.server.pid)
         t_gen = time.monotonic()
@@ -2667,6 +2678,9 @@ def targets(r):
             warm = w1["server_cpu_s_per_1000_connects"]
             how["cpu_per_connect_vs_nchan"] += (f"; warm JVM (S1's rounds of 5,000 more connects, the median of rounds "
                                                 f"{w1.get('median_of_rounds')}, net of idle): {warm} s, {round(warm / n, 2)}x")
+            bym = w1.get("by_message_server_cpu_s_per_1000_connects")
+            if bym:
+                how["cpu_per_connect_vs_nchan"] += f"; warm, subscribed by a message instead of the URL: {bym} s, {round(bym / n, 2)}x"
         else:
             warm = next((a["no_token"]["server_cpu_s_per_1000_connects"] for a in (sc.get("S8", {}).get("algorithms") or {}).values()
                          if isinstance(a, dict) and (a.get("no_token") or {}).get("server_cpu_s_per_1000_connects")), None)
@@ -2837,9 +2851,11 @@ def render_md(r, chart_prefix=""):
             L.append(f"- Warm JVM: then, on the same server, {len(w['rounds'])} rounds of {w['rounds'][0]['connects']:,} "
                      "connects at the same ramp (each measured as S8 measures a round: from the generator's first connect "
                      "to its last ack, net of the server's idle CPU): "
-                     + ", ".join(f"{x['server_cpu_s_per_1000_connects']}" for x in w["rounds"])
-                     + f" CPU s per 1,000 connects; **{w.get('server_cpu_s_per_1000_connects')} s warm** (the median of "
-                     f"rounds {w.get('median_of_rounds')}: the first two still pay for the JIT).")
+                     + ", ".join(f"{x['server_cpu_s_per_1000_connects']} ({x.get('subscribe', 'message')})" for x in w["rounds"])
+                     + f" CPU s per 1,000 connects; **{w.get('server_cpu_s_per_1000_connects')} s warm** subscribed by the URL"
+                     + (f", {w['by_message_server_cpu_s_per_1000_connects']} s by a subscribe message"
+                        if w.get("by_message_server_cpu_s_per_1000_connects") else "")
+                     + f" (the medians of rounds {w.get('median_of_rounds')}: the first two still pay for the JIT).")
         L.append("")
         L.append("| memory | before (idle server) | after (connections held) | per connection |")
         L.append("|---|---:|---:|---:|")

@@ -304,7 +304,10 @@ final class LoadRunner {
         boolean again = c.everOpened || c.attemptStartNanos != 0;
         if (again) stats.reconnectAttempts.increment();
         else stats.attempted.increment();
-        URI uri = nchan ? nchanUris[c.channels[0]] : options.url();
+        // a client's first connection only: a reconnect subscribes by message, with its positions in the same read
+        URI uri = nchan ? nchanUris[c.channels[0]]
+                : options.subscribeOnUpgrade() && !c.everOpened ? withSubscribe(options.url(), plan.subscriptionOf(c.globalIndex))
+                : options.url();
         HttpHeaders headers = EmptyHttpHeaders.INSTANCE;
         String token = tokenOf(c);
         if (token != null && options.auth().present() == AuthOptions.Present.HEADER) {
@@ -390,8 +393,10 @@ final class LoadRunner {
     /** Event loop: the subscription, and with recovery a reconnect with the positions held. */
     private void subscribe(Client c, Channel ch) {
         boolean reconnect = c.pendingReconnect;
-        byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
-        ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
+        if (reconnect || !options.subscribeOnUpgrade()) { // else its URL subscribed (see connect)
+            byte[] sub = sharedSubscribe != null ? sharedSubscribe : subscribeMessage(c);
+            ch.write(new TextWebSocketFrame(Unpooled.wrappedBuffer(sub)), ch.voidPromise());
+        }
         c.reconnectSent = false;
         if (reconnect && c.lastPos != null) {
             ByteBuf msg = reconnectMessage(c);
@@ -475,6 +480,15 @@ final class LoadRunner {
         int hash = s.indexOf('#');
         if (hash >= 0) s = s.substring(0, hash);
         return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + "token=" + token);
+    }
+
+    /** {@code uri} with {@code subscribe=<channels>} added to its query (channel names need no escaping: {@code *} is allowed in a query). */
+    static URI withSubscribe(URI uri, List<String> channels) {
+        String s = uri.toString();
+        int hash = s.indexOf('#');
+        if (hash >= 0) s = s.substring(0, hash);
+        String q = uri.getRawQuery();
+        return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + "subscribe=" + String.join(",", channels));
     }
 
     private byte[] subscribeMessage(Client c) {

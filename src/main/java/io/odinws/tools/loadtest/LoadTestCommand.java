@@ -79,6 +79,10 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "compressed; the report's wire_bytes counts the bytes received from the socket, before inflation")
     private boolean deflate;
 
+    @Option(names = "--subscribe-on-upgrade", description = "name each client's channels in its first upgrade's URL (?subscribe=...) "
+            + "instead of sending a subscribe message; a reconnect (--recover) subscribes by message, with its positions")
+    private boolean subscribeOnUpgrade;
+
     @Option(names = "--slow-fraction", paramLabel = "F",
             description = "this fraction of clients stops reading after its ack, 0..1 (default 0)")
     private double slowFraction;
@@ -305,7 +309,7 @@ public final class LoadTestCommand implements Callable<Integer> {
                 expectConnections, maxP99Millis, maxLoss, kafka == null ? null : kafka.trim(),
                 topics == null ? PublisherOptions.DEFAULT_TOPICS : topics, threads,
                 seed != null ? seed : ThreadLocalRandom.current().nextLong(), lossGraceMillis, child, clientOffset, nchan,
-                privateChannels, auth(), slowReadRate, deflate, controlStdin);
+                privateChannels, auth(), slowReadRate, deflate, subscribeOnUpgrade, controlStdin);
     }
 
     /** The authentication settings, or null when no key is given (then no other --auth-* option may be). */

@@ -50,6 +50,9 @@ import java.util.regex.Pattern;
  * @param slowReadBytesPerSecond 0: a slow client stops reading after its ack; else it reads this many bytes of data
  *                           messages per second (their latency, counted apart, is how far behind its values are)
  * @param deflate            offer permessage-deflate and inflate compressed messages ({@code --deflate})
+ * @param subscribeOnUpgrade a client's first connection names its channels in the upgrade's URL ({@code ?subscribe=})
+ *                           instead of a subscribe message ({@code --subscribe-on-upgrade}); a reconnect subscribes by
+ *                           message, with its positions
  * @param controlStdin       read commands from stdin ({@code measure}: the report's latency percentiles start again
  *                           from the next second), for a harness that measures a window of the run
  */
@@ -59,7 +62,8 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
                               int expectConnections, double maxP99Millis, double maxLoss, String kafka,
                               Map<String, String> topics, int threads, long seed, long lossGraceMillis,
                               boolean child, int clientOffset, NchanOptions nchan, List<String> privateChannels,
-                              AuthOptions auth, long slowReadBytesPerSecond, boolean deflate, boolean controlStdin) {
+                              AuthOptions auth, long slowReadBytesPerSecond, boolean deflate, boolean subscribeOnUpgrade,
+                              boolean controlStdin) {
 
     /** How a client picks its channels. {@code count} is 0 for ALL and 1 for SINGLE. */
     public record Subscribe(Kind kind, int count) {
@@ -163,6 +167,13 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (nchan != null) checkNchan(subscribe, channels, recover, kafka, nchan);
         privateChannels = List.copyOf(privateChannels == null ? List.of() : privateChannels);
         checkPrivateChannels(privateChannels, nchan, auth);
+        if (subscribeOnUpgrade && nchan != null) {
+            throw new IllegalArgumentException("--subscribe-on-upgrade is for --protocol odin (nchan subscribes by its URL anyway)");
+        }
+        if (subscribeOnUpgrade && auth != null && auth.present() == AuthOptions.Present.MESSAGE) {
+            throw new IllegalArgumentException("--subscribe-on-upgrade needs the token on the upgrade (--auth-present header or query):"
+                    + " an auth message comes after the upgrade's subscribe");
+        }
         channels = List.copyOf(channels);
         topics = Collections.unmodifiableMap(new LinkedHashMap<>(topics));
     }
@@ -192,7 +203,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         return new LoadTestOptions(url, connections, rampPerSecond, subscribe, channels, heartbeatSeconds,
                 durationSeconds, recover, slowFraction, dropFraction, dropAfterSeconds, addresses, 1, null, -1, Double.NaN, Double.NaN, kafka,
                 topics, threads, seed, lossGraceMillis, true, clientOffset, nchan == null ? null : nchan.withoutPublisher(),
-                privateChannels, auth, slowReadBytesPerSecond, deflate, controlStdin);
+                privateChannels, auth, slowReadBytesPerSecond, deflate, subscribeOnUpgrade, controlStdin);
     }
 
     /** The command line that {@link #parse} turns back into these options. */
@@ -206,6 +217,7 @@ public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subsc
         if (recover) a.add("--recover");
         if (slowReadBytesPerSecond > 0) a.addAll(List.of("--slow-read-rate", "" + slowReadBytesPerSecond));
         if (deflate) a.add("--deflate");
+        if (subscribeOnUpgrade) a.add("--subscribe-on-upgrade");
         if (controlStdin) a.add("--control-stdin");
         if (dropFraction > 0) a.addAll(List.of("--drop-fraction", "" + dropFraction, "--drop-after", "" + dropAfterSeconds));
         if (child) a.add("--child");

@@ -166,6 +166,22 @@ class AuthLoadTestTest {
     }
 
     @Test
+    void subscribeOnTheUpgradeIsAddedToTheUrlAndNeedsTheTokenOnTheUpgrade(@TempDir Path dir) throws Exception {
+        assertEquals("ws://127.0.0.1:1/ws?subscribe=BTC.trade,ETH.*",
+                LoadRunner.withSubscribe(URI.create("ws://127.0.0.1:1/ws"), List.of("BTC.trade", "ETH.*")).toString());
+        assertEquals("ws://127.0.0.1:1/ws?x=1&subscribe=BTC.trade",
+                LoadRunner.withSubscribe(URI.create("ws://127.0.0.1:1/ws?x=1"), List.of("BTC.trade")).toString());
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--subscribe-on-upgrade"});
+        assertTrue(o.subscribeOnUpgrade());
+        assertTrue(o.toArgs().contains("--subscribe-on-upgrade"), "child processes subscribe so too");
+        assertEquals(o, LoadTestOptions.parse(o.toArgs().toArray(new String[0])));
+        Path s = Files.write(dir.resolve("secret"), new byte[32]);
+        rejects("--auth-present", () -> LoadTestOptions.parse(new String[] {"--subscribe-on-upgrade", "--auth-secret-file", s.toString(),
+                "--auth-present", "message"}));
+        rejects("--protocol odin", () -> LoadTestOptions.parse(new String[] {"--subscribe-on-upgrade", "--protocol", "nchan"}));
+    }
+
+    @Test
     void privateChannelsAreAddedToEveryClientAndSentAsGiven() {
         List<String> publicChannels = List.of("BTC.trade", "ETH.trade", "BTC.balances");
         LoadTestOptions.Subscribe single = new LoadTestOptions.Subscribe(LoadTestOptions.Subscribe.Kind.SINGLE, 1);
