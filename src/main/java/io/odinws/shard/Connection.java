@@ -187,6 +187,11 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
+  /** Writes the 101 (a whole HTTP answer, which Netty releases once written) below the HTTP encoder; not flushed. */
+  void writeUpgradeAnswer(ByteBuf answer) {
+    ctx.write(answer, ctx.voidPromise());
+  }
+
   /**
    * The handshake's answer is written, not flushed: the socket is a WebSocket from now on. Called inside the read of
    * the upgrade request; the answer goes out when the read ends, with what the read writes after it.

@@ -1,16 +1,14 @@
 package io.odinws.shard;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker13;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
 import io.odinws.auth.Refusal;
 import io.odinws.protocol.ClientRequest;
@@ -21,8 +19,6 @@ import io.odinws.http.OpsRoutes;
 import io.odinws.shard.admission.Admission;
 import io.odinws.shard.admission.Decision;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.DefaultHttpHeaders;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.odinws.config.CompressionConfig;
 import io.odinws.envelope.DeflateDemand;
@@ -56,6 +52,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final CompressionConfig compression;
   /** The shard's inflater, shared by its connections that negotiated permessage-deflate (and counting them). */
   private final MessageInflater inflater;
+  private final UpgradeAnswer upgradeAnswer = new UpgradeAnswer();
 
   /**
    * Refusals as sent, encoded once per decision: a reconnect loop meets the same few over and over. The decisions are
@@ -123,12 +120,8 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       return;
     }
-    // RFC 6455 (version 13) only: the factory would otherwise fall back to the obsolete hixie-76
-    // handshake for requests without a version, whose key parsing crashes on malformed input.
-    String deflate = compression.enabled() ? DeflateNegotiation.answer(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS)) : null;
-    Handshaker handshaker = WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))
-        ? new Handshaker(deflate != null ? deflateDecoderConfig : decoderConfig, requests) : null;
-    if (handshaker == null) {
+    // RFC 6455 (version 13) only: no fallback to the obsolete versions (hixie-76's key parsing crashes on malformed input).
+    if (!WebSocketVersion.V13.toHttpHeaderValue().equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION))) {
       stats.handshakeFailed();
       refuseNonHandshake(ctx, req);
       return;
@@ -151,17 +144,18 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return;
       }
     }
-    FullHttpResponse response;
+    String deflate = compression.enabled() ? DeflateNegotiation.answer(req.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS)) : null;
+    ByteBuf answer;
     try {
-      response = handshaker.answer(req, deflate == null ? null : new DefaultHttpHeaders().set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, deflate));
+      answer = upgradeAnswer.answer(ctx.alloc(), req, deflate);
     } catch (WebSocketHandshakeException e) {
       stats.handshakeFailed();
       badHandshake(ctx, req, e.getMessage());
       return;
     }
-    // Netty's handshake(), without its flush: the answer is encoded now, by the HTTP codec still in place, and goes out
-    // when this read ends, together with what the read writes after it (the ack of a subscribe on the upgrade).
-    ctx.write(response, ctx.voidPromise());
+    // Netty's handshake(), without its flush: the answer goes out when this read ends, together with what the read
+    // writes after it (the ack of a subscribe on the upgrade).
+    connection.writeUpgradeAnswer(answer);
     // Still inside this read: the WebSocket handlers are in place before the frame decoder takes the HTTP codec's place,
     // which hands it whatever the client sent behind its request (a client that did not wait for the 101). No encoder
     // handler: Connection encodes the frames written from above.
@@ -178,7 +172,7 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (subscribe != null) {
       requests.onUpgrade(connection, subscribe); // its ack passes the HTTP encoder untouched (not an HTTP message)
     }
-    p.replace(Shard.HTTP_CODEC, "ws-decoder", handshaker.decoder());
+    p.replace(Shard.HTTP_CODEC, "ws-decoder", new OverRateFrameDecoder(deflate != null ? deflateDecoderConfig : decoderConfig, requests));
   }
 
   private void badHandshake(ChannelHandlerContext ctx, FullHttpRequest req, String problem) {
@@ -225,31 +219,5 @@ final class HttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Connection.of(ctx).onError(cause);
-  }
-
-  /** Netty's version 13 handshake's answer and frame decoder; the decoder skips what the rate limit drops. */
-  private static final class Handshaker extends WebSocketServerHandshaker13 {
-
-    private final RequestHandler requests;
-
-    Handshaker(WebSocketDecoderConfig config, RequestHandler requests) {
-      // The URL only matters for the obsolete hixie-76 handshake, which is refused in upgrade().
-      super("ws://localhost/", null, config);
-      this.requests = requests;
-    }
-
-    /** The 101 answer to a valid version 13 request. @throws WebSocketHandshakeException naming what is invalid */
-    FullHttpResponse answer(FullHttpRequest req, HttpHeaders headers) {
-      return newHandshakeResponse(req, headers);
-    }
-
-    WebSocketFrameDecoder decoder() {
-      return newWebsocketDecoder();
-    }
-
-    @Override
-    protected WebSocketFrameDecoder newWebsocketDecoder() {
-      return new OverRateFrameDecoder(decoderConfig(), requests);
-    }
   }
 }

@@ -41,6 +41,20 @@ class ShardUpgradeTest {
   }
 
   @Test
+  void the101IsExactlyWhatRfc6455AsksAndTheDeflateAnswerIsItsFirstHeader() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      assertEquals("HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n"
+          + "sec-websocket-accept: " + EmbeddedShard.ACCEPT + "\r\n\r\n", s.upgrade("/ws"));
+    }
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      String response = s.http(upgradeRequest("/ws", "13").replace("\r\n\r\n", "\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"));
+      assertEquals("HTTP/1.1 101 Switching Protocols\r\n"
+          + "sec-websocket-extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
+          + "upgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-accept: " + EmbeddedShard.ACCEPT + "\r\n\r\n", response);
+    }
+  }
+
+  @Test
   void aQueryStringOnTheWebSocketPathIsIgnored() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       String response = s.http(upgradeRequest("/ws?client=web&v=2", "13"));
