@@ -405,11 +405,6 @@ public final class OdinServer extends VerticleBase {
     return config;
   }
 
-  /** The public port's router; null before the start. */
-  public RouterVerticle router() {
-    return router;
-  }
-
   public ShardRegistry shards() {
     return registry;
   }

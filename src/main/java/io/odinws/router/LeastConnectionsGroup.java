@@ -47,7 +47,7 @@ final class LeastConnectionsGroup extends AbstractEventExecutorGroup implements 
 
   @Override
   public ChannelFuture register(Channel channel) {
-    // Called on the server channel's loop only (see RouterVerticle.acceptLoop), so pick-and-count cannot race with
+    // Called on the acceptor thread only (Vert.x runs one), so pick-and-count cannot race with
     // another pick; decrements come from the shards' loops through the atomic counter.
     if (state.draining()) {
       channel.attr(REFUSAL).set(SHUTTING_DOWN);

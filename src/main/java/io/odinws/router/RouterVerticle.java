@@ -7,8 +7,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -22,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -72,12 +69,6 @@ public final class RouterVerticle extends VerticleBase {
     return port;
   }
 
-  /** The loop sockets are accepted on (see {@link #chooseAcceptLoop}); null while not listening. */
-  public EventLoop acceptingOn() {
-    Channel listening = serverChannel;
-    return listening == null ? null : listening.eventLoop();
-  }
-
   /** Sockets given to a shard since start. */
   public long acceptedTotal() {
     return acceptedTotal.get();
@@ -97,7 +88,7 @@ public final class RouterVerticle extends VerticleBase {
   public Future<?> start() {
     LeastConnectionsGroup children = new LeastConnectionsGroup(registry, VertxInternals.eventLoop(context), state);
     ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(chooseAcceptLoop(), children)
+        .group(VertxInternals.acceptorGroup(vertx), children)
         .option(ChannelOption.SO_BACKLOG, PreboundPort.BACKLOG)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -132,17 +123,6 @@ public final class RouterVerticle extends VerticleBase {
           registry.totalCapacity(), adopted);
       return null;
     });
-  }
-
-  /**
-   * Where sockets are accepted. With one shard (one core), on the shard's own loop: a socket accepted there is registered
-   * in the same pass, where the acceptor thread would hand each one over, waking the loop, and both threads would take
-   * turns on the core. With several, Vert.x's acceptor thread, so that a storm of connects loads no shard's loop. A
-   * later re-shard keeps the choice made here (the loop is Vert.x's and outlives the shard).
-   */
-  private EventLoopGroup chooseAcceptLoop() {
-    List<ShardSlot> slots = registry.slots();
-    return slots.size() == 1 ? slots.get(0).loop() : VertxInternals.acceptorGroup(vertx);
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.odinws.it;
 
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
@@ -35,8 +34,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,20 +112,6 @@ class RouterBalancingTest {
     for (int n : counts) {
       assertTrue(Math.abs(n - 20) <= 1, "burst spread within ±1: " + Arrays.toString(counts));
     }
-  }
-
-  @Test
-  void withOneShardSocketsAreAcceptedOnItsLoopWithSeveralOnVertxsAcceptor() throws Exception {
-    server = ServerHarness.start(kafka, new JsonObject().put("mode", "single"));
-    assertSame(server.slots().get(0).loop(), server.server.router().acceptingOn(), "accepted where the shard runs: no hand-over");
-    WsTestClient one = WsTestClient.open(wsClient, server.port());
-    clients.add(one);
-    assertEquals(List.of("ODIN.trade"), one.subscribe("ODIN.trade").getJsonArray("subscribed").getList());
-    server.close();
-    server = ServerHarness.start(kafka, new JsonObject().put("mode", "multi").put("shards", 2));
-    EventLoop acceptor = server.server.router().acceptingOn();
-    assertNotNull(acceptor);
-    assertTrue(server.slots().stream().noneMatch(s -> s.loop() == acceptor), "a storm of connects loads no shard's loop");
   }
 
   @Test
