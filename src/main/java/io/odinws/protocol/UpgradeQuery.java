@@ -13,8 +13,8 @@ import java.util.Map;
  */
 public final class UpgradeQuery {
 
-  static final String SUBSCRIBE = "subscribe";
-  static final String SNAPSHOT = "snapshot";
+  private static final String SUBSCRIBE = "subscribe";
+  private static final String SNAPSHOT = "snapshot";
 
   private UpgradeQuery() {
   }

@@ -475,20 +475,21 @@ final class LoadRunner {
 
     /** {@code uri} with {@code token=<jwt>} added to its query (a JWT is URL-safe: base64url and dots). */
     static URI withToken(URI uri, String token) {
-        String q = uri.getRawQuery();
-        String s = uri.toString();
-        int hash = s.indexOf('#');
-        if (hash >= 0) s = s.substring(0, hash);
-        return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + "token=" + token);
+        return withParameter(uri, "token", token);
     }
 
     /** {@code uri} with {@code subscribe=<channels>} added to its query (channel names need no escaping: {@code *} is allowed in a query). */
     static URI withSubscribe(URI uri, List<String> channels) {
+        return withParameter(uri, "subscribe", String.join(",", channels));
+    }
+
+    /** {@code uri}, without its fragment, with {@code name=value} added to its query; {@code value} as given, unescaped. */
+    private static URI withParameter(URI uri, String name, String value) {
+        String q = uri.getRawQuery();
         String s = uri.toString();
         int hash = s.indexOf('#');
         if (hash >= 0) s = s.substring(0, hash);
-        String q = uri.getRawQuery();
-        return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + "subscribe=" + String.join(",", channels));
+        return URI.create(s + (q == null || q.isEmpty() ? "?" : "&") + name + "=" + value);
     }
 
     private byte[] subscribeMessage(Client c) {
