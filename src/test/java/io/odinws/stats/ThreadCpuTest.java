@@ -41,6 +41,8 @@ class ThreadCpuTest {
     spinner.start();
     idle.start();
     try {
+      // parked before the first reading: a thread's own start (before it waits) is CPU that would count against it
+      Await.until("the idle thread parked", Duration.ofSeconds(60), () -> idle.getState() == Thread.State.WAITING);
       assertTrue(ThreadCpu.supported(), "HotSpot measures thread CPU time");
       ThreadCpu idleOnly = new ThreadCpu(1);
       idleOnly.track(idle);
