@@ -22,6 +22,11 @@ import org.HdrHistogram.Histogram;
 final class Report {
     /** Sections whose numbers add up across processes. */
     private static final List<String> SUMMED = List.of("connections", "acks", "messages", "closes_by_code", "refusals_by_status", "errors", "auth");
+    /**
+     * Server to client over the whole run, when a {@code measure} (--control-stdin) restarted the latency totals:
+     * what the window left out stays on record beside it.
+     */
+    static final String WHOLE_RUN = "server_to_client_whole_run";
     /** The counts of the drop section (the other members are settings, or derived). */
     private static final List<String> DROP_COUNTS = List.of("selected", "dropped", "back", "recovered", "not_recovered");
 
@@ -135,6 +140,8 @@ final class Report {
         JsonObject hist = new JsonObject()
                 .put("producer_to_client", encode(s.producerTotal))
                 .put("server_to_client", encode(s.serverTotal));
+        Histogram whole = s.serverWholeRun();
+        if (whole != null) hist.put(WHOLE_RUN, encode(whole));
         if (dropHist != null) hist.mergeIn(dropHist);
         r.put("histograms_us", hist);
         derive(r);
@@ -158,6 +165,7 @@ final class Report {
         Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram toBack = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram toRecovered = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+        Histogram whole = null;
         JsonObject drop = r.getValue("drop") instanceof JsonObject d ? d.copy() : null;
         if (drop != null) {
             for (String k : DROP_COUNTS) drop.put(k, 0L);
@@ -171,6 +179,10 @@ final class Report {
             JsonObject h = p.getJsonObject("histograms_us", new JsonObject());
             producer.add(decode(h.getString("producer_to_client")));
             server.add(decode(h.getString("server_to_client")));
+            // a process without a measure contributes its totals, which then are its whole run
+            String w = h.getString(WHOLE_RUN, h.getString("server_to_client"));
+            if (whole == null) whole = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
+            whole.add(decode(w));
             if (drop != null && p.getValue("drop") instanceof JsonObject d) {
                 for (String k : DROP_COUNTS) drop.put(k, drop.getLong(k) + d.getLong(k, 0L));
                 // each process drops its clients at its own tick: the latest is when the whole batch was down
@@ -198,6 +210,9 @@ final class Report {
         else r.putNull("loss");
         r.put("per_process", per);
         JsonObject hist = new JsonObject().put("producer_to_client", encode(producer)).put("server_to_client", encode(server));
+        if (parts.stream().anyMatch(p -> p.getJsonObject("histograms_us", new JsonObject()).containsKey(WHOLE_RUN))) {
+            hist.put(WHOLE_RUN, encode(whole));
+        }
         if (drop != null) {
             r.put("drop", drop);
             hist.put("drop_to_back", encode(toBack)).put("drop_to_recovered", encode(toRecovered));
@@ -218,6 +233,9 @@ final class Report {
         r.put("latency_ms", new JsonObject()
                 .put("producer_to_client", percentiles(decode(hist.getString("producer_to_client"))))
                 .put("server_to_client", percentiles(decode(hist.getString("server_to_client")))));
+        if (hist.containsKey(WHOLE_RUN)) {
+            r.getJsonObject("latency_ms").put(WHOLE_RUN, percentiles(decode(hist.getString(WHOLE_RUN))));
+        }
         if (loss instanceof JsonObject l) {
             long expected = l.getLong("expected");
             l.put("fraction", expected == 0 ? 0.0 : (double) l.getLong("missing") / expected);

@@ -77,6 +77,8 @@ final class Stats {
     /** Totals; touched by the control thread only. */
     final Histogram producerTotal = new Histogram(MAX_MICROS, DIGITS);
     final Histogram serverTotal = new Histogram(MAX_MICROS, DIGITS);
+    /** The server-to-client samples a {@code measure} left out of the totals; control thread only. */
+    private final Histogram serverLeftOut = new Histogram(MAX_MICROS, DIGITS);
     private Histogram producerInterval;
     private Histogram serverInterval;
     /** Set by {@link #measureFromNextSecond} (the stdin reader), taken by the control thread. */
@@ -140,6 +142,7 @@ final class Stats {
         if (measureRequested) {
             measureRequested = false;
             latencyLeftOut += producerTotal.getTotalCount();
+            serverLeftOut.add(serverTotal);
             producerTotal.reset();
             serverTotal.reset();
         }
@@ -153,6 +156,14 @@ final class Stats {
 
     long latencyLeftOut() {
         return latencyLeftOut;
+    }
+
+    /** Server to client over the whole run, what a {@code measure} left out included; null without a measure. */
+    Histogram serverWholeRun() {
+        if (latencyLeftOut == 0) return null;
+        Histogram h = serverLeftOut.copy();
+        h.add(serverTotal);
+        return h;
     }
 
     static Map<String, Long> snapshot(Map<?, LongAdder> m) {

@@ -65,6 +65,12 @@ class ReportTest {
         assertEquals(100L, p.getLong("count"));
         assertEquals(1.0, p.getDouble("max"), 0.01);
         assertEquals(2L, r.getJsonObject("messages").getLong("latency_left_out"));
+        JsonObject whole = r.getJsonObject("latency_ms").getJsonObject(Report.WHOLE_RUN);
+        assertEquals(102L, whole.getLong("count"), "the window's samples and those it left out");
+        assertEquals(900.0, whole.getDouble("max"), 1.0);
+        JsonObject merged = Report.merge(List.of(r, r)).getJsonObject("latency_ms");
+        assertEquals(200L, merged.getJsonObject("server_to_client").getLong("count"));
+        assertEquals(204L, merged.getJsonObject(Report.WHOLE_RUN).getLong("count"));
         harness.close();
     }
 
@@ -80,6 +86,7 @@ class ReportTest {
         assertEquals(50.0, p.getDouble("p50"), 0.1);
         assertEquals(99.0, p.getDouble("p99"), 0.1);
         assertEquals(100.0, p.getDouble("max"), 0.1);
+        assertFalse(r.getJsonObject("latency_ms").containsKey(Report.WHOLE_RUN), "no measure: the totals are the whole run");
         assertEquals(0.005, r.getJsonObject("loss").getDouble("fraction"), 1e-12);
         assertEquals(100.0, r.getJsonObject("messages").getDouble("rate_per_s"));
         List<Report.Check> checks = Report.check(o, r);
