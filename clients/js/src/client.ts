@@ -17,6 +17,15 @@ type Opts = Required<Omit<ClientOptions, "getToken" | "WebSocket" | "webSocketOp
 
 const noop = () => {};
 const now = () => Date.now();
+/** The longest URL the client builds to subscribe on the upgrade (the server reads request lines of up to 4,096 bytes). */
+const MAX_UPGRADE_URL = 2048;
+
+/** A subscribe carried by the upgrade's URL (docs/protocol.md section 3): its channels and snapshot size. */
+interface UrlSubscribe {
+  url: string;
+  subs: Subscription[];
+  n: number;
+}
 
 /**
  * A connection to odin-ws that follows docs/protocol.md section 12: auth first, one subscribe per chunk with
@@ -61,6 +70,10 @@ export class OdinClient extends Emitter<ClientEvents> {
   private _connectT: any;
   private _hbT: any;
   private _refreshT: any;
+  /** the current socket's upgrade carried the subscribe */
+  private _viaUrl = false;
+  /** a connection subscribed by its URL opened and failed before `connected`: subscribe by message from now on */
+  private _urlFailed = false;
   /** browsers: the network is back, so a reconnect waiting out its backoff goes now */
   private readonly _online = () => {
     if (this._want && !this._ws) {
@@ -81,6 +94,7 @@ export class OdinClient extends Emitter<ClientEvents> {
       connectTimeout: 10_000,
       refreshRatio: 0.8,
       maxChannelsPerRequest: 200,
+      subscribeOnUpgrade: true,
       random: Math.random,
     };
     // an option given as undefined keeps its default
@@ -209,16 +223,19 @@ export class OdinClient extends Emitter<ClientEvents> {
     }
     this._token = token;
     this._http = this._retryAfter = 0;
+    const byUrl = token ? null : this._urlSubscribe();
+    const url = byUrl ? byUrl.url : this._url;
     const WS: WebSocketConstructor = this._o.WebSocket || (globalThis as any).WebSocket;
     let ws: WebSocketLike;
     try {
-      ws = this._o.webSocketOptions ? new WS(this._url, undefined, this._o.webSocketOptions) : new WS(this._url);
+      ws = this._o.webSocketOptions ? new WS(url, undefined, this._o.webSocketOptions) : new WS(url);
     } catch (e) {
       this._error("transport", "" + e);
       this._retry(1006, "" + e, this._backoff());
       return;
     }
     this._ws = ws;
+    this._viaUrl = !!byUrl;
     this._ready = false;
     this._acks = this._recoveries = 0;
     this._snapQ = [];
@@ -237,6 +254,7 @@ export class OdinClient extends Emitter<ClientEvents> {
       this._rx();
       if (this._o.heartbeatInterval > 0) this._watch(this._o.heartbeatInterval);
       if (token) this._send("auth", { token });
+      else if (byUrl) this._subscribedByUrl(byUrl);
       else this._subscribeAll();
     };
     ws.onmessage = (e) => {
@@ -269,6 +287,9 @@ export class OdinClient extends Emitter<ClientEvents> {
 
   private _closed(code: number, reason: string): void {
     const up = this._state === "connected" && now() - this._connectedAt >= this._o.stableAfter;
+    // opened (or refused as a bad request) and not connected: the server may not read the URL's subscribe
+    if (this._viaUrl && this._want && this._state !== "connected" && (this._ready || this._http === 400)) this._urlFailed = true;
+    this._viaUrl = false;
     this._ws = null;
     this._ready = false;
     clearTimeout(this._connectT);
@@ -335,6 +356,37 @@ export class OdinClient extends Emitter<ClientEvents> {
     }, ms);
   }
 
+  /**
+   * The subscribe the upgrade's URL can carry instead of messages: every subscription without a position, one
+   * snapshot size (the request `_subscribe` would make), names without a comma (the URL's separator), the URL
+   * within MAX_UPGRADE_URL and not naming channels itself. Null: subscribe by message.
+   */
+  private _urlSubscribe(): UrlSubscribe | null {
+    const subs = [...this._subs.values()];
+    if (!this._o.subscribeOnUpgrade || this._urlFailed || !subs.length || subs.length > this._o.maxChannelsPerRequest) return null;
+    if (/[?&]subscribe=/.test(this._url)) return null;
+    const n = subs[0]._snap;
+    for (const s of subs) if (s._snap !== n || this._pos.get(s.channel) || s.channel.includes(",")) return null;
+    const query = "subscribe=" + subs.map((s) => encodeURIComponent(s.channel)).join(",") + (n ? "&snapshot=" + n : "");
+    const url = this._url + (this._url.includes("?") ? "&" : "?") + query;
+    return url.length <= MAX_UPGRADE_URL ? { url, subs, n } : null;
+  }
+
+  /**
+   * Open, subscribed by the URL: its answer comes as a message's would, so it is awaited as one. What changed since
+   * the URL was built goes by message: subscriptions added meanwhile are subscribed, those ended are unsubscribed.
+   */
+  private _subscribedByUrl(u: UrlSubscribe): void {
+    this._ready = true;
+    const kept = u.subs.filter((s) => this._subs.get(s.channel) === s);
+    this._request(kept, u.n, false);
+    const gone = u.subs.filter((s) => this._subs.get(s.channel) !== s).map((s) => s.channel);
+    if (gone.length) this._send("unsubscribe", { channels: gone });
+    const added = [...this._subs.values()].filter((s) => !kept.includes(s));
+    if (added.length) this._subscribe(added);
+    this._check();
+  }
+
   private _subscribeAll(): void {
     this._ready = true;
     this._subscribe([...this._subs.values()]);
@@ -355,8 +407,11 @@ export class OdinClient extends Emitter<ClientEvents> {
     for (const [n, g] of groups) for (let i = 0; i < g.length; i += max) this._request(g.slice(i, i + max), n);
   }
 
-  /** One subscribe request, with last_offset for the exact channels that have a position, and `snapshot` N. */
-  private _request(subs: Subscription[], n: number): void {
+  /**
+   * One subscribe request, with last_offset for the exact channels that have a position, and `snapshot` N;
+   * `send` false: the upgrade's URL made it, only its answer is awaited.
+   */
+  private _request(subs: Subscription[], n: number, send = true): void {
     const data: any = { channels: subs.map((s) => s.channel) };
     const last: Record<string, string> = {};
     let any = false;
@@ -369,7 +424,7 @@ export class OdinClient extends Emitter<ClientEvents> {
     this._acks++;
     if (any) this._recoveries++, (data.last_offset = last);
     if (n) this._snapQ.push(subs), (data.snapshot = n);
-    this._send("subscribe", data);
+    if (send) this._send("subscribe", data);
   }
 
   /**

@@ -49,6 +49,13 @@ export interface ClientOptions {
   refreshRatio?: number;
   /** Channels per `subscribe` request (200). */
   maxChannelsPerRequest?: number;
+  /**
+   * Name the channels in the upgrade's URL when nothing needs a message first: no token, no position to recover
+   * from, one snapshot size for all (true). The subscription then costs no round trip. After a connection so
+   * subscribed that opened but failed before `connected` (a server that ignores the URL), the client subscribes
+   * by message.
+   */
+  subscribeOnUpgrade?: boolean;
   /** Math.random; tests inject it. */
   random?: () => number;
 }

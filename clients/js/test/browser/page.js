@@ -7,7 +7,18 @@ function start(config) {
   const report = typeof window.report === "function"
     ? window.report
     : (e) => { document.getElementById("log").textContent += JSON.stringify(e) + "\n"; };
-  const client = new OdinWs.OdinClient(config.url, config.options || {});
+  const options = config.options || {};
+  if (config.reportSockets) {
+    // each socket the client opens, with its URL (what the upgrade asked for)
+    const Native = window.WebSocket;
+    options.WebSocket = class extends Native {
+      constructor(url, protocols) {
+        report({ ev: "socket", client: 0, url });
+        super(url, protocols);
+      }
+    };
+  }
+  const client = new OdinWs.OdinClient(config.url, options);
   let batch = [];
   let delivered = 0;
   client.on("state", (e) => report({ ev: "state", client: 0, state: e.state, previous: e.previous }));

@@ -5,7 +5,8 @@
 //   node run.mjs '{"chromium":"/usr/bin/chromium","url":"ws://127.0.0.1:8080/ws","channels":[...],"options":{...}}'
 //
 // Out: JSON lines. The page's events as follow.mjs prints them ("msgs", "state", "connected",
-// "disconnected", "recovered", "gap", "error", "bad"), plus
+// "disconnected", "recovered", "gap", "error", "bad"; with "reportSockets": true in the config also
+// "socket", the URL of each socket the client opens), plus
 //   {"ev":"console","level":..,"source":..,"text":..}  every console error and uncaught exception
 //                                                      (source "network": the browser's own report of a
 //                                                      failed connection, e.g. while the server is down)
@@ -57,7 +58,8 @@ await cdp.send("Log.enable");
 
 await page.exposeFunction("report", (event) => emit(event));
 await page.goto(pathToFileURL(path.join(here, "index.html")).href, { waitUntil: "load" });
-await page.evaluate((c) => start(c), { url: config.url, channels: config.channels, options: config.options ?? {} });
+await page.evaluate((c) => start(c), { url: config.url, channels: config.channels, options: config.options ?? {},
+  reportSockets: !!config.reportSockets });
 emit({ ev: "ready" });
 
 async function end() {

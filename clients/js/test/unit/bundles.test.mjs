@@ -5,21 +5,24 @@ import { createRequire } from "node:module";
 import vm from "node:vm";
 import { startServer, once, msg, WebSocket } from "./fake-server.mjs";
 
-/** Connects with the given build's OdinClient, receives one message, disconnects. */
+/** Connects with the given build's OdinClient (its defaults: subscribed by the URL), receives one message, disconnects. */
 async function roundTrip(OdinClient) {
   const srv = await startServer();
   const c = new OdinClient(srv.url, { WebSocket, heartbeatInterval: 0 });
-  const s = c.subscribe("BTC.trade");
-  const up = once(c, "connected");
-  c.connect();
-  const conn = await srv.nextConn();
-  await conn.answerSubscribe({ positions: { "BTC.trade": "0:1" } });
-  await up;
-  const got = once(s, "message");
-  conn.send(msg("BTC.trade", "0:2"));
-  assert.equal((await got).pos, "0:2");
-  c.disconnect();
-  await srv.close();
+  try {
+    const s = c.subscribe("BTC.trade");
+    const up = once(c, "connected");
+    c.connect();
+    const conn = await srv.nextConn();
+    conn.answerUpgrade({ positions: { "BTC.trade": "0:1" } });
+    await up;
+    const got = once(s, "message");
+    conn.send(msg("BTC.trade", "0:2"));
+    assert.equal((await got).pos, "0:2");
+  } finally {
+    c.disconnect(); // also when failed: a client left reconnecting would keep the test process alive
+    await srv.close();
+  }
 }
 
 test("odin-ws.min.js (the <script> bundle) defines the global OdinWs with the exports, and works", async () => {

@@ -70,8 +70,29 @@ export class Conn {
   /** Answers the next subscribe: subscription_ack with `positions`, then (when it carried last_offset) `replay`
    * messages and reconnect_ack with `channels` (default: every channel recovered), then (when it asked for a
    * snapshot) the snapshot (see answerSnapshot). Returns the request. */
-  async answerSubscribe({ positions = {}, rejected, replay = [], channels, snapshot } = {}) {
-    const req = await this.next("subscribe");
+  async answerSubscribe(answer = {}) {
+    return this.answer(await this.next("subscribe"), answer);
+  }
+
+  /** The subscribe the upgrade's URL carried ({type, data} as a message's), null when it named no channel. */
+  upgradeSubscribe() {
+    const q = new URL(this.req.url, "http://x").searchParams;
+    const channels = q.getAll("subscribe").flatMap((v) => v.split(",")).filter((c) => c);
+    if (!channels.length) return null;
+    const data = { channels };
+    if (+q.get("snapshot")) data.snapshot = +q.get("snapshot");
+    return { type: "subscribe", data };
+  }
+
+  /** Answers the upgrade's subscribe as answerSubscribe answers a message (throws when the URL named none). */
+  answerUpgrade(answer = {}) {
+    const req = this.upgradeSubscribe();
+    if (!req) throw new Error("the upgrade named no channel: " + this.req.url);
+    return this.answer(req, answer);
+  }
+
+  /** Answers subscribe request `req` (see answerSubscribe). */
+  answer(req, { positions = {}, rejected, replay = [], channels, snapshot } = {}) {
     const names = req.data.channels.filter((c) => !(rejected || []).some((r) => r.channel === c));
     const ack = { type: "subscription_ack", subscribed: names, count: names.length, positions };
     if (rejected) ack.rejected = rejected;
@@ -190,7 +211,10 @@ export async function startServer(port = 0, wsOptions = {}) {
   return srv;
 }
 
-/** A client with the `ws` WebSocket (Node 20) and short timers; heartbeats off unless asked. */
+/**
+ * A client with the `ws` WebSocket (Node 20) and short timers; heartbeats off unless asked; subscribing by message
+ * unless asked (upgrade.test.mjs tests the subscribe on the upgrade, the default).
+ */
 export function client(url, options = {}) {
   const c = new OdinClient(url, {
     WebSocket,
@@ -198,6 +222,7 @@ export function client(url, options = {}) {
     maxReconnectDelay: 50,
     heartbeatInterval: 0,
     connectTimeout: 3000,
+    subscribeOnUpgrade: false,
     ...options,
   });
   clients.push(c);

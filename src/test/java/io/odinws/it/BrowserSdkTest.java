@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The bundled SDK ({@code dist/odin-ws.min.js}, loaded by a page with a script tag) in headless Chromium against
  * the real server (a child JVM) and broker: the page follows four exact channels while records are produced; the
  * server is SIGKILLed and restarted mid-stream, and the page's application sees exactly Kafka's records of its
- * channels, each once, in order, with no error on the console. The browser's own report of a refused connection
+ * channels, each once, in order, with no error on the console. The first connection subscribes on the upgrade
+ * (its URL names the channels), the ones after the kill by message, with their positions. The browser's own report of a refused connection
  * while the server is down (a console error of source "network" that no page can suppress) is the only console
  * error allowed.
  */
@@ -50,7 +51,7 @@ class BrowserSdkTest {
     try (ServerProcess server = ServerProcess.start(Path.of("target", "browser-sdk-test"), kafka.bootstrap(),
         new JsonObject().put("mode", "single"));
          NodeScript page = NodeScript.start("test/browser/run.mjs", List.of(new JsonObject()
-             .put("chromium", chromium.toString()).put("url", server.wsUrl()).put("channels", names)
+             .put("chromium", chromium.toString()).put("url", server.wsUrl()).put("channels", names).put("reportSockets", true)
              .put("options", new JsonObject().put("heartbeatInterval", 1000).put("heartbeatTimeout", 2000)
                  .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), this::onEvent);
          RecordPump pump = new RecordPump(kafka.bootstrap(), channels)) {
@@ -85,6 +86,11 @@ class BrowserSdkTest {
       assertEquals(seen.total(), end.getLong("delivered"), "every callback reported");
 
       List<JsonObject> events = page.events();
+      List<String> urls = events.stream().filter(event("socket")).map(e -> e.getString("url")).toList();
+      assertEquals(server.wsUrl() + "?subscribe=" + String.join(",", names.stream().map(String.class::cast).toList()),
+          urls.get(0), "the first connection named its channels in its URL");
+      assertTrue(urls.size() > 1 && urls.stream().skip(1).allMatch(server.wsUrl()::equals),
+          "the reconnects, with positions, subscribed by message: " + urls);
       assertEquals(List.of(), events.stream().filter(e -> List.of("gap", "bad").contains(e.getString("ev"))
           || ("error".equals(e.getString("ev")) && "subscription".equals(e.getString("kind")))).toList(), "no gap, no bad message");
       List<JsonObject> console = events.stream().filter(e -> "console".equals(e.getString("ev"))).toList();
