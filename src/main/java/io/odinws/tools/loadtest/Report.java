@@ -165,7 +165,7 @@ final class Report {
         Histogram server = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram toBack = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         Histogram toRecovered = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
-        Histogram whole = null;
+        Histogram whole = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
         JsonObject drop = r.getValue("drop") instanceof JsonObject d ? d.copy() : null;
         if (drop != null) {
             for (String k : DROP_COUNTS) drop.put(k, 0L);
@@ -180,9 +180,7 @@ final class Report {
             producer.add(decode(h.getString("producer_to_client")));
             server.add(decode(h.getString("server_to_client")));
             // a process without a measure contributes its totals, which then are its whole run
-            String w = h.getString(WHOLE_RUN, h.getString("server_to_client"));
-            if (whole == null) whole = new Histogram(Stats.MAX_MICROS, Stats.DIGITS);
-            whole.add(decode(w));
+            whole.add(decode(h.getString(WHOLE_RUN, h.getString("server_to_client"))));
             if (drop != null && p.getValue("drop") instanceof JsonObject d) {
                 for (String k : DROP_COUNTS) drop.put(k, drop.getLong(k) + d.getLong(k, 0L));
                 // each process drops its clients at its own tick: the latest is when the whole batch was down
