@@ -28,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the real server (a child JVM) and broker: the page follows four exact channels while records are produced; the
  * server is SIGKILLed and restarted mid-stream, and the page's application sees exactly Kafka's records of its
  * channels, each once, in order, with no error on the console. The first connection subscribes on the upgrade
- * (its URL names the channels), the ones after the kill by message, with their positions. The browser's own report of a refused connection
- * while the server is down (a console error of source "network" that no page can suppress) is the only console
- * error allowed.
+ * (its URL names the channels), the ones after the kill by message, with their positions. The browser's own report
+ * of a refused connection while the server is down (a console error of source "network" that no page can suppress)
+ * is the only console error allowed.
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class BrowserSdkTest {
@@ -51,7 +51,8 @@ class BrowserSdkTest {
     try (ServerProcess server = ServerProcess.start(Path.of("target", "browser-sdk-test"), kafka.bootstrap(),
         new JsonObject().put("mode", "single"));
          NodeScript page = NodeScript.start("test/browser/run.mjs", List.of(new JsonObject()
-             .put("chromium", chromium.toString()).put("url", server.wsUrl()).put("channels", names).put("reportSockets", true)
+             .put("chromium", chromium.toString()).put("url", server.wsUrl()).put("channels", names)
+             .put("reportSockets", true)
              .put("options", new JsonObject().put("heartbeatInterval", 1000).put("heartbeatTimeout", 2000)
                  .put("minReconnectDelay", 200).put("maxReconnectDelay", 2000)).encode()), this::onEvent);
          RecordPump pump = new RecordPump(kafka.bootstrap(), channels)) {
