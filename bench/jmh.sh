@@ -4,6 +4,7 @@
 #   FrameEncodingBench       envelope -> WebSocket frame, JSON validation, the ingest worker's per-record work
 #   SubscriptionLookupBench  SubscriptionIndex.get with 160 and 10,000 channels
 #   FanOutBench              Shard.onBatch to 10,000 channels x 1 subscriber and 1 channel x 10,000
+#   ConnectBench             a connect's Java side on a shard (upgrade, subscribe by the URL or a message, ack, close)
 #
 # Usage (from anywhere; 3 to 4 minutes with the defaults, build included: one fork per benchmark and parameter set):
 #   bench/jmh.sh                         all benchmarks

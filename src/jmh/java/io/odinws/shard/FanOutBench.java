@@ -107,6 +107,14 @@ public class FanOutBench {
 
     abstract String sink();
 
+    Shard shard() {
+      return shard;
+    }
+
+    InlineEventLoop loop() {
+      return loop;
+    }
+
     void createShard() {
       // The fan-out's writev vector (Netty's IovArray) needs the native transport's library, loaded by the server at start.
       Epoll.ensureAvailability();

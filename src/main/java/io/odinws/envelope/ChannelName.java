@@ -58,7 +58,8 @@ public final class ChannelName {
     if (!category.equals("*") && !categories.contains(category)) {
       return "unknown category '" + category + "'";
     }
-    if (token.getBytes(StandardCharsets.UTF_8).length > MAX_TOKEN_BYTES) {
+    // a char is at most 3 UTF-8 bytes: a short token needs no encoding to know it fits
+    if (token.length() > MAX_TOKEN_BYTES / 3 && token.getBytes(StandardCharsets.UTF_8).length > MAX_TOKEN_BYTES) {
       return "token longer than " + MAX_TOKEN_BYTES + " bytes";
     }
     for (int i = 0; i < token.length(); i++) {

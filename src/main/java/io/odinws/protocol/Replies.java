@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The server's reply messages (PROTOCOL.md section 4), as JSON text. Not on the delivery path. */
 public final class Replies {
@@ -20,35 +21,69 @@ public final class Replies {
   public record Rejected(String channel, String reason) {
   }
 
+  private static final byte[] ACK_HEAD = "{\"type\":\"subscription_ack\",\"subscribed\":[".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACK_COUNT = "],\"count\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACK_REJECTED = ",\"rejected\":[".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACK_CHANNEL = "{\"channel\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACK_REASON = ",\"reason\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACK_POSITIONS = ",\"positions\":{".getBytes(StandardCharsets.US_ASCII);
+
   /**
-   * @param positions ext: for each subscribed exact channel, the position to recover it from if the
-   *                  connection drops before its first message ({@code "P:O"})
+   * The subscription_ack, as JsonObject.encode writes it, straight into a buffer from {@code alloc}: sent once per
+   * subscribe, so once per connect, where a string, its builder and its UTF-8 copy were the ack's cost. The caller
+   * owns the buffer.
+   *
+   * @param positions ext: for each subscribed channel, the position to recover it from if the connection drops
+   *                  before its first message ({@code "P:O"}), or null for none (a wildcard); asked in order
    */
-  public static String subscriptionAck(List<String> subscribed, List<Rejected> rejected, int count, Map<String, String> positions) {
-    // Written directly, as JsonObject.encode writes it: sent once per subscribe, so once per connect.
-    StringBuilder b = new StringBuilder(64 + 32 * subscribed.size()).append("{\"type\":\"subscription_ack\",\"subscribed\":[");
+  public static ByteBuf subscriptionAck(ByteBufAllocator alloc, List<String> subscribed, List<Rejected> rejected, int count,
+                                        Function<String, Position> positions) {
+    ByteBuf b = alloc.buffer(ACK_HEAD.length + 48 + 48 * subscribed.size());
+    b.writeBytes(ACK_HEAD);
     for (int i = 0; i < subscribed.size(); i++) {
-      string(i == 0 ? b : b.append(','), subscribed.get(i));
+      string(i == 0 ? b : b.writeByte(','), subscribed.get(i));
     }
-    b.append("],\"count\":").append(count);
+    writeLong(b.writeBytes(ACK_COUNT), count);
     if (!rejected.isEmpty()) {
-      b.append(",\"rejected\":[");
+      b.writeBytes(ACK_REJECTED);
       for (int i = 0; i < rejected.size(); i++) {
         Rejected r = rejected.get(i);
-        string(string((i == 0 ? b : b.append(',')).append("{\"channel\":"), r.channel()).append(",\"reason\":"), r.reason()).append('}');
+        string(string((i == 0 ? b : b.writeByte(',')).writeBytes(ACK_CHANNEL), r.channel()).writeBytes(ACK_REASON), r.reason())
+            .writeByte('}');
       }
-      b.append(']');
+      b.writeByte(']');
     }
-    if (!positions.isEmpty()) {
-      b.append(",\"positions\":{");
-      boolean first = true;
-      for (Map.Entry<String, String> e : positions.entrySet()) {
-        string(string(first ? b : b.append(','), e.getKey()).append(':'), e.getValue());
+    boolean first = true;
+    for (int i = 0; i < subscribed.size(); i++) {
+      Position p = positions.apply(subscribed.get(i));
+      if (p != null) {
+        string(first ? b.writeBytes(ACK_POSITIONS) : b.writeByte(','), subscribed.get(i)).writeByte(':').writeByte('"');
+        writeLong(writeLong(b, p.partition()).writeByte(':'), p.offset()).writeByte('"');
         first = false;
       }
-      b.append('}');
     }
-    return b.append('}').toString();
+    if (!first) {
+      b.writeByte('}');
+    }
+    return b.writeByte('}');
+  }
+
+  /** {@link #string(StringBuilder, String)} into a buffer, as UTF-8; a name with nothing to escape as its bytes. */
+  static ByteBuf string(ByteBuf b, String s) {
+    if (s == null) {
+      ByteBufUtil.writeAscii(b, "null");
+      return b;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') {
+        ByteBufUtil.writeUtf8(b, string(new StringBuilder(s.length() + 8), s));
+        return b;
+      }
+    }
+    b.writeByte('"');
+    ByteBufUtil.writeAscii(b, s);
+    return b.writeByte('"');
   }
 
   /**
@@ -97,18 +132,22 @@ public final class Replies {
    * a heartbeat's answer is the reply sent most). The caller owns the buffer.
    */
   public static ByteBuf pong(ByteBufAllocator alloc, long nowMillis) {
-    ByteBuf buf = alloc.buffer(PONG_HEAD.length + 21).writeBytes(PONG_HEAD);
-    if (nowMillis < 0) {
-      ByteBufUtil.writeAscii(buf, Long.toString(nowMillis));
-    } else {
-      // the digits, last first, into their places
-      int end = buf.writerIndex() + digits(nowMillis);
-      for (int i = end - 1; i >= buf.writerIndex(); i--, nowMillis /= 10) {
-        buf.setByte(i, '0' + (int) (nowMillis % 10));
-      }
-      buf.writerIndex(end);
+    return writeLong(alloc.buffer(PONG_HEAD.length + 21).writeBytes(PONG_HEAD), nowMillis).writeByte('}');
+  }
+
+  /** {@code v} in decimal, without a string on the way (a negative number, which no reply sends often, with one). */
+  static ByteBuf writeLong(ByteBuf buf, long v) {
+    if (v < 0) {
+      ByteBufUtil.writeAscii(buf, Long.toString(v));
+      return buf;
     }
-    return buf.writeByte('}');
+    // the digits, last first, into their places
+    int end = buf.writerIndex() + digits(v);
+    buf.ensureWritable(end - buf.writerIndex());
+    for (int i = end - 1; i >= buf.writerIndex(); i--, v /= 10) {
+      buf.setByte(i, '0' + (int) (v % 10));
+    }
+    return buf.writerIndex(end);
   }
 
   private static int digits(long nonNegative) {

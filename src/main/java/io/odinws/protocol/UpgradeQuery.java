@@ -30,13 +30,22 @@ public final class UpgradeQuery {
     if (q < 0 || !uri.regionMatches(q + 1, SUBSCRIBE, 0, SUBSCRIBE.length()) && !uri.contains("&" + SUBSCRIBE)) {
       return null; // most upgrades: nothing to decode
     }
-    Map<String, List<String>> params;
-    try {
-      params = new QueryStringDecoder(uri).parameters();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("the query does not decode (a bad %-escape)");
+    List<String> named;
+    List<String> snapshots;
+    if (plain(uri, q)) {
+      named = new ArrayList<>(1);
+      snapshots = new ArrayList<>(1);
+      parameters(uri, q + 1, named, snapshots);
+    } else {
+      Map<String, List<String>> params;
+      try {
+        params = new QueryStringDecoder(uri).parameters();
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("the query does not decode (a bad %-escape)");
+      }
+      named = params.get(SUBSCRIBE);
+      snapshots = params.get(SNAPSHOT);
     }
-    List<String> named = params.get(SUBSCRIBE);
     if (named == null) {
       return null;
     }
@@ -51,7 +60,60 @@ public final class UpgradeQuery {
     if (channels.isEmpty()) {
       return null;
     }
-    return new ClientRequest.Subscribe(List.copyOf(channels), null, snapshot(params.get(SNAPSHOT)));
+    return new ClientRequest.Subscribe(List.copyOf(channels), null, snapshot(snapshots));
+  }
+
+  /**
+   * A query with nothing to decode (no escape, no '+'), no ';' or '#' (the decoder's other separators) and short
+   * enough to stay under the decoder's 1,024 parameters: the usual one, read by {@link #parameters} without the
+   * decoder's map.
+   */
+  private static boolean plain(String uri, int q) {
+    if (uri.length() > 2000 || uri.indexOf('#') >= 0) {
+      return false;
+    }
+    for (int i = q + 1; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c == '%' || c == '+' || c == ';' || c == '#') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The values of {@code subscribe} and {@code snapshot} in a {@link #plain} query, in order: what
+   * {@link QueryStringDecoder#parameters()} gives for them, split the same way (the first '=' of a parameter ends its
+   * name, one at a name's start is skipped, a parameter without '=' has an empty value, empty parameters are none).
+   */
+  private static void parameters(String uri, int from, List<String> named, List<String> snapshots) {
+    int nameStart = from;
+    int valueStart = -1;
+    for (int i = from; i <= uri.length(); i++) {
+      char c = i < uri.length() ? uri.charAt(i) : '&';
+      if (c == '=') {
+        if (nameStart == i) {
+          nameStart = i + 1;
+        } else if (valueStart < nameStart) {
+          valueStart = i + 1;
+        }
+      } else if (c == '&') {
+        if (nameStart < i) {
+          int nameEnd = valueStart <= nameStart ? i : valueStart - 1;
+          String value = valueStart <= nameStart ? "" : uri.substring(valueStart, i);
+          if (named(uri, nameStart, nameEnd, SUBSCRIBE)) {
+            named.add(value);
+          } else if (named(uri, nameStart, nameEnd, SNAPSHOT)) {
+            snapshots.add(value);
+          }
+        }
+        nameStart = i + 1;
+      }
+    }
+  }
+
+  private static boolean named(String uri, int start, int end, String name) {
+    return end - start == name.length() && uri.regionMatches(start, name, 0, name.length());
   }
 
   private static long snapshot(List<String> values) {

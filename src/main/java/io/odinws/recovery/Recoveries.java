@@ -162,17 +162,23 @@ public final class Recoveries {
 
   /**
    * The position a client can recover an exact channel from, as of now: its partition and the last
-   * offset this server processed there ({@code "P:O"}); null for wildcards or before the partition is
-   * known. Sent in subscription_ack, so a channel that has not had a message yet is recoverable too.
+   * offset this server processed there; null for wildcards or before the partition is known. Sent in
+   * subscription_ack, so a channel that has not had a message yet is recoverable too.
    */
-  public String currentPosition(String channel) {
+  public Position position(String channel) {
     String topic = topicOf(channel);
     if (topic == null) {
       return null;
     }
     int partition = partitionOf(ChannelName.token(channel), history.partitionCount(topic));
     long next = partition < 0 ? -1 : history.nextOffset(topic, partition);
-    return next < 0 ? null : partition + ":" + (next - 1);
+    return next < 0 ? null : new Position(partition, next - 1);
+  }
+
+  /** {@link #position} as the protocol writes it, {@code "P:O"}. */
+  public String currentPosition(String channel) {
+    Position p = position(channel);
+    return p == null ? null : p.partition() + ":" + p.offset();
   }
 
   /**

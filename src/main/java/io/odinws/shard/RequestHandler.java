@@ -6,6 +6,7 @@ import io.odinws.config.WsConfig;
 import io.odinws.envelope.ChannelName;
 import io.odinws.protocol.ClientRequest;
 import io.odinws.protocol.ErrorReply;
+import io.odinws.protocol.Position;
 import io.odinws.protocol.Replies;
 import io.odinws.recovery.Recoveries;
 import io.odinws.recovery.SnapshotRequest;
@@ -17,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A shard's client requests (PROTOCOL.md section 3): the inbound rate limit first, then subscribe,
@@ -34,12 +36,15 @@ final class RequestHandler {
   private final ErrorReply channelLimit;
   private final String limitReason;
   private final Recoveries recoveries;
+  /** Where an accepted channel is recovered from, for its ack: one function, not one per subscribe. */
+  private final Function<String, Position> positionOf;
   private final Authenticator auth;
 
   RequestHandler(SubscriptionIndex index, ShardStats stats, WsConfig ws, ConnectionPolicy policy, Map<String, String> topicCategories,
                  Recoveries recoveries, Authenticator auth) {
     this.auth = auth;
     this.recoveries = recoveries;
+    this.positionOf = recoveries::position;
     this.index = index;
     this.stats = stats;
     this.maxChannels = ws.maxChannelsPerConnection();
@@ -101,7 +106,8 @@ final class RequestHandler {
   private void handle(Connection c, ClientRequest req) {
     if (req instanceof ClientRequest.Subscribe s) {
       SubscribeResult result = subscribe(c, s.channels(), s.snapshot(), s.lastOffset() == null ? Set.of() : s.lastOffset().fieldNames());
-      c.reply(result.ack());
+      // the positions are read now, after the snapshot's gates opened (see subscribe)
+      c.reply(Replies.subscriptionAck(c.alloc(), result.accepted(), result.rejected(), c.subscriptionCount(), positionOf));
       if (result.overLimit()) {
         sendError(c, channelLimit);
       }
@@ -128,10 +134,22 @@ final class RequestHandler {
   }
 
   /**
-   * What a subscribe did: the ack to send, the channels refused with why, whether the limit was hit, and
-   * its snapshot, gated and waiting to start (null when none was asked).
+   * What a subscribe did: the channels accepted and those refused with why (the ack's), whether the limit was hit,
+   * and its snapshot, gated and waiting to start (null when none was asked).
    */
-  private record SubscribeResult(String ack, Map<String, String> rejected, boolean overLimit, SnapshotRequest snapshot) {
+  private record SubscribeResult(List<String> accepted, List<Replies.Rejected> rejected, boolean overLimit, SnapshotRequest snapshot) {
+
+    /** The refused channels and why, in order. */
+    Map<String, String> refused() {
+      if (rejected.isEmpty()) {
+        return Map.of();
+      }
+      Map<String, String> refused = new LinkedHashMap<>();
+      for (Replies.Rejected r : rejected) {
+        refused.put(r.channel(), r.reason());
+      }
+      return refused;
+    }
   }
 
   private SubscribeResult subscribe(Connection c, List<String> channels) {
@@ -170,36 +188,13 @@ final class RequestHandler {
         accepted.add(channel);
       }
     }
-    Map<String, String> refused = Map.of();
-    if (!rejected.isEmpty()) {
-      refused = new LinkedHashMap<>();
-      for (Replies.Rejected r : rejected) {
-        refused.put(r.channel(), r.reason());
-      }
-    }
     SnapshotRequest snapshotRequest = null;
     if (snapshot > 0) {
       // Gated before the positions are read: the ack's position of a channel is at or after its snapshot's end.
       List<String> asked = recovered.isEmpty() ? accepted : accepted.stream().filter(ch -> !recovered.contains(ch)).toList();
       snapshotRequest = recoveries.openSnapshot(c, snapshot, asked);
     }
-    return new SubscribeResult(Replies.subscriptionAck(accepted, rejected, c.subscriptionCount(), positions(accepted)), refused, overLimit,
-        snapshotRequest);
-  }
-
-  /** Where each accepted exact channel would be recovered from, in order; none for wildcards. */
-  private Map<String, String> positions(List<String> accepted) {
-    Map<String, String> positions = Map.of();
-    for (String channel : accepted) {
-      String pos = recoveries.currentPosition(channel);
-      if (pos != null) {
-        if (positions.isEmpty()) {
-          positions = new LinkedHashMap<>(4);
-        }
-        positions.put(channel, pos);
-      }
-    }
-    return positions;
+    return new SubscribeResult(accepted, rejected, overLimit, snapshotRequest);
   }
 
   private String unsubscribe(Connection c, List<String> channels) {
@@ -230,7 +225,7 @@ final class RequestHandler {
         missing.add(channel);
       }
     }
-    Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).rejected();
+    Map<String, String> refused = missing.isEmpty() ? Map.of() : subscribe(c, missing).refused();
     recoveries.start(c, lastOffset, refused, then);
   }
 

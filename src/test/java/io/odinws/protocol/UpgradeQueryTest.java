@@ -1,0 +1,91 @@
+package io.odinws.protocol;
+
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/** A plain query is read without Netty's decoder, to the same answer as the decoder's for every shape. */
+class UpgradeQueryTest {
+
+  private static final String[] PARTS = {"subscribe", "snapshot", "=", "=", "&", "&", ",", "BTC.trade", "ETH.*", "x", "5",
+      "12", "-1", "?", "%2C", "+", ";", "#", "sub", "scribe"};
+
+  @Test
+  void sameAnswerAsTheDecoderForEveryShape() {
+    Random rnd = new Random(17);
+    int plain = 0;
+    for (int round = 0; round < 50_000; round++) {
+      StringBuilder uri = new StringBuilder(rnd.nextBoolean() ? "/ws?subscribe" : "/ws?");
+      for (int i = rnd.nextInt(10); i > 0; i--) {
+        uri.append(PARTS[rnd.nextInt(PARTS.length)]);
+      }
+      String u = uri.toString();
+      if (u.indexOf('%') < 0 && u.indexOf('+') < 0 && u.indexOf(';') < 0 && u.indexOf('#') < 0) {
+        plain++;
+      }
+      assertEquals(answer(() -> viaDecoder(u)), answer(() -> UpgradeQuery.subscribe(u)), u);
+    }
+    assertEquals(true, plain > 10_000, "plain queries tried: " + plain);
+  }
+
+  @Test
+  void escapedAndPlainNamesAskTheSame() {
+    ClientRequest.Subscribe plain = UpgradeQuery.subscribe("/ws?subscribe=BTC.trade,ETH.*&snapshot=5");
+    assertEquals(new ClientRequest.Subscribe(List.of("BTC.trade", "ETH.*"), null, 5), plain);
+    assertEquals(plain, UpgradeQuery.subscribe("/ws?subscribe=BTC.trade%2CETH.%2A&snapshot=5"));
+    assertEquals(plain, UpgradeQuery.subscribe("/ws?token=t&subscribe=BTC.trade&subscribe=ETH.*&snapshot=5&snapshot=9"));
+    assertNull(UpgradeQuery.subscribe("/ws#?subscribe=BTC.trade"));
+    assertNull(UpgradeQuery.subscribe("/ws?subscriber=BTC.trade"));
+  }
+
+  private static String answer(java.util.function.Supplier<ClientRequest.Subscribe> s) {
+    try {
+      return Objects.toString(s.get());
+    } catch (IllegalArgumentException e) {
+      return "refused: " + e.getMessage();
+    }
+  }
+
+  /** What UpgradeQuery answered when every query went through Netty's decoder. */
+  private static ClientRequest.Subscribe viaDecoder(String uri) {
+    int q = uri.indexOf('?');
+    if (q < 0 || !uri.regionMatches(q + 1, "subscribe", 0, 9) && !uri.contains("&subscribe")) {
+      return null;
+    }
+    Map<String, List<String>> params;
+    try {
+      params = new QueryStringDecoder(uri).parameters();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the query does not decode (a bad %-escape)");
+    }
+    List<String> named = params.get("subscribe");
+    if (named == null) {
+      return null;
+    }
+    List<String> channels = new ArrayList<>();
+    for (String value : named) {
+      for (String channel : value.split(",", -1)) {
+        if (!channel.isEmpty()) {
+          channels.add(channel);
+        }
+      }
+    }
+    if (channels.isEmpty()) {
+      return null;
+    }
+    List<String> snapshots = params.get("snapshot");
+    String v = snapshots == null || snapshots.isEmpty() ? "0" : snapshots.get(0);
+    if (v.isEmpty() || !v.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+      throw new IllegalArgumentException("snapshot must be a whole number >= 0");
+    }
+    return new ClientRequest.Subscribe(List.copyOf(channels), null, v.length() > 18 ? Long.MAX_VALUE : Long.parseLong(v));
+  }
+}
