@@ -91,7 +91,8 @@ public final class RouterVerticle extends VerticleBase {
         .group(VertxInternals.acceptorGroup(vertx), children)
         .option(ChannelOption.SO_BACKLOG, PreboundPort.BACKLOG)
         .option(ChannelOption.SO_REUSEADDR, true)
-        .childOption(ChannelOption.TCP_NODELAY, true)
+        // No TCP_NODELAY child option: Netty's epoll sockets turn Nagle off as they are created (every platform but
+        // Android), and a child option would set it a second time, one more setsockopt per connect (PipelineTest checks).
         // One allocator for every socket (Netty's default is a new one per socket); each keeps its own handle.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
         .childHandler(new ChannelInitializer<>() {

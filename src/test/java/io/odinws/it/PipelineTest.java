@@ -169,6 +169,8 @@ class PipelineTest {
       assertEquals(2, channels.size());
       for (Channel ch : channels) {
         assertTrue(ch.eventLoop() == shard.eventLoop(), "socket registered on its shard's loop");
+        // Nagle off, so that a message is not held back behind the client's delayed ACK (Netty's epoll default)
+        assertEquals(Boolean.TRUE, ch.config().getOption(io.netty.channel.ChannelOption.TCP_NODELAY), "TCP_NODELAY on the accepted socket");
         seen.add(((java.net.InetSocketAddress) ch.remoteAddress()).getPort());
       }
     }
