@@ -26,13 +26,18 @@ public final class UpgradeQuery {
    *                                  query does not decode or its {@code snapshot} is not a whole number
    */
   public static ClientRequest.Subscribe subscribe(String uri) {
+    return subscribe(uri, true);
+  }
+
+  /** @param readPlain whether a {@link #plain} query is read without the decoder (false: the decoder reads every query) */
+  static ClientRequest.Subscribe subscribe(String uri, boolean readPlain) {
     int q = uri.indexOf('?');
     if (q < 0 || !uri.regionMatches(q + 1, SUBSCRIBE, 0, SUBSCRIBE.length()) && !uri.contains("&" + SUBSCRIBE)) {
       return null; // most upgrades: nothing to decode
     }
     List<String> named;
     List<String> snapshots;
-    if (plain(uri, q)) {
+    if (readPlain && plain(uri, q)) {
       named = new ArrayList<>(1);
       snapshots = new ArrayList<>(1);
       parameters(uri, q + 1, named, snapshots);
