@@ -295,6 +295,14 @@ def proc_cpu_s(pid):
         return None
 
 
+def idle_cpu_rate(pid, seconds=3.0):
+    """A process's CPU per second over `seconds` of doing nothing asked of it (the server's background: the broker's
+    event a second, timers), to take off a window's CPU."""
+    c0, t0 = proc_cpu_s(pid), time.monotonic()
+    time.sleep(seconds)
+    return max(0.0, (proc_cpu_s(pid) - c0) / (time.monotonic() - t0))
+
+
 def descendants(pid):
     """pid and all its descendants (loadtest children, nginx workers)."""
     children = {}
@@ -1134,9 +1142,7 @@ class Bench:
         before = memory_snapshot(self.server.pid, self.ops_port)
         # the server's idle CPU (the broker's event a second, timers), measured just before the ramp and taken off it,
         # as the warm rounds and S8 take it off theirs: a connect's cost, not what the process spends meanwhile
-        c0, t0 = proc_cpu_s(self.server.pid), time.monotonic()
-        time.sleep(3.0)
-        idle_rate = max(0.0, (proc_cpu_s(self.server.pid) - c0) / (time.monotonic() - t0))
+        idle_rate = idle_cpu_rate(self.server.pid)
         ramp_s = n / self.cfg["ramp"]
         # subscribed as nchan's clients are, by the URL (docs/protocol.md, subscribe on the upgrade): one subscribe
         # and its ack per connect all the same, without the message's round trip
@@ -2002,9 +2008,7 @@ class Bench:
         over as long (measured for 3 s just before: the broker's background events, timers)."""
         self.wait_connections_gone()
         m0 = scrape_sure(self.ops_port)
-        c0, t0 = proc_cpu_s(self.server.pid), time.monotonic()
-        time.sleep(3.0)
-        idle_rate = max(0.0, (proc_cpu_s(self.server.pid) - c0) / (time.monotonic() - t0))
+        idle_rate = idle_cpu_rate(self.server.pid)
         extra = ["--subscribe", "single", "--heartbeat", "0", *(more_args or [])]
         duration = int(k / ramp + 60)
         sampler = CpuSampler(self.server.pid)
