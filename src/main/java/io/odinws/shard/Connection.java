@@ -100,6 +100,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
   /** The per-user count this connection holds once authenticated (null before); released when it closes. */
   private UserLimit.Hold userHold;
   private long lastPingNanos;
+  /** A ping is due: the next fan-out write carries it, or the next sweep sends it alone (see {@link #ping}). */
+  private boolean pingDue;
   private long upgradedAtNanos;
   /** The WebSocket handshake was answered; the frames written from above are encoded here, not by a handler of their own. */
   private boolean upgraded;
@@ -424,12 +426,28 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       closeSlow("over the high water mark for the grace period");
     } else if (idle > policy.idleAfterNanos()) {
       close(Disconnect.IDLE);
-    } else if (now - lastPingNanos >= policy.pingEveryNanos()) {
-      lastPingNanos = now;
-      ctx.writeAndFlush(PING.duplicate(), ctx.voidPromise());
+    } else {
+      ping(now, policy);
     }
     if (limiter != null && limiter.isRested(now)) {
       limiter = null;
+    }
+  }
+
+  /**
+   * A ping comes due here and goes out with the connection's next fan-out frames, in the same syscall (see
+   * {@link #offer}): the pings of every connection upgraded within one second are due at one sweep, and written
+   * there on their own they were a burst of syscalls, with the pongs' reads after it, that a message arriving
+   * meanwhile waited behind. A connection that got no fan-out write by the next sweep gets it on its own then.
+   */
+  private void ping(long now, ConnectionPolicy policy) {
+    if (pingDue) {
+      pingDue = false;
+      ctx.writeAndFlush(PING.duplicate(), ctx.voidPromise());
+    }
+    if (now - lastPingNanos >= policy.pingEveryNanos()) {
+      lastPingNanos = now;
+      pingDue = true;
     }
   }
 
@@ -595,12 +613,17 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       }
       queuedAllWhileSlow |= slow;
     }
+    int frames = pingDue ? 2 : 1;
     if (pending == null) {
       pending = new ByteBuf[4];
-    } else if (pendingCount == pending.length) {
-      pending = Arrays.copyOf(pending, pendingCount * 2);
+    } else if (pendingCount + frames > pending.length) {
+      pending = Arrays.copyOf(pending, pending.length * 2);
     }
     pending[pendingCount++] = deflate && m.deflated() != null ? m.deflated() : m.frame();
+    if (pingDue) {
+      pingDue = false;
+      pending[pendingCount++] = PING; // unreleasable and never written to: shared as it is
+    }
     return true;
   }
 

@@ -3,6 +3,7 @@ package io.odinws.it;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -13,19 +14,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Pings on the configured interval; an idle window without any inbound frame closes with 1001; pongs count as activity. */
+/**
+ * Pings on the configured interval, between whole messages when messages flow; an idle window without any inbound frame
+ * closes with 1001; pongs count as activity.
+ */
 @ExtendWith({KafkaBrokerExtension.class, VertxExtension.class})
 class KeepAliveTest {
 
   private static final int PING = 0x9;
   private static final int PONG = 0xA;
   private static final int CLOSE = 0x8;
+  private static final int TEXT = 0x1;
   private static final int IDLE_MS = 3000;
   private static ServerHarness server;
 
@@ -81,6 +87,40 @@ class KeepAliveTest {
       c.sendText("{\"type\":\"heartbeat\"}");
       RawWsClient.Frame reply = c.readUntil(0x1);
       assertEquals("pong", new JsonObject(reply.text()).getString("type"));
+    }
+  }
+
+  @Test
+  void aClientReceivingMessagesIsPingedBetweenThem(EmbeddedKafka kafka) throws Exception {
+    ExactChannel channel = ExactChannel.ofThisRun("KA", 1).get(0);
+    try (RawWsClient c = RawWsClient.connect(server.port())) {
+      c.socket.setSoTimeout(30_000);
+      c.sendText(new JsonObject().put("type", "subscribe")
+          .put("data", new JsonObject().put("channels", new JsonArray().add(channel.name()))).encode());
+      assertEquals("subscription_ack", new JsonObject(c.readUntil(TEXT).text()).getString("type"));
+      // The pings go out with the messages' frames, in the same write to the socket: each must still arrive whole.
+      try (RecordPump pump = new RecordPump(kafka.bootstrap(), List.of(channel))) {
+        pump.start();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        int pings = 0;
+        int messages = 0;
+        while (pings < 3 && System.nanoTime() < until) {
+          RawWsClient.Frame f = c.read();
+          assertNotNull(f, "still open");
+          assertTrue(f.fin(), "whole frames only");
+          if (f.opcode() == PING) {
+            assertEquals(0, f.payload().length);
+            pings++;
+            c.send(PONG, true, f.payload());
+          } else {
+            assertEquals(TEXT, f.opcode(), "a message or a ping");
+            assertEquals(channel.name(), new JsonObject(f.text()).getString("channel"));
+            messages++;
+          }
+        }
+        assertTrue(pings >= 3, "pinged repeatedly: " + pings);
+        assertTrue(messages > 0, "messages flowed meanwhile");
+      }
     }
   }
 }

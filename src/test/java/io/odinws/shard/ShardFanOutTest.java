@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,6 +86,30 @@ class ShardFanOutTest {
           "the first chunk flushed before the second batch came; every other connection took both in one flush");
       assertEquals(0, first.frame().refCnt());
       assertEquals(0, second.frame().refCnt());
+    }
+  }
+
+  @Test
+  void aDuePingGoesOutWithTheNextMessageInTheSameFlush() {
+    try (EmbeddedShard s = new EmbeddedShard()) {
+      s.upgrade();
+      s.subscribe("BTC.trade");
+      ConnectionPolicy policy = s.policy();
+      long due = System.nanoTime() + policy.pingEveryNanos();
+      s.connection().tick(due, policy);
+      assertEquals(List.of(), s.received(), "not on its own at the sweep");
+      OutboundMessage m = s.message("BTC", "trade", "{\"n\":1}");
+      s.shard.onBatch(EmbeddedShard.batch(m));
+      s.channel.runPendingTasks();
+      assertEquals(List.of("text", "ping"), s.received().stream().map(EmbeddedShard.Received::kind).toList(),
+          "right behind the message");
+      assertEquals(1, s.stats().socketFlushes());
+      s.shard.onBatch(EmbeddedShard.batch(s.message("BTC", "trade", "{\"n\":2}")));
+      s.channel.runPendingTasks();
+      s.connection().tick(due + TimeUnit.SECONDS.toNanos(1), policy);
+      assertEquals(List.of("text"), s.received().stream().map(EmbeddedShard.Received::kind).toList(),
+          "one ping per interval: the next message and the next sweep carry none");
+      assertEquals(0, m.frame().refCnt());
     }
   }
 
