@@ -203,9 +203,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       return;
     }
     upgraded = true;
-    upgradedAtNanos = lastPingNanos = System.nanoTime();
+    upgradedAtNanos = System.nanoTime();
     replyUnflushed = true;
-    shard.table().upgraded(this);
+    // the first ping interval starts early by a share the table spreads over the shard's connections
+    lastPingNanos = upgradedAtNanos - shard.table().upgraded(this, shard.policy().pingEveryNanos());
   }
 
   /** permessage-deflate was negotiated (set once, before the handshake's answer is written). */
@@ -436,9 +437,8 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
 
   /**
    * A ping comes due here and goes out with the connection's next fan-out frames, in the same syscall (see
-   * {@link #offer}): the pings of every connection upgraded within one second are due at one sweep, and written
-   * there on their own they were a burst of syscalls, with the pongs' reads after it, that a message arriving
-   * meanwhile waited behind. A connection that got no fan-out write by the next sweep gets it on its own then.
+   * {@link #offer}), not as a syscall of its own at the sweep; a connection that got no fan-out write by the next
+   * sweep gets it on its own then.
    */
   private void ping(long now, ConnectionPolicy policy) {
     if (pingDue) {

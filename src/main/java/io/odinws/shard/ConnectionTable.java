@@ -16,12 +16,16 @@ import java.util.concurrent.TimeUnit;
  */
 final class ConnectionTable {
 
+  private static final double GOLDEN_RATIO_FRACTION = 0.6180339887498949;
+
   private final ShardStats stats;
   private final ServerMeters meters;
   private final SubscriptionIndex index;
   private Connection[] connections = new Connection[64];
   private int count;
   private int webSockets;
+  /** Upgrades so far, for the ping phases (see {@link #upgraded}). */
+  private long upgrades;
   /** Bytes read from this shard's sockets since the last sweep: a plain field, published once a second. */
   private long bytesReceived;
   /** Completed when the last socket closes after {@link #drain}. */
@@ -41,8 +45,17 @@ final class ConnectionTable {
     connections[count++] = c;
   }
 
-  void upgraded(Connection c) {
+  /**
+   * Counts the upgrade and returns how far into its first ping interval {@code c} starts: a fraction of
+   * {@code pingEveryNanos} from a low-discrepancy sequence (the golden ratio's multiples, modulo one) over this shard's
+   * upgrades. Connections that upgrade together (a reconnect storm, a deploy, a bench's ramp) would otherwise have
+   * their pings due at the same sweeps, every interval, and their pongs read in the same fan-outs; spread, a shard
+   * pings an even share of its connections each second. The first connection starts at 0.
+   */
+  long upgraded(Connection c, long pingEveryNanos) {
     stats.webSockets(++webSockets);
+    double phase = (upgrades++ * GOLDEN_RATIO_FRACTION) % 1.0;
+    return (long) (phase * pingEveryNanos);
   }
 
   /** The socket is closed: forget it, its subscriptions, and count why it ended. */

@@ -342,6 +342,23 @@ final class EmbeddedShard implements AutoCloseable {
       return frames;
     }
 
+    /** How many pings the server has written to this client since the last call; other frames are dropped. */
+    int pings() {
+      channel.runPendingTasks();
+      for (Object bytes; (bytes = channel.readOutbound()) != null; ) {
+        decoder.writeInbound(bytes);
+      }
+      int pings = 0;
+      for (Object f; (f = decoder.readInbound()) != null; ) {
+        try {
+          pings += f instanceof PingWebSocketFrame ? 1 : 0;
+        } finally {
+          ReferenceCountUtil.release(f);
+        }
+      }
+      return pings;
+    }
+
     JsonObject subscribe(String... channels) {
       sendText(new JsonObject().put("type", "subscribe").put("data", new JsonObject().put("channels", List.of(channels))).encode());
       List<JsonObject> replies = received();

@@ -57,6 +57,36 @@ class ShardCloseTest {
   }
 
   @Test
+  void connectionsUpgradedTogetherArePingedSpreadOverTheInterval() {
+    try (EmbeddedShard s = new EmbeddedShard(new JsonObject().put("admission", new JsonObject().put("enabled", false)))) {
+      List<EmbeddedShard.Client> clients = new java.util.ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        EmbeddedShard.Client c = s.client();
+        c.upgrade();
+        clients.add(c);
+      }
+      ConnectionPolicy policy = s.policy();
+      long now = System.nanoTime();
+      long halfway = now + policy.pingEveryNanos() / 2;
+      int pinged = 0;
+      for (EmbeddedShard.Client c : clients) {
+        c.connection().tick(halfway, policy); // due: marked
+        c.connection().tick(halfway + TimeUnit.SECONDS.toNanos(1), policy); // no fan-out came: sent alone
+        pinged += c.pings();
+      }
+      // the phases are the golden ratio's multiples modulo one (0, .618, .236, .854, .472, .090, .708, .326, .944, .562):
+      // five start over half an interval early, so are pinged half an interval in; the others later
+      assertEquals(5, pinged, "half of them half an interval after they upgraded together");
+      for (EmbeddedShard.Client c : clients) {
+        c.connection().tick(now + policy.pingEveryNanos(), policy);
+        c.connection().tick(now + policy.pingEveryNanos() + TimeUnit.SECONDS.toNanos(1), policy);
+        pinged += c.pings();
+      }
+      assertEquals(10, pinged, "each once within the first interval");
+    }
+  }
+
+  @Test
   void anIdleConnectionIsPingedThenClosedWith1001() {
     try (EmbeddedShard s = new EmbeddedShard()) {
       s.upgrade();
