@@ -690,7 +690,7 @@ class Generator:
     """One `loadtest` run (pinned to the generator core): progress parsed live, report read at the end."""
 
     def __init__(self, bench, name, args, report_path, control=False):
-        """control: the tool reads commands on its stdin (--control-stdin), for measure()."""
+        """control: the tool reads commands on its stdin (--control-stdin), for measure() and hold()."""
         self.bench = bench
         self.name = name
         self.report_path = report_path
@@ -705,6 +705,7 @@ class Generator:
         self.log.write("$ " + " ".join(cmd) + "\n")
         self.p = PROCS.start_piped(name, cmd, cwd=bench.work, stdin=subprocess.PIPE if control else subprocess.DEVNULL)
         self.measured_at = None
+        self.held_at = None
         self.t_start = time.monotonic()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
@@ -725,9 +726,17 @@ class Generator:
 
     def measure(self):
         """The report's latency percentiles start again from the tool's next second (--control-stdin)."""
-        self.p.stdin.write(b"measure\n")
-        self.p.stdin.flush()
+        self._command(b"measure\n")
         self.measured_at = time.monotonic()
+
+    def hold(self):
+        """The report's latency percentiles end with the tool's current second (--control-stdin)."""
+        self._command(b"hold\n")
+        self.held_at = time.monotonic()
+
+    def _command(self, line):
+        self.p.stdin.write(line)
+        self.p.stdin.flush()
 
     def alive(self):
         return self.p.poll() is None
@@ -1227,7 +1236,7 @@ class Bench:
         """before_publish: called once the clients are subscribed, just before the publisher starts; returns
         {name: pid} of what it started, whose CPU the window then reports (S7's hostile sockets).
         latency_from_s: the step's latency percentiles count from this many seconds after the publisher's records
-        arrive (S7: the steady state); None: from the first delivery."""
+        arrive (S7: the steady state) and end with the step's window; None: every delivery."""
         ramp_s = clients / (ramp or self.cfg["ramp"])
         gen = self.generator(name, clients, int(ramp_s + publish_s + 120), gen_extra, sources, ramp,
                              control=latency_from_s is not None)
@@ -1257,11 +1266,18 @@ class Bench:
         rss = []
         end = t_pub + publish_s - 1.0
         measure_at = t_pub + latency_from_s if latency_from_s is not None else None
+        # A measured step's latency percentiles end with its window, as its CPU figures do: the tool ends them at its
+        # first second boundary after hold(), so by the window's end. What follows (the window's scrape, the
+        # publisher's end, the drain) is the harness's, and only the whole-run figure has it.
+        hold_at = end - 1.0 if measure_at is not None else None
         while time.monotonic() < end:
             if measure_at is not None and gen.measured_at is None and time.monotonic() >= measure_at:
                 gen.measure()
-            # wake for the measure() too
-            due = measure_at if measure_at is not None and gen.measured_at is None else end
+            if hold_at is not None and gen.measured_at is not None and gen.held_at is None and time.monotonic() >= hold_at:
+                gen.hold()
+            # wake for the measure() and the hold() too
+            due = min([t for t, done in ((measure_at, gen.measured_at), (hold_at, gen.held_at))
+                       if t is not None and done is None] + [end])
             if rss_every_s:
                 ms = scrape(self.ops_port, timeout=1.5)
                 rss.append((round(time.monotonic() - t_pub, 1), rss_bytes(self.server.pid),
@@ -1316,6 +1332,8 @@ class Bench:
             # with latency_from_s: the percentiles count from the tool's first second after measure(), this many
             # seconds after the publisher's records arrived; the deliveries before are left out
             "latency_from_s": round(gen.measured_at - t_pub, 1) if gen.measured_at else None,
+            # ... and end by this many seconds after them (hold(); the window ends one second later)
+            "latency_to_s": round(gen.held_at - t_pub, 1) if gen.held_at else None,
             "latency_left_out": rep["messages"].get("latency_left_out"),
             "messages": {**{k: rep["messages"].get(k) for k in ("received", "duplicates", "out_of_order", "replayed", "bytes", "wire_bytes")},
                          **{k: v for k, v in rep["messages"].items() if k.startswith("slow_")}},
@@ -2963,9 +2981,10 @@ def render_md(r, chart_prefix=""):
                  f"{S2_TOKEN} trade events (`publish --tokens {S2_TOKEN} --topics odin.trades=trade`) at each rate, on a "
                  f"token the broker's demo publisher does not use; every record goes to every subscriber. Each step: fresh clients, then {FULL['s2_publish_s'] if r['mode'] == 'full' else QUICK['s2_publish_s']} s "
                  f"of publishing; rates, CPU, core load and latency over the window from {WINDOW_AFTER_S:.0f} s after "
-                 "the first record to the end of publishing (latency from the generator's next whole second: each "
-                 "step's generator is a fresh JVM, and the seconds before are its own warm-up; the whole step's "
-                 "server→client p99 is below the table). Stepping stops after the first step "
+                 "the first record to a second before the end of publishing (latency from the generator's next whole "
+                 "second, as each step's generator is a fresh JVM and the seconds before are its own warm-up, to its "
+                 "last whole second in the window, as what follows is the harness's: its scrape, the publisher's "
+                 "end; the whole step's server→client p99 is below the table). Stepping stops after the first step "
                  f"whose p99 passes {P99_LIMIT_MS:.0f} ms with the server saturated (85 % of its core or more, or "
                  "delivering under 90 % of what is offered) or p99 over 2 s, or whose generator uses ~100 % of its core.")
         L.append("")
@@ -3375,8 +3394,9 @@ def s7_section(s7):
         "not comparable: under 95 % of the healthy clients subscribed in one of the runs"
     steady = b.get("latency_from_s") is not None and e.get("latency_from_s") is not None
     window = (f"from {fmt(b['latency_from_s'], digits=1)} / {fmt(e['latency_from_s'], digits=1)} s after the publisher's "
-              f"records arrived (the steady state; {fmt(b.get('latency_left_out'))} / {fmt(e.get('latency_left_out'))} "
-              "deliveries before it left out, shown per second below)" if steady else "every delivery")
+              f"records arrived to the window's end (the steady state; {fmt(b.get('latency_left_out'))} / "
+              f"{fmt(e.get('latency_left_out'))} deliveries before and after it left out, shown per second below)"
+              if steady else "every delivery")
     rounds = s7.get("rounds") or []
     L.append(f"| healthy p50 / p99 / p99.9 producer→client (ms), {window}; round 1 | {lat(b)} | {lat(e)} | |")
     if rounds:

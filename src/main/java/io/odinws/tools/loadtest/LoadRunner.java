@@ -137,6 +137,7 @@ final class LoadRunner {
         if (truth != null) truth.start(subscribedChannels());
         if (options.auth() != null) tokens = ClientTokens.mint(options.auth(), options.clientOffset(), clients.length);
         remote = new InetSocketAddress(InetAddress.getByName(options.url().getHost()), options.port());
+        WsClientHandler.loadFrameKinds();
         group = new MultiThreadIoEventLoopGroup(options.threads(), ioHandlerFactory());
         bootstrap = new Bootstrap().group(group).channel(channelClass())
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -147,12 +148,8 @@ final class LoadRunner {
                 .option(ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 512, 64 * 1024));
         if (options.controlStdin()) {
             StdinCommands.read(System.in, line -> {
-                if (line.equals(StdinCommands.MEASURE)) {
-                    stats.measureFromNextSecond();
-                    System.err.println("loadtest: measure: the latency percentiles count from the next second");
-                } else {
-                    System.err.println("loadtest: unknown command on stdin: " + line);
-                }
+                String done = StdinCommands.apply(line, stats);
+                System.err.println(done != null ? "loadtest: " + line + ": " + done : "loadtest: unknown command on stdin: " + line);
             });
         }
         onConnecting.run();

@@ -144,7 +144,8 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     @Option(names = "--control-stdin", description = "read commands from stdin, one a line: 'measure' starts the report's "
             + "latency percentiles again from the next second, leaving out what came before (the stream's and the "
-            + "generator's start); the per-second lines are unchanged. For a harness that measures a window of the run")
+            + "generator's start); 'hold' ends them with the current second, leaving out what comes after (the end of "
+            + "the harness's window); the per-second lines are unchanged. For a harness that measures a window of the run")
     private boolean controlStdin;
 
     @Option(names = "--seed", paramLabel = "N", description = "random seed for channel draws, slow clients and jitter (default random)")

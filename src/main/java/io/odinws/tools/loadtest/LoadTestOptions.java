@@ -54,7 +54,8 @@ import java.util.regex.Pattern;
  *                           instead of a subscribe message ({@code --subscribe-on-upgrade}); a reconnect subscribes by
  *                           message, with its positions
  * @param controlStdin       read commands from stdin ({@code measure}: the report's latency percentiles start again
- *                           from the next second), for a harness that measures a window of the run
+ *                           from the next second; {@code hold}: they end with the current second), for a harness that
+ *                           measures a window of the run
  */
 public record LoadTestOptions(URI url, int connections, int rampPerSecond, Subscribe subscribe, List<String> channels,
                               int heartbeatSeconds, int durationSeconds, boolean recover, double slowFraction,

@@ -77,13 +77,17 @@ final class Stats {
     /** Totals; touched by the control thread only. */
     final Histogram producerTotal = new Histogram(MAX_MICROS, DIGITS);
     final Histogram serverTotal = new Histogram(MAX_MICROS, DIGITS);
-    /** The server-to-client samples a {@code measure} left out of the totals; control thread only. */
+    /** The server-to-client samples a {@code measure} or a {@code hold} left out of the totals; control thread only. */
     private final Histogram serverLeftOut = new Histogram(MAX_MICROS, DIGITS);
     private Histogram producerInterval;
     private Histogram serverInterval;
     /** Set by {@link #measureFromNextSecond} (the stdin reader), taken by the control thread. */
     private volatile boolean measureRequested;
-    /** Deliveries whose latency the totals left out at a {@code measure}; control thread only. */
+    /** Set by {@link #holdAfterThisSecond} (the stdin reader), taken by the control thread. */
+    private volatile boolean holdRequested;
+    /** After a {@code hold}: the intervals go to what the totals leave out; control thread only. */
+    private boolean holding;
+    /** Deliveries whose latency the totals left out at a {@code measure} or after a {@code hold}; control thread only. */
     private long latencyLeftOut;
 
     Stats(int channels) {
@@ -137,14 +141,24 @@ final class Stats {
     Histogram[] interval() {
         producerInterval = producerToClient.getIntervalHistogram(producerInterval);
         serverInterval = serverToClient.getIntervalHistogram(serverInterval);
-        producerTotal.add(producerInterval);
-        serverTotal.add(serverInterval);
+        if (holding) {
+            latencyLeftOut += producerInterval.getTotalCount();
+            serverLeftOut.add(serverInterval);
+        } else {
+            producerTotal.add(producerInterval);
+            serverTotal.add(serverInterval);
+        }
         if (measureRequested) {
             measureRequested = false;
+            holding = false;
             latencyLeftOut += producerTotal.getTotalCount();
             serverLeftOut.add(serverTotal);
             producerTotal.reset();
             serverTotal.reset();
+        }
+        if (holdRequested) {
+            holdRequested = false;
+            holding = true;
         }
         return new Histogram[] {producerInterval, serverInterval};
     }
@@ -154,11 +168,16 @@ final class Stats {
         measureRequested = true;
     }
 
+    /** The {@code hold} command: the latency totals end with the current interval. Any thread. */
+    void holdAfterThisSecond() {
+        holdRequested = true;
+    }
+
     long latencyLeftOut() {
         return latencyLeftOut;
     }
 
-    /** Server to client over the whole run, what a {@code measure} left out included; null without a measure. */
+    /** Server to client over the whole run, what a {@code measure} or a {@code hold} left out included; null without either. */
     Histogram serverWholeRun() {
         if (latencyLeftOut == 0) return null;
         Histogram h = serverLeftOut.copy();

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -63,6 +64,19 @@ final class WsClientHandler extends ChannelInboundHandlerAdapter {
     private boolean open;
     private boolean subscribedHere;
     private int closeCode = -1;
+
+    /**
+     * Loads every kind of WebSocket frame before the first connection. While the text frame is the only kind loaded, C2
+     * compiles the read path on that assumption, and the first ping or close frame, which can come well into a run,
+     * makes it throw all that code away at once: a stall of interpreting and compiling again on the generator's one
+     * core, in the middle of what the run measures.
+     */
+    static void loadFrameKinds() {
+        for (WebSocketFrame f : new WebSocketFrame[] {new PingWebSocketFrame(), new PongWebSocketFrame(), new CloseWebSocketFrame(),
+                new ContinuationWebSocketFrame(), new BinaryWebSocketFrame()}) {
+            f.release();
+        }
+    }
 
     WsClientHandler(LoadRunner run, Client client, WebSocketClientHandshaker handshaker, boolean reconnect) {
         this.run = run;

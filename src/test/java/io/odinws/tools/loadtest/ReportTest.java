@@ -41,8 +41,7 @@ class ReportTest {
         PipedOutputStream harness = new PipedOutputStream();
         CountDownLatch told = new CountDownLatch(1);
         StdinCommands.read(new PipedInputStream(harness), line -> {
-            if (line.equals(StdinCommands.MEASURE)) {
-                s.measureFromNextSecond();
+            if (StdinCommands.apply(line, s) != null) {
                 told.countDown();
             }
         });
@@ -72,6 +71,38 @@ class ReportTest {
         assertEquals(200L, merged.getJsonObject("server_to_client").getLong("count"));
         assertEquals(204L, merged.getJsonObject(Report.WHOLE_RUN).getLong("count"));
         harness.close();
+    }
+
+    @Test
+    void holdEndsTheLatencyTotalsWithTheCurrentSecond() {
+        LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--control-stdin"});
+        Stats s = new Stats(o.channels().size());
+        assertEquals(null, StdinCommands.apply("bogus", s), "an unknown command does nothing");
+        StdinCommands.apply(StdinCommands.MEASURE, s);
+        s.interval(); // nothing yet: the window starts at the next second
+        for (int i = 0; i < 100; i++) {
+            Stats.record(s.producerToClient, 1_000, s.clockSkew);
+            Stats.record(s.serverToClient, 1_000, s.clockSkew);
+        }
+        StdinCommands.apply(StdinCommands.HOLD, s);
+        Stats.record(s.producerToClient, 2_000, s.clockSkew); // the same second: still in the window
+        Stats.record(s.serverToClient, 2_000, s.clockSkew);
+        s.interval();
+        for (long slow : new long[] {700_000, 600_000, 500_000}) { // after the window: the harness's own end
+            Stats.record(s.producerToClient, slow, s.clockSkew);
+            Stats.record(s.serverToClient, slow, s.clockSkew);
+        }
+        s.interval();
+        s.received.add(104);
+        JsonObject r = Report.build(new Report.Local(o, s, 0, 10, 10, 1.5, null, "injected"));
+        JsonObject window = r.getJsonObject("latency_ms").getJsonObject("server_to_client");
+        assertEquals(101L, window.getLong("count"));
+        assertEquals(2.0, window.getDouble("max"), 0.01);
+        assertEquals(101L, r.getJsonObject("latency_ms").getJsonObject("producer_to_client").getLong("count"));
+        assertEquals(3L, r.getJsonObject("messages").getLong("latency_left_out"));
+        JsonObject whole = r.getJsonObject("latency_ms").getJsonObject(Report.WHOLE_RUN);
+        assertEquals(104L, whole.getLong("count"), "the window's samples and those after it");
+        assertEquals(700.0, whole.getDouble("max"), 1.0);
     }
 
     @Test
