@@ -32,6 +32,12 @@ class ReportTest {
         return Report.build(new Report.Local(o, s, 0, 10, held, 1.5, loss, "injected"));
     }
 
+    /** One delivery's latency, the same from the producer and from the server. */
+    private static void delivery(Stats s, long micros) {
+        Stats.record(s.producerToClient, micros, s.clockSkew);
+        Stats.record(s.serverToClient, micros, s.clockSkew);
+    }
+
     @Test
     void measureRestartsTheLatencyTotalsFromTheNextSecond() throws Exception {
         LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--control-stdin"});
@@ -46,16 +52,14 @@ class ReportTest {
             }
         });
         for (long slow : new long[] {900_000, 800_000}) { // the stream's first second: left out
-            Stats.record(s.producerToClient, slow, s.clockSkew);
-            Stats.record(s.serverToClient, slow, s.clockSkew);
+            delivery(s, slow);
         }
         harness.write((StdinCommands.MEASURE + "\n").getBytes(StandardCharsets.UTF_8));
         harness.flush();
         assertTrue(told.await(10, TimeUnit.SECONDS), "the command was read");
         s.interval(); // the second in which it came: still before the window
         for (int i = 0; i < 100; i++) {
-            Stats.record(s.producerToClient, 1_000, s.clockSkew);
-            Stats.record(s.serverToClient, 1_000, s.clockSkew);
+            delivery(s, 1_000);
         }
         s.interval();
         s.received.add(102);
@@ -77,20 +81,17 @@ class ReportTest {
     void holdEndsTheLatencyTotalsWithTheCurrentSecond() {
         LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--control-stdin"});
         Stats s = new Stats(o.channels().size());
-        assertEquals(null, StdinCommands.apply("bogus", s), "an unknown command does nothing");
+        assertNull(StdinCommands.apply("bogus", s), "an unknown command does nothing");
         StdinCommands.apply(StdinCommands.MEASURE, s);
         s.interval(); // nothing yet: the window starts at the next second
         for (int i = 0; i < 100; i++) {
-            Stats.record(s.producerToClient, 1_000, s.clockSkew);
-            Stats.record(s.serverToClient, 1_000, s.clockSkew);
+            delivery(s, 1_000);
         }
         StdinCommands.apply(StdinCommands.HOLD, s);
-        Stats.record(s.producerToClient, 2_000, s.clockSkew); // the same second: still in the window
-        Stats.record(s.serverToClient, 2_000, s.clockSkew);
+        delivery(s, 2_000); // the same second: still in the window
         s.interval();
         for (long slow : new long[] {700_000, 600_000, 500_000}) { // after the window: the harness's own end
-            Stats.record(s.producerToClient, slow, s.clockSkew);
-            Stats.record(s.serverToClient, slow, s.clockSkew);
+            delivery(s, slow);
         }
         s.interval();
         s.received.add(104);
