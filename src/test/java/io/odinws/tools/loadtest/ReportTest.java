@@ -38,6 +38,13 @@ class ReportTest {
         Stats.record(s.serverToClient, micros, s.clockSkew);
     }
 
+    /** Ends the current second, then builds the report of {@code s} with {@code received} messages. */
+    private static JsonObject lastSecondReported(LoadTestOptions o, Stats s, long received) {
+        s.interval();
+        s.received.add(received);
+        return Report.build(new Report.Local(o, s, 0, 10, 10, 1.5, null, "injected"));
+    }
+
     @Test
     void measureRestartsTheLatencyTotalsFromTheNextSecond() throws Exception {
         LoadTestOptions o = LoadTestOptions.parse(new String[] {"--connections", "10", "--control-stdin"});
@@ -61,9 +68,7 @@ class ReportTest {
         for (int i = 0; i < 100; i++) {
             delivery(s, 1_000);
         }
-        s.interval();
-        s.received.add(102);
-        JsonObject r = Report.build(new Report.Local(o, s, 0, 10, 10, 1.5, null, "injected"));
+        JsonObject r = lastSecondReported(o, s, 102);
         JsonObject p = r.getJsonObject("latency_ms").getJsonObject("producer_to_client");
         assertEquals(100L, p.getLong("count"));
         assertEquals(1.0, p.getDouble("max"), 0.01);
@@ -93,9 +98,7 @@ class ReportTest {
         for (long slow : new long[] {700_000, 600_000, 500_000}) { // after the window: the harness's own end
             delivery(s, slow);
         }
-        s.interval();
-        s.received.add(104);
-        JsonObject r = Report.build(new Report.Local(o, s, 0, 10, 10, 1.5, null, "injected"));
+        JsonObject r = lastSecondReported(o, s, 104);
         JsonObject window = r.getJsonObject("latency_ms").getJsonObject("server_to_client");
         assertEquals(101L, window.getLong("count"));
         assertEquals(2.0, window.getDouble("max"), 0.01);
