@@ -1,6 +1,7 @@
 package io.odinws.dev;
 
 import io.odinws.testkit.Await;
+import io.odinws.testkit.FreePorts;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,7 +63,7 @@ class DevStackTest {
   static void startStack() throws Exception {
     dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "dev-stack-test-");
     Files.createDirectories(dir.resolve("target")); // DevStack keeps its broker and writes its configuration there
-    port = freePortPair();
+    port = FreePorts.consecutivePair(); // make run's public and operations ports
     List<String> cmd = new ArrayList<>(List.of(java(), "-cp", System.getProperty("java.class.path"), DevStack.class.getName(),
         "--port", String.valueOf(port), "--rate", "100"));
     String overrides = System.getProperty(OVERRIDES);
@@ -186,17 +186,5 @@ class DevStackTest {
 
   private static String java() {
     return ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-  }
-
-  /** A free port whose next one is free too: make run's public and operations ports. */
-  private static int freePortPair() throws IOException {
-    for (int attempt = 0; attempt < 50; attempt++) {
-      try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(a.getLocalPort() + 1)) {
-        return a.getLocalPort();
-      } catch (IOException taken) {
-        // the next one was taken: another pair
-      }
-    }
-    throw new IOException("no two consecutive free ports");
   }
 }

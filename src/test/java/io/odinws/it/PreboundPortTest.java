@@ -3,6 +3,7 @@ package io.odinws.it;
 import io.odinws.OdinServer;
 import io.odinws.config.HttpConfig;
 import io.odinws.router.PreboundPort;
+import io.odinws.testkit.FreePorts;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -84,10 +85,7 @@ class PreboundPortTest {
   @Test
   void aPreboundPortForAnotherAddressIsClosedAndTheRouterBindsItsOwn() throws Exception {
     PreboundPort other = PreboundPort.bind(new HttpConfig("127.0.0.1", 0, false));
-    int configured;
-    try (ServerSocket s = new ServerSocket(0)) {
-      configured = s.getLocalPort();
-    }
+    int configured = FreePorts.one(); // the server binds it later
     OdinServer server = new OdinServer(other);
     vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf(configured))).await(60, TimeUnit.SECONDS);
     assertEquals(configured, server.port());

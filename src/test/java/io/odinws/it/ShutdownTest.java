@@ -2,6 +2,7 @@ package io.odinws.it;
 
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
+import io.odinws.testkit.FreePorts;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
 import io.vertx.core.Future;
@@ -15,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,10 +46,7 @@ class ShutdownTest {
 
   @Test
   void sigtermClosesAThousandClientsWith1001AndExits(Vertx clientVertx) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.one(); // the server binds it later
     String conf = new JsonObject().put("shards", 2)
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port))
         .put("ops", new JsonObject().put("host", "127.0.0.1").put("port", 0))
@@ -159,10 +156,7 @@ class ShutdownTest {
    */
   @Test
   void withReusePortANewServerTakesEveryNewConnectionWhileTheOldOneDrains(Vertx clientVertx) throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = FreePorts.one(); // the server binds it later
     JsonObject shared = new JsonObject().put("shards", 1)
         .put("http", new JsonObject().put("host", "127.0.0.1").put("port", port).put("reusePort", true));
     try (ServerHarness old = ServerHarness.start(kafka, shared.copy()); ServerHarness next = ServerHarness.start(kafka, shared.copy())) {

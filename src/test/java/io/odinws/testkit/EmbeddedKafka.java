@@ -4,9 +4,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -24,7 +21,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -118,7 +114,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     RuntimeException last = null;
     // Ports are chosen before Kafka binds them, so another process may steal one in between: retry a few times.
     for (int attempt = 1; attempt <= 3; attempt++) {
-      int[] ports = freeLoopbackPorts(2);
+      int[] ports = FreePorts.distinct(2); // below the ephemeral range: restartBroker() can bind them again
       EmbeddedKafka kafka = new EmbeddedKafka(dataDir, deleteOnClose, ports[0], ports[1]);
       try {
         long t0 = System.nanoTime();
@@ -517,52 +513,6 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     }
     return false;
-  }
-
-  /**
-   * Distinct free ports on 127.0.0.1, preferably below the kernel's ephemeral range (32768+ on Linux), so that
-   * while the broker is stopped no outgoing client connection can take its port and block {@link #restartBroker()}.
-   */
-  private static int[] freeLoopbackPorts(int count) {
-    int[] ports = new int[count];
-    Set<Integer> taken = new HashSet<>();
-    for (int i = 0; i < count; i++) {
-      int chosen = -1;
-      for (int attempt = 0; attempt < 50 && chosen < 0; attempt++) {
-        int candidate = ThreadLocalRandom.current().nextInt(20_000, 32_000);
-        if (!taken.contains(candidate) && canBind(candidate)) {
-          chosen = candidate;
-        }
-      }
-      if (chosen < 0) {
-        do {
-          chosen = bindEphemeral();
-        } while (taken.contains(chosen));
-      }
-      taken.add(chosen);
-      ports[i] = chosen;
-    }
-    return ports;
-  }
-
-  private static boolean canBind(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int bindEphemeral() {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("no free loopback port", e);
-    }
   }
 
   private static void deleteRecursively(Path root) {

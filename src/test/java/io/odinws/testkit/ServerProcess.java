@@ -3,7 +3,6 @@ package io.odinws.testkit;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -57,16 +56,11 @@ public final class ServerProcess implements AutoCloseable {
    */
   public static ServerProcess start(Path dir, String bootstrap, JsonObject overrides) throws IOException, InterruptedException {
     Files.createDirectories(dir);
-    ServerProcess server = new ServerProcess(dir, bootstrap, freePort(), freePort());
+    int[] ports = FreePorts.distinct(2);
+    ServerProcess server = new ServerProcess(dir, bootstrap, ports[0], ports[1]);
     server.writeConf(overrides);
     server.launch();
     return server;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   public int port() {

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.odinws.testkit.FreePorts;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,9 +41,7 @@ class NchanIntegrationTest {
         if (!SET_UP) return; // each test is skipped, with the reason
         runDir = Files.createTempDirectory("nchan-it");
         Files.setPosixFilePermissions(runDir, PosixFilePermissions.fromString("rwxr-xr-x")); // nginx's worker runs as nobody
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        port = FreePorts.one(); // nginx binds it later
         String out = script("start.sh", String.valueOf(port));
         assertNotNull(out);
     }
