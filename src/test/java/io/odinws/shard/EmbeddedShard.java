@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.EventLoop;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
@@ -92,13 +93,18 @@ final class EmbeddedShard implements AutoCloseable {
         return peer;
       }
     };
-    ServerMeters meters = ServerMeters.create(new SimpleMeterRegistry());
     admission = new Admission(config.admission(), ResourceGuard.disabled());
-    ShardServices services = new ShardServices(null, new StaticEndpoints(), admission,
-        new History(config.recovery(), encoder), new NoKafka(), meters, io.odinws.auth.AuthContext.off(config.auth()));
     // The channel's loop is the shard's: every task the shard queues runs in runPendingTasks().
-    shard = new Shard(0, config, services, channel.eventLoop());
+    shard = newShard(config, admission, encoder, channel.eventLoop());
     shard.initChannel(channel);
+  }
+
+  /** A shard as a server builds one, without Kafka, on {@code loop}; its history encodes with {@code encoder}. */
+  static Shard newShard(OdinConfig config, Admission admission, FrameEncoder encoder, EventLoop loop) {
+    ShardServices services = new ShardServices(null, new StaticEndpoints(), admission,
+        new History(config.recovery(), encoder), new NoKafka(), ServerMeters.create(new SimpleMeterRegistry()),
+        io.odinws.auth.AuthContext.off(config.auth()));
+    return new Shard(0, config, services, loop);
   }
 
   ShardStats stats() {
@@ -259,8 +265,12 @@ final class EmbeddedShard implements AutoCloseable {
 
   /** A live message on {@code token.category}, encoded as the ingest worker does. */
   OutboundMessage message(String token, String category, String value) {
+    return message(encoder, token, category, nextOffset++, value);
+  }
+
+  /** A live message at {@code offset} of partition 3, encoded with {@code encoder}. */
+  static OutboundMessage message(FrameEncoder encoder, String token, String category, long offset, String value) {
     ChannelKeys keys = ChannelKeys.of(token, category);
-    long offset = nextOffset++;
     return new OutboundMessage(keys, 3, offset,
         encoder.encodeLive(keys.channelUtf8(), 3, offset, 1_732_000_000_000L, value.getBytes(StandardCharsets.UTF_8)));
   }
