@@ -2536,7 +2536,7 @@ def draw_charts(report, out):
             ax.plot(x, [s["server_deliveries_per_s"] for s in steps], "o-", label="deliveries/s (server counter)")
             ax.plot(x, [s.get("generator_deliveries_per_s") or 0 for s in steps], "s--", label="deliveries/s (generator)")
             ax.plot(x, [s["expected_deliveries_per_s"] or 0 for s in steps], ":", color="grey", label="offered (rate x subscribers)")
-            ax.set_xlabel(f"publish rate on {s2.get('channel', 'BTC.trade')} (msg/s)")
+            ax.set_xlabel(f"publish rate on {sc['S2'].get('channel', S2_CHANNEL)} (msg/s)")
             ax.set_ylabel("deliveries per second")
             ax.set_ylim(bottom=0)
             rate_ticks(ax, x)
