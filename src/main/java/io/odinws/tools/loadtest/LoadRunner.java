@@ -326,6 +326,10 @@ final class LoadRunner {
         b.handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                // Here, on the channel's loop before it connects, not after connect() returns on the control thread:
+                // that thread shares the generator's core with the loops, and a loop could finish the handshake and
+                // read the auth_ack before the thread ran again, while the client's channel was not this one yet.
+                c.channel = ch;
                 ch.pipeline().addLast(wireBytes, new HttpClientCodec(4096, 8192, 8192), new HttpObjectAggregator(16 * 1024));
                 if (options.deflate()) {
                     // as a browser offers it; server_no_context_takeover asked for, since Netty's client refuses it otherwise
@@ -339,7 +343,6 @@ final class LoadRunner {
         List<InetAddress> sources = options.sourceAddresses();
         ChannelFuture f = sources.isEmpty() ? b.connect(remote)
                 : b.connect(remote, new InetSocketAddress(sources.get(c.index % sources.size()), 0));
-        c.channel = f.channel();
         f.addListener((ChannelFutureListener) fut -> {
             if (fut.isSuccess()) return;
             // a ClosedChannelException means the sweep closed a connect that took too long: already counted
