@@ -42,8 +42,7 @@ public final class FrameDeflater {
    */
   public ByteBuf deflate(ByteBuf frame) {
     int start = frame.readerIndex();
-    int b1 = frame.getUnsignedByte(start + 1) & 0x7F;
-    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int header = FrameHeader.lengthAt(frame, start);
     int payloadLen = frame.writerIndex() - start - header;
     if (payloadLen < minBytes) {
       return null;
@@ -53,18 +52,9 @@ public final class FrameDeflater {
     if (compressedLen >= payloadLen) {
       return null;
     }
-    int outHeader = compressedLen < 126 ? 2 : compressedLen <= 0xFFFF ? 4 : 10;
-    ByteBuf compressed = alloc.directBuffer(outHeader + compressedLen, outHeader + compressedLen);
-    compressed.writeByte(FIN_RSV1_TEXT);
-    if (compressedLen < 126) {
-      compressed.writeByte(compressedLen);
-    } else if (compressedLen <= 0xFFFF) {
-      compressed.writeByte(126);
-      compressed.writeShort(compressedLen);
-    } else {
-      compressed.writeByte(127);
-      compressed.writeLong(compressedLen);
-    }
+    int size = FrameHeader.length(compressedLen) + compressedLen;
+    ByteBuf compressed = alloc.directBuffer(size, size);
+    FrameHeader.write(compressed, FIN_RSV1_TEXT, compressedLen);
     compressed.writeBytes(out, 0, compressedLen);
     return compressed;
   }

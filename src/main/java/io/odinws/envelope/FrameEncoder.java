@@ -81,8 +81,7 @@ public final class FrameEncoder {
   /** A copy of {@code source} with its type prefix {@code from} replaced by {@code to}; null when it has no {@code from}. */
   private ByteBuf retyped(ByteBuf source, byte[] from, byte[] to) {
     int i = source.readerIndex();
-    int b1 = source.getUnsignedByte(i + 1);
-    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int header = FrameHeader.lengthAt(source, i);
     int payloadStart = i + header;
     int payloadEnd = source.writerIndex();
     byte[] payload = new byte[payloadEnd - payloadStart];
@@ -93,7 +92,7 @@ public final class FrameEncoder {
     }
     // payload = {"seq":O,"ts":T  TYPE  channel","pos":"P:O","data":VALUE}
     int afterType = typeAt + from.length;
-    ByteBuf frame = frame(typeAt + to.length + (payload.length - afterType));
+    ByteBuf frame = headed(alloc, typeAt + to.length + (payload.length - afterType));
     frame.writeBytes(payload, 0, typeAt);
     frame.writeBytes(to);
     frame.writeBytes(payload, afterType, payload.length - afterType);
@@ -110,8 +109,7 @@ public final class FrameEncoder {
    */
   public static ByteBuf skippedOf(ByteBuf liveFrame, long skipped, ByteBufAllocator alloc) {
     int i = liveFrame.readerIndex();
-    int b1 = liveFrame.getUnsignedByte(i + 1);
-    int header = b1 < 126 ? 2 : b1 == 126 ? 4 : 10;
+    int header = FrameHeader.lengthAt(liveFrame, i);
     int payloadStart = i + header;
     int payloadEnd = liveFrame.writerIndex();
     // the first "," "data": closes pos (channel names and positions never hold a quote)
@@ -122,9 +120,7 @@ public final class FrameEncoder {
     int insertAt = dataAt + 1; // after the closing quote of pos
     byte[] field = ascii(",\"skipped\":" + skipped);
     int payloadLen = payloadEnd - payloadStart + field.length;
-    int headerLen = payloadLen < 126 ? 2 : payloadLen <= 0xFFFF ? 4 : 10;
-    ByteBuf frame = alloc.directBuffer(headerLen + payloadLen, headerLen + payloadLen);
-    writeHeader(frame, payloadLen);
+    ByteBuf frame = headed(alloc, payloadLen);
     frame.writeBytes(liveFrame, payloadStart, insertAt - payloadStart);
     frame.writeBytes(field);
     frame.writeBytes(liveFrame, insertAt, payloadEnd - insertAt);
@@ -144,19 +140,6 @@ public final class FrameEncoder {
     return -1;
   }
 
-  private static void writeHeader(ByteBuf frame, int payloadLen) {
-    frame.writeByte(FIN_TEXT);
-    if (payloadLen < 126) {
-      frame.writeByte(payloadLen);
-    } else if (payloadLen <= 0xFFFF) {
-      frame.writeByte(126);
-      frame.writeShort(payloadLen);
-    } else {
-      frame.writeByte(127);
-      frame.writeLong(payloadLen);
-    }
-  }
-
   private ByteBuf encode(byte[] type, byte[] channel, int partition, long offset, long tsMillis, byte[] value, int valueFrom, int valueLen) {
     prefixLen = 0;
     put(SEQ);
@@ -170,7 +153,7 @@ public final class FrameEncoder {
     putByte((byte) ':');
     putLong(offset);
     put(DATA);
-    ByteBuf frame = frame(prefixLen + valueLen + 1);
+    ByteBuf frame = headed(alloc, prefixLen + valueLen + 1);
     frame.writeBytes(prefix, 0, prefixLen);
     frame.writeBytes(value, valueFrom, valueLen);
     frame.writeByte('}');
@@ -178,19 +161,10 @@ public final class FrameEncoder {
   }
 
   /** An exactly-sized buffer holding a FIN text frame header for {@code payloadLen}; the payload follows. */
-  private ByteBuf frame(int payloadLen) {
-    int headerLen = payloadLen < 126 ? 2 : payloadLen <= 0xFFFF ? 4 : 10;
-    ByteBuf frame = alloc.directBuffer(headerLen + payloadLen, headerLen + payloadLen);
-    frame.writeByte(FIN_TEXT);
-    if (payloadLen < 126) {
-      frame.writeByte(payloadLen); // server frames are unmasked: mask bit 0
-    } else if (payloadLen <= 0xFFFF) {
-      frame.writeByte(126);
-      frame.writeShort(payloadLen);
-    } else {
-      frame.writeByte(127);
-      frame.writeLong(payloadLen);
-    }
+  private static ByteBuf headed(ByteBufAllocator alloc, int payloadLen) {
+    int size = FrameHeader.length(payloadLen) + payloadLen;
+    ByteBuf frame = alloc.directBuffer(size, size);
+    FrameHeader.write(frame, FIN_TEXT, payloadLen);
     return frame;
   }
 

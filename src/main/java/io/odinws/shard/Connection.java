@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.odinws.auth.Identity;
 import io.odinws.auth.UserLimit;
 import io.odinws.envelope.FrameEncoder;
+import io.odinws.envelope.FrameHeader;
 import io.odinws.envelope.OutboundMessage;
 import io.odinws.internal.DirectSocket;
 import io.odinws.internal.WriteVector;
@@ -899,17 +900,10 @@ final class Connection extends ChannelDuplexHandler implements ReplayTarget {
       int opcode = opcode(frame);
       ByteBuf data = frame.content();
       int length = data.readableBytes();
-      int header = length <= 125 ? 2 : length <= 0xFFFF ? 4 : 10;
+      int header = FrameHeader.length(length);
       boolean copy = length <= COPY_PAYLOAD_MAX;
       ByteBuf buf = ctx.alloc().buffer(copy ? header + length : header);
-      buf.writeByte((frame.isFinalFragment() ? 0x80 : 0) | (frame.rsv() % 8) << 4 | opcode);
-      if (length <= 125) {
-        buf.writeByte(length);
-      } else if (length <= 0xFFFF) {
-        buf.writeByte(126).writeShort(length);
-      } else {
-        buf.writeByte(127).writeLong(length);
-      }
+      FrameHeader.write(buf, (frame.isFinalFragment() ? 0x80 : 0) | (frame.rsv() % 8) << 4 | opcode, length);
       if (copy && data.hasArray()) {
         // from the array: copying from a heap buffer as a ByteBuf wraps and slices NIO buffers on every call
         buf.writeBytes(data.array(), data.arrayOffset() + data.readerIndex(), length);
