@@ -1,12 +1,15 @@
 /*
  * The kernel's floor for S2 on this machine: what it costs to push one small frame to each of N
  * loopback TCP connections, with no server around it. A parent pinned to one core writes the same
- * frame to every connection (one write(2) per connection per message, as a fan-out server must when
+ * frame to every connection (one send(2) per connection per message, as a fan-out server must when
  * messages to a connection do not queue up), `rate` times per second for `seconds`; a child pinned to
  * the other core reads everything through epoll, as the load generator does. The parent's CPU time
  * per write is the least any server can spend per delivery here, in any language.
  *
  *   fanout N FRAME_BYTES RATE SECONDS [FRAMES_PER_WRITE] [WRITER_CORE] [READER_CORE] [uring]
+ *
+ * send(2) with no flags is the call Netty's epoll transport makes for one buffer; write(2) on the same
+ * socket goes through the file layer first and costs more per call on this machine.
  *
  * FRAMES_PER_WRITE k > 1 sends k frames per write (writev), i.e. k messages to a connection that
  * queued up: the cost per frame falls with k. `uring` (built with -DWITH_URING -luring) submits a
@@ -222,8 +225,8 @@ int main(int argc, char **argv) {
     } else
 #endif
     for (int i = 0; i < n; i++) {
-      ssize_t w = per_write == 1 ? write(fds[i], frame, frame_bytes) : writev(fds[i], iov, per_write);
-      if (w < 0) die("write"); /* blocking sockets: a reader that falls behind makes the write wait */
+      ssize_t w = per_write == 1 ? send(fds[i], frame, frame_bytes, 0) : writev(fds[i], iov, per_write);
+      if (w < 0) die("send"); /* blocking sockets: a reader that falls behind makes the send wait */
       writes++;
     }
     double took = now_s() - start;
@@ -242,6 +245,6 @@ int main(int argc, char **argv) {
          "\"reader_behind_s\":%.2f,\"syscall\":\"%s\"}\n",
          n, frame_bytes, rate, wall, per_write, writes, cpu, cpu / wall, cpu * 1e6 / writes,
          cpu * 1e6 / (writes * (double)per_write), fanout_total * 1e3 / messages, fanout_max * 1e3,
-         reader_behind, uring ? "io_uring" : per_write == 1 ? "write" : "writev");
+         reader_behind, uring ? "io_uring" : per_write == 1 ? "send" : "writev");
   return 0;
 }
