@@ -1,8 +1,10 @@
 package io.odinws.internal;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.Socket;
 
 import java.io.IOException;
@@ -16,6 +18,8 @@ public final class NativeListener {
 
   private final Socket socket;
   private final int port;
+  /** The peer address accept writes (Netty's layout: up to an IPv6 address, port and scope); not read. */
+  private final byte[] acceptedAddress = new byte[26];
 
   private NativeListener(Socket socket, int port) {
     this.socket = socket;
@@ -51,6 +55,31 @@ public final class NativeListener {
   /** The bound port. */
   public int port() {
     return port;
+  }
+
+  /**
+   * Takes one connection off the accept queue without waiting (accept4 with {@code SOCK_NONBLOCK | SOCK_CLOEXEC},
+   * as Netty's epoll server channel accepts). The caller owns the returned descriptor.
+   *
+   * @return the connection's descriptor, or -1 when none is waiting
+   * @throws IOException when accept fails (out of descriptors, the socket closed)
+   */
+  public int acceptNow() throws IOException {
+    return socket.accept(acceptedAddress);
+  }
+
+  /** A socket on a descriptor {@link #acceptNow} returned, which from now on owns it (its close closes it). */
+  public static Channel channelOf(int fd) {
+    return new EpollSocketChannel(fd);
+  }
+
+  /** Closes a descriptor {@link #acceptNow} returned that no channel took. */
+  public static void closeAccepted(int fd) {
+    try {
+      new Socket(fd).close();
+    } catch (IOException ignored) {
+      // only fails for a descriptor already closed
+    }
   }
 
   /** An epoll server channel on this socket, already active: registering it starts accepting. It owns the socket now. */

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -34,6 +35,9 @@ public final class RouterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(RouterVerticle.class);
   private static final int REFUSAL_TIMEOUT_SECONDS = 5;
+  /** Held connections handed to the acceptor per task, and the pause between two such tasks (see handOverHeld). */
+  private static final int HAND_OVER_SLICE = 64;
+  private static final long HAND_OVER_PAUSE_MICROS = 100;
 
   private final HttpConfig http;
   private final ShardRegistry registry;
@@ -127,9 +131,9 @@ public final class RouterVerticle extends VerticleBase {
   }
 
   /**
-   * Registers the prebound port's socket, already listening, as the server channel: the connections that waited in
-   * its queue are accepted from now on. Fails (and closes the socket) when there is none to adopt, it is for another
-   * address, or Vert.x runs on a transport other than epoll.
+   * Registers the prebound port's socket, already listening, as the server channel: the connections held while the
+   * server started, then those that waited in its queue, are accepted from now on. Fails (and closes the socket)
+   * when there is none to adopt, it is for another address, or Vert.x runs on a transport other than epoll.
    */
   private Future<Channel> adoptPrebound(ServerBootstrap bootstrap) {
     if (prebound == null) {
@@ -146,6 +150,12 @@ public final class RouterVerticle extends VerticleBase {
       Channel ch = ((io.netty.channel.ChannelFuture) f).channel();
       if (f.isSuccess()) {
         adopted = true;
+        List<Channel> held = prebound.takeHeld();
+        if (!held.isEmpty()) {
+          LOG.info("event=early_connections_handed count={}", held.size());
+          // a task, not here: the bootstrap adds its acceptor to the pipeline in a task queued during the registration
+          ch.eventLoop().execute(() -> handOverHeld(ch, held, 0));
+        }
         registered.complete(ch);
       } else {
         prebound.close();
@@ -157,6 +167,29 @@ public final class RouterVerticle extends VerticleBase {
       }
     });
     return registered.future();
+  }
+
+  /**
+   * The connections the prebound port held while the server started, through the server channel's acceptor like
+   * every accepted socket (least connections, the shard's pipeline), on the channel's loop: a slice at a time, the
+   * loop accepting from the queue in between, so that the queue does not fill (and drop connects) meanwhile.
+   */
+  private void handOverHeld(Channel server, List<Channel> held, int from) {
+    if (!server.isOpen()) { // stopped meanwhile: the rest were never registered, so nothing else closes them
+      for (int i = from; i < held.size(); i++) {
+        held.get(i).unsafe().closeForcibly();
+      }
+      return;
+    }
+    int to = Math.min(held.size(), from + HAND_OVER_SLICE);
+    for (int i = from; i < to; i++) {
+      server.pipeline().fireChannelRead(held.get(i));
+    }
+    server.pipeline().fireChannelReadComplete();
+    if (to < held.size()) {
+      // scheduled, not executed: the loop polls its sockets before a scheduled task comes due
+      server.eventLoop().schedule(() -> handOverHeld(server, held, to), HAND_OVER_PAUSE_MICROS, TimeUnit.MICROSECONDS);
+    }
   }
 
   private Future<Channel> bind(ServerBootstrap bootstrap) {

@@ -19,7 +19,10 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -79,6 +82,58 @@ class PreboundPortTest {
       early.setSoTimeout(30_000);
       BufferedReader in = new BufferedReader(new InputStreamReader(early.getInputStream(), StandardCharsets.US_ASCII));
       assertEquals("HTTP/1.1 101 Switching Protocols", in.readLine(), "the waiting client is upgraded");
+    }
+  }
+
+  @Test
+  void connectsBeyondTheAcceptQueueAreHeldWhileTheServerStartsAndUpgradedOnceItHasStarted() throws Exception {
+    // A queue of 64: once it is full (65 waiting) the kernel drops a connect's SYN, so without the connections
+    // being taken off it while the server starts, the 66th connect here would wait for a server that is not there.
+    PreboundPort port = PreboundPort.bind(new HttpConfig("127.0.0.1", 0, false), 64);
+    assertNotNull(port, "epoll is available here");
+    List<Socket> early = new ArrayList<>();
+    try {
+      for (int i = 0; i < 150; i++) { // more than the router hands over in one go
+        Socket s = new Socket();
+        early.add(s);
+        s.connect(new InetSocketAddress("127.0.0.1", port.port()), 10_000);
+        s.getOutputStream().write(UPGRADE.getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+      }
+
+      OdinServer server = new OdinServer(port);
+      vertx.deployVerticle(server, new DeploymentOptions().setConfig(conf(port.port()))).await(60, TimeUnit.SECONDS);
+      for (Socket s : early) {
+        s.setSoTimeout(30_000);
+        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+        assertEquals("HTTP/1.1 101 Switching Protocols", in.readLine(), "every early client is upgraded");
+      }
+    } finally {
+      for (Socket s : early) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void aPreboundPortClosedBeforeAnyRouterResetsTheConnectionsItHeld() throws Exception {
+    PreboundPort port = PreboundPort.bind(new HttpConfig("127.0.0.1", 0, false), 1);
+    assertNotNull(port, "epoll is available here");
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port.port()), 10_000);
+      port.close();
+      s.setSoTimeout(30_000);
+      // held or still queued, the connection is closed with the port: the client reads its end (or a reset), not
+      // nothing until the timeout
+      int read;
+      try {
+        read = s.getInputStream().read();
+      } catch (SocketTimeoutException e) {
+        throw new AssertionError("the held connection was left open", e);
+      } catch (IOException reset) {
+        read = -1;
+      }
+      assertEquals(-1, read, "the connection is closed");
     }
   }
 
