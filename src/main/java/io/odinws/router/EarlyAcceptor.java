@@ -17,14 +17,14 @@ import java.util.concurrent.locks.LockSupport;
  * descriptor and its kernel buffers: the client's upgrade request waits there and is answered once the router
  * hands the connection to a shard.
  *
- * <p>One daemon thread, {@code odin-early-accept}, polls the non-blocking socket every millisecond while nothing
- * waits (the start takes a fraction of a second). Owns the accepted descriptors until {@link #stop} returns them;
- * after that the caller owns them.
+ * <p>One daemon thread, {@code odin-early-accept}, polls the non-blocking socket every 5 ms while nothing waits: a
+ * queue of thousands does not fill in that time, and polling every millisecond slowed the start it shares a core
+ * with. Owns the accepted descriptors until {@link #stop} returns them; after that the caller owns them.
  */
 final class EarlyAcceptor {
 
   private static final Logger LOG = LoggerFactory.getLogger(EarlyAcceptor.class);
-  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
   private final NativeListener listener;
   private final int max;

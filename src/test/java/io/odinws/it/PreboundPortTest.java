@@ -87,13 +87,13 @@ class PreboundPortTest {
 
   @Test
   void connectsBeyondTheAcceptQueueAreHeldWhileTheServerStartsAndUpgradedOnceItHasStarted() throws Exception {
-    // A queue of 64: once it is full (65 waiting) the kernel drops a connect's SYN, so without the connections
-    // being taken off it while the server starts, the 66th connect here would wait for a server that is not there.
-    PreboundPort port = PreboundPort.bind(new HttpConfig("127.0.0.1", 0, false), 64);
+    // A queue of 128: once it is full (129 waiting) the kernel drops a connect's SYN, so without the connections
+    // being taken off it while the server starts, the 130th connect here would wait for a server that is not there.
+    PreboundPort port = PreboundPort.bind(new HttpConfig("127.0.0.1", 0, false), 128);
     assertNotNull(port, "epoll is available here");
     List<Socket> early = new ArrayList<>();
     try {
-      for (int i = 0; i < 150; i++) { // more than the router hands over in one go
+      for (int i = 0; i < 300; i++) { // more than the queue holds, and than the router hands over in one go
         Socket s = new Socket();
         early.add(s);
         s.connect(new InetSocketAddress("127.0.0.1", port.port()), 10_000);
