@@ -18,8 +18,9 @@ import java.util.concurrent.locks.LockSupport;
  * hands the connection to a shard.
  *
  * <p>One daemon thread, {@code odin-early-accept}, polls the non-blocking socket every 5 ms while nothing waits: a
- * queue of thousands does not fill in that time, and polling every millisecond slowed the start it shares a core
- * with. Owns the accepted descriptors until {@link #stop} returns them; after that the caller owns them.
+ * steady stream of connects does not fill a queue of thousands in that time (a burst larger than the queue is
+ * dropped whatever the period), and polling every millisecond slowed the start it shares a core with. Owns the
+ * accepted descriptors until {@link #stop} returns them; after that the caller owns them.
  */
 final class EarlyAcceptor {
 
