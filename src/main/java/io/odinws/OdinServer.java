@@ -421,6 +421,11 @@ public final class OdinServer extends VerticleBase {
     return replayReader;
   }
 
+  /** The admission's resource guard; null before the server has started. */
+  public ResourceGuard resourceGuard() {
+    return admission == null ? null : admission.guard();
+  }
+
   public IngestStats ingest() {
     return ingest;
   }

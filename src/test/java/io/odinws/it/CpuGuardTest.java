@@ -1,6 +1,7 @@
 package io.odinws.it;
 
 import io.netty.channel.EventLoop;
+import io.odinws.shard.admission.ResourceGuard;
 import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
@@ -57,11 +58,15 @@ class CpuGuardTest {
     Thread foreign = new Thread(() -> spinWhile(spin), "cpu-guard-test-foreign");
     foreign.start();
     try {
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
-      while (System.nanoTime() < end) {
+      // Twice the guard's window (3 samples), counted in its own samples, not in wall time: on a busy machine its
+      // timer may fire late, and a window of the clock would then hold fewer samples than it should.
+      ResourceGuard guard = server.server.resourceGuard();
+      long until = guard.samples() + 6;
+      for (long seen = guard.samples(); seen < until; seen = guard.samples()) {
         String answer = upgrade();
         assertTrue(answer.startsWith("HTTP/1.1 101"), "admitted while another thread of the process is busy: " + firstLine(answer));
-        Thread.sleep(500); // the pace of the upgrades over the window, not a wait for anything
+        long before = seen;
+        Await.until("the guard's next sample", Duration.ofSeconds(30), () -> guard.samples() > before);
       }
     } finally {
       spin.set(false);

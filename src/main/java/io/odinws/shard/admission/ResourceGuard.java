@@ -49,6 +49,8 @@ public final class ResourceGuard {
   private volatile String reason;
   private volatile double lastCpuPercent;
   private volatile double lastHeapPercent;
+  /** Samples taken since start; written inside {@link #sample()} only. */
+  private volatile long samples;
 
   /**
    * The configured thresholds and window, heap after GC.
@@ -104,6 +106,12 @@ public final class ResourceGuard {
     boolean heapHigh = heapRejectPercent > 0 && h > heapRejectPercent;
     // heap first: running out of heap ends in OutOfMemoryError for everyone, CPU only in slowness
     reason = heapHigh ? "heap" : cpuTripped ? "cpu" : null;
+    samples++; // written only here, under the lock
+  }
+
+  /** How many samples the guard has taken: a window of them can be awaited, rather than guessed from the clock. */
+  public long samples() {
+    return samples;
   }
 
   private double windowMin() {
