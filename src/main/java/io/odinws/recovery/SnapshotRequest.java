@@ -2,6 +2,7 @@ package io.odinws.recovery;
 
 import io.odinws.envelope.ChannelName;
 import io.odinws.envelope.OutboundMessage;
+import io.odinws.protocol.Position;
 import io.odinws.protocol.Replies;
 
 import java.util.ArrayList;
@@ -100,6 +101,21 @@ public final class SnapshotRequest {
       job.partition = partition;
       job.end = next;
     }
+  }
+
+  /**
+   * The position {@code subscription_ack} names for an accepted channel: for a channel of this snapshot, the
+   * one its gate opened at (live continues after it, the snapshot ends at it), or null while its partition is
+   * unknown; for any other, as {@link Recoveries#position}. Reading the history again instead would name a
+   * later offset when the ingest worker recorded one meanwhile, and a client keeping it would skip that record.
+   */
+  public Position switchPosition(String channel) {
+    for (Job job : jobs) {
+      if (job.channel.equals(channel)) {
+        return job.end < 0 ? null : new Position(job.partition, job.end - 1);
+      }
+    }
+    return owner.position(channel);
   }
 
   /** Collects and writes every channel's snapshot, then the ack, then the held live messages. */

@@ -106,8 +106,9 @@ final class RequestHandler {
   private void handle(Connection c, ClientRequest req) {
     if (req instanceof ClientRequest.Subscribe s) {
       SubscribeResult result = subscribe(c, s.channels(), s.snapshot(), s.lastOffset() == null ? Set.of() : s.lastOffset().fieldNames());
-      // the positions are read now, after the snapshot's gates opened (see subscribe)
-      c.reply(Replies.subscriptionAck(c.alloc(), result.accepted(), result.rejected(), c.subscriptionCount(), positionOf));
+      // a snapshotted channel's position is where its gate opened: the snapshot ends there and live continues after it
+      Function<String, Position> positions = result.snapshot() == null ? positionOf : result.snapshot()::switchPosition;
+      c.reply(Replies.subscriptionAck(c.alloc(), result.accepted(), result.rejected(), c.subscriptionCount(), positions));
       if (result.overLimit()) {
         sendError(c, channelLimit);
       }
@@ -190,7 +191,7 @@ final class RequestHandler {
     }
     SnapshotRequest snapshotRequest = null;
     if (snapshot > 0) {
-      // Gated before the positions are read: the ack's position of a channel is at or after its snapshot's end.
+      // Gated in the task that subscribed them: no live message of these channels is written before the snapshot.
       List<String> asked = recovered.isEmpty() ? accepted : accepted.stream().filter(ch -> !recovered.contains(ch)).toList();
       snapshotRequest = recoveries.openSnapshot(c, snapshot, asked);
     }

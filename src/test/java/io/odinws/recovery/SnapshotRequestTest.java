@@ -7,6 +7,7 @@ import io.odinws.config.RecoveryConfig;
 import io.odinws.envelope.ChannelKeys;
 import io.odinws.envelope.FrameEncoder;
 import io.odinws.envelope.OutboundMessage;
+import io.odinws.protocol.Position;
 import io.odinws.stats.ShardStats;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -134,6 +135,24 @@ class SnapshotRequestTest {
     assertFalse(onLoop(() -> passes(client, KEYS, 9)), "a late batch repeating the snapshot's last is dropped");
     assertTrue(onLoop(() -> passes(client, KEYS, 10)));
     assertEquals(3, stats.snapshotMessages());
+  }
+
+  @Test
+  void theAcksPositionIsWhereTheGateOpenedEvenWhenTheIngestWorkerRecordedMoreMeanwhile() throws Exception {
+    Recoveries recoveries = config(10_000, 10_000, 100);
+    fill(0, 10, o -> true);
+    RecordingTarget client = new RecordingTarget();
+    SnapshotRequest snapshot = onLoop(() -> recoveries.openSnapshot(client, 3, List.of(CHANNEL)));
+    record(KEYS, 10, null); // recorded by the ingest worker between the gate and the subscription_ack
+    record(KEYS, 11, null);
+    assertEquals(new Position(0, 9), snapshot.switchPosition(CHANNEL), "the snapshot ends at 9: live continues after it");
+    assertEquals(new Position(0, 11), snapshot.switchPosition("ETH.trade"), "a channel without a snapshot: as of now");
+    onLoop(() -> {
+      snapshot.start();
+      return null;
+    });
+    assertEquals(List.of("snapshot:message@7", "snapshot:message@8", "snapshot:message@9", "ack"), client.written);
+    assertEquals("0:9", client.ack().getJsonObject("channels").getJsonObject(CHANNEL).getString("position"));
   }
 
   @Test
