@@ -44,6 +44,7 @@ import io.odinws.shard.admission.ResourceGuard;
 import io.odinws.shard.ShardVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.config.ConfigRetriever;
 import io.vertx.config.ConfigRetrieverOptions;
@@ -91,6 +92,8 @@ public final class OdinServer extends VerticleBase {
   private OdinConfig config;
   /** Set by the start; read by {@link #drain()} from the shutdown hook's thread. */
   private volatile RouterVerticle router;
+  /** Set from the shutdown hook's thread before Vert.x closes (see {@link #abandonStart()}). */
+  private volatile boolean startAbandoned;
   private PrometheusMeterRegistry prometheus;
   private Admission admission;
   private History history;
@@ -201,7 +204,19 @@ public final class OdinServer extends VerticleBase {
           if (prebound != null) {
             prebound.close(); // the router never took it
           }
-        });
+        })
+        // Abandoned: Vert.x's close fails a start still pending by itself; a second answer to its start promise
+        // would be refused (an IllegalStateException Vert.x logs as an unhandled exception), so give none.
+        .transform(ar -> startAbandoned ? Promise.<Void>promise().future()
+            : ar.succeeded() ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(ar.cause()));
+  }
+
+  /**
+   * The exit began (SIGTERM) and Vert.x is about to close: a start still under way ends with Vert.x's own failure
+   * of it, not with this server's answer. No effect once the start has answered.
+   */
+  public void abandonStart() {
+    startAbandoned = true;
   }
 
   /** Deploys {@code count} shards one by one, each on the next event loop, with ids after the existing ones. */

@@ -213,6 +213,7 @@ public final class Main implements Callable<Integer> {
       // drain first, then close Vert.x and the Kafka consumer in what is left. When the hook returns
       // the JVM exits, whatever is still open.
       stopping.set(true);
+      server.abandonStart();
       long t0 = System.nanoTime();
       long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(drainMs + 2_000);
       LOG.info("event=shutdown_started");
