@@ -57,10 +57,11 @@ WORKDIR /app
 COPY --from=build /src/target/odin-ws.jar /app/odin-ws.jar
 COPY src/main/resources/conf/default.json /app/conf/odin-ws.json
 # Class-data sharing archive of the classes the server loads (`cds-training` starts it on a loopback
-# port without Kafka, serves one client, stops): class loading is most of the startup, and the
-# archive takes it from about 2.4 s to 1.2 s to /health/ready (make bench, "Startup"). Written by this
-# image's JVM for this jar path; if they ever differ, the JVM only skips the archive. A JVM that
-# cannot write one (no base CDS archive) leaves the build going: the server then starts without it.
+# port against an empty Kafka broker of its own, gets ready, serves one client, stops): class loading
+# is most of the startup, and the archive takes it from about 2.4 s to 1.2 s to /health/ready
+# (make bench, "Startup"). Written by this image's JVM for this jar path; if they ever differ, the JVM
+# only skips the archive. A JVM that cannot write one (no base CDS archive) leaves the build going: the
+# server then starts without it.
 RUN java -XX:ArchiveClassesAtExit=/app/odin-ws.jsa -jar /app/odin-ws.jar cds-training > /dev/null \
  && test -s /app/odin-ws.jsa \
  || echo "WARNING: no class-data sharing archive written; the server will start without it, about 1 s slower"

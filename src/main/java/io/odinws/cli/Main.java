@@ -254,8 +254,8 @@ public final class Main implements Callable<Integer> {
   }
 
   @Command(name = "cds-training",
-      description = "Start the server without Kafka, serve one client, stop: run with -XX:ArchiveClassesAtExit to write"
-          + " the class-data sharing archive.")
+      description = "Start the server against an empty Kafka broker of its own, serve one client, stop: run with"
+          + " -XX:ArchiveClassesAtExit to write the class-data sharing archive.")
   static final class CdsTrainingCommand implements Callable<Integer> {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help")
     private boolean help;
