@@ -4,6 +4,7 @@ import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
+import io.odinws.testkit.Paced;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -19,8 +20,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,25 +40,15 @@ class BrokerRestartTest {
         c.subscribe("ATOM.trade");
 
         // Live traffic throughout: one record every 20 ms; acknowledged sends are what must arrive.
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger next = new AtomicInteger();
         ConcurrentLinkedQueue<Integer> acknowledged = new ConcurrentLinkedQueue<>();
-        Thread traffic = new Thread(() -> {
-          while (running.get()) {
-            int i = next.getAndIncrement();
-            producer.send(new ProducerRecord<>(OdinTopics.TRADES, "ATOM", "{\"i\":" + i + "}"), (md, err) -> {
-              if (err == null) {
-                acknowledged.add(i);
-              }
-            });
-            try {
-              Thread.sleep(20); // the traffic's pace
-            } catch (InterruptedException e) {
-              return;
+        Paced traffic = Paced.every(Duration.ofMillis(20), "live-traffic", tick -> {
+          int i = (int) tick;
+          producer.send(new ProducerRecord<>(OdinTopics.TRADES, "ATOM", "{\"i\":" + i + "}"), (md, err) -> {
+            if (err == null) {
+              acknowledged.add(i);
             }
-          }
-        }, "live-traffic");
-        traffic.start();
+          });
+        });
         Await.until("live delivery", Duration.ofSeconds(20), () -> c.dataCount() >= 20);
 
         kafka.stopBroker();
@@ -67,12 +56,11 @@ class BrokerRestartTest {
         assertTrue(server.server.ingest().assigned());
         kafka.restartBroker();
         Await.until("health reports Kafka back", Duration.ofSeconds(60), () -> status(http, health) == 200);
-        int afterReturn = next.get();
+        int afterReturn = (int) traffic.ticks();
         Await.until("delivery resumes past the outage", Duration.ofSeconds(60),
             () -> acknowledged.stream().anyMatch(i -> i > afterReturn + 20)
                 && c.data().stream().anyMatch(r -> r.json().getJsonObject("data").getInteger("i") > afterReturn + 20));
-        running.set(false);
-        traffic.join();
+        traffic.close();
         producer.flush();
         List<Integer> expected = acknowledged.stream().sorted().toList();
         Await.until("every acknowledged record delivered", Duration.ofSeconds(30), () -> c.dataCount() >= expected.size(),

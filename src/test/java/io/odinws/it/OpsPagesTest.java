@@ -5,6 +5,7 @@ import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
+import io.odinws.testkit.Paced;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
@@ -34,7 +35,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -330,35 +330,29 @@ class OpsPagesTest {
     }
   }
 
-  /** Trade records for {@code token}, a batch every 50 ms, until closed. */
+  /** Trade records for {@code token}, a batch of ten every 50 ms, until closed. */
   private static final class Producing implements AutoCloseable {
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final Thread thread;
+    private final KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap());
+    private final Paced traffic;
 
     Producing(String token) {
-      thread = new Thread(() -> {
-        try (KafkaProducer<String, String> producer = OdinTopics.producer(kafka.bootstrap())) {
-          int i = 0;
-          while (running.get()) {
-            for (int k = 0; k < 10; k++) {
-              producer.send(new ProducerRecord<>(OdinTopics.TRADES, token,
-                  "{\"type\":\"TRADE_EXECUTED\",\"timestamp\":" + System.currentTimeMillis() + ",\"data\":{\"i\":" + i++ + "}}"));
-            }
-            producer.flush();
-            Thread.sleep(50); // the pace of the records, not an assertion
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+      traffic = Paced.every(Duration.ofMillis(50), "ops-pages-producer", tick -> {
+        for (long i = 10 * tick; i < 10 * tick + 10; i++) {
+          producer.send(new ProducerRecord<>(OdinTopics.TRADES, token,
+              "{\"type\":\"TRADE_EXECUTED\",\"timestamp\":" + System.currentTimeMillis() + ",\"data\":{\"i\":" + i + "}}"));
         }
-      }, "ops-pages-producer");
-      thread.setDaemon(true);
-      thread.start();
+        producer.flush();
+      });
     }
 
     @Override
     public void close() throws InterruptedException {
-      running.set(false);
-      thread.join(30_000);
+      try {
+        traffic.close();
+      } finally {
+        producer.close();
+      }
     }
   }
+
 }

@@ -1,6 +1,7 @@
 package io.odinws.it;
 
 import io.odinws.testkit.OdinTopics;
+import io.odinws.testkit.Paced;
 import io.vertx.core.json.JsonObject;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -23,42 +24,31 @@ final class RecordPump implements AutoCloseable {
   private final List<ExactChannel> channels;
   private final Map<String, List<String>> acked = new HashMap<>(); // guarded by itself
   private final AtomicReference<Exception> failure = new AtomicReference<>();
-  private final Thread thread;
-  private volatile boolean running = true;
-  private volatile long count;
+  private Paced traffic;
 
   RecordPump(String bootstrap, List<ExactChannel> channels) {
     this.producer = OdinTopics.producer(bootstrap);
     this.channels = channels;
-    this.thread = new Thread(this::run, "record-pump");
   }
 
   void start() {
-    thread.start();
+    traffic = Paced.every(Duration.ofMillis(10), "record-pump", this::produce);
   }
 
-  private void run() {
-    for (int n = 0; running; n++) {
-      ExactChannel c = channels.get(n % channels.size());
-      String value = new JsonObject().put("type", "TRADE_EXECUTED").put("timestamp", System.currentTimeMillis())
-          .put("data", new JsonObject().put("channel", c.name()).put("n", n).put("price", 1.5).put("amount", 2)).encode();
-      // Kafka runs the callbacks of one partition in offset order.
-      producer.send(new ProducerRecord<>(c.topic(), c.token(), value), (meta, e) -> {
-        if (e != null) {
-          failure.compareAndSet(null, e);
-          return;
-        }
-        synchronized (acked) {
-          acked.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(meta.partition() + ":" + meta.offset());
-        }
-      });
-      count = n + 1;
-      try {
-        Thread.sleep(10); // the production rate, not a wait for anything
-      } catch (InterruptedException e) {
+  private void produce(long n) {
+    ExactChannel c = channels.get((int) (n % channels.size()));
+    String value = new JsonObject().put("type", "TRADE_EXECUTED").put("timestamp", System.currentTimeMillis())
+        .put("data", new JsonObject().put("channel", c.name()).put("n", n).put("price", 1.5).put("amount", 2)).encode();
+    // Kafka runs the callbacks of one partition in offset order.
+    producer.send(new ProducerRecord<>(c.topic(), c.token(), value), (meta, e) -> {
+      if (e != null) {
+        failure.compareAndSet(null, e);
         return;
       }
-    }
+      synchronized (acked) {
+        acked.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(meta.partition() + ":" + meta.offset());
+      }
+    });
   }
 
   /** The positions Kafka acked for {@code c}, in offset order. */
@@ -69,14 +59,15 @@ final class RecordPump implements AutoCloseable {
   }
 
   long count() {
-    return count;
+    return traffic == null ? 0 : traffic.ticks();
   }
 
   /** Stops producing; every record sent is acked (or the failure thrown) when this returns. Idempotent. */
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    thread.join(10_000);
+    if (traffic != null) {
+      traffic.close();
+    }
     producer.flush();
     producer.close(Duration.ofSeconds(10));
     if (failure.get() != null) {

@@ -4,6 +4,7 @@ import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
+import io.odinws.testkit.Paced;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
@@ -29,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -85,14 +85,12 @@ class RecoveryTest {
     produce(tokens, 100, "missed"); // 500 while disconnected
     // The server has them before the reconnect, so they come back as replay, not late as live.
     Await.until("the server polled the missed records", Duration.ofSeconds(30), () -> server.server.ingest().received() - before >= 500);
-    AtomicBoolean live = new AtomicBoolean(true);
-    Thread traffic = liveTraffic(tokens, live);
+    Paced traffic = liveTraffic(tokens);
     WsTestClient second = WsTestClient.open(ws, server.port());
     JsonObject ack = second.request(reconnect(positions), "reconnect_ack");
     Await.until("live messages after the switch to live", Duration.ofSeconds(20),
         () -> second.data().stream().filter(r -> "price:update".equals(r.json().getString("type"))).count() >= 25);
-    live.set(false);
-    traffic.join();
+    traffic.close();
     producer.flush();
 
     assertTrue(ack.getBoolean("recovered"), ack.encode());
@@ -343,24 +341,15 @@ class RecoveryTest {
     producer.flush();
   }
 
-  private static Thread liveTraffic(List<String> tokens, AtomicBoolean running) {
-    Thread t = new Thread(() -> {
-      int i = 0;
-      while (running.get()) {
-        for (String token : tokens) {
-          producer.send(new ProducerRecord<>(OdinTopics.TRADES, token, "{\"phase\":\"live\",\"i\":" + i + "}"));
-        }
-        i++;
-        try {
-          Thread.sleep(10); // the live traffic's pace
-        } catch (InterruptedException e) {
-          return;
-        }
+  /** One live record per token every 10 ms, numbered by the tick. */
+  private static Paced liveTraffic(List<String> tokens) {
+    return Paced.every(Duration.ofMillis(10), "live-traffic", i -> {
+      for (String token : tokens) {
+        producer.send(new ProducerRecord<>(OdinTopics.TRADES, token, "{\"phase\":\"live\",\"i\":" + i + "}"));
       }
-    }, "live-traffic");
-    t.start();
-    return t;
+    });
   }
+
 
   private static Map<String, String> lastPositions(WsTestClient c) {
     Map<String, String> positions = new LinkedHashMap<>();

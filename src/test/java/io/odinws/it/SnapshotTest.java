@@ -4,6 +4,7 @@ import io.odinws.testkit.Await;
 import io.odinws.testkit.EmbeddedKafka;
 import io.odinws.testkit.KafkaBrokerExtension;
 import io.odinws.testkit.OdinTopics;
+import io.odinws.testkit.Paced;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.json.JsonArray;
@@ -22,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.odinws.it.AuthWs.claims;
 import static io.odinws.it.AuthWs.hs256;
@@ -83,13 +83,10 @@ class SnapshotTest {
     String channel = "SM.trade";
     produceAndAwait(server, topics.trades(), "SM", 30);
     long reads = server.server.replayReader().reads();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread traffic = liveTraffic(topics.trades(), "SM", running);
-    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port())) {
+    try (Paced traffic = liveTraffic(topics.trades(), "SM"); AuthWs.Client c = AuthWs.Client.open(ws, server.port())) {
       JsonObject ack = subscribe(c, new JsonObject().put("channels", List.of(channel)).put("snapshot", 10));
       Await.until("live messages after the snapshot", WITHIN, () -> live(c, channel) >= 20);
-      running.set(false);
-      traffic.join();
+      traffic.close();
       assertSnapshotThenLive(c, channel, topics.trades(), ack, 10);
     }
     assertEquals(reads, server.server.replayReader().reads(), "no Kafka read: the history had them");
@@ -107,13 +104,11 @@ class SnapshotTest {
     }
     producer.flush();
     try (ServerHarness fresh = ServerHarness.start(kafka, conf)) {
-      AtomicBoolean running = new AtomicBoolean(true);
-      Thread traffic = liveTraffic(topics.trades(), "SK", running);
-      try (AuthWs.Client c = AuthWs.Client.bearer(ws, fresh.port(), hs256(claims("alice", 600, null)))) {
+      try (Paced traffic = liveTraffic(topics.trades(), "SK");
+           AuthWs.Client c = AuthWs.Client.bearer(ws, fresh.port(), hs256(claims("alice", 600, null)))) {
         JsonObject ack = subscribe(c, new JsonObject().put("channels", List.of(channel, "SPK.balances")).put("snapshot", 15));
         Await.until("live messages after the snapshot", WITHIN, () -> live(c, channel) >= 20);
-        running.set(false);
-        traffic.join();
+        traffic.close();
         assertSnapshotThenLive(c, channel, topics.trades(), ack, 15);
         assertTrue(fresh.server.replayReader().reads() > 0, "read from Kafka: the fresh server's history has none of them");
 
@@ -212,13 +207,11 @@ class SnapshotTest {
   void askedOnTheUpgradeTheSameAnswerWithoutAMessage() throws Exception {
     String channel = "SU.trade";
     produceAndAwait(server, topics.trades(), "SU", 12);
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread traffic = liveTraffic(topics.trades(), "SU", running);
-    try (AuthWs.Client c = AuthWs.Client.open(ws, server.port(), "/ws?subscribe=" + channel + "&snapshot=5", null)) {
+    try (Paced traffic = liveTraffic(topics.trades(), "SU");
+         AuthWs.Client c = AuthWs.Client.open(ws, server.port(), "/ws?subscribe=" + channel + "&snapshot=5", null)) {
       JsonObject ack = c.await(0, m -> "subscription_ack".equals(m.getString("type")), "the upgrade's subscription_ack");
       Await.until("live messages after the snapshot", WITHIN, () -> live(c, channel) >= 10);
-      running.set(false);
-      traffic.join();
+      traffic.close();
       assertSnapshotThenLive(c, channel, topics.trades(), ack, 5);
       assertEquals(ack, c.received.get(0), "the ack is the first thing the client reads");
     }
@@ -281,18 +274,9 @@ class SnapshotTest {
     Await.until("the server polled " + key + "'s records", WITHIN, () -> s.server.ingest().received() - before >= count);
   }
 
-  private static Thread liveTraffic(String topic, String key, AtomicBoolean running) {
-    Thread t = new Thread(() -> {
-      for (int i = 0; running.get(); i++) {
-        producer.send(new ProducerRecord<>(topic, key, AuthWs.trade(key + "-live-" + i)));
-        try {
-          Thread.sleep(10); // the live traffic's pace
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "live-traffic");
-    t.start();
-    return t;
+  private static Paced liveTraffic(String topic, String key) {
+    return Paced.every(Duration.ofMillis(10), "live-traffic",
+        i -> producer.send(new ProducerRecord<>(topic, key, AuthWs.trade(key + "-live-" + i))));
   }
+
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.odinws.testkit.Await;
+import io.odinws.testkit.Paced;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -282,21 +282,11 @@ class LoadTestIntegrationTest {
         // and clients not connected when its --duration ends would fail --expect-connections.
         LoadTestOptions o = options("--connections", "20", "--processes", "2", "--duration", "10", "--channels", "A.x,B.y",
                 "--subscribe", "all", "--expect-connections", "20");
-        AtomicBoolean producing = new AtomicBoolean(true);
-        Thread producer = new Thread(() -> {
-            for (long offset = 0; producing.get(); offset++) {
-                server.publish("A.x", 0, offset);
-                server.publish("B.y", 1, offset);
-                try {
-                    Thread.sleep(20); // the traffic's pace, not a wait for anything
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        producer.start();
         LoadTest.Result result;
-        try {
+        try (Paced producing = Paced.every(Duration.ofMillis(20), "fake-publisher", offset -> {
+            server.publish("A.x", 0, offset);
+            server.publish("B.y", 1, offset);
+        })) {
             result = CompletableFuture.supplyAsync(() -> {
                 try {
                     return LoadTest.execute(o, 2, null, "none", out, err);
@@ -304,9 +294,6 @@ class LoadTestIntegrationTest {
                     throw new IllegalStateException(e);
                 }
             }).get(40, TimeUnit.SECONDS);
-        } finally {
-            producing.set(false);
-            producer.join();
         }
         JsonObject r = result.report();
         assertEquals(0, result.exitStatus(), r.encodePrettily() + errBuf);
@@ -341,26 +328,12 @@ class LoadTestIntegrationTest {
         LoadTestOptions o = options("--connections", "200", "--ramp", "100/s", "--duration", "6", "--heartbeat", "1",
                 "--subscribe", "random:2", "--tokens", "BTC,ETH,SOL", "--categories", "trade,analytics",
                 "--expect-connections", "200"); // no --max-p99-ms: latency is the machine's; ReportTest checks that expectation
-        AtomicBoolean producing = new AtomicBoolean(true);
-        Thread producer = new Thread(() -> {
-            long offset = 0;
-            while (producing.get()) {
-                for (String ch : o.channels()) server.publish(ch, 0, offset);
-                offset++;
-                try {
-                    Thread.sleep(100); // the traffic's pace: enough messages, not a load the fake server falls behind on
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        });
-        producer.start();
         LoadTest.Result result;
-        try {
+        // every 100 ms: enough messages, not a load the fake server falls behind on
+        try (Paced producing = Paced.every(Duration.ofMillis(100), "fake-publisher", offset -> {
+            for (String ch : o.channels()) server.publish(ch, 0, offset);
+        })) {
             result = runAsync(o, null).get(30, TimeUnit.SECONDS);
-        } finally {
-            producing.set(false);
-            producer.join();
         }
         // it ended by itself: the get above
         JsonObject r = result.report();
