@@ -4,7 +4,8 @@
  * (the subscribe rides on the upgrade, so the client sends nothing after it), about 2,000 a second, spread
  * over SOURCES source addresses 127.0.0.2.. (0: 127.0.0.1 only); then reads everything through one
  * level-triggered epoll set, one read per ready socket, and discards it, for SECONDS. Prints "connected"
- * on stdout once every upgrade is sent, and what it read on stderr at the end.
+ * on stdout once every upgrade is sent, the latency of a window on stdout (SIGUSR1 opens it, SIGUSR2 closes and
+ * prints it), and what it read on stderr at the end.
  *
  *   wsreader PORT N CHANNEL SECONDS [CORE] [SOURCES]
  *
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,88 @@ static char buf[65536];
 static long bytes;
 static int open_sockets;
 
+/*
+ * Server-to-client latency over a window the caller opens with SIGUSR1 and closes with SIGUSR2 (which prints it on
+ * stdout as one JSON line): for each frame, this clock's time at the read less the envelope's "ts" (the server's
+ * poll time, milliseconds since the epoch), so within a millisecond, as the generator's figure is. A frame split
+ * across two reads is not counted.
+ */
+#define LAT_BUCKETS 100000 /* 0.1 ms each, to 10 s */
+#define MAX_MESSAGES 4096
+static volatile sig_atomic_t window_open, window_done;
+static long lat_hist[LAT_BUCKETS + 1], lat_frames;
+static long msg_ts[MAX_MESSAGES], msg_frames[MAX_MESSAGES];
+static double msg_last_ms[MAX_MESSAGES];
+static int messages;
+
+static void on_signal(int sig) {
+  if (sig == SIGUSR1) window_open = 1;
+  else window_done = 1;
+}
+
+static double realtime_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* The envelope's ts after each `{"seq":` in what one read returned. */
+static void record_latencies(const char *p, ssize_t len, double now_ms) {
+  const char *end = p + len;
+  while ((p = memmem(p, end - p, "{\"seq\":", 7)) != NULL) {
+    p += 7;
+    const char *t = memmem(p, end - p < 40 ? end - p : 40, "\"ts\":", 5);
+    if (t == NULL) continue;
+    long ts = 0;
+    const char *d = t + 5;
+    while (d < end && *d >= '0' && *d <= '9') ts = ts * 10 + (*d++ - '0');
+    if (d == end || ts == 0) continue;
+    double lat = now_ms - ts;
+    long b = lat < 0 ? 0 : (long)(lat * 10);
+    lat_hist[b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
+    lat_frames++;
+    int m = messages;
+    while (m > 0 && msg_ts[m - 1] != ts && m > messages - 8) m--; /* a message's frames come close together */
+    if (m > 0 && msg_ts[m - 1] == ts) {
+      msg_frames[m - 1]++;
+      if (now_ms > msg_last_ms[m - 1]) msg_last_ms[m - 1] = now_ms;
+    } else if (messages < MAX_MESSAGES) {
+      msg_ts[messages] = ts;
+      msg_frames[messages] = 1;
+      msg_last_ms[messages++] = now_ms;
+    }
+  }
+}
+
+static double lat_quantile(double q) {
+  long want = (long)(q * lat_frames), seen = 0;
+  if (want >= lat_frames) want = lat_frames - 1; /* q = 1: the last frame */
+  for (long b = 0; b <= LAT_BUCKETS; b++) {
+    seen += lat_hist[b];
+    if (seen > want) return (b + 1) / 10.0;
+  }
+  return LAT_BUCKETS / 10.0;
+}
+
+static int by_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* One JSON line: frames' latency quantiles, and each message's last frame after its ts (its whole fan-out as read). */
+static void print_window(void) {
+  static double last[MAX_MESSAGES];
+  int k = 0;
+  for (int m = 0; m < messages; m++)
+    if (msg_frames[m] > 1) last[k++] = msg_last_ms[m] - msg_ts[m];
+  qsort(last, k, sizeof last[0], by_double);
+  printf("{\"frames\":%ld,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"p999_ms\":%.1f,\"max_ms\":%.1f,\"messages\":%d,"
+         "\"last_frame_ms_median\":%.1f,\"last_frame_ms_max\":%.1f,\"over_10s\":%ld}\n",
+         lat_frames, lat_quantile(0.5), lat_quantile(0.99), lat_quantile(0.999), lat_quantile(1.0), k,
+         k ? last[k / 2] : 0.0, k ? last[k - 1] : 0.0, lat_hist[LAT_BUCKETS]);
+  fflush(stdout);
+}
+
 /* Reads what is ready, waiting at most timeout_ms; a socket the server closed leaves the set. */
 static void read_ready(int ep, int timeout_ms) {
   struct epoll_event events[512];
@@ -54,6 +138,7 @@ static void read_ready(int ep, int timeout_ms) {
     ssize_t r = read(events[i].data.fd, buf, sizeof buf);
     if (r > 0) {
       bytes += r;
+      if (window_open && !window_done) record_latencies(buf, r, realtime_ms());
     } else if (r == 0 || errno != EAGAIN) {
       epoll_ctl(ep, EPOLL_CTL_DEL, events[i].data.fd, NULL);
       close(events[i].data.fd);
@@ -112,10 +197,20 @@ int main(int argc, char **argv) {
     /* keeps to the ramp, reading the answers meanwhile */
     while (now_s() < t0 + (i + 1) / CONNECTS_PER_SECOND) read_ready(ep, 1);
   }
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGUSR1, &sa, NULL);
+  sigaction(SIGUSR2, &sa, NULL);
   printf("connected\n");
   fflush(stdout);
   double end = now_s() + seconds;
-  while (now_s() < end && open_sockets > 0) read_ready(ep, 100);
+  int printed = 0;
+  while (now_s() < end && open_sockets > 0) {
+    read_ready(ep, 100);
+    if (window_done && !printed) {
+      print_window();
+      printed = 1;
+    }
+  }
   fprintf(stderr, "wsreader: %d connections, %d open at the end, %ld bytes read\n", n, open_sockets, bytes);
   return 0;
 }
