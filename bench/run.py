@@ -2250,6 +2250,7 @@ class Bench:
                          "cpu_s_per_1000_connects": round(1000 * ramp_cpu["cpu_s"].get("server", 0) / max(1, reached), 3)}
             n2 = self.cfg["s2_subscribers"]
             steps = []
+            out["S2"] = {"subscribers": n2, "steps": steps}  # the steps measured stay in the report if a later one fails
             odin_rates = [st["publish_rate"] for st in measured_steps(self.report["scenarios"], "S2")] or self.cfg["s2_rates"]
             pid = up()
             for rate in odin_rates:
@@ -2283,7 +2284,6 @@ class Bench:
                 steps.append(st)
                 log(f"peer S2 {rate}/s: {rate_d} deliveries/s, {st['cpu_us_per_delivery']} us/delivery, "
                     f"p99 {rep['latency_ms']['server_to_client']['p99']} ms")
-            out["S2"] = {"subscribers": n2, "steps": steps}
         except Exception as e:  # the peer is a comparison: its failure must not fail the run
             out["error"] = str(e)
             log(f"peer failed: {e}")
