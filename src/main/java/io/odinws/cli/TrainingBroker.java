@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * An empty Kafka broker for {@link CdsTraining}, on a loopback port: it answers the four requests the server's consumer
@@ -48,13 +49,13 @@ final class TrainingBroker implements AutoCloseable {
   private static final long FETCH_WAIT_MS = 100;
 
   private final ServerSocket listener;
-  private final Set<String> topics;
-  private final Map<String, Uuid> topicIds = new ConcurrentHashMap<>();
+  /** The topics served, each with its id. */
+  private final Map<String, Uuid> topicIds;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   TrainingBroker(Set<String> topics) throws IOException {
-    this.topics = Set.copyOf(topics);
+    this.topicIds = topics.stream().collect(Collectors.toUnmodifiableMap(t -> t, t -> Uuid.randomUuid()));
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread acceptor = new Thread(this::accept, "training-broker");
     acceptor.setDaemon(true);
@@ -128,15 +129,17 @@ final class TrainingBroker implements AutoCloseable {
   private MetadataResponseData metadata(MetadataRequestData request) {
     List<String> asked = new ArrayList<>();
     if (request.topics() == null) {
-      asked.addAll(topics);
+      asked.addAll(topicIds.keySet());
     } else {
       request.topics().forEach(t -> asked.add(t.name()));
     }
     MetadataResponseData.MetadataResponseTopicCollection answered = new MetadataResponseData.MetadataResponseTopicCollection();
     for (String name : asked) {
-      answered.add(new MetadataResponseData.MetadataResponseTopic().setName(name).setTopicId(topicId(name))
-          .setErrorCode(topics.contains(name) ? Errors.NONE.code() : Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
-          .setPartitions(topics.contains(name)
+      boolean known = topicIds.containsKey(name);
+      answered.add(new MetadataResponseData.MetadataResponseTopic().setName(name)
+          .setTopicId(topicIds.getOrDefault(name, Uuid.ZERO_UUID))
+          .setErrorCode(known ? Errors.NONE.code() : Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+          .setPartitions(known
               ? List.of(new MetadataResponseData.MetadataResponsePartition().setPartitionIndex(0).setLeaderId(NODE)
                   .setLeaderEpoch(0).setReplicaNodes(List.of(NODE)).setIsrNodes(List.of(NODE)))
               : List.of()));
@@ -169,10 +172,6 @@ final class TrainingBroker implements AutoCloseable {
           .setPartitions(partitions));
     }
     return new FetchResponseData().setResponses(answered);
-  }
-
-  private Uuid topicId(String topic) {
-    return topicIds.computeIfAbsent(topic, t -> Uuid.randomUuid());
   }
 
   @Override

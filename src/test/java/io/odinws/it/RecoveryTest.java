@@ -350,7 +350,6 @@ class RecoveryTest {
     });
   }
 
-
   private static Map<String, String> lastPositions(WsTestClient c) {
     Map<String, String> positions = new LinkedHashMap<>();
     for (WsTestClient.Received r : c.data()) {

@@ -278,5 +278,4 @@ class SnapshotTest {
     return Paced.every(Duration.ofMillis(10), "live-traffic",
         i -> producer.send(new ProducerRecord<>(topic, key, AuthWs.trade(key + "-live-" + i))));
   }
-
 }
